@@ -1,6 +1,22 @@
-from collections.abc import Callable
+"""Request and correlation ids (T-15) and the traffic log for everything under /ocpi/."""
 
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from ocpi_peer import traffic
+from ocpi_peer.transport import Status, dumps, format_datetime, new_request_id
+
+
+def _usable_id(value: str | None) -> str:
+    """Echo a peer's id only if it is a sane token; otherwise make our own."""
+    if value and len(value) <= 64 and value.isprintable() and " " not in value:
+        return value
+    return new_request_id()
 
 
 class OcpiTrafficMiddleware:
@@ -8,4 +24,45 @@ class OcpiTrafficMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        if not request.path.startswith("/ocpi/"):
+            return self.get_response(request)
+        request_id = _usable_id(request.headers.get("X-Request-ID"))
+        correlation = _usable_id(request.headers.get("X-Correlation-ID"))
+        started = time.monotonic()
+        try:
+            body = request.body  # read now, so the view can still parse it and we can log it
+        except RequestDataTooBig:
+            body = b""
+            response: HttpResponse = _too_large()
+        else:
+            reset = traffic.correlation_id.set(correlation)
+            try:
+                response = self.get_response(request)
+            finally:
+                traffic.correlation_id.reset(reset)
+        response["X-Request-ID"] = request_id
+        response["X-Correlation-ID"] = correlation
+        data: Any = getattr(response, "data", None)
+        traffic.record_traffic(
+            direction="in",
+            partner=getattr(request, "ocpi_partner", None),
+            method=request.method or "",
+            url=request.get_full_path(),
+            http_status=response.status_code,
+            ocpi_status=traffic.status_code_of(data),
+            duration_ms=int((time.monotonic() - started) * 1000),
+            request_id=request_id,
+            correlation=correlation,
+            request_body=body,
+            response_body=None if getattr(response, "streaming", False) else response.content,
+        )
+        return response
+
+
+def _too_large() -> HttpResponse:
+    body = {
+        "status_code": int(Status.INVALID_PARAMETERS),
+        "status_message": "request body too large",
+        "timestamp": format_datetime(timezone.now()),
+    }
+    return HttpResponse(dumps(body), status=413, content_type="application/json")

@@ -1,0 +1,227 @@
+"""Outbound OCPI calls: the token in the partner's form, ids, routing headers, timeouts, the
+traffic log, and a page iterator that follows `Link`. Raises `PeerError` with a sentence an
+operator can act on; never logs a token."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from django.conf import settings
+
+from ocpi_peer import traffic, versions
+from ocpi_peer.models import Partner
+from ocpi_peer.transport import authorization_header, dumps, loads, new_request_id
+
+TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+class PeerError(Exception):
+    """A partner's answer we cannot use (down, refused, garbage, or an OCPI error)."""
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+@dataclass
+class Reply:
+    http_status: int
+    status_code: int
+    message: str
+    data: Any
+    headers: httpx.Headers
+
+    @property
+    def ok(self) -> bool:
+        return 1000 <= self.status_code < 2000
+
+
+class Caller:
+    """Calls one partner. With `discover_form`, a 401 is retried once with the other token form
+    (Base64 or raw), and `base64_form` then says what worked so the partner can remember it."""
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        base64_form: bool,
+        partner: Partner | None = None,
+        discover_form: bool = False,
+        trailing_slash: bool = False,
+        routing: tuple[str, str] | None = None,
+    ) -> None:
+        self.token, self.base64_form, self.partner = token, base64_form, partner
+        self.discover_form, self.trailing_slash, self.routing = (
+            discover_form,
+            trailing_slash,
+            routing,
+        )
+        self.correlation = traffic.correlation_id.get() or new_request_id()
+
+    @classmethod
+    def for_partner(cls, partner: Partner) -> Caller:
+        """How we call a registered partner, by its compatibility profile."""
+        base64_form = partner.send_token_base64
+        if base64_form is None:
+            base64_form = versions.get(partner.version).token_base64
+        cpo = partner.parties.filter(role="CPO").first() or partner.parties.first()
+        routing = (cpo.country_code, cpo.party_id) if cpo and partner.send_routing_headers else None
+        return cls(
+            token=partner.token,
+            base64_form=base64_form,
+            partner=partner,
+            trailing_slash=partner.add_trailing_slash,
+            routing=routing if partner.version != "2.1.1" else None,
+        )
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        functional: bool = False,
+    ) -> Reply:
+        """One request and its envelope. `functional` modules carry routing headers (T-16)."""
+        if self.trailing_slash and not url.endswith("/") and "?" not in url:
+            url += "/"
+        response = self._send(method, url, json=json, params=params, functional=functional)
+        if response.status_code == 401 and self.discover_form:
+            self.base64_form = not self.base64_form
+            response = self._send(method, url, json=json, params=params, functional=functional)
+            if response.status_code == 401:
+                self.base64_form = not self.base64_form
+        return self._read(method, url, response)
+
+    def pages(self, url: str, *, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
+        """Each page of a Sender's list, following `Link rel="next"` until it is absent (T-20);
+        we never build page URLs ourselves, so a CPMS with odd paging still works."""
+        params = dict(params or {})
+        if self.partner is not None and self.partner.max_page_size:
+            params.setdefault("limit", self.partner.max_page_size)
+        next_url: str | None = url
+        while next_url:
+            reply = self.call("GET", next_url, params=params, functional=True)
+            if not reply.ok:
+                raise PeerError(
+                    f"{url} answered OCPI {reply.status_code}: {reply.message}",
+                    status_code=reply.status_code,
+                )
+            if not isinstance(reply.data, list):
+                raise PeerError(f"{next_url} did not answer with a list")
+            yield reply.data
+            next_url = next_link(reply.headers.get("Link", ""))
+            params = {}  # the next URL repeats the filters itself
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any,
+        params: dict[str, Any] | None,
+        functional: bool,
+    ) -> httpx.Response:
+        request_id = new_request_id()
+        headers = {
+            "Authorization": authorization_header(self.token, base64_encoded=self.base64_form),
+            "X-Request-ID": request_id,
+            "X-Correlation-ID": self.correlation,
+        }
+        if functional and self.routing:
+            headers |= {
+                "OCPI-from-country-code": settings.OCPI_COUNTRY_CODE,
+                "OCPI-from-party-id": settings.OCPI_PARTY_ID,
+                "OCPI-to-country-code": self.routing[0],
+                "OCPI-to-party-id": self.routing[1],
+            }
+        body = None
+        if json is not None:
+            body = dumps(json)
+            headers["Content-Type"] = "application/json"
+        started = time.monotonic()
+        log = {
+            "direction": "out",
+            "partner": self.partner,
+            "method": method,
+            "request_id": request_id,
+            "correlation": self.correlation,
+            "request_body": body,
+        }
+        try:
+            with httpx.Client(timeout=TIMEOUT) as client:
+                response = client.request(method, url, content=body, params=params, headers=headers)
+        except httpx.HTTPError as exc:
+            reason = _describe_failure(exc)
+            traffic.record_traffic(
+                **log,
+                url=url,
+                http_status=None,
+                ocpi_status=None,
+                duration_ms=int((time.monotonic() - started) * 1000),
+                response_body=None,
+                error=reason,
+            )
+            raise PeerError(f"{method} {url}: {reason}") from exc
+        parsed = _parse(response.content)
+        traffic.record_traffic(
+            **log,
+            url=str(response.request.url),
+            http_status=response.status_code,
+            ocpi_status=traffic.status_code_of(parsed),
+            duration_ms=int((time.monotonic() - started) * 1000),
+            response_body=response.content,
+        )
+        response.parsed = parsed  # type: ignore[attr-defined]
+        return response
+
+    def _read(self, method: str, url: str, response: httpx.Response) -> Reply:
+        parsed = response.parsed  # type: ignore[attr-defined]
+        status = traffic.status_code_of(parsed)
+        if response.status_code == 401:
+            raise PeerError(f"{method} {url}: our token was refused (HTTP 401)", status_code=status)
+        if status is None:
+            kind = response.headers.get("Content-Type", "no content type")
+            raise PeerError(
+                f"{method} {url}: the answer is not an OCPI envelope (HTTP {response.status_code}, "
+                f"{kind})"
+            )
+        return Reply(
+            http_status=response.status_code,
+            status_code=status,
+            message=str(parsed.get("status_message") or ""),
+            data=parsed.get("data"),
+            headers=response.headers,
+        )
+
+
+def next_link(header: str) -> str | None:
+    """The `rel="next"` URL of a Link header (RFC 8288), if any."""
+    for link in header.split(","):
+        target, _, attributes = link.partition(";")
+        rels = attributes.replace(" ", "").lower()
+        if 'rel="next"' in rels or "rel=next" in rels:
+            return target.strip().strip("<>")
+    return None
+
+
+def _parse(content: bytes) -> Any:
+    try:
+        return loads(content) if content else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _describe_failure(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "could not connect within 5 s"
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect (refused or unreachable)"
+    if isinstance(exc, httpx.ReadTimeout):
+        return "no answer within 30 s"
+    return f"the connection failed ({type(exc).__name__})"

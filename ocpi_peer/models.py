@@ -1,0 +1,196 @@
+"""A connected OCPI platform (usually a CPO's backend, or a hub), what it offers, and the traffic
+we exchange with it. Tokens are kept encrypted and found by hash (`ocpi_peer.crypto`)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from ocpi_peer import crypto
+
+
+class Partner(models.Model):
+    class Status(models.TextChoices):
+        INVITED = "invited", "invited (token A issued)"
+        REGISTERING = "registering", "registering"
+        REGISTERED = "registered", "registered"
+        UNREGISTERED = "unregistered", "unregistered"
+
+    name = models.CharField(max_length=100)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.INVITED)
+    version = models.CharField(max_length=8, blank=True, help_text="OCPI version agreed")
+    versions_url = models.URLField(max_length=255, blank=True, help_text="their versions endpoint")
+    token_encrypted = models.TextField(blank=True, editable=False)  # theirs: we call them with it
+    inbound_token_base64 = models.BooleanField(
+        null=True, editable=False, help_text="the form of token they last sent us (T-02)"
+    )
+    missing_modules = models.JSONField(
+        default=list, blank=True, help_text="modules we use that they do not offer (C-04)"
+    )
+    last_contact_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    registered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    # The compatibility profile: each switch relaxes one point of the spec for a CPMS that bends it.
+    send_token_base64 = models.BooleanField(
+        "T-02: send our token Base64-encoded",
+        null=True,
+        blank=True,
+        help_text="Unknown: the version's rule (2.2.1 encodes, 2.1.1 does not); learned on a 401.",
+    )
+    add_trailing_slash = models.BooleanField(
+        "T-23: add a trailing slash to URLs we call", default=False
+    )
+    max_page_size = models.PositiveIntegerField(
+        "T-20: largest page (limit) we ask for",
+        null=True,
+        blank=True,
+        help_text="Empty: as many as their X-Limit allows.",
+    )
+    send_routing_headers = models.BooleanField(
+        "T-16: send OCPI-to/from routing headers", default=True
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def token(self) -> str:
+        """Their token, which we call them with. Never log it."""
+        return crypto.decrypt(self.token_encrypted) if self.token_encrypted else ""
+
+    @token.setter
+    def token(self, plain: str) -> None:
+        self.token_encrypted = crypto.encrypt(plain) if plain else ""
+
+    @property
+    def is_registered(self) -> bool:
+        return self.status == self.Status.REGISTERED
+
+    def endpoint(self, module: str, role: str = "") -> str | None:
+        """URL of a module they offer; with 2.2.1 roles, the interface we call (their SENDER to
+        pull, their RECEIVER to push)."""
+        for endpoint in self.endpoints.all():
+            if endpoint.module == module and (not role or endpoint.role in ("", role)):
+                return endpoint.url
+        return None
+
+
+class PartnerParty(models.Model):
+    """One role a connection carries (2.2.1 roles list; one CPO party in 2.1.1)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="parties")
+    role = models.CharField(max_length=8)
+    country_code = models.CharField(max_length=2)
+    party_id = models.CharField(max_length=3)
+    business_name = models.CharField(max_length=100, blank=True)
+    website = models.URLField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name_plural = "parties"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "role", "country_code", "party_id"], name="unique_party_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country_code}*{self.party_id} ({self.role})"
+
+
+class PartnerEndpoint(models.Model):
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="endpoints")
+    module = models.CharField(max_length=32)
+    role = models.CharField(max_length=8, blank=True)  # empty in 2.1.1
+    url = models.URLField(max_length=255)
+
+    class Meta:
+        ordering = ["module", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "module", "role"], name="unique_endpoint")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.module} {self.role}".strip()
+
+
+class PartnerTokenQuerySet(models.QuerySet["PartnerToken"]):
+    def usable(self) -> PartnerTokenQuerySet:
+        now = timezone.now()
+        return self.filter(revoked_at=None).filter(Q(expires_at=None) | Q(expires_at__gt=now))
+
+    def find(self, candidates: list[str]) -> tuple[PartnerToken, str] | None:
+        """The usable token equal to one of the candidates, and which candidate matched. Found by
+        hash, then confirmed against the decrypted value in constant time."""
+        by_hash = {crypto.token_hash(c): c for c in candidates}
+        for token in self.usable().filter(token_hash__in=by_hash).select_related("partner"):
+            presented = by_hash[token.token_hash]
+            if crypto.same(token.plain, presented):
+                return token, presented
+        return None
+
+
+class PartnerToken(models.Model):
+    """A token we issued: the partner calls us with it. Token A only registers (T-03)."""
+
+    class Kind(models.TextChoices):
+        REGISTRATION = "A", "registration (token A)"
+        ACCESS = "C", "access"
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="tokens")
+    kind = models.CharField(max_length=1, choices=Kind.choices)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_encrypted = models.TextField(editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PartnerTokenQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {crypto.mask(self.plain)}"
+
+    @property
+    def plain(self) -> str:
+        return crypto.decrypt(self.token_encrypted)
+
+    @property
+    def is_registration(self) -> bool:
+        return self.kind == self.Kind.REGISTRATION
+
+
+class TrafficLog(models.Model):
+    """Every OCPI request in and out. Bodies are truncated and scrubbed of tokens; headers other
+    than the request and correlation ids are not kept."""
+
+    class Direction(models.TextChoices):
+        IN = "in", "in (they called us)"
+        OUT = "out", "out (we called them)"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    partner = models.ForeignKey(
+        Partner, null=True, blank=True, on_delete=models.SET_NULL, related_name="traffic"
+    )
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    method = models.CharField(max_length=8)
+    url = models.CharField(max_length=500)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    ocpi_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    request_id = models.CharField(max_length=64, blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    request_body = models.TextField(blank=True)
+    response_body = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "traffic log"
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.method} {self.url} → {self.http_status}"

@@ -1,0 +1,64 @@
+"""The traffic log: one row per OCPI request in or out, for support staff and disputes. Bodies are
+cut short and scrubbed of credentials tokens; no header but the ids is ever kept."""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from typing import Any
+
+from ocpi_peer.models import Partner, TrafficLog
+
+BODY_LIMIT = 4000
+_TOKEN_VALUE = re.compile(rb'("token"\s*:\s*)"(?:[^"\\]|\\.)*"')
+
+# The correlation id of the request being served, so that calls it causes carry it on (T-15).
+correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "ocpi_correlation_id", default=None
+)
+
+
+def scrub(body: bytes | None) -> str:
+    if not body:
+        return ""
+    cleaned = _TOKEN_VALUE.sub(rb'\1"***"', body[: BODY_LIMIT * 2])
+    text = cleaned.decode("utf-8", errors="replace")
+    return text if len(text) <= BODY_LIMIT else text[:BODY_LIMIT] + "…"
+
+
+def record_traffic(
+    *,
+    direction: str,
+    partner: Partner | None,
+    method: str,
+    url: str,
+    http_status: int | None,
+    ocpi_status: int | None,
+    duration_ms: int,
+    request_id: str,
+    correlation: str,
+    request_body: bytes | None,
+    response_body: bytes | None,
+    error: str = "",
+) -> None:
+    TrafficLog.objects.create(
+        direction=direction,
+        partner=partner if partner is not None and partner.pk else None,
+        method=method,
+        url=url[:500],
+        http_status=http_status,
+        ocpi_status=ocpi_status,
+        duration_ms=duration_ms,
+        request_id=request_id[:64],
+        correlation_id=correlation[:64],
+        request_body=scrub(request_body),
+        response_body=scrub(response_body),
+        error=error[:2000],
+    )
+
+
+def status_code_of(body: Any) -> int | None:
+    """The OCPI status of a parsed body, if it is an envelope."""
+    if isinstance(body, dict) and isinstance(body.get("status_code"), int):
+        return body["status_code"]
+    return None

@@ -1,0 +1,337 @@
+"""OCPI's wire rules, once: the response envelope, status codes, timestamps, the token header in
+both encodings, Decimal-exact JSON, request ids, routing headers, and list pagination."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any
+from urllib.parse import urlencode
+
+import simplejson
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ocpi_peer.models import Partner, PartnerToken
+
+logger = logging.getLogger(__name__)
+
+
+class Status(IntEnum):
+    SUCCESS = 1000
+    CLIENT_ERROR = 2000
+    INVALID_PARAMETERS = 2001
+    NOT_ENOUGH_INFORMATION = 2002
+    UNKNOWN_LOCATION = 2003
+    UNKNOWN_TOKEN = 2004
+    SERVER_ERROR = 3000
+    UNABLE_TO_USE_CLIENT_API = 3001
+    UNSUPPORTED_VERSION = 3002
+    NO_MATCHING_ENDPOINTS = 3003
+
+
+class OcpiError(Exception):
+    """Ends an OCPI request with this status. HTTP 200 unless the transport layer is at fault."""
+
+    def __init__(self, status: Status, message: str, *, http_status: int = 200) -> None:
+        super().__init__(message)
+        self.status, self.message, self.http_status = status, message, http_status
+
+
+# --- timestamps -------------------------------------------------------------------------------
+
+
+def parse_datetime(value: str) -> datetime:
+    """RFC 3339 as CPMS really send it: with `Z`, with `+00:00` (or another offset, converted),
+    or with no zone at all, which OCPI defines as UTC. Raises ValueError."""
+    if not isinstance(value, str) or not 10 <= len(value) <= 35:
+        raise ValueError(f"not a timestamp: {value!r}")
+    parsed = datetime.fromisoformat(value.strip())
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_datetime(value: datetime) -> str:
+    """Always UTC with `Z`; milliseconds only when there are any (fits OCPI's 25 characters)."""
+    value = value.astimezone(UTC)
+    if value.microsecond:
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+
+def loads(raw: bytes | str) -> Any:
+    """OCPI numbers are exact decimals (prices to 4 places): never let them become floats."""
+    return simplejson.loads(raw, use_decimal=True)
+
+
+def dumps(data: Any) -> bytes:
+    return simplejson.dumps(data, use_decimal=True, default=_json_default).encode()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    raise TypeError(f"cannot write {type(value).__name__} as OCPI JSON")
+
+
+class OcpiJSONParser(BaseParser):
+    media_type = "*/*"  # CPMS often omit or mislabel Content-Type; the body decides.
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        raw = stream.read() if stream is not None else b""
+        if not raw.strip():
+            return {}
+        try:
+            return loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise exceptions.ParseError(f"body is not valid JSON: {exc}") from exc
+
+
+class OcpiJSONRenderer(BaseRenderer):
+    media_type = "application/json"
+    format = "json"
+    charset = None
+
+    def render(
+        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
+    ) -> bytes:
+        return dumps(data)
+
+
+# --- the envelope -----------------------------------------------------------------------------
+
+
+def envelope(
+    data: Any = None,
+    status: Status = Status.SUCCESS,
+    message: str | None = None,
+    *,
+    http_status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "status_code": int(status),
+        "timestamp": format_datetime(timezone.now()),
+    }
+    if data is not None:
+        body["data"] = data
+    if message:
+        body["status_message"] = message
+    response = Response(body, status=http_status, headers=headers)
+    if http_status == 401:
+        response["WWW-Authenticate"] = "Token"
+    return response
+
+
+# --- the token header -------------------------------------------------------------------------
+
+
+def authorization_header(token: str, *, base64_encoded: bool) -> str:
+    if base64_encoded:
+        return "Token " + base64.b64encode(token.encode()).decode()
+    return "Token " + token
+
+
+def token_candidates(header: str) -> list[tuple[str, bool]]:
+    """The tokens an `Authorization` header may carry, each with whether it came Base64-encoded.
+    2.2.1 peers should encode, 2.1.1 peers do not, and many 2.2.1 CPMS send it raw anyway."""
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() != "token" or not value:
+        return []
+    candidates = [(value, False)]
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("ascii")
+    except (binascii.Error, ValueError):
+        return candidates
+    if decoded and decoded != value and decoded.isprintable() and " " not in decoded:
+        candidates.append((decoded, True))
+    return candidates
+
+
+class OcpiTokenAuthentication(BaseAuthentication):
+    """`Authorization: Token …`, Base64 or raw, found by hash and compared in constant time.
+    Token A opens only the versions and credentials endpoints (T-03)."""
+
+    def authenticate(self, request: Request) -> tuple[None, PartnerToken]:
+        candidates = token_candidates(request.headers.get("Authorization", ""))
+        found = PartnerToken.objects.find([c for c, _ in candidates]) if candidates else None
+        if found is None:
+            raise exceptions.AuthenticationFailed("missing or unknown token")
+        token, presented = found
+        view = request.parser_context["view"] if request.parser_context else None
+        if token.is_registration and not getattr(view, "accepts_token_a", False):
+            raise exceptions.AuthenticationFailed("token A may only be used to register")
+        _note_contact(token.partner, base64_form=dict(candidates)[presented])
+        request._request.ocpi_partner = token.partner  # for the traffic log
+        return None, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return "Token"  # so DRF answers 401, not 403
+
+
+def _note_contact(partner: Partner, *, base64_form: bool) -> None:
+    """Remember which token form they use and when we last heard from them; written at most
+    once a minute so that a busy CPO's pushes do not each cost an extra UPDATE."""
+    now = timezone.now()
+    stale = partner.last_contact_at is None or (now - partner.last_contact_at).total_seconds() > 60
+    if stale or partner.inbound_token_base64 != base64_form:
+        Partner.objects.filter(pk=partner.pk).update(
+            last_contact_at=now, inbound_token_base64=base64_form
+        )
+        partner.last_contact_at, partner.inbound_token_base64 = now, base64_form
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+def describe(detail: Any, prefix: str = "") -> str:
+    """DRF's nested error detail as one readable line: `roles.0.party_id: Ensure …`."""
+    if isinstance(detail, dict):
+        return "; ".join(describe(v, f"{prefix}{k}.") for k, v in detail.items())
+    if isinstance(detail, list):
+        if all(not isinstance(d, dict | list) for d in detail):
+            return (
+                f"{prefix.rstrip('.')}: " + " ".join(str(d) for d in detail)
+                if prefix
+                else " ".join(str(d) for d in detail)
+            )
+        return "; ".join(describe(v, f"{prefix}{i}.") for i, v in enumerate(detail) if v)
+    return f"{prefix.rstrip('.')}: {detail}" if prefix else str(detail)
+
+
+DOMAIN_ERRORS: dict[type[Exception], Status] = {}  # filled by the apps' services as they come
+
+
+def ocpi_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    if type(exc) in DOMAIN_ERRORS:
+        exc = OcpiError(DOMAIN_ERRORS[type(exc)], str(exc))
+    elif isinstance(exc, exceptions.ValidationError):  # valid JSON, wrong content: HTTP 200
+        exc = OcpiError(Status.INVALID_PARAMETERS, describe(exc.detail))
+    elif isinstance(exc, exceptions.APIException):  # bad JSON 400, token 401, 404, 405
+        status = (
+            Status.INVALID_PARAMETERS
+            if isinstance(exc, exceptions.ParseError)
+            else Status.CLIENT_ERROR
+        )
+        exc = OcpiError(status, describe(exc.detail), http_status=exc.status_code)
+    if isinstance(exc, OcpiError):
+        return envelope(None, exc.status, exc.message, http_status=exc.http_status)
+    logger.error("unhandled error in %s", type(context["view"]).__name__, exc_info=exc)
+    return envelope(None, Status.SERVER_ERROR, "internal error", http_status=500)
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+class OcpiView(APIView):
+    """Base of every OCPI endpoint we serve: token auth, exact JSON, errors as envelopes, and for
+    functional modules the 2.2.1 routing headers mirrored on the answer."""
+
+    authentication_classes = [OcpiTokenAuthentication]
+    permission_classes: list[Any] = []
+    parser_classes = [OcpiJSONParser]
+    renderer_classes = [OcpiJSONRenderer]
+    accepts_token_a = False
+    functional = False  # configuration modules (versions, credentials) carry no routing headers
+
+    def get_exception_handler(self) -> Callable[[Exception, dict[str, Any]], Response]:
+        return ocpi_exception_handler
+
+    def perform_authentication(self, request: Request) -> None:
+        request.auth  # noqa: B018 — authenticate now, not lazily: every OCPI call needs a token
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if self.functional:
+            to_cc = request.headers.get("OCPI-to-country-code")
+            to_pid = request.headers.get("OCPI-to-party-id")
+            ours = (settings.OCPI_COUNTRY_CODE.upper(), settings.OCPI_PARTY_ID.upper())
+            if to_cc and to_pid and (to_cc.upper(), to_pid.upper()) != ours:
+                raise OcpiError(Status.INVALID_PARAMETERS, f"we are not {to_cc}*{to_pid}")
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.functional:
+            headers = request.headers
+            response["OCPI-from-country-code"] = headers.get(
+                "OCPI-to-country-code", settings.OCPI_COUNTRY_CODE
+            )
+            response["OCPI-from-party-id"] = headers.get("OCPI-to-party-id", settings.OCPI_PARTY_ID)
+            if "OCPI-from-country-code" in headers and "OCPI-from-party-id" in headers:
+                response["OCPI-to-country-code"] = headers["OCPI-from-country-code"]
+                response["OCPI-to-party-id"] = headers["OCPI-from-party-id"]
+        return response
+
+
+class UnknownOcpiPath(OcpiView):
+    """Anything under /ocpi/ that is not an endpoint: a 404, still in the envelope."""
+
+    authentication_classes: list[Any] = []
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        raise exceptions.NotFound("no such OCPI endpoint")
+
+
+# --- request ids ------------------------------------------------------------------------------
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+# --- pagination (serving lists) ---------------------------------------------------------------
+
+DEFAULT_PAGE_LIMIT = 100
+
+
+def paginate(
+    request: Request,
+    queryset: QuerySet[Any],
+    serialize: Callable[[Iterable[Any]], list[Any]],
+    *,
+    max_limit: int = DEFAULT_PAGE_LIMIT,
+    updated_field: str = "last_updated",
+) -> Response:
+    """One page of a list endpoint (T-19): `date_from` inclusive, `date_to` exclusive, stable
+    order (oldest first), `Link rel="next"` repeating the filters, `X-Total-Count`, `X-Limit`."""
+    params = request.query_params
+    try:
+        offset = int(params.get("offset", 0))
+        limit = min(int(params.get("limit", max_limit)), max_limit)
+        date_from = parse_datetime(params["date_from"]) if params.get("date_from") else None
+        date_to = parse_datetime(params["date_to"]) if params.get("date_to") else None
+    except ValueError as exc:
+        raise OcpiError(Status.INVALID_PARAMETERS, f"bad list parameter: {exc}") from exc
+    if offset < 0 or limit < 1:
+        raise OcpiError(Status.INVALID_PARAMETERS, "offset must be ≥ 0 and limit ≥ 1")
+    if date_from:
+        queryset = queryset.filter(**{f"{updated_field}__gte": date_from})
+    if date_to:
+        queryset = queryset.filter(**{f"{updated_field}__lt": date_to})
+    total = queryset.count()
+    page = list(queryset.order_by(updated_field, "pk")[offset : offset + limit])
+    headers = {"X-Total-Count": str(total), "X-Limit": str(max_limit)}
+    if offset + len(page) < total:
+        query = {k: v for k, v in params.items() if k not in ("offset", "limit")}
+        query |= {"offset": str(offset + len(page)), "limit": str(limit)}
+        next_url = f"{settings.PUBLIC_BASE_URL}{request.path}?{urlencode(query)}"
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    return envelope(serialize(page), headers=headers)
