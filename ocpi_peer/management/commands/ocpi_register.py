@@ -22,8 +22,8 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, versions_url: str, token: str | None, name: str, **options: Any
     ) -> None:
-        if token == "-":
-            token = sys.stdin.readline().strip()  # noqa: S105 — read, not hard-coded
+        if token == "-":  # noqa: S105 — the stdin marker, not a password
+            token = sys.stdin.readline().strip()
         token = token or os.environ.get("OCPI_TOKEN_A", "")
         if not token:
             raise CommandError("no token A: pass --token, --token - (stdin) or set OCPI_TOKEN_A")
