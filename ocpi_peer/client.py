@@ -101,12 +101,13 @@ class Caller:
     def pages(self, url: str, *, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
         """Each page of a Sender's list, following `Link rel="next"` until it is absent (T-20);
         we never build page URLs ourselves, so a CPMS with odd paging still works."""
-        params = dict(params or {})
+        first: dict[str, Any] | None = dict(params or {})
         if self.partner is not None and self.partner.max_page_size:
-            params.setdefault("limit", self.partner.max_page_size)
+            first.setdefault("limit", self.partner.max_page_size)
         next_url: str | None = url
         while next_url:
-            reply = self.call("GET", next_url, params=params, functional=True)
+            # httpx replaces a URL's query with `params`, even an empty dict: pass None later.
+            reply = self.call("GET", next_url, params=first or None, functional=True)
             if not reply.ok:
                 raise PeerError(
                     f"{url} answered OCPI {reply.status_code}: {reply.message}",
@@ -116,7 +117,7 @@ class Caller:
                 raise PeerError(f"{next_url} did not answer with a list")
             yield reply.data
             next_url = next_link(reply.headers.get("Link", ""))
-            params = {}  # the next URL repeats the filters itself
+            first = None  # the next URL repeats the filters itself
 
     def _send(
         self,

@@ -282,11 +282,11 @@ class OcpiView(APIView):
 
 
 class UnknownOcpiPath(OcpiView):
-    """Anything under /ocpi/ that is not an endpoint: a 404, still in the envelope."""
-
-    authentication_classes: list[Any] = []
+    """Anything under /ocpi/ that is not an endpoint: a 404, still in the envelope. The token is
+    checked first, so token A meets a 401 here as on any module but credentials (T-03)."""
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
         raise exceptions.NotFound("no such OCPI endpoint")
 
 

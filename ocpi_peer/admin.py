@@ -1,0 +1,232 @@
+"""Operators manage OCPI partners here: invite (token A for a CPO), register with a CPO, rotate
+tokens, unregister; and read what each partner offers and what we exchanged with it."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from ocpi_peer import crypto, registration
+from ocpi_peer.forms import InviteForm, RegisterForm
+from ocpi_peer.models import Partner, PartnerEndpoint, PartnerParty, PartnerToken, TrafficLog
+
+
+class PartyInline(admin.TabularInline):
+    model = PartnerParty
+    extra = 0
+    can_delete = False
+    readonly_fields = ["role", "country_code", "party_id", "business_name", "website"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class EndpointInline(admin.TabularInline):
+    model = PartnerEndpoint
+    extra = 0
+    can_delete = False
+    readonly_fields = ["module", "role", "url"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class TokenInline(admin.TabularInline):
+    """Tokens we issued to the partner, masked: enough to tell two apart, not to use one."""
+
+    model = PartnerToken
+    extra = 0
+    can_delete = False
+    fields = ["masked", "kind", "created_at", "expires_at", "revoked_at"]
+    readonly_fields = fields
+    verbose_name_plural = "tokens we issued to them"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="token")
+    def masked(self, token: PartnerToken) -> str:
+        return crypto.mask(token.plain)
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "status",
+        "version",
+        "parties_list",
+        "missing",
+        "last_contact_at",
+        "problem",
+    ]
+    list_filter = ["status", "version"]
+    search_fields = ["name", "parties__party_id", "versions_url"]
+    readonly_fields = [
+        "status",
+        "version",
+        "versions_url",
+        "their_token",
+        "inbound_token_base64",
+        "missing_modules",
+        "last_contact_at",
+        "registered_at",
+        "created_at",
+        "last_error",
+        "traffic_link",
+    ]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "status",
+                    "version",
+                    "versions_url",
+                    "registered_at",
+                    "created_at",
+                ]
+            },
+        ),
+        (
+            "Health",
+            {"fields": ["last_contact_at", "last_error", "missing_modules", "traffic_link"]},
+        ),
+        ("Tokens", {"fields": ["their_token", "inbound_token_base64"]}),
+        (
+            "Compatibility profile",
+            {
+                "fields": [
+                    "send_token_base64",
+                    "add_trailing_slash",
+                    "max_page_size",
+                    "send_routing_headers",
+                ],
+                "description": "Each switch relaxes one point of OCPI for a CPMS that bends it.",
+            },
+        ),
+    ]
+    inlines = [PartyInline, EndpointInline, TokenInline]
+    actions = ["rotate", "unregister"]
+    change_list_template = "admin/ocpi_peer/partner/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # partners come from "invite" or "register", which do the handshake
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Partner]:
+        return super().get_queryset(request).prefetch_related("parties")
+
+    @admin.display(description="parties")
+    def parties_list(self, partner: Partner) -> str:
+        return ", ".join(f"{p.country_code}*{p.party_id} {p.role}" for p in partner.parties.all())
+
+    @admin.display(description="missing modules")
+    def missing(self, partner: Partner) -> str:
+        return ", ".join(partner.missing_modules)
+
+    @admin.display(description="last error")
+    def problem(self, partner: Partner) -> str:
+        return partner.last_error[:80]
+
+    @admin.display(description="their token (we call them with it)")
+    def their_token(self, partner: Partner) -> str:
+        return crypto.mask(partner.token) if partner.token_encrypted else "—"
+
+    @admin.display(description="traffic")
+    def traffic_link(self, partner: Partner) -> str:
+        url = reverse("admin:ocpi_peer_trafficlog_changelist") + f"?partner__id__exact={partner.pk}"
+        return format_html('<a href="{}">{} requests</a>', url, partner.traffic.count())
+
+    @admin.action(description="Re-register: rotate tokens (credentials PUT)")
+    def rotate(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        for partner in queryset:
+            try:
+                registration.rotate_credentials(partner=partner)
+            except registration.RegistrationError as exc:
+                self.message_user(request, f"{partner}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{partner}: tokens rotated", messages.SUCCESS)
+
+    @admin.action(description="Unregister (credentials DELETE)")
+    def unregister(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        for partner in queryset:
+            note = registration.unregister_partner(partner=partner)
+            level = messages.SUCCESS if note == "we unregistered" else messages.WARNING
+            self.message_user(request, f"{partner}: {note}", level)
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "invite/",
+                self.admin_site.admin_view(self.invite_view),
+                name="ocpi_peer_partner_invite",
+            ),
+            path(
+                "register/",
+                self.admin_site.admin_view(self.register_view),
+                name="ocpi_peer_partner_register",
+            ),
+            *super().get_urls(),
+        ]
+
+    def invite_view(self, request: HttpRequest) -> HttpResponse:
+        """Shows token A once, on this page only: it is never stored in messages or shown again."""
+        form = InviteForm(request.POST or None)
+        context = {**self.admin_site.each_context(request), "title": "Invite a CPO", "form": form}
+        if request.method == "POST" and form.is_valid():
+            partner, token_a = registration.invite_partner(name=form.cleaned_data["name"])
+            context |= {
+                "partner": partner,
+                "token_a": token_a,
+                "versions_url": registration.our_versions_url(),
+            }
+        return TemplateResponse(request, "admin/ocpi_peer/partner/invite.html", context)
+
+    def register_view(self, request: HttpRequest) -> HttpResponse:
+        form = RegisterForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                partner = registration.register_with_cpo(**form.cleaned_data)
+            except registration.RegistrationError as exc:
+                form.add_error(None, f"Registration failed (OCPI {int(exc.status)}): {exc.message}")
+            else:
+                self.message_user(
+                    request, f"Registered with {partner} (OCPI {partner.version})", messages.SUCCESS
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:ocpi_peer_partner_change", args=[partner.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Register with a CPO",
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/ocpi_peer/partner/register.html", context)
+
+
+@admin.register(TrafficLog)
+class TrafficLogAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "partner",
+        "direction",
+        "method",
+        "url",
+        "http_status",
+        "ocpi_status",
+        "duration_ms",
+    ]
+    list_filter = ["direction", "partner", "http_status", "ocpi_status"]
+    search_fields = ["url", "request_id", "correlation_id"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

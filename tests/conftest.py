@@ -1,0 +1,40 @@
+"""Real peers on loopback: the CPO simulator (which calls our live server) and, from the
+checkout work on, localstripe. PostgreSQL and Redis when DATABASE_URL / CELERY_BROKER_URL say so."""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+
+from ocpi_peer.simulator import CpoSimulator
+
+StartCpo = Callable[..., CpoSimulator]
+
+
+@pytest.fixture
+def ocpi_base(live_server: Any, settings: Any) -> str:
+    """Our platform over real HTTP; every URL we publish points at it."""
+    settings.PUBLIC_BASE_URL = live_server.url
+    return f"{live_server.url}/ocpi"
+
+
+@pytest.fixture
+def cpo_simulator(ocpi_base: str) -> Iterator[StartCpo]:
+    """Starts CPO simulators on free loopback ports; all are stopped after the test."""
+    started: list[CpoSimulator] = []
+
+    def start(version: str = "2.2.1", **options: Any) -> CpoSimulator:
+        versions = options.pop("versions", (version,))
+        sim = CpoSimulator(versions=versions, **options).start()
+        started.append(sim)
+        return sim
+
+    yield start
+    for sim in started:
+        sim.stop()
+
+
+def pytest_report_header() -> str:
+    engine = django_settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return f"database: {engine}, broker: {django_settings.CELERY_BROKER_URL.split(':')[0]}"

@@ -1,0 +1,21 @@
+"""`/healthz` tells a load balancer or an operator whether the database and the broker answer."""
+
+import pytest
+from django.test import Client
+
+from config.celery import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_reports_ok_when_database_and_broker_answer(client: Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+def test_it_reports_a_broker_that_is_down(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "failing", "database": "ok", "broker": "down"}
