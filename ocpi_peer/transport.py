@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import stations.services
 from ocpi_peer.models import Partner, PartnerToken
 
 logger = logging.getLogger(__name__)
@@ -217,12 +218,17 @@ def describe(detail: Any, prefix: str = "") -> str:
     return f"{prefix.rstrip('.')}: {detail}" if prefix else str(detail)
 
 
-DOMAIN_ERRORS: dict[type[Exception], Status] = {}  # filled by the apps' services as they come
+# Domain exceptions know nothing of OCPI: this table gives each its status and HTTP code.
+DOMAIN_ERRORS: dict[type[Exception], tuple[Status, int]] = {
+    stations.services.UnknownLocation: (Status.UNKNOWN_LOCATION, 404),  # L-04
+    stations.services.UnknownObject: (Status.INVALID_PARAMETERS, 404),
+}
 
 
 def ocpi_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if type(exc) in DOMAIN_ERRORS:
-        exc = OcpiError(DOMAIN_ERRORS[type(exc)], str(exc))
+        status, http_status = DOMAIN_ERRORS[type(exc)]
+        exc = OcpiError(status, str(exc), http_status=http_status)
     elif isinstance(exc, exceptions.ValidationError):  # valid JSON, wrong content: HTTP 200
         exc = OcpiError(Status.INVALID_PARAMETERS, describe(exc.detail))
     elif isinstance(exc, exceptions.APIException):  # bad JSON 400, token 401, 404, 405
@@ -335,3 +341,27 @@ def paginate(
         next_url = f"{settings.PUBLIC_BASE_URL}{request.path}?{urlencode(query)}"
         headers["Link"] = f'<{next_url}>; rel="next"'
     return envelope(serialize(page), headers=headers)
+
+
+# --- client-owned objects ---------------------------------------------------------------------
+
+
+def own_party(partner: Partner, country_code: str, party_id: str) -> None:
+    """A partner writes only under the parties it registered (T-17); others are not found."""
+    if not partner.parties.filter(
+        country_code=country_code.upper(), party_id=party_id.upper()
+    ).exists():
+        raise OcpiError(
+            Status.INVALID_PARAMETERS,
+            f"{country_code}*{party_id} is not one of your registered parties",
+            http_status=404,
+        )
+
+
+def same_id(url_id: str, body_id: str | None, what: str) -> None:
+    """The id in the URL and the id in the body must agree (T-17); CiStrings ignore case."""
+    if body_id is not None and body_id.upper() != url_id.upper():
+        raise OcpiError(
+            Status.INVALID_PARAMETERS,
+            f"{what} in the body ({body_id}) differs from the URL ({url_id})",
+        )

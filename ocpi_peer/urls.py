@@ -2,14 +2,28 @@ from django.urls import re_path
 
 from ocpi_peer.transport import UnknownOcpiPath
 from ocpi_peer.views.credentials import CredentialsView
+from ocpi_peer.views.locations import LocationsReceiverView
+from ocpi_peer.views.tariffs import TariffsReceiverView
 from ocpi_peer.views.versions import VersionDetailsView, VersionsView
 
 # Trailing slashes are optional everywhere: CPMS disagree, and a redirect would lose a POST body.
 VERSION = r"(?P<version>2\.2\.1|2\.1\.1)"
+PARTY = r"(?P<country_code>[^/]+)/(?P<party_id>[^/]+)"
 
 urlpatterns = [
     re_path(r"^versions/?$", VersionsView.as_view(), name="ocpi-versions"),
     re_path(rf"^{VERSION}/?$", VersionDetailsView.as_view(), name="ocpi-version-details"),
     re_path(rf"^{VERSION}/credentials/?$", CredentialsView.as_view(), name="ocpi-credentials"),
+    re_path(
+        rf"^{VERSION}/locations/{PARTY}/(?P<location_id>[^/]+)"
+        r"(?:/(?P<evse_uid>[^/]+)(?:/(?P<connector_id>[^/]+))?)?/?$",
+        LocationsReceiverView.as_view(),
+        name="ocpi-locations",
+    ),
+    re_path(
+        rf"^{VERSION}/tariffs/{PARTY}/(?P<tariff_id>[^/]+)/?$",
+        TariffsReceiverView.as_view(),
+        name="ocpi-tariffs",
+    ),
     re_path(r"^", UnknownOcpiPath.as_view()),
 ]

@@ -38,3 +38,19 @@ def cpo_simulator(ocpi_base: str) -> Iterator[StartCpo]:
 def pytest_report_header() -> str:
     engine = django_settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     return f"database: {engine}, broker: {django_settings.CELERY_BROKER_URL.split(':')[0]}"
+
+
+@pytest.fixture
+def connected_cpo(cpo_simulator: StartCpo, ocpi_base: str) -> Callable[..., CpoSimulator]:
+    """A CPO simulator registered with us (it started the handshake): it can push to us."""
+
+    def connect(version: str = "2.2.1", **options: Any) -> CpoSimulator:
+        from ocpi_peer.registration import invite_partner
+
+        _, token_a = invite_partner(name=options.pop("name", "Pushing CPO"))
+        cpo = cpo_simulator(version=version, **options)
+        answer = cpo.register_with(f"{ocpi_base}/versions", token_a)
+        assert answer.json()["status_code"] == 1000, answer.text
+        return cpo
+
+    return connect

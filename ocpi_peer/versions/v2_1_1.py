@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from ocpi_peer.versions import v2_2_1
-from ocpi_peer.versions.v2_2_1 import Credentials, Endpoint, Party
+from ocpi_peer.versions.v2_2_1 import Credentials, Endpoint, Party, optional
 
 
 class CredentialsSerializer(serializers.Serializer):
@@ -40,23 +40,115 @@ class EndpointSerializer(serializers.Serializer):
         return Endpoint(module=attrs["identifier"], role="", url=attrs["url"])
 
 
+class ConnectorSerializer(v2_2_1.ConnectorSerializer):
+    """`voltage`/`amperage` without `max_`, one `tariff_id`, no `max_electric_power`."""
+
+    max_voltage = None
+    max_amperage = None
+    max_electric_power = None
+    tariff_ids = None
+    voltage = serializers.IntegerField(min_value=0)
+    amperage = serializers.IntegerField(min_value=0)
+    tariff_id = optional(serializers.CharField, max_length=36)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        v2_2_1._rename(attrs, "voltage", "max_voltage")
+        v2_2_1._rename(attrs, "amperage", "max_amperage")
+        if "tariff_id" in attrs:
+            tariff_id = attrs.pop("tariff_id")
+            attrs["tariff_ids"] = [tariff_id] if tariff_id else []
+        return super().validate(attrs)
+
+    def to_representation(self, connector: Any) -> dict[str, Any]:
+        data = super().to_representation(connector)
+        data["voltage"] = data.pop("max_voltage")
+        data["amperage"] = data.pop("max_amperage")
+        data.pop("max_electric_power", None)
+        tariff_ids = data.pop("tariff_ids", [])
+        if tariff_ids:
+            data["tariff_id"] = tariff_ids[0]
+        return data
+
+
+class EvseSerializer(v2_2_1.EvseSerializer):
+    uid = serializers.CharField(max_length=39)
+    connector = ConnectorSerializer
+
+
+class LocationSerializer(v2_2_1.LocationSerializer):
+    """No country_code/party_id (they come from the URL), publish or state; a required `type`
+    instead of `parking_type`; `postal_code` required; `time_zone` optional (checklist 4.5)."""
+
+    country_code = None
+    party_id = None
+    publish = None
+    publish_allowed_to = None
+    state = None
+    parking_type = None
+    id = serializers.CharField(max_length=39)
+    type = v2_2_1.OpenEnumField()
+    address = serializers.CharField(max_length=45)
+    postal_code = serializers.CharField(max_length=10)
+    time_zone = optional(serializers.CharField, max_length=255)
+
+    evse = EvseSerializer
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        v2_2_1._rename(attrs, "type", "parking_type")
+        return super().validate(attrs)
+
+    def to_representation(self, location: Any) -> dict[str, Any]:
+        data = super().to_representation(location)
+        for key in ("country_code", "party_id", "publish", "publish_allowed_to", "state"):
+            data.pop(key, None)
+        data["type"] = data.pop("parking_type", "UNKNOWN")
+        return data
+
+
+class TariffSerializer(v2_2_1.TariffSerializer):
+    """No country_code/party_id, type, min/max price, validity window; prices excl. VAT."""
+
+    country_code = None
+    party_id = None
+    type = None
+    min_price = None
+    max_price = None
+    start_date_time = None
+    end_date_time = None
+
+    vat_stated = False
+
+    def to_representation(self, tariff: Any) -> dict[str, Any]:
+        data = super().to_representation(tariff)
+        for key in ("country_code", "party_id", "type", "min_price", "max_price"):
+            data.pop(key, None)
+        for key in ("start_date_time", "end_date_time"):
+            data.pop(key, None)
+        return data
+
+
 class Version(v2_2_1.Version):
     number = "2.1.1"
     token_base64 = False  # 2.1.1 sends the token raw
     modules = {m: r for m, r in v2_2_1.Version.modules.items() if m != "hubclientinfo"}
     credentials = CredentialsSerializer
     endpoint = EndpointSerializer
+    location = LocationSerializer
+    evse = EvseSerializer
+    connector = ConnectorSerializer
+    tariff = TariffSerializer
+    objects_carry_party = False  # the URL's country_code/party_id name the owner
+    tariff_patch = True  # the 2.1.1 Tariffs receiver has PATCH
+    patch_needs_last_updated = False  # absent: we use the time we received it (T-07)
 
     @classmethod
     def write_credentials(cls, *, token: str, url: str, parties: list[Party]) -> dict[str, Any]:
         party = parties[0]  # 2.1.1 carries a single party
+        details = {"name": party.name, **({"website": party.website} if party.website else {})}
         return {
             "token": token,
             "url": url,
-            "business_details": {
-                "name": party.name,
-                **({"website": party.website} if party.website else {}),
-            },
+            "business_details": details,
             "party_id": party.party_id,
             "country_code": party.country_code,
         }

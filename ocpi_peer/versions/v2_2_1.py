@@ -4,9 +4,14 @@ back, and the table of modules we serve. `v2_1_1` redefines only what differs.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
+
+from ocpi_peer.transport import format_datetime, parse_datetime
 
 SENDER, RECEIVER = "SENDER", "RECEIVER"
 ROLES = ("CPO", "EMSP", "HUB", "NAP", "NSP", "OTHER", "SCSP")
@@ -129,11 +134,449 @@ class VersionDetailsSerializer(serializers.Serializer):
     endpoints = serializers.ListField(child=serializers.DictField(), min_length=1)
 
 
+# --- common field types for objects -----------------------------------------------------------
+
+
+class DateTimeField(serializers.Field):
+    """OCPI DateTime: read as CPMS write it (`Z`, `+00:00`, or no zone = UTC), written with `Z`."""
+
+    default_error_messages = {"invalid": "not an RFC 3339 date-time: {value!r}"}
+
+    def to_internal_value(self, data: Any) -> datetime:
+        try:
+            return parse_datetime(data)
+        except (TypeError, ValueError):
+            self.fail("invalid", value=data)
+            raise  # unreachable: fail() raises
+
+    def to_representation(self, value: datetime) -> str:
+        return format_datetime(value)
+
+
+class NumberField(serializers.Field):
+    """A JSON number kept exact (Decimal, never float), written back exactly as it came."""
+
+    default_error_messages = {"invalid": "not a number: {value!r}"}
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, bool) or not isinstance(data, Decimal | int | str):
+            self.fail("invalid", value=data)
+        try:
+            value = Decimal(data)
+        except InvalidOperation:
+            self.fail("invalid", value=data)
+        if not value.is_finite():
+            self.fail("invalid", value=data)
+        return value
+
+    def to_representation(self, value: Any) -> Decimal:
+        return Decimal(value)
+
+
+class OpenEnumField(serializers.CharField):
+    """Enums are read as strings: an unknown value is kept, never a reason to refuse (L-10)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+
+
+def optional(field: type[serializers.Field], *args: Any, **kwargs: Any) -> serializers.Field:
+    """An optional field: absent, null (and for strings, empty) all mean "not given". DRF
+    rebuilds fields from their constructor arguments, so these must be passed, not set after."""
+    kwargs |= {"required": False, "allow_null": True}
+    if issubclass(field, serializers.CharField):
+        kwargs["allow_blank"] = True
+    return field(*args, **kwargs)
+
+
+class JsonList(serializers.ListField):
+    """A list we keep as JSON without reading into it (images, directions …); null means empty."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=serializers.JSONField(), required=False, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        return [] if data is None else super().to_internal_value(data)
+
+
+class JsonObject(serializers.JSONField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if data is not None and not isinstance(data, dict):
+            raise serializers.ValidationError("must be an object")
+        return _plain(data)
+
+
+def _plain(value: Any) -> Any:
+    """JSON for a JSONField: Decimals become strings there, so nothing is turned into a float."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+LATITUDE = r"^-?[0-9]{1,2}\.[0-9]{5,7}$"
+LONGITUDE = r"^-?[0-9]{1,3}\.[0-9]{5,7}$"
+
+
+class GeoLocationSerializer(serializers.Serializer):
+    latitude = serializers.RegexField(LATITUDE, max_length=10)
+    longitude = serializers.RegexField(LONGITUDE, max_length=11)
+
+
+# --- locations --------------------------------------------------------------------------------
+
+
+class ConnectorSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=36)
+    standard = OpenEnumField()
+    format = OpenEnumField()
+    power_type = OpenEnumField()
+    max_voltage = serializers.IntegerField(min_value=0)
+    max_amperage = serializers.IntegerField(min_value=0)
+    max_electric_power = optional(serializers.IntegerField, min_value=0)
+    tariff_ids = serializers.ListField(
+        child=serializers.CharField(max_length=36), required=False, allow_null=True
+    )
+    terms_and_conditions = optional(UrlField)
+    last_updated = DateTimeField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Domain field names: `connector_id`, and a list of tariff ids in every version. Only
+        keys present are touched, so the same code serves PUT (full) and PATCH (partial)."""
+        _rename(attrs, "id", "connector_id")
+        _blank(attrs, "tariff_ids", "terms_and_conditions")
+        return attrs
+
+    def to_representation(self, connector: Any) -> dict[str, Any]:
+        data = {
+            "id": connector.connector_id,
+            "standard": connector.standard,
+            "format": connector.format,
+            "power_type": connector.power_type,
+            "max_voltage": connector.max_voltage,
+            "max_amperage": connector.max_amperage,
+            "max_electric_power": connector.max_electric_power,
+            "tariff_ids": connector.tariff_ids,
+            "terms_and_conditions": connector.terms_and_conditions,
+            "last_updated": format_datetime(connector.last_updated),
+        }
+        return _without_empty(data, keep=("tariff_ids",) if connector.tariff_ids else ())
+
+
+class EvseSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=36)
+    evse_id = optional(serializers.CharField, max_length=48)
+    status = OpenEnumField()
+    status_schedule = JsonList()
+    capabilities = serializers.ListField(child=OpenEnumField(), required=False, allow_null=True)
+    connectors = serializers.ListField(child=serializers.DictField(), min_length=1)
+    floor_level = optional(serializers.CharField, max_length=4)
+    coordinates = optional(GeoLocationSerializer)
+    physical_reference = optional(serializers.CharField, max_length=16)
+    directions = JsonList()
+    parking_restrictions = serializers.ListField(
+        child=OpenEnumField(), required=False, allow_null=True
+    )
+    images = JsonList()
+    last_updated = DateTimeField()
+
+    connector = ConnectorSerializer
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "connectors" in attrs:
+            attrs["connectors"] = [
+                _read(self.connector, c, "connectors") for c in attrs["connectors"]
+            ]
+        _coordinates(attrs)
+        _blank(attrs, "evse_id", "floor_level", "physical_reference", "capabilities")
+        _blank(attrs, "parking_restrictions", "status_schedule", "directions", "images")
+        return _plain(attrs)
+
+    def to_representation(self, evse: Any) -> dict[str, Any]:
+        data = {
+            "uid": evse.uid,
+            "evse_id": evse.evse_id,
+            "status": evse.status,
+            "status_schedule": evse.status_schedule,
+            "capabilities": evse.capabilities,
+            "connectors": [self.connector().to_representation(c) for c in evse.connectors.all()],
+            "floor_level": evse.floor_level,
+            "coordinates": {"latitude": evse.latitude, "longitude": evse.longitude}
+            if evse.latitude
+            else None,
+            "physical_reference": evse.physical_reference,
+            "directions": evse.directions,
+            "parking_restrictions": evse.parking_restrictions,
+            "images": evse.images,
+            "last_updated": format_datetime(evse.last_updated),
+        }
+        return _without_empty(data)
+
+
+class LocationSerializer(serializers.Serializer):
+    country_code = CiStringField(max_length=2, min_length=2)
+    party_id = CiStringField(max_length=3)
+    id = serializers.CharField(max_length=36)
+    publish = serializers.BooleanField()
+    publish_allowed_to = JsonList()
+    name = optional(serializers.CharField, max_length=255)
+    address = serializers.CharField(max_length=255)
+    city = serializers.CharField(max_length=45)
+    postal_code = optional(serializers.CharField, max_length=10)
+    state = optional(serializers.CharField, max_length=45)
+    country = serializers.CharField(max_length=3)
+    coordinates = GeoLocationSerializer()
+    related_locations = JsonList()
+    parking_type = optional(OpenEnumField)
+    evses = serializers.ListField(child=serializers.DictField(), required=False, allow_null=True)
+    directions = JsonList()
+    operator = JsonObject()
+    suboperator = JsonObject()
+    owner = JsonObject()
+    facilities = serializers.ListField(child=OpenEnumField(), required=False, allow_null=True)
+    time_zone = serializers.CharField(max_length=255)
+    opening_times = JsonObject()
+    charging_when_closed = serializers.BooleanField(required=False, allow_null=True)
+    images = JsonList()
+    energy_mix = JsonObject()
+    last_updated = DateTimeField()
+
+    evse = EvseSerializer
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _rename(attrs, "id", "ocpi_id")
+        if "evses" in attrs or not self.partial:
+            attrs["evses"] = [_read(self.evse, e, "evses") for e in attrs.get("evses") or []]
+        _coordinates(attrs)
+        _blank(attrs, "name", "postal_code", "state", "parking_type", "time_zone", "facilities")
+        _blank(attrs, "publish_allowed_to", "related_locations", "directions", "images")
+        return _plain(attrs)
+
+    def to_representation(self, location: Any) -> dict[str, Any]:
+        data = {
+            "country_code": location.country_code,
+            "party_id": location.party_id,
+            "id": location.ocpi_id,
+            "publish": location.publish,
+            "publish_allowed_to": location.publish_allowed_to,
+            "name": location.name,
+            "address": location.address,
+            "city": location.city,
+            "postal_code": location.postal_code,
+            "state": location.state,
+            "country": location.country,
+            "coordinates": {"latitude": location.latitude, "longitude": location.longitude},
+            "related_locations": location.related_locations,
+            "parking_type": location.parking_type,
+            "evses": [self.evse().to_representation(e) for e in location.evses.all()],
+            "directions": location.directions,
+            "operator": location.operator,
+            "suboperator": location.suboperator,
+            "owner": location.owner,
+            "facilities": location.facilities,
+            "time_zone": location.time_zone,
+            "opening_times": location.opening_times,
+            "charging_when_closed": location.charging_when_closed,
+            "images": location.images,
+            "energy_mix": location.energy_mix,
+            "last_updated": format_datetime(location.last_updated),
+        }
+        return _without_empty(data, keep=("publish",))
+
+
+def _rename(attrs: dict[str, Any], old: str, new: str) -> None:
+    if old in attrs:
+        attrs[new] = attrs.pop(old)
+
+
+_LISTS = frozenset(
+    {
+        "tariff_ids",
+        "capabilities",
+        "parking_restrictions",
+        "status_schedule",
+        "directions",
+        "images",
+        "facilities",
+        "publish_allowed_to",
+        "related_locations",
+        "tariff_alt_text",
+    }
+)
+
+
+def _blank(attrs: dict[str, Any], *keys: str) -> None:
+    """A present but null optional field means "none": our empty value for its kind."""
+    for key in keys:
+        if key in attrs and attrs[key] is None:
+            attrs[key] = [] if key in _LISTS else ""
+
+
+def _coordinates(attrs: dict[str, Any]) -> None:
+    if "coordinates" in attrs:
+        coordinates = attrs.pop("coordinates") or {}
+        attrs["latitude"] = coordinates.get("latitude", "")
+        attrs["longitude"] = coordinates.get("longitude", "")
+
+
+def _read(serializer: type[serializers.Serializer], data: Any, where: str) -> Any:
+    checked = serializer(data=data)
+    if not checked.is_valid():
+        raise serializers.ValidationError({where: checked.errors})
+    return checked.validated_data
+
+
+def _without_empty(data: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Optional fields we do not have are left out rather than sent as null or ""."""
+    return {k: v for k, v in data.items() if k in keep or v not in (None, "", [])}
+
+
+# --- tariffs ----------------------------------------------------------------------------------
+
+TIME = r"^([0-1][0-9]|2[0-3]):[0-5][0-9]$"
+DATE = r"^([12][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
+class PriceSerializer(serializers.Serializer):
+    excl_vat = NumberField()
+    incl_vat = optional(NumberField)
+
+
+class PriceComponentSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=("ENERGY", "FLAT", "PARKING_TIME", "TIME"))
+    price = NumberField()
+    vat = optional(NumberField)
+    step_size = serializers.IntegerField(min_value=0)
+
+
+class TariffRestrictionsSerializer(serializers.Serializer):
+    start_time = optional(serializers.RegexField, TIME)
+    end_time = optional(serializers.RegexField, TIME)
+    start_date = optional(serializers.RegexField, DATE)
+    end_date = optional(serializers.RegexField, DATE)
+    min_kwh = optional(NumberField)
+    max_kwh = optional(NumberField)
+    min_current = optional(NumberField)
+    max_current = optional(NumberField)
+    min_power = optional(NumberField)
+    max_power = optional(NumberField)
+    min_duration = optional(serializers.IntegerField, min_value=0)
+    max_duration = optional(serializers.IntegerField, min_value=0)
+    day_of_week = serializers.ListField(
+        child=serializers.ChoiceField(
+            choices=("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+        ),
+        required=False,
+        allow_null=True,
+    )
+    reservation = optional(serializers.ChoiceField, choices=("RESERVATION", "RESERVATION_EXPIRES"))
+
+
+class TariffElementSerializer(serializers.Serializer):
+    price_components = serializers.ListField(child=PriceComponentSerializer(), min_length=1)
+    restrictions = optional(TariffRestrictionsSerializer)
+
+
+class TariffSerializer(serializers.Serializer):
+    country_code = CiStringField(max_length=2, min_length=2)
+    party_id = CiStringField(max_length=3)
+    id = serializers.CharField(max_length=36)
+    currency = serializers.RegexField(r"^[A-Z]{3}$")
+    type = optional(OpenEnumField)
+    tariff_alt_text = JsonList()
+    tariff_alt_url = optional(UrlField)
+    min_price = optional(PriceSerializer)
+    max_price = optional(PriceSerializer)
+    elements = serializers.ListField(child=TariffElementSerializer(), min_length=1)
+    start_date_time = optional(DateTimeField)
+    end_date_time = optional(DateTimeField)
+    energy_mix = JsonObject()
+    last_updated = DateTimeField()
+
+    vat_stated = True
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _rename(attrs, "id", "ocpi_id")
+        for name in ("min_price", "max_price"):
+            if name in attrs:
+                price = attrs.pop(name) or {}
+                attrs[f"{name}_excl_vat"] = price.get("excl_vat")
+                attrs[f"{name}_incl_vat"] = price.get("incl_vat")
+        if "elements" in attrs:
+            attrs["elements"] = [
+                {
+                    "price_components": [
+                        _without_empty(dict(c), keep=("step_size",)) for c in e["price_components"]
+                    ],
+                    **(
+                        {"restrictions": _without_empty(dict(e["restrictions"]))}
+                        if e.get("restrictions")
+                        else {}
+                    ),
+                }
+                for e in attrs["elements"]
+            ]
+        _blank(attrs, "type", "tariff_alt_url", "tariff_alt_text")
+        if not self.partial:
+            attrs["vat_stated"] = self.vat_stated
+        return _plain(attrs)
+
+    def to_representation(self, tariff: Any) -> dict[str, Any]:
+        data = {
+            "country_code": tariff.country_code,
+            "party_id": tariff.party_id,
+            "id": tariff.ocpi_id,
+            "currency": tariff.currency,
+            "type": tariff.type,
+            "tariff_alt_text": tariff.tariff_alt_text,
+            "tariff_alt_url": tariff.tariff_alt_url,
+            "min_price": _price(tariff.min_price_excl_vat, tariff.min_price_incl_vat),
+            "max_price": _price(tariff.max_price_excl_vat, tariff.max_price_incl_vat),
+            "elements": _exact(tariff.elements),
+            "start_date_time": tariff.start_date_time and format_datetime(tariff.start_date_time),
+            "end_date_time": tariff.end_date_time and format_datetime(tariff.end_date_time),
+            "energy_mix": tariff.energy_mix,
+            "last_updated": format_datetime(tariff.last_updated),
+        }
+        return _without_empty(data)
+
+
+_NUMERIC_KEYS = frozenset(
+    {"price", "vat", "min_kwh", "max_kwh", "min_current", "max_current", "min_power", "max_power"}
+)
+
+
+def _exact(elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored elements hold numbers as strings; OCPI wants JSON numbers, exactly as they came."""
+
+    def convert(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: convert(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return Decimal(value) if key in _NUMERIC_KEYS and isinstance(value, str) else value
+
+    return convert(elements)
+
+
+def _price(excl: Decimal | None, incl: Decimal | None) -> dict[str, Any] | None:
+    if excl is None:
+        return None
+    return {"excl_vat": excl, **({"incl_vat": incl} if incl is not None else {})}
+
+
 class Version:
     number = "2.2.1"
     token_base64 = True  # T-02: the header carries Base64(token)
     # What we serve, with the role we play in each (V-07). Later modules add themselves here.
-    modules: dict[str, str] = {"credentials": SENDER}
+    modules: dict[str, str] = {"credentials": SENDER, "locations": RECEIVER, "tariffs": RECEIVER}
     # What we use of a CPO, with the interface we call (C-04: what is missing is recorded).
     uses: dict[str, str] = {
         "locations": SENDER,
@@ -145,6 +588,13 @@ class Version:
     }
     credentials = CredentialsSerializer
     endpoint = EndpointSerializer
+    location = LocationSerializer
+    evse = EvseSerializer
+    connector = ConnectorSerializer
+    tariff = TariffSerializer
+    objects_carry_party = True  # Location and Tariff bodies name their country_code/party_id
+    tariff_patch = False  # the Tariffs receiver has no PATCH in 2.2.1 (TA-01)
+    patch_needs_last_updated = True
 
     @classmethod
     def read(cls, serializer: type[serializers.Serializer], data: Any) -> Any:
@@ -152,6 +602,20 @@ class Version:
         checked = serializer(data=data)
         checked.is_valid(raise_exception=True)
         return checked.validated_data
+
+    @classmethod
+    def read_patch(cls, serializer: type[serializers.Serializer], data: Any) -> Any:
+        """A PATCH body: only the fields given, each validated; `last_updated` is required in
+        2.2.1 (T-07)."""
+        if not isinstance(data, dict) or not data:
+            raise serializers.ValidationError("a PATCH body is a non-empty object")
+        if cls.patch_needs_last_updated and "last_updated" not in data:
+            raise serializers.ValidationError({"last_updated": "required in a PATCH"})
+        checked = serializer(data=data, partial=True)
+        checked.is_valid(raise_exception=True)
+        changes = dict(checked.validated_data)
+        changes.setdefault("last_updated", timezone.now())  # 2.1.1: when we received it (T-07)
+        return changes
 
     @classmethod
     def read_endpoints(cls, details: Any) -> list[Endpoint]:

@@ -1,0 +1,100 @@
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ocpi_peer import versions
+from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party, same_id
+from stations import selectors, services
+
+
+class LocationsReceiverView(OcpiView):
+    """The CPO pushes its locations, EVSEs and connectors here (checklist §4) and may read back
+    what we hold. A partner writes only under its own parties."""
+
+    functional = True
+
+    def get(
+        self,
+        request: Request,
+        version: str,
+        country_code: str,
+        party_id: str,
+        location_id: str,
+        evse_uid: str | None = None,
+        connector_id: str | None = None,
+    ) -> Response:
+        own_party(request.auth.partner, country_code, party_id)
+        spec = versions.get(version)
+        found = selectors.location_object(
+            country_code, party_id, location_id, evse_uid, connector_id
+        )
+        if found is None:
+            raise OcpiError(Status.CLIENT_ERROR, "we hold no such object", http_status=404)
+        serializer = spec.connector if connector_id else spec.evse if evse_uid else spec.location
+        return envelope(serializer().to_representation(found))
+
+    def put(
+        self,
+        request: Request,
+        version: str,
+        country_code: str,
+        party_id: str,
+        location_id: str,
+        evse_uid: str | None = None,
+        connector_id: str | None = None,
+    ) -> Response:
+        partner = request.auth.partner
+        own_party(partner, country_code, party_id)
+        spec = versions.get(version)
+        where = {"country_code": country_code, "party_id": party_id, "location_id": location_id}
+        if connector_id is not None:
+            data = spec.read(spec.connector, request.data)
+            same_id(connector_id, data["connector_id"], "connector id")
+            created = services.store_connector(**where, evse_uid=evse_uid, data=data)
+        elif evse_uid is not None:
+            data = spec.read(spec.evse, request.data)
+            same_id(evse_uid, data["uid"], "EVSE uid")
+            created = services.store_evse(**where, data=data)
+        else:
+            data = spec.read(spec.location, request.data)
+            same_id(location_id, data["ocpi_id"], "location id")
+            if spec.objects_carry_party:
+                same_id(country_code, data.pop("country_code"), "country_code")
+                same_id(party_id, data.pop("party_id"), "party_id")
+            created = bool(
+                services.store_locations(
+                    partner=partner, country_code=country_code, party_id=party_id, locations=[data]
+                )[0]
+            )
+        return envelope(None, http_status=201 if created else 200)
+
+    def patch(
+        self,
+        request: Request,
+        version: str,
+        country_code: str,
+        party_id: str,
+        location_id: str,
+        evse_uid: str | None = None,
+        connector_id: str | None = None,
+    ) -> Response:
+        own_party(request.auth.partner, country_code, party_id)
+        spec = versions.get(version)
+        serializer = spec.connector if connector_id else spec.evse if evse_uid else spec.location
+        changes = spec.read_patch(serializer, request.data)
+        where = {"country_code": country_code, "party_id": party_id, "location_id": location_id}
+        if (
+            evse_uid
+            and not connector_id
+            and set(changes) <= {"status", "last_updated"}
+            and "status" in changes
+        ):
+            services.patch_evse_status(
+                **where, evse_uid=evse_uid, status=changes["status"], at=changes["last_updated"]
+            )
+        else:
+            for key in ("ocpi_id", "uid", "connector_id", "country_code", "party_id"):
+                changes.pop(key, None)  # identity never changes (L-07)
+            services.patch_location(
+                **where, evse_uid=evse_uid, connector_id=connector_id, changes=changes
+            )
+        return envelope(None)

@@ -1,0 +1,61 @@
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ocpi_peer import versions
+from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party, same_id
+from stations import selectors, services
+
+
+class TariffsReceiverView(OcpiView):
+    """The CPO pushes and retires its tariffs here (checklist §5.1)."""
+
+    functional = True
+
+    def get(
+        self, request: Request, version: str, country_code: str, party_id: str, tariff_id: str
+    ) -> Response:
+        own_party(request.auth.partner, country_code, party_id)
+        tariff = selectors.tariff(country_code, party_id, tariff_id)
+        if tariff is None:
+            raise OcpiError(Status.CLIENT_ERROR, "we hold no such tariff", http_status=404)
+        return envelope(versions.get(version).tariff().to_representation(tariff))
+
+    def put(
+        self, request: Request, version: str, country_code: str, party_id: str, tariff_id: str
+    ) -> Response:
+        partner = request.auth.partner
+        own_party(partner, country_code, party_id)
+        spec = versions.get(version)
+        data = spec.read(spec.tariff, request.data)
+        same_id(tariff_id, data["ocpi_id"], "tariff id")
+        if spec.objects_carry_party:
+            same_id(country_code, data.pop("country_code"), "country_code")
+            same_id(party_id, data.pop("party_id"), "party_id")
+        created, _ = services.store_tariffs(partner=partner, items=[(country_code, party_id, data)])
+        return envelope(None, http_status=201 if created else 200)
+
+    def patch(
+        self, request: Request, version: str, country_code: str, party_id: str, tariff_id: str
+    ) -> Response:
+        own_party(request.auth.partner, country_code, party_id)
+        spec = versions.get(version)
+        if not spec.tariff_patch:
+            raise OcpiError(
+                Status.CLIENT_ERROR,
+                f"OCPI {version} tariffs have no PATCH: use PUT",
+                http_status=405,
+            )
+        changes = spec.read_patch(spec.tariff, request.data)
+        for key in ("ocpi_id", "country_code", "party_id"):
+            changes.pop(key, None)
+        services.patch_tariff(
+            country_code=country_code, party_id=party_id, tariff_id=tariff_id, changes=changes
+        )
+        return envelope(None)
+
+    def delete(
+        self, request: Request, version: str, country_code: str, party_id: str, tariff_id: str
+    ) -> Response:
+        own_party(request.auth.partner, country_code, party_id)
+        services.delete_tariff(country_code=country_code, party_id=party_id, tariff_id=tariff_id)
+        return envelope(None)

@@ -1,0 +1,51 @@
+"""Reads of station data that several callers share."""
+
+from __future__ import annotations
+
+from stations.models import Connector, Evse, Location, Tariff, evse_lookup_key
+
+
+def location_object(
+    country_code: str,
+    party_id: str,
+    location_id: str,
+    evse_uid: str | None,
+    connector_id: str | None,
+) -> Location | Evse | Connector | None:
+    """The location, EVSE or connector at an OCPI receiver URL, or None."""
+    key = {
+        "country_code": country_code.upper(),
+        "party_id": party_id.upper(),
+        "ocpi_id": location_id,
+    }
+    if evse_uid is None:
+        return Location.objects.filter(**key).prefetch_related("evses__connectors").first()
+    evses = Evse.objects.filter(uid=evse_uid, **{f"location__{k}": v for k, v in key.items()})
+    if connector_id is None:
+        return evses.prefetch_related("connectors").first()
+    return Connector.objects.filter(connector_id=connector_id, evse__in=evses).first()
+
+
+def tariff(country_code: str, party_id: str, tariff_id: str) -> Tariff | None:
+    """A tariff the CPO has not retired."""
+    return Tariff.objects.filter(
+        country_code=country_code.upper(),
+        party_id=party_id.upper(),
+        ocpi_id=tariff_id,
+        deleted_at=None,
+    ).first()
+
+
+def find_evse(evse_id: str) -> Evse | None:
+    """The EVSE a driver means, however the id was printed or typed (`be*bec*e041503001`,
+    `BEBECE041503001`). EVSEs that were removed are gone for drivers (L-03)."""
+    key = evse_lookup_key(evse_id)
+    if not key:
+        return None
+    return (
+        Evse.objects.filter(lookup_key=key)
+        .exclude(status=Evse.Status.REMOVED)
+        .select_related("location")
+        .order_by("-last_updated")
+        .first()
+    )

@@ -1,0 +1,356 @@
+"""Writes to what CPOs offer. Pushes (one object) and pulls (a page of objects) end in the same
+bulk upsert, so both keep the same rules: an older `last_updated` never overwrites a newer one,
+an unchanged object writes nothing, and a child's change moves its parents' `last_updated`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ocpi_peer.models import Partner
+from stations.models import Connector, Evse, Location, Tariff, evse_lookup_key
+
+LOCATION_FIELDS = [
+    f.name
+    for f in Location._meta.concrete_fields
+    if f.name not in ("id", "partner", "country_code", "party_id", "ocpi_id")
+]
+EVSE_FIELDS = [
+    f.name for f in Evse._meta.concrete_fields if f.name not in ("id", "location", "uid")
+]
+CONNECTOR_FIELDS = [
+    f.name for f in Connector._meta.concrete_fields if f.name not in ("id", "evse", "connector_id")
+]
+TARIFF_FIELDS = [
+    f.name
+    for f in Tariff._meta.concrete_fields
+    if f.name not in ("id", "partner", "country_code", "party_id", "ocpi_id")
+]
+
+
+class UnknownLocation(LookupError):
+    """An EVSE, connector or patch for a location we do not hold (2003)."""
+
+
+class UnknownObject(LookupError):
+    """A patch or child for an EVSE or connector we do not hold (2001)."""
+
+
+# --- locations --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def store_locations(
+    *, partner: Partner, country_code: str, party_id: str, locations: list[dict[str, Any]]
+) -> tuple[int, int]:
+    """Upsert whole locations (with their EVSEs and connectors) in a few bulk statements.
+    Returns (created, written): objects not newer than what we hold are skipped. EVSEs and
+    connectors missing from a location are kept, never deleted (L-03)."""
+    return _store_locations(partner, [(country_code, party_id, data) for data in locations])
+
+
+@transaction.atomic
+def store_owned_locations(*, partner: Partner, locations: list[dict[str, Any]]) -> tuple[int, int]:
+    """A pulled page: each location names its own owner (T-18)."""
+    return _store_locations(partner, [(d["country_code"], d["party_id"], d) for d in locations])
+
+
+def _store_locations(
+    partner: Partner, items: list[tuple[str, str, dict[str, Any]]]
+) -> tuple[int, int]:
+    items = [(cc.upper(), pid.upper(), data) for cc, pid, data in items]
+    held = _held_locations(items)
+    fresh: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for cc, pid, data in items:
+        key = (cc, pid, data["ocpi_id"])
+        known = held.get(key)
+        if known is None or data["last_updated"] > known:
+            fresh[key] = data  # a later duplicate in the same page wins
+    if not fresh:
+        return 0, 0
+    created = sum(1 for key in fresh if key not in held)
+    Location.objects.bulk_create(
+        [
+            Location(
+                partner=partner,
+                country_code=cc,
+                party_id=pid,
+                ocpi_id=ocpi_id,
+                **{f: data[f] for f in LOCATION_FIELDS if f in data},
+            )
+            for (cc, pid, ocpi_id), data in fresh.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["country_code", "party_id", "ocpi_id"],
+        update_fields=["partner", *LOCATION_FIELDS],
+    )
+    ids = _location_ids(list(fresh))
+    _store_evses([(ids[key], evse) for key, data in fresh.items() for evse in data["evses"]])
+    return created, len(fresh)
+
+
+def _held_locations(
+    items: list[tuple[str, str, dict[str, Any]]],
+) -> dict[tuple[str, str, str], datetime]:
+    query = Q()
+    for cc, pid, data in items:
+        query |= Q(country_code=cc, party_id=pid, ocpi_id=data["ocpi_id"])
+    rows = Location.objects.filter(query).values_list(
+        "country_code", "party_id", "ocpi_id", "last_updated"
+    )
+    return {(cc, pid, oid): updated for cc, pid, oid, updated in rows}
+
+
+def _location_ids(keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+    query = Q()
+    for cc, pid, oid in keys:
+        query |= Q(country_code=cc, party_id=pid, ocpi_id=oid)
+    rows = Location.objects.filter(query).values_list("country_code", "party_id", "ocpi_id", "pk")
+    return {(cc, pid, oid): pk for cc, pid, oid, pk in rows}
+
+
+def _store_evses(items: list[tuple[int, dict[str, Any]]]) -> None:
+    if not items:
+        return
+    Evse.objects.bulk_create(
+        [
+            Evse(
+                location_id=location_id,
+                uid=data["uid"],
+                lookup_key=evse_lookup_key(data.get("evse_id") or ""),
+                **{f: data[f] for f in EVSE_FIELDS if f in data},
+            )
+            for location_id, data in items
+        ],
+        update_conflicts=True,
+        unique_fields=["location", "uid"],
+        update_fields=EVSE_FIELDS,
+    )
+    query = Q()
+    for location_id, data in items:
+        query |= Q(location_id=location_id, uid=data["uid"])
+    ids = {
+        (loc, uid): pk
+        for loc, uid, pk in Evse.objects.filter(query).values_list("location_id", "uid", "pk")
+    }
+    _store_connectors(
+        [(ids[(loc, data["uid"])], c) for loc, data in items for c in data.get("connectors", [])]
+    )
+
+
+def _store_connectors(items: list[tuple[int, dict[str, Any]]]) -> None:
+    if not items:
+        return
+    Connector.objects.bulk_create(
+        [
+            Connector(
+                evse_id=evse_id,
+                connector_id=data["connector_id"],
+                **{f: data[f] for f in CONNECTOR_FIELDS if f in data},
+            )
+            for evse_id, data in items
+        ],
+        update_conflicts=True,
+        unique_fields=["evse", "connector_id"],
+        update_fields=CONNECTOR_FIELDS,
+    )
+
+
+def _location(country_code: str, party_id: str, location_id: str) -> Location:
+    try:
+        return Location.objects.select_for_update().get(
+            country_code=country_code.upper(), party_id=party_id.upper(), ocpi_id=location_id
+        )
+    except Location.DoesNotExist:
+        raise UnknownLocation(f"unknown location {country_code}*{party_id} {location_id}") from None
+
+
+def _touch(*objects: Location | Evse, at: datetime) -> None:
+    """A child changed: its parents' last_updated moves with it (L-01), never backwards."""
+    for obj in objects:
+        if obj.last_updated < at:
+            type(obj).objects.filter(pk=obj.pk, last_updated__lt=at).update(last_updated=at)
+
+
+@transaction.atomic
+def store_evse(*, country_code: str, party_id: str, location_id: str, data: dict[str, Any]) -> bool:
+    """An EVSE PUT. Returns whether it was new; a stale one changes nothing."""
+    location = _location(country_code, party_id, location_id)
+    held = location.evses.filter(uid=data["uid"]).values_list("last_updated", flat=True).first()
+    if held is not None and held >= data["last_updated"]:
+        return False
+    _store_evses([(location.pk, data)])
+    _touch(location, at=data["last_updated"])
+    return held is None
+
+
+@transaction.atomic
+def store_connector(
+    *, country_code: str, party_id: str, location_id: str, evse_uid: str, data: dict[str, Any]
+) -> bool:
+    location = _location(country_code, party_id, location_id)
+    evse = _evse(location, evse_uid)
+    held = (
+        evse.connectors.filter(connector_id=data["connector_id"])
+        .values_list("last_updated", flat=True)
+        .first()
+    )
+    if held is not None and held >= data["last_updated"]:
+        return False
+    _store_connectors([(evse.pk, data)])
+    _touch(evse, location, at=data["last_updated"])
+    return held is None
+
+
+def _evse(location: Location, uid: str) -> Evse:
+    try:
+        return location.evses.get(uid=uid)
+    except Evse.DoesNotExist:
+        raise UnknownObject(f"unknown EVSE {uid} at location {location.ocpi_id}") from None
+
+
+@transaction.atomic
+def patch_location(
+    *,
+    country_code: str,
+    party_id: str,
+    location_id: str,
+    evse_uid: str | None = None,
+    connector_id: str | None = None,
+    changes: dict[str, Any],
+) -> None:
+    """A PATCH on a location, EVSE or connector: only the fields given change (T-07); lists
+    replace the stored list. An older `last_updated` than ours is ignored (L-02)."""
+    at: datetime = changes["last_updated"]
+    location = _location(country_code, party_id, location_id)
+    target: Location | Evse | Connector = location
+    parents: list[Location | Evse] = []
+    if evse_uid is not None:
+        evse = _evse(location, evse_uid)
+        target, parents = evse, [location]
+        if connector_id is not None:
+            try:
+                target = evse.connectors.get(connector_id=connector_id)
+            except Connector.DoesNotExist:
+                raise UnknownObject(
+                    f"unknown connector {connector_id} on EVSE {evse_uid}"
+                ) from None
+            parents = [evse, location]
+    if target.last_updated > at:
+        return
+    nested = changes.pop("evses", None) if isinstance(target, Location) else None
+    nested_connectors = changes.pop("connectors", None) if isinstance(target, Evse) else None
+    changes["last_updated"] = at
+    if "evse_id" in changes and isinstance(target, Evse):
+        changes["lookup_key"] = evse_lookup_key(changes["evse_id"] or "")
+    type(target).objects.filter(pk=target.pk).update(**changes)
+    if nested:
+        _store_evses([(location.pk, e) for e in nested])
+    if nested_connectors:
+        _store_connectors([(target.pk, c) for c in nested_connectors])
+    _touch(*parents, at=at)
+
+
+def patch_evse_status(
+    *, country_code: str, party_id: str, location_id: str, evse_uid: str, status: str, at: datetime
+) -> None:
+    """The hot path of every CPO: an EVSE status PATCH, in two conditional UPDATEs and no lock.
+    A stale update (older than what we hold) changes nothing and is not an error (L-02)."""
+    location = (
+        Location.objects.filter(
+            country_code=country_code.upper(), party_id=party_id.upper(), ocpi_id=location_id
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if location is None:
+        raise UnknownLocation(f"unknown location {country_code}*{party_id} {location_id}")
+    updated = Evse.objects.filter(location_id=location, uid=evse_uid, last_updated__lte=at).update(
+        status=status, last_updated=at
+    )
+    if not updated and not Evse.objects.filter(location_id=location, uid=evse_uid).exists():
+        raise UnknownObject(f"unknown EVSE {evse_uid} at location {location_id}")
+    if updated:
+        Location.objects.filter(pk=location, last_updated__lt=at).update(last_updated=at)
+
+
+# --- tariffs ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def store_tariffs(
+    *, partner: Partner, items: Iterable[tuple[str, str, dict[str, Any]]]
+) -> tuple[int, int]:
+    """Upsert tariffs, keyed by (country_code, party_id, id). Stale ones are skipped; a stored
+    tariff that was deleted comes back to life when the CPO sends it again."""
+    items = [(cc.upper(), pid.upper(), data) for cc, pid, data in items]
+    query = Q()
+    for cc, pid, data in items:
+        query |= Q(country_code=cc, party_id=pid, ocpi_id=data["ocpi_id"])
+    held = {
+        (cc, pid, oid): updated
+        for cc, pid, oid, updated in Tariff.objects.filter(query).values_list(
+            "country_code", "party_id", "ocpi_id", "last_updated"
+        )
+    }
+    fresh = {
+        (cc, pid, data["ocpi_id"]): data
+        for cc, pid, data in items
+        if held.get((cc, pid, data["ocpi_id"])) is None
+        or data["last_updated"] > held[(cc, pid, data["ocpi_id"])]
+    }
+    if not fresh:
+        return 0, 0
+    Tariff.objects.bulk_create(
+        [
+            Tariff(
+                partner=partner,
+                country_code=cc,
+                party_id=pid,
+                ocpi_id=oid,
+                deleted_at=None,
+                **{f: data[f] for f in TARIFF_FIELDS if f in data},
+            )
+            for (cc, pid, oid), data in fresh.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["country_code", "party_id", "ocpi_id"],
+        update_fields=["partner", "deleted_at", *TARIFF_FIELDS],
+    )
+    return sum(1 for key in fresh if key not in held), len(fresh)
+
+
+def _tariff(country_code: str, party_id: str, tariff_id: str) -> Tariff:
+    try:
+        return Tariff.objects.select_for_update().get(
+            country_code=country_code.upper(), party_id=party_id.upper(), ocpi_id=tariff_id
+        )
+    except Tariff.DoesNotExist:
+        raise UnknownObject(f"unknown tariff {country_code}*{party_id} {tariff_id}") from None
+
+
+@transaction.atomic
+def patch_tariff(
+    *, country_code: str, party_id: str, tariff_id: str, changes: dict[str, Any]
+) -> None:
+    """2.1.1 only: a partial tariff update."""
+    tariff = _tariff(country_code, party_id, tariff_id)
+    at = changes.get("last_updated") or timezone.now()
+    if tariff.last_updated > at:
+        return
+    Tariff.objects.filter(pk=tariff.pk).update(**{**changes, "last_updated": at})
+
+
+@transaction.atomic
+def delete_tariff(*, country_code: str, party_id: str, tariff_id: str) -> None:
+    """The CPO retires a tariff. Kept for the sessions and CDRs that name it (TA-01), but no
+    longer offered to drivers."""
+    tariff = _tariff(country_code, party_id, tariff_id)
+    if tariff.deleted_at is None:
+        tariff.deleted_at = timezone.now()
+        tariff.save(update_fields=["deleted_at"])
