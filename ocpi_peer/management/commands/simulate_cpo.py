@@ -1,0 +1,126 @@
+"""`manage.py simulate_cpo`: run the CPO simulator as a process, for the demo and for tests.
+
+Prints one JSON line on stdout as soon as it serves (`versions_url`, `token_a`, `base_url`) so a
+caller can read it and go; logs one line per request on stderr; serves until SIGINT or SIGTERM.
+It touches no database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from argparse import ArgumentParser
+from types import FrameType
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ocpi_peer.simulator import CpoSimulator, SimulatorError
+
+
+class Command(BaseCommand):
+    help = "Run a simulated OCPI CPO backend until interrupted."
+    requires_system_checks: list[str] = []  # no database, no models: start fast
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        """Let our `--version` (OCPI) replace Django's own (print Django's version)."""
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=9100, help="0 picks a free port")
+        parser.add_argument(
+            "--version",
+            dest="ocpi_versions",
+            action="append",
+            metavar="VERSION",
+            help="OCPI version to offer; repeat or comma-separate (default 2.2.1)",
+        )
+        parser.add_argument("--token-a", help="registration token to issue (default: random)")
+        parser.add_argument("--locations", type=int, default=0, help="Locations to serve")
+        parser.add_argument("--page-size", type=int, default=50)
+        parser.add_argument(
+            "--raw-tokens", action="store_true", help="2.2.1 with raw tokens, like many CPMS"
+        )
+        parser.add_argument("--country-code", default="NL")
+        parser.add_argument("--party-id", default="SIM")
+        parser.add_argument("--name", default="Simulated CPO")
+        parser.add_argument(
+            "--omit-modules", default="", help="comma list of modules left out of its details"
+        )
+        parser.add_argument(
+            "--public-url", help="base URL to advertise when it differs from http://HOST:PORT"
+        )
+        parser.add_argument("--register-with", metavar="VERSIONS_URL", help="the eMSP's versions")
+        parser.add_argument("--token", help="token A the eMSP issued (with --register-with)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if bool(options["register_with"]) != bool(options["token"]):
+            raise CommandError("--register-with and --token go together")
+        _log_requests_to_stderr()
+        try:
+            sim = CpoSimulator(
+                versions=_split(options["ocpi_versions"] or ["2.2.1"]),
+                host=options["host"],
+                port=options["port"],
+                country_code=options["country_code"],
+                party_id=options["party_id"],
+                name=options["name"],
+                token_a=options["token_a"],
+                raw_tokens=options["raw_tokens"],
+                omit_modules=_split([options["omit_modules"]]),
+                location_count=options["locations"],
+                page_size=options["page_size"],
+                public_base_url=options["public_url"],
+            ).start()
+        except (ValueError, OSError) as exc:
+            raise CommandError(f"cannot start the simulator: {exc}") from exc
+        stop = threading.Event()
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        try:
+            line = {
+                "versions_url": sim.versions_url,
+                "token_a": sim.token_a,
+                "base_url": sim.base_url,
+            }
+            self.stdout.write(json.dumps(line))
+            self.stdout.flush()
+            if options["register_with"]:
+                self._register(sim, options["register_with"], options["token"])
+            while not stop.wait(0.2):
+                pass
+        finally:
+            sim.stop()
+
+    def _register(self, sim: CpoSimulator, versions_url: str, token: str) -> None:
+        try:
+            response = sim.register_with(versions_url, token)
+        except SimulatorError as exc:
+            raise CommandError(f"registration failed: {exc}") from exc
+        if not sim.registered:
+            raise CommandError(
+                f"registration failed: HTTP {response.status_code}, {sim.last_error}"
+            )
+        self.stderr.write(f"registered with {versions_url} on OCPI {sim.emsp_version}")
+
+
+def _split(values: list[str]) -> tuple[str, ...]:
+    return tuple(item.strip() for value in values for item in value.split(",") if item.strip())
+
+
+def _log_requests_to_stderr() -> None:
+    """One line per request whatever LOG_LEVEL says; the simulator never logs tokens."""
+    logger = logging.getLogger("ocpi_peer.simulator")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s simulate_cpo %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False

@@ -1,0 +1,383 @@
+"""The simulator's Credentials module, both ways (checklist §3).
+
+Inbound (`handle`): the CPO side of C-03, where the eMSP registers with us (flow 1, C-04),
+rotates its token or switches version (PUT), reads (GET) or leaves (DELETE).
+Outbound (`register_with`, `rotate_with_us`, `unregister_from_us`): the CPO starts (flow 2,
+C-05) and later rotates or leaves. Registration calls made while answering a request reuse its
+`X-Correlation-ID` (T-15).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+import httpx
+
+from .transport import (
+    CPO_INTERFACES,
+    ROLES,
+    InboundRequest,
+    OcpiFailure,
+    Reply,
+    SimulatorError,
+    Status,
+    is_221_shape,
+    is_valid_token,
+    read_envelope,
+    version_key,
+)
+
+if TYPE_CHECKING:
+    from .server import CpoSimulator
+
+
+class UnsupportedVersion(SimulatorError):
+    """The eMSP does not offer the version asked for, or none the simulator speaks (3002)."""
+
+
+@dataclass(frozen=True)
+class PeerCredentials:
+    """A Credentials object from the eMSP, validated; `roles` in the 2.2.1 shape for 2.1.1 too."""
+
+    token: str
+    url: str
+    roles: list[dict[str, Any]]
+    raw: dict[str, Any]
+
+
+def own_credentials(sim: CpoSimulator, version: str, token: str) -> dict[str, Any]:
+    """The simulator's Credentials object (C-01/C-02) carrying `token`, in `version`'s shape."""
+    business_details = {"name": sim.name}
+    if is_221_shape(version):
+        role = {
+            "role": "CPO",
+            "business_details": business_details,
+            "party_id": sim.party_id,
+            "country_code": sim.country_code,
+        }
+        return {"token": token, "url": sim.versions_url, "roles": [role]}
+    return {
+        "token": token,
+        "url": sim.versions_url,
+        "business_details": business_details,
+        "party_id": sim.party_id,
+        "country_code": sim.country_code,
+    }
+
+
+def parse_credentials(data: Any, version: str) -> PeerCredentials:
+    """Validate an eMSP's Credentials object as a strict CPO would; ValueError names the field.
+
+    Unknown fields are ignored (T-12). A 2.2.1 object must hold an EMSP role: this peer is a CPO
+    and has nothing to do with any other kind of party."""
+    if not isinstance(data, dict):
+        raise ValueError("credentials must be a JSON object")
+    token, url = data.get("token"), data.get("url")
+    if not isinstance(token, str) or not is_valid_token(token):
+        raise ValueError("token must be 1 to 64 printable ASCII characters without spaces")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")) or len(url) > 255:
+        raise ValueError("url must be an absolute http(s) URL of at most 255 characters")
+    if is_221_shape(version):
+        roles = data.get("roles")
+        if not isinstance(roles, list) or not roles:
+            raise ValueError("roles must be a non-empty list")
+        for number, role in enumerate(roles):
+            _check_role(role, f"roles[{number}]")
+        if not any(role["role"] == "EMSP" for role in roles):
+            raise ValueError("roles has no EMSP role")
+    else:  # 2.1.1: flat object, one party
+        flat = {key: data.get(key) for key in ("business_details", "party_id", "country_code")}
+        _check_role({"role": "EMSP", **flat}, "credentials")
+        roles = [{"role": "EMSP", **flat}]
+    return PeerCredentials(token=token, url=url, roles=roles, raw=data)
+
+
+def _check_role(role: Any, where: str) -> None:
+    if not isinstance(role, dict):
+        raise ValueError(f"{where} must be an object")
+    if role.get("role") not in ROLES:
+        raise ValueError(f"{where}.role must be one of {sorted(ROLES)}")
+    details = role.get("business_details")
+    name = details.get("name") if isinstance(details, dict) else None
+    if not isinstance(name, str) or not 0 < len(name) <= 100:
+        raise ValueError(f"{where}.business_details.name must be a string of 1 to 100 characters")
+    party_id, country_code = role.get("party_id"), role.get("country_code")
+    if not isinstance(party_id, str) or not 0 < len(party_id) <= 3:
+        raise ValueError(f"{where}.party_id must be a string of 1 to 3 characters")
+    if not isinstance(country_code, str) or len(country_code) != 2:
+        raise ValueError(f"{where}.country_code must be a string of 2 characters")
+
+
+# --- inbound: the eMSP calls the simulator's credentials endpoint -------------------------------
+
+
+def handle(sim: CpoSimulator, request: InboundRequest) -> Reply:
+    """C-03: GET, POST, PUT, DELETE on `{base}/ocpi/{version}/credentials`."""
+    if request.segments:
+        raise OcpiFailure(Status.CLIENT_ERROR, "no such credentials resource", http_status=404)
+    if request.method == "GET":
+        with sim.lock:
+            token = sim.state.current_token if sim.state.registered else request.token
+        return Reply(own_credentials(sim, request.version, token or request.token))
+    if request.method in ("POST", "PUT"):
+        return _accept(sim, request, updating=request.method == "PUT")
+    if request.method == "DELETE":
+        with sim.lock:
+            if not sim.state.registered:
+                raise OcpiFailure(Status.CLIENT_ERROR, "not registered", http_status=405)
+            sim.state.forget()
+        return Reply()
+    raise OcpiFailure(Status.CLIENT_ERROR, f"{request.method} not allowed", http_status=405)
+
+
+def _accept(sim: CpoSimulator, request: InboundRequest, *, updating: bool) -> Reply:
+    """POST (flow 1) or PUT: read the eMSP's versions and details with its token, then issue C.
+
+    No lock is held while calling out: the eMSP may call the simulator meanwhile."""
+    _check_registered(sim, updating=updating)
+    try:
+        peer = parse_credentials(request.json_body(), request.version)
+    except ValueError as exc:
+        raise OcpiFailure(Status.INVALID_PARAMETERS, str(exc)) from exc
+    try:
+        _, endpoints = fetch_peer_version(
+            sim,
+            peer.url,
+            peer.token,
+            version=request.version,
+            correlation_id=request.correlation_id,
+        )
+    except UnsupportedVersion as exc:
+        raise OcpiFailure(Status.UNSUPPORTED_VERSION, str(exc)) from exc
+    except SimulatorError as exc:
+        raise OcpiFailure(Status.UNABLE_TO_USE_CLIENT_API, str(exc)) from exc
+    token_c = sim.new_token()
+    with sim.lock:
+        _check_registered(sim, updating=updating)  # a twin request may have won meanwhile
+        sim.state.register(
+            inbound_token=token_c,
+            emsp_token=peer.token,
+            version=request.version,
+            endpoints=endpoints,
+            versions_url=peer.url,
+            credentials=peer.raw,
+            roles=peer.roles,
+        )
+    return Reply(own_credentials(sim, request.version, token_c))
+
+
+def _check_registered(sim: CpoSimulator, *, updating: bool) -> None:
+    with sim.lock:
+        registered = sim.state.registered
+    if registered and not updating:
+        raise OcpiFailure(Status.CLIENT_ERROR, "already registered: PUT to update", http_status=405)
+    if updating and not registered:
+        raise OcpiFailure(Status.CLIENT_ERROR, "not registered: POST first", http_status=405)
+
+
+# --- both directions: reading the eMSP's versions ----------------------------------------------
+
+
+def fetch_peer_version(
+    sim: CpoSimulator,
+    versions_url: str,
+    token: str,
+    *,
+    version: str | None,
+    correlation_id: str,
+) -> tuple[str, dict[str, str]]:
+    """GET the eMSP's versions and the details of `version` (None: the highest in common).
+
+    Returns the version and the eMSP endpoints the CPO would call, by module id. The versions
+    list is read with the token in the form of the version asked for (or of the simulator's
+    highest), the details in the form of the version chosen."""
+    probe = version or max(sim.versions, key=version_key)
+    response = sim.send(
+        "GET",
+        versions_url,
+        token=token,
+        base64_form=sim.base64_for(probe),
+        correlation_id=correlation_id,
+    )
+    offered = _version_entries(read_envelope(response, f"GET {versions_url}"))
+    if version is None:
+        common = [number for number in offered if number in sim.versions]
+        if not common:
+            raise UnsupportedVersion(
+                f"no common version: the eMSP offers {sorted(offered)}, "
+                f"the simulator {list(sim.versions)}"
+            )
+        version = max(common, key=version_key)
+    elif version not in offered:
+        raise UnsupportedVersion(f"the eMSP does not offer {version} (it offers {sorted(offered)})")
+    details_url = offered[version]
+    response = sim.send(
+        "GET",
+        details_url,
+        token=token,
+        base64_form=sim.base64_for(version),
+        correlation_id=correlation_id,
+    )
+    details = read_envelope(response, f"GET {details_url}")
+    return version, choose_endpoints(details, version)
+
+
+def _version_entries(data: Any) -> dict[str, str]:
+    if not isinstance(data, list) or not data:
+        raise SimulatorError("the eMSP's versions data is not a non-empty list")
+    offered: dict[str, str] = {}
+    for entry in data:
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("version"), str)
+            and isinstance(entry.get("url"), str)
+        ):
+            raise SimulatorError(f"malformed entry in the eMSP's versions: {entry!r}")
+        offered[entry["version"]] = entry["url"]
+    return offered
+
+
+# The eMSP interface a CPO calls for each module: the counterpart of the CPO's own.
+_WANTED_ROLE = {
+    **{
+        module: "RECEIVER" if role == "SENDER" else "SENDER"
+        for module, role in CPO_INTERFACES.items()
+        if module != "credentials"
+    },
+    "chargingprofiles": "SENDER",
+}
+
+
+def choose_endpoints(details: Any, version: str) -> dict[str, str]:
+    """The eMSP's URL per module from its version details (V-02), checked strictly.
+
+    From 2.2 on every endpoint must carry a role, and only the interface a CPO talks to counts:
+    an eMSP that lists `locations` only as SENDER has no Locations endpoint for the CPO."""
+    if not isinstance(details, dict) or details.get("version") != version:
+        raise SimulatorError(f"the eMSP's version details are not those of {version}")
+    endpoints = details.get("endpoints")
+    if not isinstance(endpoints, list) or not endpoints:
+        raise SimulatorError("the eMSP's version details have no endpoints list")
+    chosen: dict[str, str] = {}
+    for endpoint in endpoints:
+        if not (
+            isinstance(endpoint, dict)
+            and isinstance(endpoint.get("identifier"), str)
+            and isinstance(endpoint.get("url"), str)
+        ):
+            raise SimulatorError(f"malformed endpoint in the eMSP's details: {endpoint!r}")
+        module, role = endpoint["identifier"], endpoint.get("role")
+        if is_221_shape(version) and role not in ("SENDER", "RECEIVER"):
+            raise SimulatorError(f"endpoint {module!r} has no valid role: {role!r}")
+        if module in chosen:
+            continue
+        if role is None or module not in _WANTED_ROLE or role == _WANTED_ROLE[module]:
+            chosen[module] = endpoint["url"]
+    return chosen
+
+
+# --- outbound: the simulator drives the eMSP's credentials endpoint ----------------------------
+
+
+def register_with(sim: CpoSimulator, versions_url: str, token: str) -> httpx.Response:
+    """Flow 2 (C-05) with the token A the eMSP issued; returns the eMSP's answer to the POST.
+
+    Token B is accepted from before the POST, since the eMSP calls back with it while the POST
+    is pending; it is dropped again if the registration does not complete."""
+    correlation_id = str(uuid4())
+    version, endpoints = fetch_peer_version(
+        sim, versions_url, token, version=None, correlation_id=correlation_id
+    )
+    credentials_url = endpoints.get("credentials")
+    if credentials_url is None:
+        raise SimulatorError("the eMSP's version details list no credentials endpoint")
+    token_b = sim.new_token()
+    with sim.lock:
+        sim.state.inbound.add(token_b)
+    try:
+        response = sim.send(
+            "POST",
+            credentials_url,
+            token=token,
+            base64_form=sim.base64_for(version),
+            json=own_credentials(sim, version, token_b),
+            correlation_id=correlation_id,
+        )
+    except SimulatorError:
+        with sim.lock:
+            sim.state.inbound.discard(token_b)
+        raise
+    try:
+        peer = parse_credentials(read_envelope(response, f"POST {credentials_url}"), version)
+    except (SimulatorError, ValueError) as exc:
+        with sim.lock:
+            sim.state.inbound.discard(token_b)
+        sim.last_error = f"registration failed: {exc}"
+        return response
+    with sim.lock:
+        sim.state.register(
+            inbound_token=token_b,
+            emsp_token=peer.token,
+            version=version,
+            endpoints=endpoints,
+            versions_url=peer.url,
+            credentials=peer.raw,
+            roles=peer.roles,
+        )
+    return response
+
+
+def rotate_with_us(sim: CpoSimulator) -> httpx.Response:
+    """PUT fresh credentials (token B') to the eMSP; the old token stays valid until it answers."""
+    version, credentials_url, emsp_token = _registration(sim)
+    new_inbound = sim.new_token()
+    with sim.lock:
+        sim.state.inbound.add(new_inbound)
+    try:
+        response = sim.send(
+            "PUT",
+            credentials_url,
+            token=emsp_token,
+            base64_form=sim.base64_for(version),
+            json=own_credentials(sim, version, new_inbound),
+        )
+    except SimulatorError:
+        with sim.lock:
+            sim.state.inbound.discard(new_inbound)
+        raise
+    try:
+        peer = parse_credentials(read_envelope(response, f"PUT {credentials_url}"), version)
+    except (SimulatorError, ValueError) as exc:
+        with sim.lock:
+            sim.state.inbound.discard(new_inbound)
+        sim.last_error = f"rotation failed: {exc}"
+        return response
+    with sim.lock:
+        sim.state.rotate(inbound_token=new_inbound, emsp_token=peer.token, credentials=peer.raw)
+    return response
+
+
+def unregister_from_us(sim: CpoSimulator) -> httpx.Response:
+    """DELETE on the eMSP's credentials endpoint; the simulator forgets the eMSP whatever the
+    answer, as a CPO leaving a partnership would."""
+    version, credentials_url, emsp_token = _registration(sim)
+    try:
+        return sim.send(
+            "DELETE", credentials_url, token=emsp_token, base64_form=sim.base64_for(version)
+        )
+    finally:
+        with sim.lock:
+            sim.state.forget()
+
+
+def _registration(sim: CpoSimulator) -> tuple[str, str, str]:
+    with sim.lock:
+        state = sim.state
+        if not state.registered or state.emsp_version is None or state.emsp_token is None:
+            raise SimulatorError("not registered with an eMSP")
+        credentials_url = state.emsp_endpoints.get("credentials")
+        if credentials_url is None:
+            raise SimulatorError("the eMSP's version details list no credentials endpoint")
+        return state.emsp_version, credentials_url, state.emsp_token

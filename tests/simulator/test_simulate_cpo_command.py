@@ -1,0 +1,76 @@
+"""`manage.py simulate_cpo` as the demo and the Makefile run it: a process printing one line."""
+
+import base64
+import json
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+MANAGE = Path(__file__).resolve().parents[2] / "manage.py"
+
+
+def read_line(process: subprocess.Popen[bytes], timeout: float) -> bytes:
+    """One stdout line, or fail after `timeout` seconds instead of hanging the run."""
+    assert process.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    line = b""
+    while not line.endswith(b"\n"):
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"no line from simulate_cpo within {timeout}s: {line!r}"
+        if selector.select(remaining):
+            chunk = process.stdout.read1(4096)  # type: ignore[attr-defined]
+            assert chunk, f"simulate_cpo exited: {process.wait()}"
+            line += chunk
+    return line
+
+
+def test_command_prints_its_line_serves_and_stops_on_sigterm() -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(MANAGE),
+            "simulate_cpo",
+            "--port",
+            "0",
+            "--version",
+            "2.1.1,2.2.1",
+            "--locations",
+            "3",
+            "--token-a",
+            "command-token-a",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        started = json.loads(read_line(process, timeout=30))
+        assert started["token_a"] == "command-token-a"
+        assert started["versions_url"] == f"{started['base_url']}/ocpi/versions"
+        token = base64.b64encode(b"command-token-a").decode()
+        response = httpx.get(started["versions_url"], headers={"Authorization": f"Token {token}"})
+        assert [v["version"] for v in response.json()["data"]] == ["2.1.1", "2.2.1"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0
+    log = stderr.decode()
+    assert "GET /ocpi/versions 200" in log
+    assert "command-token-a" not in log and token not in log
+
+
+def test_command_refuses_an_unknown_version() -> None:
+    result = subprocess.run(
+        [sys.executable, str(MANAGE), "simulate_cpo", "--port", "0", "--version", "9.9"],
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert b"9.9" in result.stderr
+    assert result.stdout == b""
