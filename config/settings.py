@@ -110,6 +110,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
+    "schedule-pulls": {
+        "task": "stations.tasks.schedule_pulls",
+        "schedule": timedelta(minutes=5),
+    },
     "purge-traffic-log": {
         "task": "ocpi_peer.tasks.purge_traffic_log",
         "schedule": timedelta(hours=6),

@@ -11,8 +11,7 @@ from functools import cache
 from cryptography.fernet import Fernet
 from django.conf import settings
 
-# Printable ASCII without spaces (OCPI's token alphabet); we use a URL-safe subset, 43 chars.
-TOKEN_BYTES = 32
+TOKEN_LENGTH = 43  # 43 × log2(62) ≈ 256 bits
 
 
 @cache
@@ -36,9 +35,13 @@ def same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
+_ALPHANUMERIC = string.ascii_letters + string.digits
+
+
 def new_token() -> str:
-    """256 random bits in OCPI's token alphabet (U+0021..U+007E, no spaces)."""
-    return secrets.token_urlsafe(TOKEN_BYTES)
+    """About 256 random bits, letters and digits only: inside OCPI's token alphabet, and safe to
+    paste anywhere (a leading `-` would read as an option on a command line)."""
+    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(TOKEN_LENGTH))
 
 
 def is_valid_token(token: str) -> bool:

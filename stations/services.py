@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from ocpi_peer.models import Partner
@@ -89,7 +88,7 @@ def _store_locations(
         unique_fields=["country_code", "party_id", "ocpi_id"],
         update_fields=["partner", *LOCATION_FIELDS],
     )
-    ids = _location_ids(list(fresh))
+    ids = {key: pk for key, (pk, _) in _locations_by_key(set(fresh)).items()}
     _store_evses([(ids[key], evse) for key, data in fresh.items() for evse in data["evses"]])
     return created, len(fresh)
 
@@ -97,24 +96,24 @@ def _store_locations(
 def _held_locations(
     items: list[tuple[str, str, dict[str, Any]]],
 ) -> dict[tuple[str, str, str], datetime]:
-    query = Q()
-    for cc, pid, data in items:
-        query |= Q(country_code=cc, party_id=pid, ocpi_id=data["ocpi_id"])
-    rows = Location.objects.filter(query).values_list(
-        "country_code", "party_id", "ocpi_id", "last_updated"
+    keys = {(cc, pid, data["ocpi_id"]) for cc, pid, data in items}
+    return {key: updated for key, (_, updated) in _locations_by_key(keys).items()}
+
+
+def _locations_by_key(
+    keys: set[tuple[str, str, str]],
+) -> dict[tuple[str, str, str], tuple[int, datetime]]:
+    """(pk, last_updated) of the locations we hold among `keys`: one indexed query by id, the
+    owner matched here (a page has one owner or a few, and ids rarely repeat across owners)."""
+    rows = Location.objects.filter(ocpi_id__in={oid for _, _, oid in keys}).values_list(
+        "country_code", "party_id", "ocpi_id", "pk", "last_updated"
     )
-    return {(cc, pid, oid): updated for cc, pid, oid, updated in rows}
-
-
-def _location_ids(keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
-    query = Q()
-    for cc, pid, oid in keys:
-        query |= Q(country_code=cc, party_id=pid, ocpi_id=oid)
-    rows = Location.objects.filter(query).values_list("country_code", "party_id", "ocpi_id", "pk")
-    return {(cc, pid, oid): pk for cc, pid, oid, pk in rows}
+    return {(cc, pid, oid): (pk, up) for cc, pid, oid, pk, up in rows if (cc, pid, oid) in keys}
 
 
 def _store_evses(items: list[tuple[int, dict[str, Any]]]) -> None:
+    # One row per key: a repeated uid would make the upsert touch a row twice.
+    items = list({(loc, data["uid"]): (loc, data) for loc, data in items}.values())
     if not items:
         return
     Evse.objects.bulk_create(
@@ -131,19 +130,17 @@ def _store_evses(items: list[tuple[int, dict[str, Any]]]) -> None:
         unique_fields=["location", "uid"],
         update_fields=EVSE_FIELDS,
     )
-    query = Q()
-    for location_id, data in items:
-        query |= Q(location_id=location_id, uid=data["uid"])
-    ids = {
-        (loc, uid): pk
-        for loc, uid, pk in Evse.objects.filter(query).values_list("location_id", "uid", "pk")
-    }
+    rows = Evse.objects.filter(location_id__in={loc for loc, _ in items}).values_list(
+        "location_id", "uid", "pk"
+    )
+    ids = {(loc, uid): pk for loc, uid, pk in rows}
     _store_connectors(
         [(ids[(loc, data["uid"])], c) for loc, data in items for c in data.get("connectors", [])]
     )
 
 
 def _store_connectors(items: list[tuple[int, dict[str, Any]]]) -> None:
+    items = list({(evse, data["connector_id"]): (evse, data) for evse, data in items}.values())
     if not items:
         return
     Connector.objects.bulk_create(
@@ -289,15 +286,11 @@ def store_tariffs(
     """Upsert tariffs, keyed by (country_code, party_id, id). Stale ones are skipped; a stored
     tariff that was deleted comes back to life when the CPO sends it again."""
     items = [(cc.upper(), pid.upper(), data) for cc, pid, data in items]
-    query = Q()
-    for cc, pid, data in items:
-        query |= Q(country_code=cc, party_id=pid, ocpi_id=data["ocpi_id"])
-    held = {
-        (cc, pid, oid): updated
-        for cc, pid, oid, updated in Tariff.objects.filter(query).values_list(
-            "country_code", "party_id", "ocpi_id", "last_updated"
-        )
-    }
+    keys = {(cc, pid, data["ocpi_id"]) for cc, pid, data in items}
+    rows = Tariff.objects.filter(ocpi_id__in={oid for _, _, oid in keys}).values_list(
+        "country_code", "party_id", "ocpi_id", "last_updated"
+    )
+    held = {(cc, pid, oid): up for cc, pid, oid, up in rows if (cc, pid, oid) in keys}
     fresh = {
         (cc, pid, data["ocpi_id"]): data
         for cc, pid, data in items

@@ -57,7 +57,7 @@ def test_the_command_prints_the_partner_as_json(cpo_simulator: StartCpo) -> None
     cpo = cpo_simulator(version="2.2.1", party_id="ABC")
     out = io.StringIO()
     call_command(
-        "ocpi_register", "--versions-url", cpo.versions_url, "--token", cpo.token_a, stdout=out
+        "ocpi_register", "--versions-url", cpo.versions_url, f"--token={cpo.token_a}", stdout=out
     )
     printed = json.loads(out.getvalue())
     assert printed["version"] == "2.2.1"

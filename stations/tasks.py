@@ -1,0 +1,53 @@
+"""Pulling station data from CPOs on a schedule (beat) and on demand (admin, `ocpi_sync`)."""
+
+import random
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from ocpi_peer import sync
+from ocpi_peer.client import PeerError
+from ocpi_peer.models import Partner
+from stations.models import SyncState
+
+# T-09: poll on the order of hours, with jitter, and a full pull once a day (T-08 policy).
+INCREMENTAL_EVERY = timedelta(hours=1)
+FULL_EVERY = timedelta(hours=24)
+
+
+@shared_task(
+    autoretry_for=(PeerError,),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=6,
+)
+def pull_module(partner_id: int, module: str, full: bool = False) -> str:
+    """A timeout, 5xx or garbage page is retried with backoff; nothing stored is ever lost."""
+    try:
+        return sync.pull(partner_id=partner_id, module=module, full=full).line()
+    except sync.SyncImpossible as exc:
+        return str(exc)
+
+
+@shared_task
+def schedule_pulls() -> int:
+    """Enqueue the pulls that are due: each registered partner and module about hourly (with
+    jitter, so CPOs are not all called at once), and in full once a day."""
+    now = timezone.now()
+    queued = 0
+    for partner in Partner.objects.filter(status=Partner.Status.REGISTERED):
+        for module in sync.MODULES:
+            if partner.endpoint(module, "SENDER") is None:
+                continue
+            state = SyncState.objects.filter(partner=partner, module=module).first()
+            jitter = timedelta(minutes=random.uniform(0, 10))
+            last = state.last_run_at if state else None
+            if last is not None and now - last < INCREMENTAL_EVERY + jitter:
+                continue
+            last_success = state.last_success_started_at if state else None
+            full = last_success is None or now - last_success > FULL_EVERY
+            pull_module.delay(partner.pk, module, full)
+            queued += 1
+    return queued
