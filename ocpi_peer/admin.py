@@ -13,6 +13,8 @@ from django.utils.html import format_html
 from ocpi_peer import crypto, registration
 from ocpi_peer.forms import InviteForm, RegisterForm
 from ocpi_peer.models import Partner, PartnerEndpoint, PartnerParty, PartnerToken, TrafficLog
+from stations import tasks as station_tasks
+from stations.models import SyncState
 
 
 class PartyInline(admin.TabularInline):
@@ -51,6 +53,20 @@ class TokenInline(admin.TabularInline):
     @admin.display(description="token")
     def masked(self, token: PartnerToken) -> str:
         return crypto.mask(token.plain)
+
+
+class SyncStateInline(admin.TabularInline):
+    """How pulling each module from this partner went (T-08)."""
+
+    model = SyncState
+    extra = 0
+    can_delete = False
+    fields = ["module", "last_run_at", "last_ok", "last_result", "received", "written", "rejected"]
+    readonly_fields = fields
+    verbose_name_plural = "pulls"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Partner)
@@ -111,8 +127,8 @@ class PartnerAdmin(admin.ModelAdmin):
             },
         ),
     ]
-    inlines = [PartyInline, EndpointInline, TokenInline]
-    actions = ["rotate", "unregister"]
+    inlines = [PartyInline, EndpointInline, SyncStateInline, TokenInline]
+    actions = ["pull_now", "rotate", "unregister"]
     change_list_template = "admin/ocpi_peer/partner/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -141,6 +157,16 @@ class PartnerAdmin(admin.ModelAdmin):
     def traffic_link(self, partner: Partner) -> str:
         url = reverse("admin:ocpi_peer_trafficlog_changelist") + f"?partner__id__exact={partner.pk}"
         return format_html('<a href="{}">{} requests</a>', url, partner.traffic.count())
+
+    @admin.action(description="Pull locations and tariffs now")
+    def pull_now(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        for partner in queryset:
+            if not partner.is_registered:
+                self.message_user(request, f"{partner}: not registered", messages.WARNING)
+                continue
+            for module in ("locations", "tariffs"):
+                station_tasks.pull_module.delay(partner.pk, module)
+            self.message_user(request, f"{partner}: pull queued; its result shows under Pulls")
 
     @admin.action(description="Re-register: rotate tokens (credentials PUT)")
     def rotate(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:

@@ -20,11 +20,16 @@ TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 
 class PeerError(Exception):
-    """A partner's answer we cannot use (down, refused, garbage, or an OCPI error)."""
+    """A partner's answer we cannot use (down, refused, garbage, or an OCPI error). `transient`
+    says whether the same call may work later (no connection, timeout, 5xx, garbage) rather
+    than being refused for a reason that a retry does not change (a 2xxx answer, a 401)."""
 
-    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status_code: int | None = None, transient: bool = False
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.transient = transient
 
 
 @dataclass
@@ -112,6 +117,7 @@ class Caller:
                 raise PeerError(
                     f"{url} answered OCPI {reply.status_code}: {reply.message}",
                     status_code=reply.status_code,
+                    transient=reply.http_status >= 500 or reply.status_code >= 3000,
                 )
             if not isinstance(reply.data, list):
                 raise PeerError(f"{next_url} did not answer with a list")
@@ -168,7 +174,7 @@ class Caller:
                 response_body=None,
                 error=reason,
             )
-            raise PeerError(f"{method} {url}: {reason}") from exc
+            raise PeerError(f"{method} {url}: {reason}", transient=True) from exc
         parsed = _parse(response.content)
         traffic.record_traffic(
             **log,
@@ -190,7 +196,8 @@ class Caller:
             kind = response.headers.get("Content-Type", "no content type")
             raise PeerError(
                 f"{method} {url}: the answer is not an OCPI envelope (HTTP {response.status_code}, "
-                f"{kind})"
+                f"{kind})",
+                transient=True,
             )
         return Reply(
             http_status=response.status_code,

@@ -3,7 +3,7 @@
 import random
 from datetime import timedelta
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.utils import timezone
 
 from ocpi_peer import sync
@@ -16,17 +16,16 @@ INCREMENTAL_EVERY = timedelta(hours=1)
 FULL_EVERY = timedelta(hours=24)
 
 
-@shared_task(
-    autoretry_for=(PeerError,),
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    retry_jitter=True,
-    max_retries=6,
-)
-def pull_module(partner_id: int, module: str, full: bool = False) -> str:
-    """A timeout, 5xx or garbage page is retried with backoff; nothing stored is ever lost."""
+@shared_task(bind=True, max_retries=6)
+def pull_module(self: Task, partner_id: int, module: str, full: bool = False) -> str:
+    """A timeout, 5xx or garbage page is retried with backoff (30 s doubling to 30 min); a
+    refusal is not. Either way nothing stored is lost and SyncState says what happened."""
     try:
         return sync.pull(partner_id=partner_id, module=module, full=full).line()
+    except PeerError as exc:
+        if not exc.transient:
+            return str(exc)
+        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 1800)) from exc
     except sync.SyncImpossible as exc:
         return str(exc)
 
