@@ -24,10 +24,11 @@ Which VAT (TA-07)
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -304,13 +305,18 @@ def vat_rate(country: str) -> Decimal | None:
     keys = codes if codes is not None else ((country or "").strip().upper(),)
     for key in keys:
         if key in rates:
-            value = rates[key]
-            if isinstance(value, float) or isinstance(value, bool):
-                raise ImproperlyConfigured(
-                    f"VAT_FALLBACK_RATES[{key!r}]: write {value} as a string"
-                )
-            return Decimal(value)
+            return _rate(key, rates[key])
     return None
+
+
+def _rate(key: str, value: Any) -> Decimal:
+    """A configured rate, exact: a float in the setting is refused, not rounded into a price."""
+    if isinstance(value, Decimal | int | str) and not isinstance(value, bool):
+        with contextlib.suppress(InvalidOperation):
+            rate = Decimal(value)
+            if rate.is_finite() and rate >= 0:
+                return rate
+    raise ImproperlyConfigured(f"VAT_FALLBACK_RATES[{key!r}] must be a percentage as a string")
 
 
 # --- what cannot be priced --------------------------------------------------------------------
@@ -571,6 +577,10 @@ class CdrPricing:
     total_parking_time: Decimal | None = None
     tariff_ids_stated: bool = True  # False for 2.1.1: its periods carry no tariff_id
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tariffs", MappingProxyType(dict(self.tariffs)))
+        object.__setattr__(self, "periods", tuple(self.periods))
+
 
 @dataclass(frozen=True, slots=True)
 class CdrCheck:
@@ -645,11 +655,11 @@ def _totals_disagree(cdr: CdrPricing) -> list[str]:
         hours = (charging or _ZERO) + (parking or _ZERO)
         if hours != cdr.total_time:
             found.append(f"total_time is {cdr.total_time} h, the periods add up to {hours}")
-    if parking is not None and cdr.total_parking_time is not None:
-        if parking != cdr.total_parking_time:
-            found.append(
-                f"total_parking_time is {cdr.total_parking_time} h, the periods add up to {parking}"
-            )
+    stated = cdr.total_parking_time
+    if parking is not None and stated is not None and parking != stated:
+        found.append(
+            f"total_parking_time is {cdr.total_parking_time} h, the periods add up to {parking}"
+        )
     return found
 
 

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from ocpi_peer.versions import v2_2_1
 from ocpi_peer.versions.v2_2_1 import Credentials, Endpoint, Party, optional
+from stations.tariffs import CdrPricing
 
 
 class CredentialsSerializer(serializers.Serializer):
@@ -127,6 +128,45 @@ class TariffSerializer(v2_2_1.TariffSerializer):
         return data
 
 
+# --- CDRs and charging periods: what pricing reads --------------------------------------------
+
+
+class CdrDimensionSerializer(v2_2_1.CdrDimensionSerializer):
+    """2.1.1 adds FLAT (a fee, no unit). Its other five types are 2.2.1 types; the rest of the
+    2.2.1 types are accepted too, as CPMS send them, and the engine ignores what it cannot use."""
+
+    type = serializers.ChoiceField(choices=(*v2_2_1.CDR_DIMENSION_TYPES, "FLAT"))
+
+
+class ChargingPeriodSerializer(v2_2_1.ChargingPeriodSerializer):
+    """No `tariff_id`: a 2.1.1 period cannot say which tariff applied."""
+
+    tariff_id = None
+    dimension = CdrDimensionSerializer
+
+
+class CdrPricingSerializer(v2_2_1.CdrPricingSerializer):
+    """`location` (a whole Location, whose `time_zone` is optional) instead of `cdr_location`,
+    `stop_date_time` instead of `end_date_time`, and `total_cost` a plain number excl. VAT.
+    Periods name no tariff: every period is the CDR's tariff (TA-03's 2.1.1 policy)."""
+
+    cdr_location = None
+    end_date_time = None
+    location = v2_2_1.CdrLocationPricingSerializer()
+    stop_date_time = v2_2_1.DateTimeField()
+    total_cost = v2_2_1.NumberField()
+
+    tariff = TariffSerializer
+    charging_period = ChargingPeriodSerializer
+    tariff_ids_stated = False
+
+    def validate(self, attrs: dict[str, Any]) -> CdrPricing:
+        v2_2_1._rename(attrs, "location", "cdr_location")
+        v2_2_1._rename(attrs, "stop_date_time", "end_date_time")
+        attrs["total_cost"] = {"excl_vat": attrs["total_cost"]}  # no Price class in 2.1.1
+        return super().validate(attrs)
+
+
 class Version(v2_2_1.Version):
     number = "2.1.1"
     token_base64 = False  # 2.1.1 sends the token raw
@@ -137,6 +177,8 @@ class Version(v2_2_1.Version):
     evse = EvseSerializer
     connector = ConnectorSerializer
     tariff = TariffSerializer
+    charging_period = ChargingPeriodSerializer
+    cdr_pricing = CdrPricingSerializer
     objects_carry_party = False  # the URL's country_code/party_id name the owner
     tariff_patch = True  # the 2.1.1 Tariffs receiver has PATCH
     patch_needs_last_updated = False  # absent: we use the time we received it (T-07)

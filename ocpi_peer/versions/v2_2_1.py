@@ -13,6 +13,8 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from ocpi_peer.transport import format_datetime, parse_datetime
+from stations.pricing import ChargingPeriod, Price
+from stations.tariffs import CdrPricing, TariffPeriod, from_fields, resolve_zone
 
 SENDER, RECEIVER = "SENDER", "RECEIVER"
 ROLES = ("CPO", "EMSP", "HUB", "NAP", "NSP", "OTHER", "SCSP")
@@ -585,6 +587,107 @@ def _price(excl: Decimal | None, incl: Decimal | None) -> dict[str, Any] | None:
     return {"excl_vat": excl, **({"incl_vat": incl} if incl is not None else {})}
 
 
+# --- CDRs and session charging periods: what pricing reads ------------------------------------
+
+CDR_DIMENSION_TYPES = (
+    "CURRENT",
+    "ENERGY",
+    "ENERGY_EXPORT",
+    "ENERGY_IMPORT",
+    "MAX_CURRENT",
+    "MIN_CURRENT",
+    "MAX_POWER",
+    "MIN_POWER",
+    "PARKING_TIME",
+    "POWER",
+    "RESERVATION_TIME",
+    "STATE_OF_CHARGE",
+    "TIME",
+)
+
+
+class CdrDimensionSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=CDR_DIMENSION_TYPES)
+    volume = NumberField()
+
+
+class ChargingPeriodSerializer(serializers.Serializer):
+    """A Session's or CDR's ChargingPeriod as a `TariffPeriod`: the engine's ChargingPeriod and
+    the tariff the CPO says applied (absent: none did)."""
+
+    start_date_time = DateTimeField()
+    dimensions = serializers.ListField(child=serializers.DictField(), min_length=1)
+    tariff_id = optional(CiStringField, max_length=36)
+
+    dimension = CdrDimensionSerializer
+
+    def validate(self, attrs: dict[str, Any]) -> TariffPeriod:
+        volumes: dict[str, Decimal] = {}
+        for raw in attrs["dimensions"]:
+            dimension = _read(self.dimension, raw, "dimensions")
+            if dimension["type"] in volumes:  # which volume would count is anyone's guess
+                raise serializers.ValidationError(
+                    {"dimensions": f"{dimension['type']} is given twice"}
+                )
+            volumes[dimension["type"]] = dimension["volume"]
+        period = ChargingPeriod(start=attrs["start_date_time"], dimensions=volumes)
+        return TariffPeriod(period=period, tariff_id=attrs.get("tariff_id") or None)
+
+
+class CdrLocationPricingSerializer(serializers.Serializer):
+    """What pricing needs of a CdrLocation: the country, and the `time_zone` some CPOs add
+    (2.2.1's CdrLocation has none; then the country's zone, when it has only one)."""
+
+    country = serializers.CharField(max_length=3)
+    time_zone = optional(serializers.CharField, max_length=255)
+
+
+class CdrPricingSerializer(serializers.Serializer):
+    """The parts of a CDR that pricing reads, as a `CdrPricing` (TA-03, CDR-05); the other
+    fields are neither read nor checked here."""
+
+    start_date_time = DateTimeField()
+    end_date_time = DateTimeField()
+    currency = serializers.RegexField(r"^[A-Z]{3}$")
+    cdr_location = CdrLocationPricingSerializer()
+    tariffs = serializers.ListField(child=serializers.DictField(), required=False, allow_null=True)
+    charging_periods = serializers.ListField(child=serializers.DictField(), min_length=1)
+    total_cost = PriceSerializer()
+    total_energy = NumberField()
+    total_time = NumberField()
+    total_parking_time = optional(NumberField)
+
+    tariff = TariffSerializer
+    charging_period = ChargingPeriodSerializer
+    tariff_ids_stated = True  # periods say which tariff applied
+
+    def validate(self, attrs: dict[str, Any]) -> CdrPricing:
+        location = attrs["cdr_location"]
+        zone = resolve_zone(location.get("time_zone"), location["country"])
+        tariffs = {}
+        for raw in attrs.get("tariffs") or []:
+            fields = _read(self.tariff, raw, "tariffs")
+            tariffs[fields["ocpi_id"].upper()] = from_fields(fields, time_zone=zone)
+        periods = tuple(
+            _read(self.charging_period, p, "charging_periods") for p in attrs["charging_periods"]
+        )
+        total = attrs["total_cost"]
+        return CdrPricing(
+            start=attrs["start_date_time"],
+            end=attrs["end_date_time"],
+            currency=attrs["currency"],
+            country=location["country"].upper(),
+            time_zone=zone,
+            tariffs=tariffs,
+            periods=periods,
+            total_cost=Price(total["excl_vat"], total.get("incl_vat")),
+            total_energy=attrs["total_energy"],
+            total_time=attrs["total_time"],
+            total_parking_time=attrs.get("total_parking_time"),
+            tariff_ids_stated=self.tariff_ids_stated,
+        )
+
+
 class Version:
     number = "2.2.1"
     token_base64 = True  # T-02: the header carries Base64(token)
@@ -605,6 +708,8 @@ class Version:
     evse = EvseSerializer
     connector = ConnectorSerializer
     tariff = TariffSerializer
+    charging_period = ChargingPeriodSerializer
+    cdr_pricing = CdrPricingSerializer
     objects_carry_party = True  # Location and Tariff bodies name their country_code/party_id
     tariff_patch = False  # the Tariffs receiver has no PATCH in 2.2.1 (TA-01)
     patch_needs_last_updated = True

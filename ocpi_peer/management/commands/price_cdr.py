@@ -1,0 +1,90 @@
+"""`manage.py price_cdr TARIFF_JSON CDR_JSON`: a CDR recomputed with a tariff, for disputes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rest_framework import serializers
+from simplejson import JSONDecodeError
+
+from ocpi_peer import versions
+from ocpi_peer.transport import describe, dumps, loads
+from stations import tariffs
+from stations.pricing import Price, TariffError
+
+
+class Command(BaseCommand):
+    help = (
+        "Price an OCPI 2.2.1 CDR's charging periods with an OCPI 2.2.1 tariff and print JSON: "
+        "our total and its parts (exact and rounded), the CDR's total_cost, and the difference "
+        "(the CDR's total minus ours). The location's time zone is the CDR's "
+        "cdr_location.time_zone, else its country's when the country has only one."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("tariff_json", help="a Tariff object, OCPI 2.2.1")
+        parser.add_argument("cdr_json", help="a CDR object, OCPI 2.2.1")
+        parser.add_argument(
+            "--time-zone",
+            help="IANA zone of the location; overrides the CDR's (cdr_location.time_zone, else "
+            "its country's single zone)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        spec = versions.get("2.2.1")
+        fields: dict[str, Any] = _read(spec, spec.tariff, options["tariff_json"], "tariff")
+        cdr: tariffs.CdrPricing = _read(spec, spec.cdr_pricing, options["cdr_json"], "CDR")
+        zone = cdr.time_zone
+        if options["time_zone"]:
+            zone = tariffs.valid_zone(options["time_zone"])
+            if zone is None:
+                raise CommandError(f"unknown time zone {options['time_zone']!r}")
+        try:
+            tariff = tariffs.from_fields(fields, time_zone=zone)
+            check = tariffs.check_cdr(cdr, tariff, tariff_id=fields["ocpi_id"])
+            rounded = check.cost.rounded_total
+        except TariffError as error:
+            raise CommandError(f"cannot price this CDR: {error}") from None
+        except ArithmeticError as error:  # the engine's decimal context traps overflow
+            raise CommandError(f"cannot price this CDR: numbers out of range ({error!r})") from None
+        cost = check.cost
+        report = {
+            "currency": cost.currency,
+            "tariff_id": fields["ocpi_id"],
+            "time_zone": zone,
+            "total_cost": _price(cost.total),
+            "rounded_total": _price(rounded),
+            "energy": _price(cost.energy),
+            "time": _price(cost.time),
+            "parking_time": _price(cost.parking_time),
+            "flat": _price(cost.flat),
+            "reservation": _price(cost.reservation),
+            "cdr_total_cost": _price(check.cdr_total),
+            "difference": _price(check.difference),
+            "warnings": list(check.warnings),
+        }
+        self.stdout.write(dumps(report).decode())
+
+
+def _read(spec: Any, serializer: type[serializers.Serializer], path: str, what: str) -> Any:
+    """A file validated into the serializer's value; every way it can fail is a CommandError."""
+    try:
+        data = loads(Path(path).read_bytes())
+    except OSError as error:
+        raise CommandError(f"cannot read the {what} file {path}: {error.strerror}") from None
+    except (JSONDecodeError, UnicodeDecodeError) as error:
+        raise CommandError(f"the {what} file {path} is not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise CommandError(f"the {what} file {path} does not hold a JSON object")
+    try:
+        return spec.read(serializer, data)
+    except serializers.ValidationError as error:
+        raise CommandError(
+            f"the {what} file {path} is not an OCPI 2.2.1 {what}: {describe(error.detail)}"
+        ) from None
+
+
+def _price(price: Price) -> dict[str, Any]:
+    return {"excl_vat": price.excl_vat, "incl_vat": price.incl_vat}
