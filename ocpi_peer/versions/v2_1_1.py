@@ -106,9 +106,21 @@ class LocationSerializer(v2_2_1.LocationSerializer):
         return data
 
 
+class PriceComponentSerializer(v2_2_1.PriceComponentSerializer):
+    """2.1.1 prices exclude VAT and state no rate: a `vat` sent anyway is ignored, since the
+    rate we apply is the location country's (checklist TA-07)."""
+
+    vat = None
+
+
+class TariffElementSerializer(v2_2_1.TariffElementSerializer):
+    price_components = serializers.ListField(child=PriceComponentSerializer(), min_length=1)
+
+
 class TariffSerializer(v2_2_1.TariffSerializer):
     """No country_code/party_id, type, min/max price, validity window; prices excl. VAT."""
 
+    elements = serializers.ListField(child=TariffElementSerializer(), min_length=1)
     country_code = None
     party_id = None
     type = None

@@ -125,3 +125,16 @@ def test_the_put_example_without_last_updated_is_refused_with_a_reason(connected
     response = cpo.call_us("PUT", f"tariffs/NL/SIM/{data['id']}", content=dumps(data))
     assert response.json()["status_code"] == 2001
     assert "last_updated" in response.json()["status_message"]
+
+
+def test_a_vat_sent_by_a_211_cpo_is_not_taken_for_a_rate(connected_cpo) -> None:
+    cpo = connected_cpo(version="2.1.1")
+    component = {"type": "ENERGY", "price": Decimal("0.25"), "vat": Decimal("7"), "step_size": 1}
+    data = {
+        "id": "T1",
+        "currency": "EUR",
+        "elements": [{"price_components": [component]}],
+        "last_updated": "2026-01-01T00:00:00Z",
+    }
+    cpo.call_us("PUT", "tariffs/NL/SIM/T1", content=dumps(data))
+    assert "vat" not in Tariff.objects.get().elements[0]["price_components"][0]
