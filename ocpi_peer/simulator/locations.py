@@ -1,17 +1,20 @@
 """The simulator's Locations Sender (checklist §4): synthetic sites, paginated like a CPMS.
 
-Location `i` (0-based) is a pure function of `i`, the version and the CPO's identity, so a list of
+Location `i` (0-based) is a pure function of `i`, the version and the fleet's shape, so a list of
 20,000 costs nothing until a page is asked for, and a test can rebuild any object the platform
 should have stored. `last_updated` is `EPOCH + i` seconds: a date window is a range of indexes.
+What a test changes since (`CpoSimulator.touch`, `push_evse_status`) is kept apart, as a small
+`Change` per changed location, and laid over the generated object.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urlencode
 
+from . import tariffs
 from .transport import (
     InboundRequest,
     OcpiFailure,
@@ -19,17 +22,37 @@ from .transport import (
     Status,
     format_datetime,
     is_221_shape,
-    parse_datetime,
+    list_page,
+    matching,
+    stamp_of,
 )
 
 if TYPE_CHECKING:
     from .server import CpoSimulator
 
-EPOCH: Final = datetime(2026, 1, 1, tzinfo=UTC)
-AC_TARIFF_ID: Final = "TARIFF-AC"  # what the connectors point to; simulator/tariffs.py serves them
-DC_TARIFF_ID: Final = "TARIFF-DC"
-EVSES_PER_LOCATION: Final = 2
-CONNECTORS_PER_EVSE: Final = 2
+EVSES_PER_LOCATION: Final = 2  # the default shape: an AC and a DC EVSE ...
+CONNECTORS_PER_EVSE: Final = 2  # ... with two connectors each
+EVSE_STATUSES: Final = (
+    "AVAILABLE",
+    "BLOCKED",
+    "CHARGING",
+    "INOPERATIVE",
+    "OUTOFORDER",
+    "PLANNED",
+    "REMOVED",
+    "RESERVED",
+    "UNKNOWN",
+)  # the same nine in 2.1.1 and 2.2.1
+
+# (standard, format, power type, volts, amps, watts), used in turn by an EVSE's connectors.
+_AC_CONNECTORS: Final = (
+    ("IEC_62196_T2", "SOCKET", "AC_3_PHASE", 230, 32, 22_080),
+    ("DOMESTIC_F", "SOCKET", "AC_1_PHASE", 230, 16, 3_680),
+)
+_DC_CONNECTORS: Final = (
+    ("IEC_62196_T2_COMBO", "CABLE", "DC", 500, 125, 50_000),
+    ("CHADEMO", "CABLE", "DC", 500, 125, 50_000),
+)
 
 # ISO 3166-1 alpha-2 -> (alpha-3, IANA zone, a city); an unknown code falls back to the first.
 _COUNTRIES: Final = {
@@ -61,18 +84,45 @@ def location_index(text: str) -> int | None:
 
 
 def last_updated(index: int) -> datetime:
-    return EPOCH + timedelta(seconds=index)
+    """When location `index` was last updated, unless it was changed since."""
+    return stamp_of(index)
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """The shape of every simulated location and of the tariffs its connectors name."""
+
+    country_code: str
+    party_id: str
+    operator_name: str
+    evses_per_location: int = EVSES_PER_LOCATION
+    connectors_per_evse: int = CONNECTORS_PER_EVSE
+    tariff_count: int = 2
+    ad_hoc_tariffs: bool = False
+
+
+@dataclass(slots=True)
+class Change:
+    """What changed at one location since it was generated: its `last_updated`, and per EVSE
+    number a `last_updated` and perhaps a new status. Connectors never change."""
+
+    last_updated: datetime
+    evse_updated: dict[int, datetime] = field(default_factory=dict)
+    evse_status: dict[int, str] = field(default_factory=dict)
 
 
 def location_object(
-    version: str, index: int, *, country_code: str, party_id: str, operator_name: str
+    version: str, index: int, fleet: Fleet, change: Change | None = None
 ) -> dict[str, Any]:
-    """Location number `index` as that version's Sender would send it (2.1.1 per checklist 4.5).
+    """Location number `index` as that version's Sender would send it (2.1.1 per checklist 4.5),
+    with `change` laid over it.
 
-    Every EVSE has an AC and a DC flavour alternately; statuses vary deterministically so that a
+    EVSEs are AC and DC alternately (the first AC); statuses vary deterministically so that a
     map shows some CHARGING and OUTOFORDER points."""
+    country_code, party_id = fleet.country_code, fleet.party_id
     alpha3, time_zone, city = _COUNTRIES.get(country_code.upper(), _COUNTRIES["NL"])
-    stamp = format_datetime(last_updated(index))
+    base_stamp = format_datetime(last_updated(index))
+    stamp = format_datetime(change.last_updated) if change else base_stamp
     modern = is_221_shape(version)
     number = index + 1
     location: dict[str, Any] = {}
@@ -95,10 +145,10 @@ def location_object(
         location["parking_type"] = "ON_STREET"
     location |= {
         "evses": [
-            _evse(version, index, n, country_code=country_code, party_id=party_id, stamp=stamp)
-            for n in range(1, EVSES_PER_LOCATION + 1)
+            _evse(version, index, n, fleet, stamp=base_stamp, change=change)
+            for n in range(1, fleet.evses_per_location + 1)
         ],
-        "operator": {"name": operator_name},
+        "operator": {"name": fleet.operator_name},
         "time_zone": time_zone,
         "opening_times": {"twentyfourseven": True},
         "last_updated": stamp,
@@ -117,7 +167,7 @@ def _coordinates(index: int) -> dict[str, str]:
 
 
 def _evse(
-    version: str, index: int, n: int, *, country_code: str, party_id: str, stamp: str
+    version: str, index: int, n: int, fleet: Fleet, *, stamp: str, change: Change | None
 ) -> dict[str, Any]:
     dc = n % 2 == 0
     status = "AVAILABLE"
@@ -125,38 +175,44 @@ def _evse(
         status = "CHARGING"
     elif index % 11 == 5 and n == 2:
         status = "OUTOFORDER"
-    connectors = (
-        [
-            ("IEC_62196_T2_COMBO", "CABLE", "DC", 500, 125, 50_000),
-            ("CHADEMO", "CABLE", "DC", 500, 125, 50_000),
-        ]
-        if dc
-        else [
-            ("IEC_62196_T2", "SOCKET", "AC_3_PHASE", 230, 32, 22_080),
-            ("DOMESTIC_F", "SOCKET", "AC_1_PHASE", 230, 16, 3_680),
-        ]
+    evse_stamp = stamp
+    if change is not None:
+        status = change.evse_status.get(n, status)
+        if n in change.evse_updated:
+            evse_stamp = format_datetime(change.evse_updated[n])
+    kinds = _DC_CONNECTORS if dc else _AC_CONNECTORS
+    tariff_ids = tariffs.connector_tariff_ids(
+        fleet.tariff_count,
+        ad_hoc_tariffs=fleet.ad_hoc_tariffs,
+        version=version,
+        location=index,
+        dc=dc,
     )
-    tariff = DC_TARIFF_ID if dc else AC_TARIFF_ID
     return {
-        "uid": f"{location_id(index)}-{n}",
-        "evse_id": f"{country_code}*{party_id}*E{index + 1:05d}*{n}",
+        "uid": evse_uid(index, n),
+        "evse_id": f"{fleet.country_code}*{fleet.party_id}*E{index + 1:05d}*{n}",
         "status": status,
         "capabilities": ["REMOTE_START_STOP_CAPABLE", "RFID_READER"],
         "connectors": [
-            _connector(version, str(c), spec, tariff=tariff, stamp=stamp)
-            for c, spec in enumerate(connectors[:CONNECTORS_PER_EVSE], start=1)
+            _connector(version, str(c), kinds[(c - 1) % len(kinds)], tariff_ids, stamp=stamp)
+            for c in range(1, fleet.connectors_per_evse + 1)
         ],
         "physical_reference": f"{index + 1}-{n}",
-        "last_updated": stamp,
+        "last_updated": evse_stamp,
     }
+
+
+def evse_uid(index: int, n: int) -> str:
+    """The uid of EVSE number `n` (1-based) of location `index`."""
+    return f"{location_id(index)}-{n}"
 
 
 def _connector(
     version: str,
     connector_id: str,
     spec: tuple[str, str, str, int, int, int],
+    tariff_ids: list[str],
     *,
-    tariff: str,
     stamp: str,
 ) -> dict[str, Any]:
     standard, fmt, power_type, volts, amps, watts = spec
@@ -171,10 +227,13 @@ def _connector(
             "max_voltage": volts,
             "max_amperage": amps,
             "max_electric_power": watts,
-            "tariff_ids": [tariff],
         }
+        if tariff_ids:
+            connector["tariff_ids"] = list(tariff_ids)
     else:  # 2.1.1: no max_ prefix, one tariff_id, no max_electric_power
-        connector |= {"voltage": volts, "amperage": amps, "tariff_id": tariff}
+        connector |= {"voltage": volts, "amperage": amps}
+        if tariff_ids:
+            connector["tariff_id"] = tariff_ids[0]
     connector["last_updated"] = stamp
     return connector
 
@@ -192,27 +251,14 @@ def handle(sim: CpoSimulator, request: InboundRequest) -> Reply:
 
 def _list(sim: CpoSimulator, request: InboundRequest) -> Reply:
     """T-19: offset/limit (capped at page_size), date_from inclusive, date_to exclusive."""
-    query = request.query
-    first, end = 0, sim.location_count
-    if "date_from" in query:
-        first = max(first, _seconds_ceil(_parse_date(query, "date_from")))
-    if "date_to" in query:
-        end = min(end, _seconds_ceil(_parse_date(query, "date_to")))
-    total = max(0, end - first)
-    offset = _parse_int(query, "offset", default=0)
-    limit = min(_parse_int(query, "limit", default=sim.page_size), sim.page_size)
-    start = first + offset
-    stop = min(end, start + limit)
-    page = [sim.location(i, request.version) for i in range(start, stop)]
-    headers = {"X-Total-Count": str(total), "X-Limit": str(sim.page_size)}
-    if page and offset + len(page) < total:
-        params: list[tuple[str, str]] = [
-            (name, query[name]) for name in ("date_from", "date_to") if name in query
-        ]
-        params += [("offset", str(offset + len(page))), ("limit", str(limit))]
-        next_url = f"{sim.version_url(request.version)}/locations?{urlencode(params)}"
-        headers["Link"] = f'<{next_url}>; rel="next"'
-    return Reply(page, headers=headers)
+    return list_page(
+        request.query,
+        matching(sim.location_count, request.query, sim.changed_locations()),
+        lambda index: sim.location(index, request.version),
+        page_size=sim.page_size,
+        list_url=f"{sim.version_url(request.version)}/locations",
+        fail_after_pages=sim.fail_after_pages,
+    )
 
 
 def _one(sim: CpoSimulator, request: InboundRequest) -> Reply:
@@ -228,28 +274,3 @@ def _one(sim: CpoSimulator, request: InboundRequest) -> Reply:
             raise OcpiFailure(Status.CLIENT_ERROR, f"no {child[:-1]} {wanted!r}", http_status=404)
         found = match
     return Reply(found)
-
-
-def _parse_date(query: dict[str, str], name: str) -> datetime:
-    try:
-        return parse_datetime(query[name])
-    except ValueError as exc:
-        raise OcpiFailure(Status.INVALID_PARAMETERS, f"{name}: {exc}") from exc
-
-
-def _parse_int(query: dict[str, str], name: str, *, default: int) -> int:
-    if name not in query:
-        return default
-    try:
-        value = int(query[name])
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise OcpiFailure(Status.INVALID_PARAMETERS, f"{name} must be a non-negative integer")
-    return value
-
-
-def _seconds_ceil(moment: datetime) -> int:
-    """The first index whose `last_updated` is at or after `moment` (integer maths, no floats)."""
-    micros = (moment - EPOCH) // timedelta(microseconds=1)
-    return max(0, -(-micros // 1_000_000))

@@ -1,9 +1,11 @@
 """The CPO simulator: an OCPI peer playing a CPO's backend over real HTTP, and its state.
 
 It is an independent implementation the platform is tested against (see `transport.py`): it
-serves its Versions, Credentials and Locations Sender endpoints from a background thread, and
-drives the eMSP's endpoints from the test's thread (`register_with`, `call_us`, ...). There is no
-database: all state is in memory, behind one lock, and dies with the object.
+serves its Versions, Credentials, Locations and Tariffs Sender endpoints from a background
+thread, and drives the eMSP's endpoints from the test's thread (`register_with`, `call_us`,
+`push_evse_status`, ...) or, with `status_churn`, from a thread of its own. There is no database:
+all state is in memory, behind one lock, and dies with the object. The fleet (locations, EVSEs,
+connectors, tariffs) is generated from numbers on demand; only what changed since is stored.
 
 Strictness is the point. It reads and writes the token in exactly its version's form (base64 for
 2.2.x, raw for 2.1.1 and for `raw_tokens=True`), validates what the eMSP sends it, and answers
@@ -13,18 +15,22 @@ with the envelope on every response, errors included.
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Final
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from uuid import uuid4
 
 import httpx
 
-from . import credentials, locations, versions
+from . import credentials, locations, tariffs, versions
+from .locations import EVSE_STATUSES, Change, Fleet
 from .transport import (
     CONFIGURATION_MODULES,
     CPO_INTERFACES,
@@ -38,6 +44,7 @@ from .transport import (
     authorization,
     dump_json,
     envelope,
+    format_datetime,
     is_221_shape,
     is_valid_token,
     load_json,
@@ -56,9 +63,19 @@ ModuleHandler = Callable[["CpoSimulator", InboundRequest], Reply]
 MODULE_HANDLERS: dict[str, ModuleHandler] = {
     "credentials": credentials.handle,
     "locations": locations.handle,
+    "tariffs": tariffs.handle,
 }
 
 FAULTS: Final = (None, "garbage", "http500")
+MAX_STATUS_CHURN: Final = 1000.0  # statuses per second; one push in flight at a time anyway
+# What churn picks from: mostly the two everyday statuses, never REMOVED or PLANNED (which would
+# retire or hide the EVSE at the eMSP).
+CHURN_STATUSES: Final = ("AVAILABLE", "CHARGING") * 3 + (
+    "BLOCKED",
+    "OUTOFORDER",
+    "INOPERATIVE",
+    "UNKNOWN",
+)
 OUTBOUND_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
 _GARBAGE: Final = (
     b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
@@ -146,6 +163,12 @@ class CpoSimulator:
         location_count: int = 0,
         page_size: int = 50,
         public_base_url: str | None = None,
+        evses_per_location: int = locations.EVSES_PER_LOCATION,
+        connectors_per_evse: int = locations.CONNECTORS_PER_EVSE,
+        tariff_count: int = 2,
+        ad_hoc_tariffs: bool = False,
+        latency: float = 0.0,
+        status_churn: float = 0.0,
     ) -> None:
         self.versions: tuple[str, ...] = tuple(versions)
         if not self.versions or len(set(self.versions)) != len(self.versions):
@@ -160,6 +183,12 @@ class CpoSimulator:
             raise ValueError("token_a must be 1 to 64 printable ASCII characters without spaces")
         if location_count < 0 or page_size < 1:
             raise ValueError("location_count must be >= 0 and page_size >= 1")
+        if evses_per_location < 0 or connectors_per_evse < 1 or tariff_count < 0:
+            raise ValueError(
+                "evses_per_location and tariff_count must be >= 0, connectors_per_evse >= 1"
+            )
+        if not 0 <= status_churn <= MAX_STATUS_CHURN:
+            raise ValueError(f"status_churn must be between 0 and {MAX_STATUS_CHURN:g} per second")
         self.host = host
         self.port = port
         self.country_code = country_code
@@ -170,13 +199,26 @@ class CpoSimulator:
         self.location_count = location_count
         self.page_size = page_size
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
+        self.evses_per_location = evses_per_location
+        self.connectors_per_evse = connectors_per_evse
+        self.tariff_count = tariff_count
+        self.ad_hoc_tariffs = ad_hoc_tariffs
+        self.status_churn = status_churn
         self.lock = threading.RLock()
         self.state = SimulatorState()
         self.requests: list[Recorded] = []
         self.last_error: str | None = None
+        self.churn_pushes = 0  # status pushes the churn thread made, answered or not
+        self.churn_failures = 0  # ... that did not reach the eMSP or were not answered 2xx
         self._fault: str | None = None
+        self._fail_after_pages: int | None = None
+        self._changes: dict[int, Change] = {}  # by location index; see locations.Change
+        self._stopping = threading.Event()
+        self._latency_changed = threading.Condition()
+        self.latency = latency
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._churn: threading.Thread | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -184,6 +226,7 @@ class CpoSimulator:
         """Bind (port 0 picks a free one) and serve from a daemon thread; returns self."""
         if self._server is not None:
             raise SimulatorError("the simulator is already running")
+        self._stopping.clear()
         self._server = _Server((self.host, self.port), self)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
@@ -193,18 +236,28 @@ class CpoSimulator:
             daemon=True,
         )
         self._thread.start()
+        if self.status_churn > 0:
+            self._churn = threading.Thread(
+                target=self._churn_statuses, name=f"cpo-simulator-churn-{self.port}", daemon=True
+            )
+            self._churn.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the socket: afterwards its URLs refuse connections."""
-        server, thread = self._server, self._thread
+        """Stop serving and close the socket: afterwards its URLs refuse connections. Requests
+        waiting out `latency` are answered at once; status churn ends."""
+        server, thread, churn = self._server, self._thread, self._churn
         if server is None:
             return
+        self._stopping.set()
+        with self._latency_changed:
+            self._latency_changed.notify_all()
         server.shutdown()
         server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = self._thread = None
+        for each in (thread, churn):
+            if each is not None:
+                each.join(timeout=5)
+        self._server = self._thread = self._churn = None
 
     def __enter__(self) -> CpoSimulator:
         return self if self._server is not None else self.start()
@@ -245,6 +298,32 @@ class CpoSimulator:
         if value not in FAULTS:
             raise ValueError(f"fault must be one of {FAULTS}")
         self._fault = value
+
+    @property
+    def fail_after_pages(self) -> int | None:
+        """None, or N: list endpoints answer their first N pages, then HTTP 500 with 3000 for
+        any page further into the list (a CPMS falling over in the middle of a pull)."""
+        return self._fail_after_pages
+
+    @fail_after_pages.setter
+    def fail_after_pages(self, value: int | None) -> None:
+        if value is not None and (not isinstance(value, int) or value < 0):
+            raise ValueError("fail_after_pages must be None or an int >= 0")
+        self._fail_after_pages = value
+
+    @property
+    def latency(self) -> float:
+        """Seconds every OCPI request waits before it is answered (0: none). Changing it also
+        changes it for requests already waiting."""
+        return self._latency
+
+    @latency.setter
+    def latency(self, value: float) -> None:
+        if not value >= 0:
+            raise ValueError("latency must be >= 0 seconds")
+        with self._latency_changed:
+            self._latency = float(value)
+            self._latency_changed.notify_all()
 
     @property
     def registered(self) -> bool:
@@ -292,16 +371,145 @@ class CpoSimulator:
     def new_token(self) -> str:
         return new_token()
 
-    def location(self, index: int, version: str | None = None) -> dict[str, Any]:
-        """Location number `index` (0-based) as served under `version` (default: the agreed
-        version, else the simulator's highest), so tests can compare with what was stored."""
-        return locations.location_object(
-            version or self._default_version(),
-            index,
+    @property
+    def fleet(self) -> Fleet:
+        return Fleet(
             country_code=self.country_code,
             party_id=self.party_id,
             operator_name=self.name,
+            evses_per_location=self.evses_per_location,
+            connectors_per_evse=self.connectors_per_evse,
+            tariff_count=self.tariff_count,
+            ad_hoc_tariffs=self.ad_hoc_tariffs,
         )
+
+    def location(self, index: int, version: str | None = None) -> dict[str, Any]:
+        """Location number `index` (0-based) as served under `version` (default: the agreed
+        version, else the simulator's highest), with what changed since (`touch`,
+        `push_evse_status`), so tests can compare with what was stored."""
+        with self.lock:
+            change = self._changes.get(index)
+            if change is not None:  # a copy: the churn thread may change it meanwhile
+                change = Change(
+                    change.last_updated, dict(change.evse_updated), dict(change.evse_status)
+                )
+        return locations.location_object(
+            version or self._default_version(), index, self.fleet, change
+        )
+
+    def tariff_ids(self, version: str | None = None) -> list[str]:
+        """The ids of every tariff served under `version`, in list order."""
+        return [plan.id for plan in self._plans(version)]
+
+    def tariff(self, tariff_id: str, version: str | None = None) -> dict[str, Any]:
+        """Tariff `tariff_id` as served under `version`; ValueError if there is none."""
+        version = version or self._default_version()
+        for plan in self._plans(version):
+            if plan.id == tariff_id:
+                return tariffs.tariff_object(
+                    plan, version, country_code=self.country_code, party_id=self.party_id
+                )
+        raise ValueError(f"no tariff {tariff_id!r} under {version}")
+
+    def changed_locations(self) -> dict[int, datetime]:
+        """`last_updated` of each location changed since it was generated, by index."""
+        with self.lock:
+            return {index: change.last_updated for index, change in self._changes.items()}
+
+    def _plans(self, version: str | None) -> tuple[tariffs.Plan, ...]:
+        return tariffs.catalogue(
+            self.tariff_count,
+            ad_hoc_tariffs=self.ad_hoc_tariffs,
+            version=version or self._default_version(),
+        )
+
+    # --- changes at the CPO --------------------------------------------------------------------
+
+    def touch(self, index: int, at: datetime | None = None) -> datetime:
+        """Location `index` and its EVSEs were updated at `at` (default now; whole seconds,
+        UTC): a `date_from` pull now finds it with that `last_updated`. Returns the stamp."""
+        self._check_index(index)
+        moment = _whole_seconds(at)
+        with self.lock:
+            change = self._changes.setdefault(index, Change(moment))
+            change.last_updated = moment
+            for n in range(1, self.evses_per_location + 1):
+                change.evse_updated[n] = moment
+        return moment
+
+    def push_evse_status(
+        self, index: int, evse_number: int, status: str, at: datetime | None = None
+    ) -> httpx.Response:
+        """The EVSE's status changed at `at` (default now): record it, so GETs and pulls show
+        it (the location's `last_updated` moves with it, L-01), then PATCH `{status,
+        last_updated}` to the eMSP's Locations Receiver with the current token. SimulatorError
+        if there is no eMSP to push to or it cannot be reached (the change stays recorded)."""
+        self._check_index(index)
+        if not 1 <= evse_number <= self.evses_per_location:
+            raise ValueError(f"EVSE number must be 1 to {self.evses_per_location}")
+        if status not in EVSE_STATUSES:
+            raise ValueError(f"status must be one of {EVSE_STATUSES}")
+        moment = _whole_seconds(at)
+        path = self._locations_path(index, locations.evse_uid(index, evse_number))
+        self._resolve(path)  # no eMSP to tell: raise before recording anything
+        with self.lock:
+            change = self._changes.setdefault(index, Change(locations.last_updated(index)))
+            change.last_updated = max(change.last_updated, moment)
+            change.evse_updated[evse_number] = moment
+            change.evse_status[evse_number] = status
+        body = {"status": status, "last_updated": format_datetime(moment)}
+        return self.call_us("PATCH", path, json=body)
+
+    def push_location(self, index: int) -> httpx.Response:
+        """PUT location `index`, as the agreed version serves it now, to the eMSP's Receiver."""
+        self._check_index(index)
+        location = self.location(index)
+        return self.call_us("PUT", self._locations_path(index), json=location)
+
+    def push_tariff(self, tariff_id: str) -> httpx.Response:
+        """PUT a tariff to the eMSP's Tariffs Receiver (`{url}/{cc}/{pid}/{tariff_id}`)."""
+        tariff = self.tariff(tariff_id)
+        path = f"tariffs/{self.country_code}/{self.party_id}/{quote(tariff_id, safe='')}"
+        return self.call_us("PUT", path, json=tariff)
+
+    def _locations_path(self, index: int, *below: str) -> str:
+        parts = [self.country_code, self.party_id, locations.location_id(index), *below]
+        return "locations/" + "/".join(quote(part, safe="") for part in parts)
+
+    def _check_index(self, index: int) -> None:
+        if not 0 <= index < self.location_count:
+            raise ValueError(f"location index must be 0 to {self.location_count - 1}")
+
+    def _churn_statuses(self) -> None:
+        """`status_churn` random EVSE status pushes a second to the registered eMSP, one at a
+        time: a slow eMSP lowers the rate instead of piling up requests; idle while nobody is
+        registered, and ends with `stop()`."""
+        interval = 1.0 / self.status_churn
+        pick = random.Random()
+        due = time.monotonic()
+        while not self._stopping.is_set():
+            delay = due - time.monotonic()
+            if delay > 0 and self._stopping.wait(delay):
+                return
+            due = max(due + interval, time.monotonic())  # never a burst to catch up
+            if (
+                self.location_count == 0
+                or self.evses_per_location == 0
+                or "locations" not in self.emsp_endpoints
+            ):
+                continue
+            index = pick.randrange(self.location_count)
+            evse_number = pick.randint(1, self.evses_per_location)
+            status = pick.choice(CHURN_STATUSES)
+            self.churn_pushes += 1
+            try:
+                response = self.push_evse_status(index, evse_number, status)
+            except SimulatorError as exc:
+                self.churn_failures += 1
+                logger.info("status churn: %s", exc)
+                continue
+            if not response.is_success:
+                self.churn_failures += 1
 
     # --- what the simulator does to the eMSP -------------------------------------------------
 
@@ -436,11 +644,14 @@ class CpoSimulator:
         self, method: str, raw_path: str, headers: httpx.Headers, body: bytes
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """Answer one request: record it, apply the fault, route it, wrap it in the envelope."""
+        received = time.monotonic()
         split = urlsplit(raw_path)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         record = Recorded(method, split.path, query, headers, body, _maybe_json(body))
         with self.lock:
             self.requests.append(record)
+        if split.path.startswith("/ocpi"):
+            self._wait_latency(received)
         request_id = headers.get("X-Request-ID") or str(uuid4())
         correlation_id = headers.get("X-Correlation-ID") or str(uuid4())
         fault = self._fault
@@ -463,6 +674,16 @@ class CpoSimulator:
         record.status = status
         logger.info("%s %s %d", method, raw_path, status)
         return status, out_headers, payload
+
+    def _wait_latency(self, received: float) -> None:
+        """Hold the answer until `latency` seconds after the request came in (re-read when it
+        changes), or until the simulator stops."""
+        with self._latency_changed:
+            while not self._stopping.is_set():
+                remaining = received + self._latency - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._latency_changed.wait(remaining)
 
     def _reply(
         self,
@@ -569,6 +790,14 @@ class CpoSimulator:
         raise OcpiFailure(
             Status.CLIENT_ERROR, f"unknown token (read as {expected})", http_status=401
         )
+
+
+def _whole_seconds(at: datetime | None) -> datetime:
+    """`at` (default now) in UTC without its fraction: what the simulator's DateTimes carry."""
+    moment = datetime.now(UTC) if at is None else at
+    if moment.tzinfo is None:
+        raise ValueError("a change needs an aware datetime")
+    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 def _only_get(method: str) -> None:

@@ -12,10 +12,12 @@ import binascii
 import re
 import secrets
 import string
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any, Final
+from urllib.parse import urlencode
 
 import httpx
 import simplejson
@@ -41,6 +43,10 @@ CPO_INTERFACES: Final[dict[str, str]] = {
 CONFIGURATION_MODULES: Final = frozenset({"versions", "credentials", "hubclientinfo"})
 
 ROLES: Final = frozenset({"CPO", "EMSP", "HUB", "NAP", "NSP", "OTHER", "SCSP"})
+
+# Object number `i` of a list module was last updated at `EPOCH + i` seconds unless the test
+# changed it since: a date window is then a range of numbers, and nothing needs storing.
+EPOCH: Final = datetime(2026, 1, 1, tzinfo=UTC)
 
 _TOKEN_ALPHABET: Final = string.ascii_letters + string.digits
 NO_DATA: Final = object()  # a Reply whose envelope has no `data` field at all
@@ -262,3 +268,93 @@ def read_envelope(response: httpx.Response, what: str) -> Any:
 def _brief(response: httpx.Response) -> str:
     text = response.text
     return repr(text[:200] + ("…" if len(text) > 200 else ""))
+
+
+# --- Sender lists (T-19) -------------------------------------------------------------------------
+
+
+def stamp_of(number: int) -> datetime:
+    """When object `number` of a list was last updated, unless it was changed since."""
+    return EPOCH + timedelta(seconds=number)
+
+
+def matching(
+    count: int, query: Mapping[str, str], changed: Mapping[int, datetime]
+) -> Sequence[int]:
+    """The object numbers in `[0, count)` whose `last_updated` is in the query's window
+    (`date_from` inclusive, `date_to` exclusive), in list order: by number, oldest created first,
+    so the same URL gives the same page. `changed` holds the numbers whose `last_updated` moved
+    away from `stamp_of(number)`; without any, the answer is a `range` and costs nothing."""
+    date_from = _parse_date(query, "date_from") if "date_from" in query else None
+    date_to = _parse_date(query, "date_to") if "date_to" in query else None
+    first = _seconds_ceil(date_from) if date_from is not None else 0
+    end = min(count, _seconds_ceil(date_to)) if date_to is not None else count
+    plain = range(first, max(first, end))
+    if not changed:
+        return plain
+
+    def inside(moment: datetime) -> bool:
+        return (date_from is None or moment >= date_from) and (date_to is None or moment < date_to)
+
+    moved = {number for number, moment in changed.items() if number < count and inside(moment)}
+    return sorted(moved.union(number for number in plain if number not in changed))
+
+
+def list_page(
+    query: Mapping[str, str],
+    matches: Sequence[int],
+    build: Callable[[int], Any],
+    *,
+    page_size: int,
+    list_url: str,
+    fail_after_pages: int | None = None,
+) -> Reply:
+    """One page of a Sender list: `offset`/`limit` (capped at `page_size`), `Link rel="next"`
+    repeating the filters, `X-Total-Count` and `X-Limit` (T-19).
+
+    With `fail_after_pages` N, a page that starts N or more pages into the list answers HTTP
+    500 with 3000, like a CPMS falling over in the middle of a pull; earlier pages still work,
+    so a retry fails at the same place."""
+    total = len(matches)
+    offset = _parse_int(query, "offset", default=0)
+    limit = min(_parse_int(query, "limit", default=page_size), page_size)
+    if fail_after_pages is not None and offset >= fail_after_pages * max(limit, 1):
+        raise OcpiFailure(
+            Status.SERVER_ERROR,
+            f"simulated failure after {fail_after_pages} pages",
+            http_status=500,
+        )
+    page = [build(number) for number in matches[offset : offset + limit]]
+    headers = {"X-Total-Count": str(total), "X-Limit": str(page_size)}
+    if page and offset + len(page) < total:
+        params: list[tuple[str, str]] = [
+            (name, query[name]) for name in ("date_from", "date_to") if name in query
+        ]
+        params += [("offset", str(offset + len(page))), ("limit", str(limit))]
+        headers["Link"] = f'<{list_url}?{urlencode(params)}>; rel="next"'
+    return Reply(page, headers=headers)
+
+
+def _parse_date(query: Mapping[str, str], name: str) -> datetime:
+    try:
+        return parse_datetime(query[name])
+    except ValueError as exc:
+        raise OcpiFailure(Status.INVALID_PARAMETERS, f"{name}: {exc}") from exc
+
+
+def _parse_int(query: Mapping[str, str], name: str, *, default: int) -> int:
+    if name not in query:
+        return default
+    try:
+        value = int(query[name])
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise OcpiFailure(Status.INVALID_PARAMETERS, f"{name} must be a non-negative integer")
+    return value
+
+
+def _seconds_ceil(moment: datetime) -> int:
+    """The first number whose `stamp_of` is at or after `moment` (integer maths, no floats)."""
+    micros = (moment - EPOCH) // timedelta(microseconds=1)
+    return max(0, -(-micros // 1_000_000))

@@ -2,7 +2,8 @@
 
 Prints one JSON line on stdout as soon as it serves (`versions_url`, `token_a`, `base_url`) so a
 caller can read it and go; logs one line per request on stderr; serves until SIGINT or SIGTERM.
-It touches no database.
+It touches no database. The fleet's shape, the added latency and the status churn are options
+(see `--help`); churn starts once an eMSP is registered, whichever side registered.
 """
 
 from __future__ import annotations
@@ -54,6 +55,31 @@ class Command(BaseCommand):
         parser.add_argument(
             "--public-url", help="base URL to advertise when it differs from http://HOST:PORT"
         )
+        parser.add_argument(
+            "--evses-per-location", type=int, default=2, help="EVSEs per location, AC and DC"
+        )
+        parser.add_argument("--connectors-per-evse", type=int, default=2)
+        parser.add_argument(
+            "--tariffs",
+            type=int,
+            default=2,
+            help="tariffs the connectors name: TARIFF-AC, TARIFF-DC, TARIFF-AC-2, ...",
+        )
+        parser.add_argument(
+            "--ad-hoc-tariffs",
+            action="store_true",
+            help="an AD_HOC_PAYMENT tariff beside each REGULAR one (2.2.1)",
+        )
+        parser.add_argument(
+            "--latency", type=float, default=0.0, help="seconds added before every OCPI answer"
+        )
+        parser.add_argument(
+            "--status-churn",
+            type=float,
+            default=0.0,
+            metavar="PER_SECOND",
+            help="push random EVSE statuses to the registered eMSP at this rate (0: off)",
+        )
         parser.add_argument("--register-with", metavar="VERSIONS_URL", help="the eMSP's versions")
         parser.add_argument("--token", help="token A the eMSP issued (with --register-with)")
 
@@ -75,6 +101,12 @@ class Command(BaseCommand):
                 location_count=options["locations"],
                 page_size=options["page_size"],
                 public_base_url=options["public_url"],
+                evses_per_location=options["evses_per_location"],
+                connectors_per_evse=options["connectors_per_evse"],
+                tariff_count=options["tariffs"],
+                ad_hoc_tariffs=options["ad_hoc_tariffs"],
+                latency=options["latency"],
+                status_churn=options["status_churn"],
             ).start()
         except (ValueError, OSError) as exc:
             raise CommandError(f"cannot start the simulator: {exc}") from exc
