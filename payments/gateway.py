@@ -1,0 +1,436 @@
+"""The Stripe boundary: the only module in the product that imports `stripe`.
+
+Everything else sees plain values (`Intent`, `Setup`, `WebhookEvent`), amounts as integers in
+minor units, and three exceptions: `PaymentDeclined` (the card said no: tell the driver),
+`GatewayError` (anything else; `transient` says whether trying again later may help) and
+`InvalidWebhook`. Conversion between `Money` and minor units happens elsewhere, once.
+
+The SDK is configured per call from `django.conf.settings` (key, `STRIPE_API_BASE`), so a test
+or the demo that points the settings at a local fake Stripe is seen at once; nothing is cached
+beyond one client per (key, base) pair.
+
+The same code runs against real Stripe and against localstripe (the fake in the tests and the
+demo), so it sends only parameters both accept (localstripe refuses unknown ones with a 400),
+asks for `latest_charge` and `payment_method` expanded (real Stripe sends ids, localstripe
+objects) and reads optional fields with fallbacks. Writes carry the caller's idempotency key;
+localstripe ignores it, so the caller's own records must prevent a second hold or capture.
+
+Nothing here logs card data, client secrets or API keys; the SDK's debug log (request and
+response bodies, which contain client secrets) is filtered out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+# Response bodies (client secrets) are logged by the SDK at DEBUG: never let them through.
+logging.getLogger("stripe").addFilter(lambda record: record.levelno > logging.DEBUG)
+
+CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 30.0  # seconds; a driver is waiting on `place_hold`
+NETWORK_RETRIES = 2  # the SDK retries connection errors, 409 and 5xx, with our idempotency key
+WEBHOOK_TOLERANCE = 300  # seconds between Stripe signing an event and our verifying it
+
+# Real Stripe returns ids for these; asking for the objects gives us card details and
+# `capture_before`. localstripe inlines them anyway and accepts the same parameter.
+_EXPAND = ["latest_charge", "payment_method"]
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A PaymentIntent as Stripe reports it now; the only source of truth about a payment."""
+
+    id: str
+    status: str  # requires_payment_method, requires_confirmation, requires_action, processing,
+    # requires_capture (held), succeeded (captured), canceled
+    amount: int  # minor units
+    amount_capturable: int
+    amount_received: int  # 0 when absent (localstripe omits it)
+    currency: str  # upper-case ISO 4217 ("EUR")
+    client_secret: str = field(repr=False)  # for Stripe.js in the driver's browser only
+    payment_method: str | None
+    decline_reason: str | None  # words for the driver, None if nothing failed
+    card_brand: str | None
+    card_last4: str | None
+    capture_before: datetime | None  # when Stripe says; capture a day earlier
+    metadata: dict[str, str]
+
+    @property
+    def checkout_ref(self) -> str | None:
+        """The checkout this intent was created for (`place_hold`'s `checkout_ref`)."""
+        return self.metadata.get("checkout")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A SetupIntent: how the browser hands us a card (Stripe.js `confirmCardSetup`)."""
+
+    id: str
+    status: str  # succeeded once the card is set up (after 3-D Secure if the card asked)
+    payment_method: str | None
+    metadata: dict[str, str]
+
+    @property
+    def checkout_ref(self) -> str | None:
+        return self.metadata.get("checkout")
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified Stripe event. Its name is a hint to look again, never the state itself:
+    read the intent with `retrieve()` before acting."""
+
+    id: str
+    type: str
+    intent_id: str | None  # the PaymentIntent the event is about, if any
+
+
+class PaymentDeclined(Exception):
+    """The card was declined (HTTP 402). `reason` is in words a driver can read."""
+
+    def __init__(
+        self, reason: str, *, code: str | None = None, intent_id: str | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code  # Stripe's decline code or error code, for operators
+        self.intent_id = intent_id  # the intent Stripe created, when the error names it
+
+
+class GatewayError(Exception):
+    """Stripe could not do what we asked, and not because of the card.
+
+    `transient` is true for rate limits, connection errors and Stripe's own 5xx: the same call
+    (same idempotency key) may succeed later. Otherwise the request itself was wrong."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        transient: bool,
+        http_status: int | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.http_status = http_status
+        self.code = code
+
+
+class InvalidWebhook(Exception):
+    """A webhook whose signature does not verify, or whose body is not a Stripe event."""
+
+
+def publishable_key() -> str:
+    """The key the driver's browser gives Stripe.js."""
+    return str(settings.STRIPE_PUBLISHABLE_KEY)
+
+
+def create_setup_intent(*, checkout_ref: str) -> tuple[str, str]:
+    """A SetupIntent for one card entered on the page: (id, client secret).
+
+    The browser confirms it with Stripe.js `confirmCardSetup` (the card Element; 3-D Secure if
+    the card asks), which works with both real Stripe.js and localstripe's stand-in. The card
+    never touches our server; we then read the payment method with `retrieve_setup()`."""
+    with _stripe_errors():
+        setup = _client().v1.setup_intents.create(
+            params={
+                "usage": "on_session",
+                "payment_method_types": ["card"],
+                "metadata": {"checkout": checkout_ref},
+            }
+        )
+    return str(setup.id), str(setup.client_secret)
+
+
+def retrieve_setup(setup_intent_id: str) -> Setup:
+    """The SetupIntent as Stripe has it: which card the browser set up, for which checkout.
+
+    The payment method to hold is taken from here, not from what the browser posts."""
+    with _stripe_errors():
+        setup = _client().v1.setup_intents.retrieve(setup_intent_id)
+    data = setup.to_dict()
+    return Setup(
+        id=str(data["id"]),
+        status=str(data["status"]),
+        payment_method=_id_of(data.get("payment_method")),
+        metadata=_metadata(data),
+    )
+
+
+def place_hold(
+    *,
+    amount_minor: int,
+    currency: str,
+    payment_method: str,
+    checkout_ref: str,
+    idempotency_key: str,
+) -> Intent:
+    """Creates and confirms a manual-capture PaymentIntent in one call: the pre-authorisation.
+
+    The result is `requires_capture` when the money is held, `requires_action` when the card
+    wants 3-D Secure (the page then runs Stripe.js `confirmCardPayment` with the client secret,
+    and we `retrieve()` again). A decline raises `PaymentDeclined`.
+
+    Only parameters localstripe knows are sent: no description, return_url or
+    automatic_payment_methods (it answers those with a 400); the payment method goes with the
+    create call because localstripe's `/confirm` fails on one (500)."""
+    _require_positive(amount_minor)
+    with _stripe_errors():
+        intent = _client().v1.payment_intents.create(
+            params={
+                "amount": amount_minor,
+                "currency": _stripe_currency(currency),
+                "payment_method": payment_method,
+                "payment_method_types": ["card"],
+                "capture_method": "manual",
+                "confirm": True,
+                "metadata": {"checkout": checkout_ref},
+                "expand": _EXPAND,
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+    return intent_from(intent.to_dict())
+
+
+def retrieve(intent_id: str) -> Intent:
+    """The intent as Stripe has it now. State is always read here, never taken from the browser
+    or from a webhook's name."""
+    with _stripe_errors():
+        intent = _client().v1.payment_intents.retrieve(intent_id, params={"expand": _EXPAND})
+    return intent_from(intent.to_dict())
+
+
+def cancel(intent_id: str, *, idempotency_key: str) -> Intent:
+    """Releases a hold (or abandons an intent that never got one).
+
+    Cancelling an intent that is already canceled is not an error: it is returned as it is,
+    so a retried release is harmless. Any other refusal (e.g. already captured) is a
+    `GatewayError`."""
+    try:
+        with _stripe_errors():
+            intent = _client().v1.payment_intents.cancel(
+                intent_id,
+                params={"expand": _EXPAND},
+                options={"idempotency_key": idempotency_key},
+            )
+    except GatewayError as exc:
+        if exc.transient:
+            raise
+        current = retrieve(intent_id)
+        if current.status == "canceled":
+            return current
+        raise
+    return intent_from(intent.to_dict())
+
+
+def capture(intent_id: str, *, amount_minor: int, idempotency_key: str) -> Intent:
+    """Captures `amount_minor` of a hold; Stripe releases the rest (localstripe shows the rest
+    as a refund on the charge).
+
+    The intent is read first, and an amount above what it can capture raises `ValueError`
+    before anything is asked of Stripe: the driver never pays more than was held. An intent
+    that is already captured (`succeeded`) is returned as it is, so a retried capture is
+    harmless; compare its amounts. A capture of nothing is a `ValueError` too: `cancel()`."""
+    _require_positive(amount_minor)
+    current = retrieve(intent_id)
+    if current.status == "succeeded":
+        return current
+    if amount_minor > current.amount_capturable:
+        raise ValueError(
+            f"cannot capture {amount_minor} of {intent_id}: only {current.amount_capturable} "
+            f"is capturable (status {current.status})"
+        )
+    with _stripe_errors():
+        intent = _client().v1.payment_intents.capture(
+            intent_id,
+            params={"amount_to_capture": amount_minor, "expand": _EXPAND},
+            options={"idempotency_key": idempotency_key},
+        )
+    return intent_from(intent.to_dict())
+
+
+def refund(
+    intent_id: str, *, amount_minor: int, idempotency_key: str, reason: str | None = None
+) -> str:
+    """Refunds part or all of a captured payment; returns the refund's id.
+
+    `reason` is our words (e.g. the credit CDR's id) and goes into the refund's metadata:
+    Stripe's own `reason` is a closed list with side effects (`fraudulent` blocks the card),
+    and localstripe refuses the parameter. localstripe does not check the amount against
+    what was captured, so the caller's ledger must."""
+    _require_positive(amount_minor)
+    params: dict[str, Any] = {"payment_intent": intent_id, "amount": amount_minor}
+    if reason:
+        params["metadata"] = {"reason": reason}
+    with _stripe_errors():
+        created = _client().v1.refunds.create(
+            params=params,
+            options={"idempotency_key": idempotency_key},
+        )
+    return str(created.id)
+
+
+def parse_webhook(payload: bytes, signature_header: str) -> WebhookEvent:
+    """Verifies a webhook with STRIPE_WEBHOOK_SECRET (Stripe's own signature check, with its
+    replay tolerance) and says what it is about. Raises `InvalidWebhook` otherwise."""
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload, signature_header, settings.STRIPE_WEBHOOK_SECRET, WEBHOOK_TOLERANCE
+        )
+    except stripe.SignatureVerificationError as exc:
+        raise InvalidWebhook("the signature does not verify") from exc
+    except ValueError as exc:  # a body that is not UTF-8
+        raise InvalidWebhook("the body is not text") from exc
+    try:
+        event = json.loads(payload)
+        obj = event["data"]["object"]
+        event_id, event_type = event["id"], event["type"]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InvalidWebhook("the body is not a Stripe event") from exc
+    if not (isinstance(event_id, str) and isinstance(event_type, str) and isinstance(obj, dict)):
+        raise InvalidWebhook("the body is not a Stripe event")
+    if obj.get("object") == "payment_intent":
+        intent_id = _id_of(obj.get("id"))
+    else:  # charge.*, refund.*, charge.dispute.* name their intent
+        intent_id = _id_of(obj.get("payment_intent"))
+    return WebhookEvent(id=event_id, type=event_type, intent_id=intent_id)
+
+
+def intent_from(data: Mapping[str, Any]) -> Intent:
+    """An `Intent` from a PaymentIntent as Stripe's JSON has it (with `latest_charge` and
+    `payment_method` expanded or not). Optional fields fall back to what localstripe implies."""
+    status = str(data["status"])
+    amount = int(data["amount"])
+    charge = data.get("latest_charge") if isinstance(data.get("latest_charge"), dict) else None
+    card_details = _dig(charge, "payment_method_details", "card")
+    method = data.get("payment_method")
+    method_card = _dig(method, "card")
+    capturable = data.get("amount_capturable")
+    if capturable is None:  # localstripe: a held intent can capture all of it, others nothing
+        capturable = amount if status == "requires_capture" else 0
+    capture_before = card_details.get("capture_before")
+    return Intent(
+        id=str(data["id"]),
+        status=status,
+        amount=amount,
+        amount_capturable=int(capturable),
+        amount_received=int(data.get("amount_received") or 0),
+        currency=str(data["currency"]).upper(),
+        client_secret=str(data.get("client_secret") or ""),
+        payment_method=_id_of(method),
+        decline_reason=_readable(data.get("last_payment_error") or {}),
+        card_brand=card_details.get("brand") or method_card.get("brand"),
+        card_last4=card_details.get("last4") or method_card.get("last4"),
+        capture_before=(
+            datetime.fromtimestamp(int(capture_before), tz=UTC) if capture_before else None
+        ),
+        metadata=_metadata(data),
+    )
+
+
+# Internals
+
+
+def _client() -> stripe.StripeClient:
+    return _client_for(str(settings.STRIPE_SECRET_KEY), str(settings.STRIPE_API_BASE))
+
+
+@lru_cache(maxsize=4)
+def _client_for(api_key: str, api_base: str) -> stripe.StripeClient:
+    """One client per (key, base): settings changed by a test or the demo give a new one. The
+    SDK's requests client keeps one session per thread, so sharing it is safe."""
+    return stripe.StripeClient(
+        api_key,
+        base_addresses={"api": api_base.rstrip("/")},
+        max_network_retries=NETWORK_RETRIES,
+        http_client=stripe.RequestsClient(timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)),
+    )
+
+
+@contextmanager
+def _stripe_errors() -> Iterator[None]:
+    """Translates the SDK's exceptions into ours, by name; the messages carry no secrets."""
+    try:
+        yield
+    except stripe.CardError as exc:
+        error = _error_body(exc)
+        intent = error.get("payment_intent")
+        raise PaymentDeclined(
+            _readable(error) or "The card was declined.",
+            code=error.get("decline_code") or error.get("code"),
+            intent_id=_id_of(intent.get("id") if isinstance(intent, dict) else intent),
+        ) from None
+    except (stripe.RateLimitError, stripe.APIConnectionError) as exc:
+        raise GatewayError(
+            f"Stripe unavailable: {type(exc).__name__}",
+            transient=True,
+            http_status=exc.http_status,
+            code=exc.code,
+        ) from exc
+    except stripe.StripeError as exc:
+        status = exc.http_status
+        transient = status is None or status >= 500
+        message = _error_body(exc).get("message") or type(exc).__name__
+        raise GatewayError(
+            f"Stripe: {message}", transient=transient, http_status=status, code=exc.code
+        ) from exc
+
+
+def _readable(error: Mapping[str, Any]) -> str | None:
+    """Stripe's message, with the decline code in words when it adds something
+    ("Your card was declined. (insufficient funds)")."""
+    message = str(error.get("message") or "").strip()
+    code = str(error.get("decline_code") or "")
+    if code and code != "generic_decline":
+        words = code.replace("_", " ")
+        if words.lower() not in message.lower():
+            message = f"{message} ({words})" if message else words.capitalize()
+    if not message and error.get("code"):
+        message = str(error["code"]).replace("_", " ").capitalize()
+    return message or None
+
+
+def _error_body(exc: stripe.StripeError) -> dict[str, Any]:
+    body = exc.json_body if isinstance(exc.json_body, dict) else {}
+    error = body.get("error")
+    return error if isinstance(error, dict) else {}
+
+
+def _dig(value: Any, *keys: str) -> dict[str, Any]:
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _id_of(value: Any) -> str | None:
+    """An expandable field: an id, an expanded object, or nothing."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def _metadata(data: Mapping[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (data.get("metadata") or {}).items()}
+
+
+def _stripe_currency(currency: str) -> str:
+    if len(currency) != 3 or not currency.isalpha():
+        raise ValueError(f"not an ISO 4217 currency code: {currency!r}")
+    return currency.lower()
+
+
+def _require_positive(amount_minor: int) -> None:
+    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int):
+        raise TypeError(f"amounts are integers in minor units, not {type(amount_minor).__name__}")
+    if amount_minor < 1:
+        raise ValueError(f"amount must be at least 1 minor unit, not {amount_minor}")
