@@ -81,6 +81,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -114,6 +115,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "stations.tasks.schedule_pulls",
         "schedule": timedelta(minutes=5),
     },
+    "sweep-deadlines": {
+        "task": "payments.tasks.sweep_deadlines",
+        "schedule": timedelta(seconds=15),
+    },
     "purge-traffic-log": {
         "task": "ocpi_peer.tasks.purge_traffic_log",
         "schedule": timedelta(hours=6),
@@ -143,3 +148,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Driver checkout.
+DEFAULT_HOLD_AMOUNT = env.str("DEFAULT_HOLD_AMOUNT", default="50.00")  # incl. VAT, tariff currency
+CHECKOUT_CLAIM_SECONDS = 300  # an unpaid checkout holds its EVSE this long
+CHECKOUT_MAX_DECLINES = 3

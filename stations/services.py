@@ -28,7 +28,7 @@ CONNECTOR_FIELDS = [
 TARIFF_FIELDS = [
     f.name
     for f in Tariff._meta.concrete_fields
-    if f.name not in ("id", "partner", "country_code", "party_id", "ocpi_id")
+    if f.name not in ("id", "partner", "country_code", "party_id", "ocpi_id", "deleted_at")
 ]
 
 

@@ -54,3 +54,13 @@ def connected_cpo(cpo_simulator: StartCpo, ocpi_base: str) -> Callable[..., CpoS
         return cpo
 
     return connect
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """Celery tasks run where they are enqueued, so a test sees their effect without a worker."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

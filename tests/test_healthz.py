@@ -15,6 +15,8 @@ def test_it_reports_ok_when_database_and_broker_answer(client: Client) -> None:
 
 
 def test_it_reports_a_broker_that_is_down(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Celery prefers the environment variable over its configuration: point both at nothing.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
     monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
     response = client.get("/healthz")
     assert response.status_code == 503

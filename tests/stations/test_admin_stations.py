@@ -1,13 +1,10 @@
 """Operators see every partner's locations, EVSEs, connectors and tariffs in the admin, and can
 pull a partner's data now."""
 
-from collections.abc import Iterator
-
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from config.celery import app as celery_app
 from ocpi_peer.registration import register_with_cpo
 from stations.models import Location, SyncState
 from tests.conftest import StartCpo
@@ -19,14 +16,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def operator(client: Client) -> Client:
     client.force_login(User.objects.create_superuser("operator", "", "secret-pass"))
     return client
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    """Tasks run in the request, so the test sees their effect without a worker."""
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 def test_pull_now_fills_locations_and_tariffs_and_shows_the_result(

@@ -1,0 +1,327 @@
+"""The driver API (`/api/v1/`): what the pages use, and what a kiosk or an app can use. Views
+are thin: validate, call one service, describe the result. Errors are JSON with a code and a
+sentence for the driver, never a 500 for bad input."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from payments import gateway, services
+from payments.models import Checkout
+from stations import pricing, selectors, tariffs
+from stations.models import Evse
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 16 * 1024
+
+_HTTP_STATUS: dict[type[services.CheckoutError], int] = {
+    services.UnknownEvse: 404,
+    services.UnknownConnector: 400,
+    services.UnknownCheckout: 404,
+    services.NotPayable: 409,
+    services.EvseBusy: 409,
+    services.RateLimited: 429,
+    services.PaymentInProgress: 409,
+    services.PaymentFailed: 402,
+    services.TransitionRefused: 409,
+}
+
+
+class BodyTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "the request body is too large"
+    default_code = "too_large"
+
+
+class SmallJSONParser(JSONParser):
+    """Driver requests are tiny: anything larger is refused before it is read into memory."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        request = (parser_context or {}).get("request")
+        length = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
+        if length > MAX_BODY:
+            raise BodyTooLarge()
+        return super().parse(stream, media_type, parser_context)
+
+
+def driver_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    if isinstance(exc, services.CheckoutError):
+        code = _HTTP_STATUS.get(type(exc), 400)
+        return Response({"error": exc.code, "detail": str(exc)}, status=code)
+    if isinstance(exc, gateway.GatewayError):
+        logger.warning("payment service error: %s", exc)
+        return Response(
+            {
+                "error": "payment_service",
+                "detail": "the payment service is not answering: please try again",
+            },
+            status=503,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        return Response(
+            {"error": "invalid", "detail": "please check your input", "fields": exc.detail},
+            status=400,
+        )
+    if isinstance(exc, exceptions.APIException):
+        return Response(
+            {"error": exc.default_code, "detail": str(exc.detail)}, status=exc.status_code
+        )
+    logger.error("unhandled error in %s", type(context["view"]).__name__, exc_info=exc)
+    return Response({"error": "internal", "detail": "something went wrong on our side"}, status=500)
+
+
+class DriverView(APIView):
+    parser_classes = [SmallJSONParser]
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    def get_exception_handler(self) -> Any:
+        return driver_exception_handler
+
+
+# --- representations --------------------------------------------------------------------------
+
+
+STANDARD_NAMES = {
+    "IEC_62196_T2": "Type 2",
+    "IEC_62196_T2_COMBO": "CCS (Combo 2)",
+    "IEC_62196_T1": "Type 1",
+    "IEC_62196_T1_COMBO": "CCS (Combo 1)",
+    "CHADEMO": "CHAdeMO",
+    "DOMESTIC_F": "Schuko",
+    "TESLA_S": "Tesla",
+    "GBT_DC": "GB/T DC",
+    "GBT_AC": "GB/T AC",
+}
+
+
+def describe_evse(evse: Evse, *, locale: str) -> dict[str, Any]:
+    now = timezone.now()
+    reason = services.why_not_payable(evse)
+    connectors = []
+    for connector in evse.connectors.all().order_by("connector_id"):
+        shown = tariffs.shown_price(connector, at=now, locale=locale)
+        power = tariffs.connector_power_kw(connector)
+        payable = reason is None and shown is not None and not shown.unpriceable_reason
+        hold = services.hold_for(connector, shown) if payable and shown is not None else None
+        connectors.append(
+            {
+                "id": connector.connector_id,
+                "standard": connector.standard,
+                "standard_name": STANDARD_NAMES.get(connector.standard, connector.standard),
+                "format": connector.format,
+                "power_type": connector.power_type,
+                "power_kw": str(power.normalize()) if power is not None else None,
+                "tariff": _price(shown),
+                "payable": payable,
+                "hold": str(hold.amount) if hold else None,
+                "hold_text": _("Up to %(amount)s is reserved.")
+                % {"amount": pricing.format_amount(hold.amount, hold.currency, locale)}
+                if hold
+                else "",
+            }
+        )
+    if reason is None and not any(c["payable"] for c in connectors):
+        reason = "its operator has sent us no price we can show for it"
+    location = evse.location
+    return {
+        "evse_id": evse.evse_id,
+        "status": evse.status,
+        "location": {
+            "name": location.name,
+            "address": location.address,
+            "postal_code": location.postal_code,
+            "city": location.city,
+            "country": location.country,
+            "operator": (location.operator or {}).get("name") or location.partner.name,
+        },
+        "connectors": connectors,
+        "payable": reason is None,
+        "reason": reason,
+    }
+
+
+def _price(shown: tariffs.PriceShown | None) -> dict[str, Any] | None:
+    if shown is None:
+        return None
+    return {
+        "currency": shown.currency,
+        "text": list(shown.lines),
+        "estimates": [
+            {
+                "energy_kwh": str(e.energy_kwh),
+                "amount": str(e.amount),
+                "incl_vat": e.incl_vat,
+                "text": e.text,
+            }
+            for e in shown.estimates
+        ],
+        "alt_text": shown.alt_text,
+        "alt_url": shown.alt_url,
+        "unpriceable_reason": shown.unpriceable_reason,
+        "elements": shown.tariff.elements,
+    }
+
+
+def describe_checkout(checkout: Checkout) -> dict[str, Any]:
+    captured = sum(e.amount_minor for e in checkout.ledger.all() if e.kind == "capture")
+    return {
+        "id": checkout.public_id,
+        "status": checkout.status,
+        "payment_status": checkout.payment_status,
+        "currency": checkout.currency,
+        "amount_held": str(checkout.hold_amount.quantize(_cents(checkout.currency))),
+        "amount_captured": str(services.Money.from_minor(captured, checkout.currency).amount)
+        if captured
+        else None,
+        "evse_id": checkout.evse.evse_id,
+        "connector_id": checkout.connector.connector_id,
+        "location": checkout.evse.location.name or checkout.evse.location.address,
+        "price": checkout.tariff_snapshot.get("lines", []),
+        "failure_reason": checkout.failure_reason or None,
+        "session": None,
+        "receipt_url": None,
+        "status_url": settings.PUBLIC_BASE_URL
+        + reverse("checkout-page", args=[checkout.public_id]),
+        "status_path": reverse("checkout-page", args=[checkout.public_id]),
+    }
+
+
+def _cents(currency: str) -> Any:
+    return services.Money.from_minor(1, currency).amount
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+class EvseView(DriverView):
+    @extend_schema(summary="A charger as a driver sees it: place, status, connectors and prices")
+    def get(self, request: Request, evse_id: str) -> Response:
+        evse = selectors.find_evse(evse_id)
+        if evse is None:
+            raise services.UnknownEvse(f"no charger is known as {evse_id}")
+        return Response(describe_evse(evse, locale=_locale(request)))
+
+
+class NewCheckoutSerializer(serializers.Serializer):
+    evse_id = serializers.CharField(max_length=64)
+    connector_id = serializers.CharField(max_length=36)
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+    locale = serializers.ChoiceField(choices=["de", "en"], required=False)
+
+
+class CheckoutsView(DriverView):
+    @extend_schema(
+        summary="Start paying for a connector: claims the EVSE and opens a card collection",
+        request=NewCheckoutSerializer,
+        responses={
+            201: OpenApiResponse(description="checkout created"),
+            409: OpenApiResponse(description="not payable now"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = NewCheckoutSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            started = services.start_checkout(
+                evse_id=data.validated_data["evse_id"],
+                connector_id=data.validated_data["connector_id"],
+                email=data.validated_data.get("email", ""),
+                locale=data.validated_data.get("locale") or _locale(request),
+                client_ip=request.META.get("REMOTE_ADDR"),
+            )
+        except services.UnknownEvse as exc:
+            raise exceptions.ValidationError({"evse_id": [str(exc)]}) from exc
+        except services.UnknownConnector as exc:
+            raise exceptions.ValidationError({"connector_id": [str(exc)]}) from exc
+        body = describe_checkout(started.checkout)
+        body |= {
+            "publishable_key": gateway.publishable_key(),
+            "setup_client_secret": started.setup_secret,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class CheckoutView(DriverView):
+    @extend_schema(summary="Where a checkout stands")
+    def get(self, request: Request, public_id: str) -> Response:
+        return Response(describe_checkout(services.checkout_by_public_id(public_id)))
+
+
+class PaySerializer(serializers.Serializer):
+    payment_method = serializers.RegexField(r"^[A-Za-z0-9_]{3,255}$")
+
+
+class PayView(DriverView):
+    @extend_schema(
+        summary="Place the hold with the card collected by Stripe.js",
+        request=PaySerializer,
+        responses={
+            200: inline_serializer(
+                "PayAnswer",
+                {"status": serializers.CharField(), "client_secret": serializers.CharField()},
+            ),
+            402: OpenApiResponse(description="declined, with the reason in words"),
+        },
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        data = PaySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            outcome = services.pay_checkout(
+                public_id=public_id, payment_method=data.validated_data["payment_method"]
+            )
+        except services.PaymentFailed as exc:
+            return _failed_payment(public_id, str(exc))
+        body = describe_checkout(outcome.checkout)
+        if outcome.action_secret:
+            body |= {"status": "requires_action", "client_secret": outcome.action_secret}
+        return Response(body)
+
+
+class ConfirmView(DriverView):
+    @extend_schema(
+        summary="After 3-D Secure: read the payment from Stripe and move the checkout", request=None
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        checkout = services.confirm_checkout(public_id=public_id)
+        if checkout.status == Checkout.Status.FAILED or (
+            checkout.status == Checkout.Status.CREATED and checkout.failure_reason
+        ):
+            return _failed_payment(public_id, checkout.failure_reason)
+        return Response(describe_checkout(checkout))
+
+
+def _failed_payment(public_id: str, reason: str) -> Response:
+    """402 with the reason in words; while the driver may still try another card, a fresh
+    SetupIntent to collect it."""
+    checkout = services.checkout_by_public_id(public_id)
+    body = describe_checkout(checkout) | {"error": "payment_failed", "detail": reason}
+    if checkout.status == Checkout.Status.CREATED:
+        body["setup_client_secret"] = services.new_card_setup(checkout)
+    return Response(body, status=402)
+
+
+class StopView(DriverView):
+    @extend_schema(summary="Stop: before charging this cancels and releases the hold", request=None)
+    def post(self, request: Request, public_id: str) -> Response:
+        checkout = services.cancel_checkout(public_id=public_id)
+        return Response(describe_checkout(checkout), status=status.HTTP_202_ACCEPTED)
+
+
+def _locale(request: Request) -> str:
+    language = (getattr(request, "LANGUAGE_CODE", None) or "en")[:2]
+    return language if language in ("de", "en") else "en"

@@ -1,0 +1,161 @@
+"""What drivers buy: a checkout (one charging session paid by card), its money movements in an
+append-only ledger, the Stripe events we received, and the deadlines that watch it."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.utils import timezone
+
+from ocpi_peer.models import Partner
+from stations.models import Connector, Evse, Tariff
+
+
+def new_public_id() -> str:
+    """The secret in the driver's status link: 192 random bits, not the authorization_reference."""
+    return secrets.token_urlsafe(24)
+
+
+class Checkout(models.Model):
+    class Status(models.TextChoices):
+        CREATED = "created"
+        AUTHORIZED = "authorized"
+        STARTING = "starting"
+        CHARGING = "charging"
+        STOPPING = "stopping"
+        FINISHED = "finished"
+        SETTLED = "settled"
+        FAILED = "failed"
+        EXPIRED = "expired"
+
+    class PaymentStatus(models.TextChoices):
+        NONE = "none", "no payment yet"
+        HELD = "held"
+        CAPTURED = "captured"
+        PARTIALLY_REFUNDED = "partially_refunded", "partially refunded"
+        REFUNDED = "refunded"
+        RELEASED = "released"
+        DISPUTED = "disputed"
+
+    public_id = models.CharField(max_length=64, unique=True, default=new_public_id, editable=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CREATED)
+    payment_status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.NONE
+    )
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="checkouts")
+    evse = models.ForeignKey(Evse, on_delete=models.PROTECT, related_name="checkouts")
+    connector = models.ForeignKey(Connector, on_delete=models.PROTECT, related_name="checkouts")
+    # One driver per EVSE at a time (ARCHITECTURE: a unique constraint, not a Python lock): set
+    # while the checkout holds the EVSE, cleared when it lets go.
+    evse_claim = models.OneToOneField(
+        Evse, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    email = models.EmailField(blank=True)
+    locale = models.CharField(max_length=2, default="en")
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    # The price the driver was shown, kept as shown: the tariff as OCPI JSON and the lines read.
+    tariff = models.ForeignKey(
+        Tariff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    tariff_snapshot = models.JSONField(default=dict)
+    currency = models.CharField(max_length=3)
+    hold_amount = models.DecimalField(max_digits=12, decimal_places=4)  # incl. VAT
+    stripe_setup_intent = models.CharField(max_length=255, blank=True)
+    stripe_payment_intent = models.CharField(max_length=255, blank=True, db_index=True)
+    merchant = models.CharField(max_length=64, default="platform")  # whose Stripe account
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    declines = models.PositiveSmallIntegerField(default=0)
+    # A hold being placed: set (with the attempt's number, which keys Stripe's idempotency)
+    # before we call Stripe, cleared once its outcome is recorded, so a doubled or retried
+    # `pay` can never place a second hold.
+    pay_attempt = models.PositiveSmallIntegerField(default=0)
+    pay_pending_since = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    authorized_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"checkout {self.pk} ({self.status})"
+
+
+class LedgerEntry(models.Model):
+    """Append-only: one row per money movement, in minor units, each with a unique key so that a
+    retried or doubled operation can never book (or move) money twice."""
+
+    class Kind(models.TextChoices):
+        HOLD = "hold"
+        CAPTURE = "capture"
+        RELEASE = "release"
+        REFUND = "refund"
+        FAILED_REFUND = "failed_refund", "failed refund"
+        DISPUTE = "dispute"
+        PAYABLE = "payable", "payable to the CPO"
+
+    checkout = models.ForeignKey(Checkout, on_delete=models.PROTECT, related_name="ledger")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    stripe_id = models.CharField(max_length=255, blank=True)
+    merchant = models.CharField(max_length=64, default="platform")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount_minor} {self.currency}"
+
+
+class StripeEvent(models.Model):
+    """Each webhook event once: a replayed event finds its row and changes nothing."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    intent_id = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class Deadline(models.Model):
+    """A wait with a due time (ARCHITECTURE: rows swept by beat, never ETA tasks)."""
+
+    class Kind(models.TextChoices):
+        UNPAID = "unpaid", "checkout not paid"
+
+    checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="deadlines")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    due_at = models.DateTimeField(db_index=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} due {self.due_at:%Y-%m-%d %H:%M:%S}"
+
+
+class CpoTerms(models.Model):
+    """Commercial settings of one CPO party (not of a connection: a hub carries many)."""
+
+    country_code = models.CharField(max_length=2)
+    party_id = models.CharField(max_length=3)
+    default_hold = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="pre-authorised amount incl. VAT"
+    )
+
+    class Meta:
+        verbose_name = "CPO terms"
+        verbose_name_plural = "CPO terms"
+        constraints = [
+            models.UniqueConstraint(fields=["country_code", "party_id"], name="unique_cpo_terms")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country_code}*{self.party_id}"

@@ -1,0 +1,553 @@
+"""Every write to a checkout, one verb each (ARCHITECTURE.md "Checkout states"). Each runs in one
+transaction and locks the checkout first; a move the state does not allow is refused. Calls to
+Stripe happen outside transactions: the few the driver waits for (`pay`, `confirm`, the
+SetupIntent at the start) here, the rest in tasks enqueued on commit."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ocpi_peer.models import Partner
+from payments import gateway
+from payments.models import Checkout, CpoTerms, Deadline, LedgerEntry, StripeEvent
+from payments.money import Money
+from stations import selectors, tariffs
+from stations.models import Connector, Evse
+
+logger = logging.getLogger(__name__)
+Status = Checkout.Status
+
+
+class CheckoutError(Exception):
+    """Something the driver must be told; the message is meant for them (or the API client)."""
+
+    code = "checkout_error"
+
+
+class UnknownEvse(CheckoutError):
+    code = "unknown_evse"
+
+
+class UnknownConnector(CheckoutError):
+    code = "unknown_connector"
+
+
+class UnknownCheckout(CheckoutError):
+    code = "unknown_checkout"
+
+
+class NotPayable(CheckoutError):
+    code = "not_payable"
+
+
+class EvseBusy(NotPayable):
+    code = "evse_busy"
+
+
+class RateLimited(CheckoutError):
+    code = "rate_limited"
+
+
+class PaymentInProgress(CheckoutError):
+    code = "payment_in_progress"
+
+
+class PaymentFailed(CheckoutError):
+    code = "payment_failed"
+
+
+class TransitionRefused(CheckoutError):
+    code = "transition_refused"
+
+
+_ALLOWED_FROM: dict[str, set[str]] = {  # the state machine, one line a target
+    Status.AUTHORIZED: {Status.CREATED},
+    Status.FAILED: {Status.CREATED, Status.AUTHORIZED, Status.STARTING},
+    Status.EXPIRED: {Status.CREATED},
+}
+
+
+def _move(checkout: Checkout, to: str) -> None:
+    if checkout.status not in _ALLOWED_FROM[to]:
+        raise TransitionRefused(
+            _("checkout is %(status)s, it cannot become %(to)s")
+            % {"status": checkout.status, "to": to}
+        )
+    checkout.status = to
+
+
+# --- can this EVSE be paid for now? -----------------------------------------------------------
+
+_STATUS_WORDS = {
+    Evse.Status.CHARGING: gettext_lazy("occupied: another vehicle is charging"),
+    Evse.Status.BLOCKED: gettext_lazy("blocked: the parking space is obstructed"),
+    Evse.Status.RESERVED: gettext_lazy("reserved for someone else"),
+    Evse.Status.INOPERATIVE: gettext_lazy("temporarily out of service"),
+    Evse.Status.OUTOFORDER: gettext_lazy("out of order"),
+    Evse.Status.PLANNED: gettext_lazy("not in operation yet"),
+    Evse.Status.REMOVED: gettext_lazy("no longer in operation"),
+    Evse.Status.UNKNOWN: gettext_lazy("not reachable right now (status unknown)"),
+}
+
+
+def why_not_payable(evse: Evse) -> str | None:
+    """Why a driver cannot pay for this EVSE now, in words; None when they can."""
+    partner: Partner = evse.location.partner
+    if evse.status != Evse.Status.AVAILABLE:
+        return str(_STATUS_WORDS.get(evse.status, _("not available (%(s)s)") % {"s": evse.status}))
+    if not partner.is_registered:
+        return _("its operator is not connected to us")
+    if "commands" in partner.missing_modules:
+        return _("it cannot be started remotely by its operator's system")
+    if evse.capabilities and "REMOTE_START_STOP_CAPABLE" not in evse.capabilities:
+        return _("it cannot be started remotely")
+    return None
+
+
+def hold_for(connector: Connector, shown: tariffs.PriceShown) -> Money:
+    """ARCHITECTURE.md "The hold": the CPO party's setting, else the platform default; never
+    above the tariff's max_price incl. VAT when that is lower. (2.3.0's preauthorize_amount,
+    when a CPO sends one, comes with the Payments module.)"""
+    location = connector.evse.location
+    terms = CpoTerms.objects.filter(
+        country_code=location.country_code, party_id=location.party_id
+    ).first()
+    amount = terms.default_hold if terms else Decimal(settings.DEFAULT_HOLD_AMOUNT)
+    cap = shown.tariff.max_price_incl_vat
+    if cap is not None and cap > 0:
+        amount = min(amount, cap)
+    return Money(amount, shown.currency).rounded()
+
+
+# --- starting a checkout ----------------------------------------------------------------------
+
+
+def _rate_limit() -> tuple[int, timedelta]:
+    count, _, window = settings.CHECKOUT_RATE_LIMIT.partition("/")
+    unit = {"s": 1, "m": 60, "h": 3600}[window[-1]]
+    return int(count), timedelta(seconds=int(window[:-1] or 1) * unit)
+
+
+@dataclass(frozen=True)
+class Started:
+    checkout: Checkout
+    setup_secret: str  # for Stripe.js to collect the card (confirmCardSetup)
+
+
+def start_checkout(
+    *, evse_id: str, connector_id: str, email: str = "", locale: str = "en", client_ip: str | None
+) -> Started:
+    """A driver wants to pay for this connector: check it can be paid for now, claim the EVSE
+    (one driver at a time, lapsing after CHECKOUT_CLAIM_SECONDS unpaid), keep the price shown,
+    and open a SetupIntent so the browser can collect a card."""
+    limit, window = _rate_limit()
+    if (
+        client_ip
+        and Checkout.objects.filter(
+            client_ip=client_ip, created_at__gte=timezone.now() - window
+        ).count()
+        >= limit
+    ):
+        raise RateLimited(
+            _("too many payment attempts from your connection: please wait a few minutes")
+        )
+    evse = selectors.find_evse(evse_id)
+    if evse is None:
+        raise UnknownEvse(_("no charger is known as %(id)s") % {"id": evse_id})
+    connector = evse.connectors.filter(connector_id=connector_id).first()
+    if connector is None:
+        raise UnknownConnector(_("this charger has no connector %(id)s") % {"id": connector_id})
+    reason = why_not_payable(evse)
+    if reason is not None:
+        raise NotPayable(_("this charger cannot be paid for now: %(why)s") % {"why": reason})
+    now = timezone.now()
+    shown = tariffs.shown_price(connector, at=now, locale=locale)
+    if shown is None or shown.unpriceable_reason:
+        why = shown.unpriceable_reason if shown else _("its operator has sent us no price for it")
+        raise NotPayable(_("this charger cannot be paid for now: %(why)s") % {"why": why})
+    checkout = _claim(evse, connector, shown, email=email, locale=locale, client_ip=client_ip)
+    setup_id, secret = gateway.create_setup_intent(checkout_ref=checkout.public_id)
+    Checkout.objects.filter(pk=checkout.pk).update(stripe_setup_intent=setup_id)
+    checkout.stripe_setup_intent = setup_id
+    return Started(checkout, secret)
+
+
+@transaction.atomic(durable=True)
+def _claim(
+    evse: Evse,
+    connector: Connector,
+    shown: tariffs.PriceShown,
+    *,
+    email: str,
+    locale: str,
+    client_ip: str | None,
+) -> Checkout:
+    now = timezone.now()
+    lapse = now - timedelta(seconds=settings.CHECKOUT_CLAIM_SECONDS)
+    for stale in Checkout.objects.select_for_update().filter(
+        evse_claim=evse, status=Status.CREATED, created_at__lt=lapse, pay_pending_since=None
+    ):
+        _expire(stale, reason=_("not paid in time"))
+    hold = hold_for(connector, shown)
+    try:
+        with transaction.atomic():
+            checkout = Checkout.objects.create(
+                partner=evse.location.partner,
+                evse=evse,
+                connector=connector,
+                evse_claim=evse,
+                email=email,
+                locale=locale,
+                client_ip=client_ip,
+                tariff=shown.tariff,
+                tariff_snapshot=_snapshot(shown),
+                currency=hold.currency,
+                hold_amount=hold.amount,
+            )
+    except IntegrityError:
+        raise EvseBusy(
+            _("another driver is paying for this charger right now: try again in a few minutes")
+        ) from None
+    Deadline.objects.create(
+        checkout=checkout,
+        kind=Deadline.Kind.UNPAID,
+        due_at=now + timedelta(seconds=settings.CHECKOUT_CLAIM_SECONDS),
+    )
+    return checkout
+
+
+def _snapshot(shown: tariffs.PriceShown) -> dict[str, Any]:
+    """The price exactly as the driver saw it, kept for the receipt and for settlement."""
+    tariff = shown.tariff
+    return {
+        "tariff_id": tariff.ocpi_id,
+        "country_code": tariff.country_code,
+        "party_id": tariff.party_id,
+        "currency": tariff.currency,
+        "type": tariff.type,
+        "elements": tariff.elements,
+        "min_price": [str(tariff.min_price_excl_vat or ""), str(tariff.min_price_incl_vat or "")],
+        "max_price": [str(tariff.max_price_excl_vat or ""), str(tariff.max_price_incl_vat or "")],
+        "vat_stated": tariff.vat_stated,
+        "vat_fallback": str(shown.vat_fallback) if shown.vat_fallback is not None else None,
+        "time_zone": shown.time_zone,
+        "last_updated": tariff.last_updated.isoformat(),
+        "lines": list(shown.lines),
+        "estimates": [e.text for e in shown.estimates],
+        "locale": shown.locale,
+    }
+
+
+def new_card_setup(checkout: Checkout) -> str:
+    """A fresh SetupIntent for another card after a decline; returns its client secret."""
+    setup_id, secret = gateway.create_setup_intent(checkout_ref=checkout.public_id)
+    Checkout.objects.filter(pk=checkout.pk).update(stripe_setup_intent=setup_id)
+    return secret
+
+
+def checkout_by_public_id(public_id: str) -> Checkout:
+    checkout = (
+        Checkout.objects.select_related("evse__location", "connector")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if checkout is None:
+        raise UnknownCheckout(_("no such checkout"))
+    return checkout
+
+
+# --- paying -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayOutcome:
+    checkout: Checkout
+    action_secret: str | None = None  # the intent's client secret when 3-D Secure is needed
+
+
+PENDING_PAY_TIMEOUT = timedelta(seconds=90)
+
+
+def pay_checkout(*, public_id: str, payment_method: str) -> PayOutcome:
+    """Place the hold with the card the browser collected. Doubled or retried requests never
+    place a second hold: the attempt is recorded before Stripe is called, and the Stripe
+    idempotency key repeats when an attempt's outcome was never recorded (a crash)."""
+    checkout_id, attempt, hold = _begin_pay(public_id)
+    if attempt is None:  # already authorized, or 3-D Secure already asked for
+        return _current(checkout_id)
+    try:
+        intent = gateway.place_hold(
+            amount_minor=hold.to_minor(),
+            currency=hold.currency,
+            payment_method=payment_method,
+            checkout_ref=public_id,
+            idempotency_key=f"hold:{public_id}:{attempt}",
+        )
+    except gateway.PaymentDeclined as exc:
+        checkout = _declined(checkout_id, exc.reason)
+        raise PaymentFailed(checkout.failure_reason) from exc
+    except gateway.GatewayError:
+        _end_pay(checkout_id)
+        raise
+    checkout = apply_intent(checkout_id=checkout_id, intent=intent)
+    if checkout.status == Status.CREATED and intent.status == "requires_action":
+        return PayOutcome(checkout, action_secret=intent.client_secret)
+    if checkout.status == Status.FAILED or (
+        checkout.status == Status.CREATED and checkout.failure_reason
+    ):
+        raise PaymentFailed(checkout.failure_reason)
+    return PayOutcome(checkout)
+
+
+@transaction.atomic(durable=True)
+def _begin_pay(public_id: str) -> tuple[int, int | None, Money]:
+    checkout = Checkout.objects.select_for_update().filter(public_id=public_id).first()
+    if checkout is None:
+        raise UnknownCheckout(_("no such checkout"))
+    if checkout.status != Status.CREATED or checkout.stripe_payment_intent:
+        if checkout.status in (Status.FAILED, Status.EXPIRED):
+            raise TransitionRefused(
+                f"this checkout is {checkout.status}: {checkout.failure_reason}".rstrip(": ")
+            )
+        return checkout.pk, None, Money(checkout.hold_amount, checkout.currency)
+    now = timezone.now()
+    if checkout.pay_pending_since is not None:
+        if now - checkout.pay_pending_since < PENDING_PAY_TIMEOUT:
+            raise PaymentInProgress(_("your payment is being processed"))
+        attempt = checkout.pay_attempt  # its outcome was never recorded: repeat the same key
+    else:
+        attempt = checkout.pay_attempt + 1
+    checkout.pay_attempt, checkout.pay_pending_since = attempt, now
+    checkout.failure_reason = ""
+    checkout.save(update_fields=["pay_attempt", "pay_pending_since", "failure_reason"])
+    return checkout.pk, attempt, Money(checkout.hold_amount, checkout.currency)
+
+
+def _end_pay(checkout_id: int) -> None:
+    Checkout.objects.filter(pk=checkout_id).update(pay_pending_since=None)
+
+
+def _current(checkout_id: int) -> PayOutcome:
+    checkout = Checkout.objects.get(pk=checkout_id)
+    if checkout.status == Status.CREATED and checkout.stripe_payment_intent:
+        intent = gateway.retrieve(checkout.stripe_payment_intent)
+        checkout = apply_intent(checkout_id=checkout_id, intent=intent)
+        if intent.status == "requires_action":
+            return PayOutcome(checkout, action_secret=intent.client_secret)
+    return PayOutcome(checkout)
+
+
+@transaction.atomic(durable=True)
+def _declined(checkout_id: int, reason: str) -> Checkout:
+    """A declined card: the driver may try another, up to CHECKOUT_MAX_DECLINES times."""
+    checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
+    checkout.pay_pending_since = None
+    checkout.stripe_payment_intent = ""
+    checkout.declines += 1
+    checkout.failure_reason = _("the card was declined: %(why)s") % {"why": reason}
+    if checkout.declines >= settings.CHECKOUT_MAX_DECLINES and checkout.status == Status.CREATED:
+        _move(checkout, Status.FAILED)
+        checkout.failure_reason = _("the card was declined %(n)s times: %(why)s") % {
+            "n": checkout.declines,
+            "why": reason,
+        }
+        _let_go(checkout)
+    checkout.save()
+    return checkout
+
+
+def confirm_checkout(*, public_id: str) -> Checkout:
+    """After 3-D Secure in the browser: read the intent from Stripe (never trust the client)."""
+    checkout = checkout_by_public_id(public_id)
+    if not checkout.stripe_payment_intent:
+        return checkout
+    return apply_intent(
+        checkout_id=checkout.pk, intent=gateway.retrieve(checkout.stripe_payment_intent)
+    )
+
+
+@transaction.atomic(durable=True)
+def apply_intent(*, checkout_id: int, intent: gateway.Intent) -> Checkout:
+    """`pay`, `confirm` and the webhook all end here with the intent as Stripe reports it;
+    whichever comes second changes nothing."""
+    checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
+    checkout.pay_pending_since = None
+    if checkout.status != Status.CREATED:
+        checkout.save(update_fields=["pay_pending_since"])
+        return checkout
+    checkout.stripe_payment_intent = intent.id
+    if intent.status == "requires_capture":
+        _move(checkout, Status.AUTHORIZED)
+        checkout.authorized_at = timezone.now()
+        checkout.payment_status = Checkout.PaymentStatus.HELD
+        checkout.card_brand = intent.card_brand or ""
+        checkout.card_last4 = intent.card_last4 or ""
+        checkout.failure_reason = ""
+        _book(
+            checkout,
+            LedgerEntry.Kind.HOLD,
+            intent.amount_capturable or intent.amount,
+            key=f"hold:{intent.id}",
+            stripe_id=intent.id,
+        )
+        Deadline.objects.filter(checkout=checkout, kind=Deadline.Kind.UNPAID, done_at=None).update(
+            done_at=timezone.now()
+        )
+    elif intent.status in ("requires_payment_method", "canceled"):
+        # 3-D Secure failed or the card was refused after all: another card may be tried.
+        checkout.stripe_payment_intent = ""
+        checkout.declines += 1
+        checkout.failure_reason = _("the payment was not approved: %(why)s") % {
+            "why": intent.decline_reason or _("authentication failed")
+        }
+        if checkout.declines >= settings.CHECKOUT_MAX_DECLINES:
+            _move(checkout, Status.FAILED)
+            _let_go(checkout)
+    checkout.save()
+    return checkout
+
+
+def _book(
+    checkout: Checkout, kind: str, amount_minor: int, *, key: str, stripe_id: str = ""
+) -> None:
+    """Append to the ledger once: the key is unique, so a replay books nothing."""
+    LedgerEntry.objects.get_or_create(
+        idempotency_key=key,
+        defaults={
+            "checkout": checkout,
+            "kind": kind,
+            "amount_minor": amount_minor,
+            "currency": checkout.currency,
+            "stripe_id": stripe_id,
+            "merchant": checkout.merchant,
+        },
+    )
+
+
+# --- ending without charging ------------------------------------------------------------------
+
+
+def _let_go(checkout: Checkout) -> None:
+    """The checkout no longer holds its EVSE; any hold is released by a task after commit."""
+    checkout.evse_claim = None
+    checkout.ended_at = timezone.now()
+    if checkout.stripe_payment_intent and checkout.payment_status in (
+        Checkout.PaymentStatus.NONE,
+        Checkout.PaymentStatus.HELD,
+    ):
+        from payments import tasks
+
+        transaction.on_commit(partial(tasks.release_hold.delay, checkout.pk))
+
+
+def _expire(checkout: Checkout, *, reason: str) -> None:
+    _move(checkout, Status.EXPIRED)
+    checkout.failure_reason = reason
+    _let_go(checkout)
+    checkout.save()
+
+
+@transaction.atomic(durable=True)
+def cancel_checkout(*, public_id: str) -> Checkout:
+    """The driver gives up before charging starts: an unpaid checkout expires, a held one fails
+    and its hold is released. Once charging is under way, stopping is the charging's business."""
+    checkout = Checkout.objects.select_for_update().filter(public_id=public_id).first()
+    if checkout is None:
+        raise UnknownCheckout(_("no such checkout"))
+    if checkout.status == Status.CREATED:
+        _expire(checkout, reason=_("cancelled by the driver"))
+    elif checkout.status == Status.AUTHORIZED:
+        _move(checkout, Status.FAILED)
+        checkout.failure_reason = _("cancelled by the driver before charging started")
+        _let_go(checkout)
+        checkout.save()
+    elif checkout.status not in (Status.FAILED, Status.EXPIRED):
+        raise TransitionRefused(
+            _("this checkout is %(status)s: it cannot be cancelled now")
+            % {"status": checkout.status}
+        )
+    return checkout
+
+
+@transaction.atomic(durable=True)
+def record_release(*, checkout_id: int, intent: gateway.Intent) -> None:
+    checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
+    if intent.status == "canceled":
+        held = (
+            checkout.ledger.filter(kind=LedgerEntry.Kind.HOLD)
+            .values_list("amount_minor", flat=True)
+            .first()
+        )
+        if held:
+            _book(
+                checkout,
+                LedgerEntry.Kind.RELEASE,
+                held,
+                key=f"release:{intent.id}",
+                stripe_id=intent.id,
+            )
+        checkout.payment_status = (
+            Checkout.PaymentStatus.RELEASED if held else checkout.payment_status
+        )
+        checkout.save(update_fields=["payment_status"])
+
+
+# --- deadlines and webhooks -------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def handle_deadline(*, deadline_id: int) -> None:
+    """Re-checks under the checkout's lock: a twin task, or a payment that came in meanwhile,
+    makes this a no-op."""
+    checkout_id = Deadline.objects.values_list("checkout_id", flat=True).get(pk=deadline_id)
+    checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
+    deadline = Deadline.objects.get(pk=deadline_id)
+    if deadline.done_at is not None:
+        return
+    if deadline.kind == Deadline.Kind.UNPAID and checkout.status == Status.CREATED:
+        if checkout.pay_pending_since is not None:  # a payment is being placed: look again soon
+            deadline.due_at = timezone.now() + PENDING_PAY_TIMEOUT
+            deadline.save(update_fields=["due_at"])
+            return
+        _expire(checkout, reason=_("not paid in time"))
+    deadline.done_at = timezone.now()
+    deadline.save(update_fields=["done_at"])
+
+
+def record_stripe_event(event: gateway.WebhookEvent) -> bool:
+    """Store each event once and act on it as `confirm` would: read the intent from Stripe and
+    apply it. Returns False for a replay, which changes nothing."""
+    try:
+        with transaction.atomic():
+            StripeEvent.objects.create(
+                event_id=event.id, type=event.type, intent_id=event.intent_id or ""
+            )
+    except IntegrityError:
+        return False
+    if event.intent_id:
+        checkout = Checkout.objects.filter(stripe_payment_intent=event.intent_id).first()
+        if checkout is not None:
+            apply_intent(checkout_id=checkout.pk, intent=gateway.retrieve(event.intent_id))
+    return True
+
+
+def due_deadlines(now: datetime, *, retry_after: timedelta, batch: int = 200) -> list[int]:
+    """Claim due deadlines by moving their due time on (one sweeper wins each; a crashed
+    worker's row falls due again)."""
+    claimed = []
+    due = Deadline.objects.filter(done_at=None, due_at__lte=now).order_by("due_at")
+    for pk, due_at in due.values_list("pk", "due_at")[:batch]:
+        if Deadline.objects.filter(pk=pk, due_at=due_at).update(due_at=now + retry_after):
+            claimed.append(pk)
+    return claimed

@@ -1,0 +1,22 @@
+from django.urls import path, re_path
+
+from payments import api, views, webhooks
+
+# The EVSE id in a URL may contain `*` (eMI3) and is matched however it is written.
+EVSE = r"(?P<evse_id>[A-Za-z0-9*\-_ .%]{1,64})"
+
+pages = [
+    path("charge/", views.charge_lookup, name="charge-lookup"),
+    re_path(rf"^charge/{EVSE}/$", views.charge_page, name="charge-page"),
+    path("checkout/<str:public_id>/", views.checkout_page, name="checkout-page"),
+    path("stripe/webhook/", webhooks.stripe_webhook, name="stripe-webhook"),
+]
+
+driver_api = [
+    re_path(rf"^evses/{EVSE}$", api.EvseView.as_view(), name="api-evse"),
+    path("checkouts", api.CheckoutsView.as_view(), name="api-checkouts"),
+    path("checkouts/<str:public_id>", api.CheckoutView.as_view(), name="api-checkout"),
+    path("checkouts/<str:public_id>/pay", api.PayView.as_view(), name="api-pay"),
+    path("checkouts/<str:public_id>/confirm", api.ConfirmView.as_view(), name="api-confirm"),
+    path("checkouts/<str:public_id>/stop", api.StopView.as_view(), name="api-stop"),
+]

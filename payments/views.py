@@ -1,0 +1,74 @@
+"""The driver's pages: what a QR code on a charger opens, and the status page of a checkout.
+Both read through the same functions as the driver API; the payment itself runs in the page's
+script against that API (Stripe.js collects the card, our server places the hold)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from payments import api, services
+from stations import selectors
+
+STATUS_TEXT = {
+    "created": gettext_lazy("Waiting for your payment"),
+    "authorized": gettext_lazy("Payment reserved — your charger is being started"),
+    "starting": gettext_lazy("Starting the charger…"),
+    "charging": gettext_lazy("Charging"),
+    "stopping": gettext_lazy("Stopping…"),
+    "finished": gettext_lazy("Finished"),
+    "settled": gettext_lazy("Paid"),
+    "failed": gettext_lazy("Not possible"),
+    "expired": gettext_lazy("Expired"),
+}
+
+
+def _locale(request: HttpRequest) -> str:
+    language = (translation.get_language() or "en")[:2]
+    return language if language in ("de", "en") else "en"
+
+
+@require_GET
+def charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
+    evse = selectors.find_evse(evse_id)
+    if evse is None:
+        return render(request, "payments/unknown_evse.html", {"evse_id": evse_id[:64]}, status=404)
+    info = api.describe_evse(evse, locale=_locale(request))
+    context = {
+        "info": info,
+        "evse": evse,
+        "stripe_js_url": settings.STRIPE_JS_URL,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "locale": _locale(request),
+    }
+    return render(request, "payments/charge.html", context)
+
+
+@require_GET
+def charge_lookup(request: HttpRequest) -> HttpResponse:
+    """The box on the "unknown charger" page: the ID as printed on the charger."""
+    evse_id = request.GET.get("evse_id", "").strip()
+    if evse_id and len(evse_id) <= 64:
+        return HttpResponseRedirect(reverse("charge-page", args=[evse_id]))
+    return render(
+        request, "payments/unknown_evse.html", {"evse_id": ""}, status=404 if evse_id else 200
+    )
+
+
+@require_GET
+def checkout_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    try:
+        checkout = services.checkout_by_public_id(public_id)
+    except services.UnknownCheckout:
+        return render(request, "payments/unknown_checkout.html", status=404)
+    context = {
+        "checkout": checkout,
+        "data": api.describe_checkout(checkout),
+        "status_text": STATUS_TEXT.get(checkout.status, checkout.status),
+    }
+    return render(request, "payments/checkout.html", context)
