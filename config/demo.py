@@ -1,6 +1,6 @@
 """`make demo`: the whole platform on one machine with embedded defaults — migrate, an admin
-user, the web server, a Celery worker with beat, and the CPO simulator registered with us.
-Ctrl-C stops everything it started."""
+user, a local fake Stripe (when no Stripe keys are set), the web server, a Celery worker with
+beat, and the CPO simulator registered with us and its stations pulled. Ctrl-C stops all."""
 
 from __future__ import annotations
 
@@ -11,19 +11,26 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = "127.0.0.1:8000"
+FAKE_STRIPE = "127.0.0.1:8420"
 SIMULATOR_PORT = 9100
 ADMIN_USER, ADMIN_PASSWORD = "admin", "admin"
+TEST_CARDS = (
+    ("4242 4242 4242 4242", "accepted"),
+    ("4000 0000 0000 0341", "declined"),
+    ("4000 0025 0000 3155", "asks for 3-D Secure"),
+)
 
 
-def manage(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def manage(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, text=True, check=True, **kwargs
-    )  # type: ignore[call-overload]
+    )
 
 
 def wait_for(url: str, seconds: float = 30) -> None:
@@ -37,11 +44,27 @@ def wait_for(url: str, seconds: float = 30) -> None:
     raise SystemExit(f"{url} did not come up within {seconds:.0f} s")
 
 
+def use_fake_stripe() -> bool:
+    """Real keys in the environment win; otherwise the demo pays against a local fake."""
+    if os.environ.get("STRIPE_SECRET_KEY", "").startswith(("sk_test_", "sk_live_")):
+        return False
+    os.environ |= {
+        "STRIPE_API_BASE": f"http://{FAKE_STRIPE}",
+        "STRIPE_JS_URL": f"http://{FAKE_STRIPE}/js.stripe.com/v3/",
+        "STRIPE_SECRET_KEY": "sk_test_demo",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_demo",
+        "STRIPE_WEBHOOK_SECRET": "whsec_demo",
+    }
+    return True
+
+
 def main() -> None:
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{WEB}")
     manage("migrate", "--no-input", "-v0")
     manage(
         "shell",
+        "-v",
+        "0",
         "-c",
         "from django.contrib.auth.models import User;"
         f"User.objects.filter(username='{ADMIN_USER}').exists() or "
@@ -49,12 +72,29 @@ def main() -> None:
     )
     processes: list[subprocess.Popen[str]] = []
 
-    def start(*command: str, **kwargs: object) -> subprocess.Popen[str]:
-        process = subprocess.Popen(list(command), cwd=ROOT, text=True, **kwargs)  # type: ignore[call-overload]
+    def start(*command: str, **kwargs: Any) -> subprocess.Popen[str]:
+        process = subprocess.Popen(list(command), cwd=ROOT, text=True, **kwargs)
         processes.append(process)
         return process
 
     try:
+        fake = use_fake_stripe()
+        if fake:
+            port = FAKE_STRIPE.rsplit(":", 1)[1]
+            start(
+                sys.executable,
+                "-m",
+                "config.fakestripe",
+                port,
+                str(ROOT / "var" / "fakestripe"),
+                "--resume",
+            )
+            wait_for(f"http://{FAKE_STRIPE}/js.stripe.com/v3/")
+            # localstripe keeps webhooks in memory only: register ours on every start.
+            httpx.post(
+                f"http://{FAKE_STRIPE}/_config/webhooks/demo",
+                data={"url": f"http://{WEB}/stripe/webhook/", "secret": "whsec_demo"},
+            ).raise_for_status()
         start(sys.executable, "manage.py", "runserver", WEB, "--noreload")
         start(
             sys.executable,
@@ -70,42 +110,38 @@ def main() -> None:
             "2",
         )
         simulator = start(
-            sys.executable,
-            "manage.py",
-            "simulate_cpo",
-            "--port",
-            str(SIMULATOR_PORT),
-            "--version",
-            "2.2.1",
-            "--locations",
-            "25",
-            stdout=subprocess.PIPE,
-        )
+            sys.executable, "manage.py", "simulate_cpo", "--port", str(SIMULATOR_PORT),
+            "--version", "2.2.1", "--locations", "25", "--ad-hoc-tariffs", stdout=subprocess.PIPE,
+        )  # fmt: skip
         assert simulator.stdout is not None
         cpo = json.loads(simulator.stdout.readline())
         wait_for(f"http://{WEB}/healthz")
         registered = manage(
-            "ocpi_register",
-            "--versions-url",
-            cpo["versions_url"],
-            "--token",
-            "-",
-            "--name",
-            "Simulated CPO",
-            input=cpo["token_a"] + "\n",
-            capture_output=True,
-        )
+            "ocpi_register", "--versions-url", cpo["versions_url"], "--token", "-",
+            "--name", "Simulated CPO",
+            input=cpo["token_a"] + "\n", capture_output=True,
+        )  # fmt: skip
         partner = json.loads(registered.stdout)
+        manage("ocpi_sync", "--partner", str(partner["partner_id"]), capture_output=True)
+        evse_id = manage(
+            "shell", "-v", "0", "-c",
+            "from stations.models import Evse;"
+            "print(Evse.objects.filter(status='AVAILABLE').order_by('evse_id').first().evse_id)",
+            capture_output=True,
+        ).stdout.strip()  # fmt: skip
+        cards = "".join(f"\n    {number}  {what}" for number, what in TEST_CARDS) if fake else ""
         print(
             f"\nThe platform is running.\n"
+            f"  A charger:      http://{WEB}/charge/{evse_id}/   (what its QR code opens)\n"
             f"  Admin:          http://{WEB}/admin/"
             f"  (user {ADMIN_USER}, password {ADMIN_PASSWORD})\n"
             f"  Partner:        http://{WEB}/admin/ocpi_peer/partner/{partner['partner_id']}/change/"
             f" ({partner['name']}, OCPI {partner['version']})\n"
             f"  OCPI versions:  http://{WEB}/ocpi/versions\n"
             f"  CPO simulator:  {cpo['versions_url']}\n"
-            f"  Health:         http://{WEB}/healthz\n"
-            "Press Ctrl-C to stop.\n",
+            f"  Driver API:     http://{WEB}/api/schema/\n"
+            + (f"  Test cards (any future expiry, any CVC):{cards}\n" if fake else "")
+            + "Press Ctrl-C to stop.\n",
             flush=True,
         )
         while all(p.poll() is None for p in processes):

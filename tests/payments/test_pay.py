@@ -102,9 +102,7 @@ def test_a_failed_3d_secure_is_a_402_and_another_card_may_be_tried(
 ) -> None:
     charger()
     checkout = started(client)
-    _, body = pay(
-        client, checkout["id"], card(stripe_settings, checkout["setup_client_secret"], THREE_DS)
-    )
+    pay(client, checkout["id"], card(stripe_settings, checkout["setup_client_secret"], THREE_DS))
     complete_3ds(
         stripe_settings.base_url,
         Checkout.objects.get(public_id=checkout["id"]).stripe_payment_intent,
