@@ -4,6 +4,7 @@ from ocpi_peer.transport import UnknownOcpiPath
 from ocpi_peer.views.credentials import CredentialsView
 from ocpi_peer.views.locations import LocationsReceiverView
 from ocpi_peer.views.tariffs import TariffsReceiverView
+from ocpi_peer.views.tokens import TokenAuthorizeView, TokensSenderView
 from ocpi_peer.views.versions import VersionDetailsView, VersionsView
 
 # Trailing slashes are optional everywhere: CPMS disagree, and a redirect would lose a POST body.
@@ -25,5 +26,12 @@ urlpatterns = [
         TariffsReceiverView.as_view(),
         name="ocpi-tariffs",
     ),
+    re_path(rf"^{VERSION}/tokens/?$", TokensSenderView.as_view(), name="ocpi-tokens"),
+    re_path(
+        rf"^{VERSION}/tokens/(?P<token_uid>[^/]+)/authorize/?$",
+        TokenAuthorizeView.as_view(),
+        name="ocpi-token-authorize",
+    ),
+    re_path(rf"^{VERSION}/tokens/(?P<token_uid>[^/]+)/?$", TokensSenderView.as_view()),
     re_path(r"^", UnknownOcpiPath.as_view()),
 ]

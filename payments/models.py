@@ -66,6 +66,9 @@ class Checkout(models.Model):
     merchant = models.CharField(max_length=64, default="platform")  # whose Stripe account
     card_brand = models.CharField(max_length=20, blank=True)
     card_last4 = models.CharField(max_length=4, blank=True)
+    # 2.2.1: minted with the token when the hold is confirmed; the CPO copies it into the
+    # Session and CDR (checklist §10). Printed on receipts, so never the link's secret.
+    authorization_reference = models.CharField(max_length=36, unique=True, null=True, blank=True)
     declines = models.PositiveSmallIntegerField(default=0)
     # A hold being placed: set (with the attempt's number, which keys Stripe's idempotency)
     # before we call Stripe, cleared once its outcome is recorded, so a doubled or retried
@@ -82,6 +85,23 @@ class Checkout(models.Model):
 
     def __str__(self) -> str:
         return f"checkout {self.pk} ({self.status})"
+
+
+class DriverToken(models.Model):
+    """The OCPI token of one checkout: single use, never reused (TK-05). 2.2.1 CPOs see it as
+    AD_HOC_USER with its `uid`; 2.1.1 CPOs as OTHER, and their sessions and CDRs carry only the
+    `auth_id`, so that is fresh per checkout too."""
+
+    checkout = models.OneToOneField(Checkout, on_delete=models.PROTECT, related_name="token")
+    uid = models.CharField(max_length=36, unique=True)
+    auth_id = models.CharField(max_length=36, unique=True)
+    contract_id = models.CharField(max_length=36)
+    valid = models.BooleanField(default=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    last_updated = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return self.uid
 
 
 class LedgerEntry(models.Model):

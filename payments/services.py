@@ -6,6 +6,8 @@ SetupIntent at the start) here, the rest in tasks enqueued on commit."""
 from __future__ import annotations
 
 import logging
+import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -20,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from ocpi_peer.models import Partner
 from payments import gateway
-from payments.models import Checkout, CpoTerms, Deadline, LedgerEntry, StripeEvent
+from payments.models import Checkout, CpoTerms, Deadline, DriverToken, LedgerEntry, StripeEvent
 from payments.money import Money
 from stations import selectors, tariffs
 from stations.models import Connector, Evse
@@ -551,3 +553,85 @@ def due_deadlines(now: datetime, *, retry_after: timedelta, batch: int = 200) ->
         if Deadline.objects.filter(pk=pk, due_at=due_at).update(due_at=now + retry_after):
             claimed.append(pk)
     return claimed
+
+
+# --- the driver's token and real-time authorization ------------------------------------------
+
+
+class UnknownToken(LookupError):
+    """Real-time authorization for a token we never issued (2004 in 2.2.1)."""
+
+
+class NotEnoughInformation(ValueError):
+    """We decide per location: an authorization request without one cannot be answered (2002)."""
+
+
+@transaction.atomic(durable=True)
+def issue_token(*, checkout_id: int) -> DriverToken:
+    """The checkout's single-use token and, for 2.2.1, its authorization_reference. Called
+    again (a retried task) it returns what was issued."""
+    checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
+    existing = DriverToken.objects.filter(checkout=checkout).first()
+    if existing is not None:
+        return existing
+    if checkout.authorization_reference is None:
+        checkout.authorization_reference = str(uuid.uuid4())
+        checkout.save(update_fields=["authorization_reference"])
+    country, party = settings.OCPI_COUNTRY_CODE.upper(), settings.OCPI_PARTY_ID.upper()
+    return DriverToken.objects.create(
+        checkout=checkout,
+        uid=str(uuid.uuid4()),
+        auth_id=f"{country}-{party}-{secrets.token_hex(8).upper()}",
+        contract_id=f"{country}-{party}-C{checkout.pk:08d}",
+    )
+
+
+@dataclass(frozen=True)
+class Authorization:
+    allowed: str  # ALLOWED, BLOCKED, EXPIRED, NO_CREDIT, NOT_ALLOWED
+    token: DriverToken
+    location_id: str | None = None
+    evse_uids: tuple[str, ...] = ()
+    authorization_reference: str | None = None
+    info: str | None = None
+
+
+_ENDED = {Status.FINISHED, Status.SETTLED, Status.FAILED, Status.EXPIRED}
+
+
+def authorize_token(
+    *, partner: Partner, uid: str, location_id: str | None, evse_uids: list[str]
+) -> Authorization:
+    """A CPO asks whether our token may charge here (TK-03). Only the EVSE the driver paid for,
+    and only while the checkout is authorized or starting; a refusal is still an answer. Another
+    CPO's token is unknown to the asker: token ids are not shared between partners."""
+    token = (
+        DriverToken.objects.select_related("checkout__evse__location")
+        .filter(uid__iexact=uid, checkout__partner=partner)
+        .first()
+    )
+    if token is None:
+        raise UnknownToken(f"we issued no token {uid}")
+    checkout = token.checkout
+    if not token.valid:
+        return Authorization("BLOCKED", token, info="this token was withdrawn")
+    if checkout.status in _ENDED:
+        return Authorization("EXPIRED", token, info=f"the payment is {checkout.status}")
+    if checkout.status == Status.CREATED:
+        return Authorization("NO_CREDIT", token, info="not paid yet")
+    if location_id is None:
+        raise NotEnoughInformation("we authorize per location: send the location")
+    evse = checkout.evse
+    if checkout.status not in (Status.AUTHORIZED, Status.STARTING):
+        return Authorization("NOT_ALLOWED", token, info=f"the payment is {checkout.status}")
+    if location_id.upper() != evse.location.ocpi_id.upper() or (
+        evse_uids and evse.uid.upper() not in {u.upper() for u in evse_uids}
+    ):
+        return Authorization("NOT_ALLOWED", token, info="paid for another charger")
+    return Authorization(
+        "ALLOWED",
+        token,
+        location_id=evse.location.ocpi_id,
+        evse_uids=(evse.uid,),
+        authorization_reference=checkout.authorization_reference,
+    )

@@ -179,6 +179,34 @@ class CdrPricingSerializer(v2_2_1.CdrPricingSerializer):
         return super().validate(attrs)
 
 
+class TokenSerializer(v2_2_1.TokenSerializer):
+    """2.1.1 tokens: no party fields, `auth_id` instead of `contract_id`, and only RFID and
+    OTHER exist, so the ad-hoc token is OTHER (checklist §8.4)."""
+
+    token_type = "OTHER"  # noqa: S105 — an OCPI TokenType, not a secret
+
+    def to_representation(self, token: Any) -> dict[str, Any]:
+        data = super().to_representation(token)
+        del data["country_code"], data["party_id"], data["contract_id"]
+        return {**data, "auth_id": token.auth_id}
+
+
+class LocationReferencesSerializer(v2_2_1.LocationReferencesSerializer):
+    connector_ids = serializers.ListField(
+        child=serializers.CharField(max_length=36), required=False, allow_null=True
+    )
+
+
+class AuthorizationInfoSerializer(v2_2_1.AuthorizationInfoSerializer):
+    """Only `allowed`, `location` and `info` in 2.1.1."""
+
+    def to_representation(self, answer: Any) -> dict[str, Any]:
+        data = super().to_representation(answer)
+        data.pop("token", None)
+        data.pop("authorization_reference", None)
+        return data
+
+
 class Version(v2_2_1.Version):
     number = "2.1.1"
     token_base64 = False  # 2.1.1 sends the token raw
@@ -191,6 +219,10 @@ class Version(v2_2_1.Version):
     tariff = TariffSerializer
     charging_period = ChargingPeriodSerializer
     cdr_pricing = CdrPricingSerializer
+    token = TokenSerializer
+    location_references = LocationReferencesSerializer
+    authorization_info = AuthorizationInfoSerializer
+    unknown_token_status = 2000  # 2.1.1 has no 2004 (TK-03 policy)
     objects_carry_party = False  # the URL's country_code/party_id name the owner
     tariff_patch = True  # the 2.1.1 Tariffs receiver has PATCH
     patch_needs_last_updated = False  # absent: we use the time we received it (T-07)

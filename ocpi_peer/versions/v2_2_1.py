@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -688,11 +689,67 @@ class CdrPricingSerializer(serializers.Serializer):
         )
 
 
+# --- tokens (we are the Sender) ----------------------------------------------------------------
+
+
+class TokenSerializer(serializers.Serializer):
+    """Our single-use ad-hoc token as CPOs see it (checklist §8.3). Written only: CPOs never
+    send us our tokens. `whitelist` NEVER: the CPO asks us in real time (TK-04)."""
+
+    token_type = "AD_HOC_USER"  # noqa: S105 — an OCPI TokenType, not a secret
+
+    def to_representation(self, token: Any) -> dict[str, Any]:
+        return {
+            "country_code": settings.OCPI_COUNTRY_CODE.upper(),
+            "party_id": settings.OCPI_PARTY_ID.upper(),
+            "uid": token.uid,
+            "type": self.token_type,
+            "contract_id": token.contract_id,
+            "issuer": settings.OCPI_BUSINESS_NAME,
+            "valid": token.valid,
+            "whitelist": "NEVER",
+            "last_updated": format_datetime(token.last_updated),
+        }
+
+
+class LocationReferencesSerializer(serializers.Serializer):
+    location_id = serializers.CharField(max_length=39)
+    evse_uids = serializers.ListField(
+        child=serializers.CharField(max_length=39), required=False, allow_null=True
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs["evse_uids"] = attrs.get("evse_uids") or []
+        return attrs
+
+
+class AuthorizationInfoSerializer(serializers.Serializer):
+    token = TokenSerializer
+
+    def to_representation(self, answer: Any) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "allowed": answer.allowed,
+            "token": self.token().to_representation(answer.token),
+        }
+        if answer.location_id:
+            data["location"] = {"location_id": answer.location_id, "evse_uids": answer.evse_uids}
+        if answer.authorization_reference:
+            data["authorization_reference"] = answer.authorization_reference
+        if answer.info:
+            data["info"] = {"language": "en", "text": answer.info}
+        return data
+
+
 class Version:
     number = "2.2.1"
     token_base64 = True  # T-02: the header carries Base64(token)
     # What we serve, with the role we play in each (V-07). Later modules add themselves here.
-    modules: dict[str, str] = {"credentials": SENDER, "locations": RECEIVER, "tariffs": RECEIVER}
+    modules: dict[str, str] = {
+        "credentials": SENDER,
+        "locations": RECEIVER,
+        "tariffs": RECEIVER,
+        "tokens": SENDER,
+    }
     # What we use of a CPO, with the interface we call (C-04: what is missing is recorded).
     uses: dict[str, str] = {
         "locations": SENDER,
@@ -710,6 +767,10 @@ class Version:
     tariff = TariffSerializer
     charging_period = ChargingPeriodSerializer
     cdr_pricing = CdrPricingSerializer
+    token = TokenSerializer
+    location_references = LocationReferencesSerializer
+    authorization_info = AuthorizationInfoSerializer
+    unknown_token_status = 2004  # real-time authorization of a token we do not know (TK-03)
     objects_carry_party = True  # Location and Tariff bodies name their country_code/party_id
     tariff_patch = False  # the Tariffs receiver has no PATCH in 2.2.1 (TA-01)
     patch_needs_last_updated = True
