@@ -131,6 +131,8 @@ OCPI_COUNTRY_CODE = env.str("OCPI_COUNTRY_CODE", default="DE")
 OCPI_PARTY_ID = env.str("OCPI_PARTY_ID", default="CPY")
 OCPI_BUSINESS_NAME = env.str("OCPI_BUSINESS_NAME", default="ChargePay")
 OCPI_TRAFFIC_RETENTION = timedelta(days=90)
+OCPI_CONNECT_TIMEOUT = 5.0  # seconds, outbound OCPI calls
+OCPI_READ_TIMEOUT = 30.0
 
 # Stripe (test-mode placeholders by default; the demo and the tests point at a local fake).
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_placeholder")
@@ -153,3 +155,8 @@ LOGGING = {
 DEFAULT_HOLD_AMOUNT = env.str("DEFAULT_HOLD_AMOUNT", default="50.00")  # incl. VAT, tariff currency
 CHECKOUT_CLAIM_SECONDS = 300  # an unpaid checkout holds its EVSE this long
 CHECKOUT_MAX_DECLINES = 3
+# Stopping before the cost reaches the hold: a share of the hold, and the margin for what can
+# still flow between two session updates plus the time a stop takes.
+STOP_AT_SHARE = "0.95"
+SESSION_UPDATE_INTERVAL = 60  # seconds between a CPO's session updates, as we assume it
+STOP_LATENCY = 60  # seconds from our STOP_SESSION to the charger stopping

@@ -16,8 +16,6 @@ from ocpi_peer import traffic, versions
 from ocpi_peer.models import Partner
 from ocpi_peer.transport import authorization_header, dumps, loads, new_request_id
 
-TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-
 
 class PeerError(Exception):
     """A partner's answer we cannot use (down, refused, garbage, or an OCPI error). `transient`
@@ -25,11 +23,19 @@ class PeerError(Exception):
     than being refused for a reason that a retry does not change (a 2xxx answer, a 401)."""
 
     def __init__(
-        self, message: str, *, status_code: int | None = None, transient: bool = False
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        transient: bool = False,
+        reached: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.transient = transient
+        # Whether the request can have reached them: False when no connection was made, so a
+        # non-idempotent call (a command) may be sent again; None when nobody can tell.
+        self.reached = reached
 
 
 @dataclass
@@ -161,7 +167,10 @@ class Caller:
             "request_body": body,
         }
         try:
-            with httpx.Client(timeout=TIMEOUT) as client:
+            timeout = httpx.Timeout(
+                settings.OCPI_READ_TIMEOUT, connect=settings.OCPI_CONNECT_TIMEOUT
+            )
+            with httpx.Client(timeout=timeout) as client:
                 response = client.request(method, url, content=body, params=params, headers=headers)
         except httpx.HTTPError as exc:
             reason = _describe_failure(exc)
@@ -174,7 +183,8 @@ class Caller:
                 response_body=None,
                 error=reason,
             )
-            raise PeerError(f"{method} {url}: {reason}", transient=True) from exc
+            reached = False if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) else None
+            raise PeerError(f"{method} {url}: {reason}", transient=True, reached=reached) from exc
         parsed = _parse(response.content)
         traffic.record_traffic(
             **log,
@@ -190,6 +200,10 @@ class Caller:
     def _read(self, method: str, url: str, response: httpx.Response) -> Reply:
         parsed = response.parsed  # type: ignore[attr-defined]
         status = traffic.status_code_of(parsed)
+        if response.status_code == 503:  # not processed: the request may be sent again
+            raise PeerError(
+                f"{method} {url}: unavailable (HTTP 503)", transient=True, reached=False
+            )
         if response.status_code == 401:
             raise PeerError(f"{method} {url}: our token was refused (HTTP 401)", status_code=status)
         if status is None:

@@ -3,6 +3,8 @@ we exchange with it. Tokens are kept encrypted and found by hash (`ocpi_peer.cry
 
 from __future__ import annotations
 
+import secrets
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -194,3 +196,47 @@ class TrafficLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.method} {self.url} → {self.http_status}"
+
+
+def new_callback_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CommandRequest(models.Model):
+    """One command sent to a CPO (START_SESSION, STOP_SESSION, UNLOCK_CONNECTOR): what we sent,
+    its CommandResponse, and the CommandResult that arrives later on our unguessable
+    `response_url` (checklist §9)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="commands")
+    checkout = models.ForeignKey(
+        "payments.Checkout",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="commands",
+    )
+    command = models.CharField(max_length=20)
+    callback_id = models.CharField(
+        max_length=64, unique=True, default=new_callback_id, editable=False
+    )
+    request_body = models.JSONField(default=dict)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # False when we know the last attempt never reached the CPO (no connection, HTTP 503): only
+    # then may a command be sent again, since a second START can start a second session.
+    reached = models.BooleanField(null=True, blank=True)
+    response_result = models.CharField(max_length=20, blank=True)  # CommandResponse.result
+    response_timeout = models.PositiveIntegerField(null=True, blank=True)  # seconds
+    result = models.CharField(max_length=24, blank=True)  # CommandResult.result
+    message = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    late = models.BooleanField(default=False, help_text="the result came after we stopped waiting")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    result_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.command} {self.response_result or 'unsent'}/{self.result or '…'}"

@@ -1,8 +1,10 @@
 from django.urls import re_path
 
 from ocpi_peer.transport import UnknownOcpiPath
+from ocpi_peer.views.commands import CommandsSenderView
 from ocpi_peer.views.credentials import CredentialsView
 from ocpi_peer.views.locations import LocationsReceiverView
+from ocpi_peer.views.sessions import SessionsReceiverView
 from ocpi_peer.views.tariffs import TariffsReceiverView
 from ocpi_peer.views.tokens import TokenAuthorizeView, TokensSenderView
 from ocpi_peer.views.versions import VersionDetailsView, VersionsView
@@ -25,6 +27,16 @@ urlpatterns = [
         rf"^{VERSION}/tariffs/{PARTY}/(?P<tariff_id>[^/]+)/?$",
         TariffsReceiverView.as_view(),
         name="ocpi-tariffs",
+    ),
+    re_path(
+        rf"^{VERSION}/sessions/{PARTY}/(?P<session_id>[^/]+)/?$",
+        SessionsReceiverView.as_view(),
+        name="ocpi-sessions",
+    ),
+    re_path(
+        rf"^{VERSION}/commands/(?P<command>[A-Z_]+)/(?P<callback_id>[A-Za-z0-9_-]+)/?$",
+        CommandsSenderView.as_view(),
+        name="ocpi-command-result",
     ),
     re_path(rf"^{VERSION}/tokens/?$", TokensSenderView.as_view(), name="ocpi-tokens"),
     re_path(

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from payments import gateway, services
+from payments import charging, gateway, services
 from payments.models import Checkout
 from stations import pricing, selectors, tariffs
 from stations.models import Evse
@@ -192,11 +192,28 @@ def describe_checkout(checkout: Checkout) -> dict[str, Any]:
         "location": checkout.evse.location.name or checkout.evse.location.address,
         "price": checkout.tariff_snapshot.get("lines", []),
         "failure_reason": checkout.failure_reason or None,
-        "session": None,
+        "session": _session(checkout),
+        "start_unconfirmed": checkout.start_unconfirmed,
         "receipt_url": None,
         "status_url": settings.PUBLIC_BASE_URL
         + reverse("checkout-page", args=[checkout.public_id]),
         "status_path": reverse("checkout-page", args=[checkout.public_id]),
+    }
+
+
+def _session(checkout: Checkout) -> dict[str, Any] | None:
+    session = checkout.sessions.order_by("-last_updated").first()
+    if session is None:
+        return None
+    cost = session.total_cost_incl_vat
+    return {
+        "status": session.status,
+        "start": session.start.isoformat(),
+        "end": session.end.isoformat() if session.end else None,
+        "energy_kwh": str(session.kwh),
+        "cost": str(cost.quantize(_cents(session.currency))) if cost is not None else None,
+        "cost_incl_vat": cost is not None,
+        "currency": session.currency,
     }
 
 
@@ -316,9 +333,17 @@ def _failed_payment(public_id: str, reason: str) -> Response:
 
 
 class StopView(DriverView):
-    @extend_schema(summary="Stop: before charging this cancels and releases the hold", request=None)
+    @extend_schema(
+        summary="Stop: before the start this cancels and releases the hold; afterwards it stops "
+        "the session (sent as soon as the operator has told us its id)",
+        request=None,
+    )
     def post(self, request: Request, public_id: str) -> Response:
-        checkout = services.cancel_checkout(public_id=public_id)
+        checkout = services.checkout_by_public_id(public_id)
+        if checkout.status in (Checkout.Status.CREATED, Checkout.Status.AUTHORIZED):
+            checkout = services.cancel_checkout(public_id=public_id)
+        else:
+            checkout = charging.request_stop(public_id=public_id)
         return Response(describe_checkout(checkout), status=status.HTTP_202_ACCEPTED)
 
 

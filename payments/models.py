@@ -70,6 +70,12 @@ class Checkout(models.Model):
     # Session and CDR (checklist §10). Printed on receipts, so never the link's secret.
     authorization_reference = models.CharField(max_length=36, unique=True, null=True, blank=True)
     declines = models.PositiveSmallIntegerField(default=0)
+    start_unconfirmed = models.BooleanField(
+        default=False, help_text="the CPO did not confirm the start in time; the hold still stands"
+    )
+    stop_requested_at = models.DateTimeField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=100, blank=True)
+    flag = models.TextField(blank=True, help_text="why an operator should look at this checkout")
     # A hold being placed: set (with the attempt's number, which keys Stripe's idempotency)
     # before we call Stripe, cleared once its outcome is recorded, so a doubled or retried
     # `pay` can never place a second hold.
@@ -102,6 +108,49 @@ class DriverToken(models.Model):
 
     def __str__(self) -> str:
         return self.uid
+
+
+class ChargingSession(models.Model):
+    """A CPO's Session as it pushes it (checklist §6), linked to the checkout it belongs to; a
+    session we cannot link is kept and flagged, never dropped."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="sessions")
+    country_code = models.CharField(max_length=2)
+    party_id = models.CharField(max_length=3)
+    session_id = models.CharField(max_length=36)
+    checkout = models.ForeignKey(
+        Checkout, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+    )
+    status = models.CharField(max_length=16)
+    start = models.DateTimeField()
+    end = models.DateTimeField(null=True, blank=True)
+    kwh = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    currency = models.CharField(max_length=3)
+    total_cost_excl_vat = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    total_cost_incl_vat = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    charging_periods = models.JSONField(default=list, blank=True)
+    authorization_reference = models.CharField(max_length=36, blank=True)
+    token_uid = models.CharField(max_length=36, blank=True)
+    auth_id = models.CharField(max_length=36, blank=True)
+    location_id = models.CharField(max_length=39, blank=True)
+    evse_uid = models.CharField(max_length=39, blank=True)
+    connector_id = models.CharField(max_length=36, blank=True)
+    last_updated = models.DateTimeField()
+    flag = models.TextField(blank=True, help_text="why an operator should look at this session")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country_code", "party_id", "session_id"], name="unique_session"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"session {self.session_id} ({self.status})"
 
 
 class LedgerEntry(models.Model):
@@ -151,6 +200,8 @@ class Deadline(models.Model):
 
     class Kind(models.TextChoices):
         UNPAID = "unpaid", "checkout not paid"
+        COMMAND_TIMEOUT = "command_timeout", "no answer to START_SESSION"
+        START_GRACE = "start_grace", "no session after the grace period"
 
     checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="deadlines")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -246,6 +246,8 @@ def _snapshot(shown: tariffs.PriceShown) -> dict[str, Any]:
         "time_zone": shown.time_zone,
         "last_updated": tariff.last_updated.isoformat(),
         "lines": list(shown.lines),
+        "max_power_kw": str(shown.power_kw) if shown.power_kw is not None else None,
+        "max_energy_price_incl_vat": str(_highest_energy_price(tariff, shown.vat_fallback)),
         "estimates": [e.text for e in shown.estimates],
         "locale": shown.locale,
     }
@@ -256,6 +258,17 @@ def new_card_setup(checkout: Checkout) -> str:
     setup_id, secret = gateway.create_setup_intent(checkout_ref=checkout.public_id)
     Checkout.objects.filter(pk=checkout.pk).update(stripe_setup_intent=setup_id)
     return secret
+
+
+def _highest_energy_price(tariff: Any, vat_fallback: Decimal | None) -> Decimal:
+    """The dearest kWh the tariff can charge, incl. VAT: what the stop margin is computed with."""
+    highest = Decimal(0)
+    for element in tariff.elements:
+        for component in element["price_components"]:
+            if component["type"] == "ENERGY":
+                vat = Decimal(component.get("vat") or vat_fallback or 0)
+                highest = max(highest, Decimal(component["price"]) * (1 + vat / 100))
+    return highest
 
 
 def checkout_by_public_id(public_id: str) -> Checkout:
@@ -406,6 +419,9 @@ def apply_intent(*, checkout_id: int, intent: gateway.Intent) -> Checkout:
         Deadline.objects.filter(checkout=checkout, kind=Deadline.Kind.UNPAID, done_at=None).update(
             done_at=timezone.now()
         )
+        from payments import tasks
+
+        transaction.on_commit(partial(tasks.start_charging.delay, checkout.pk))
     elif intent.status in ("requires_payment_method", "canceled"):
         # 3-D Secure failed or the card was refused after all: another card may be tried.
         checkout.stripe_payment_intent = ""
@@ -510,8 +526,10 @@ def record_release(*, checkout_id: int, intent: gateway.Intent) -> None:
 
 @transaction.atomic(durable=True)
 def handle_deadline(*, deadline_id: int) -> None:
-    """Re-checks under the checkout's lock: a twin task, or a payment that came in meanwhile,
-    makes this a no-op."""
+    """Re-checks under the checkout's lock: a twin task, or a payment or session that came in
+    meanwhile, makes this a no-op."""
+    from payments import charging
+
     checkout_id = Deadline.objects.values_list("checkout_id", flat=True).get(pk=deadline_id)
     checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
     deadline = Deadline.objects.get(pk=deadline_id)
@@ -523,6 +541,10 @@ def handle_deadline(*, deadline_id: int) -> None:
             deadline.save(update_fields=["due_at"])
             return
         _expire(checkout, reason=_("not paid in time"))
+    elif deadline.kind == Deadline.Kind.COMMAND_TIMEOUT:
+        charging.command_timed_out(checkout)
+    elif deadline.kind == Deadline.Kind.START_GRACE:
+        charging.start_grace_over(checkout)
     deadline.done_at = timezone.now()
     deadline.save(update_fields=["done_at"])
 

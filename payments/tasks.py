@@ -5,7 +5,8 @@ from datetime import timedelta
 from celery import Task, shared_task
 from django.utils import timezone
 
-from payments import gateway, services
+from ocpi_peer import commands
+from payments import charging, gateway, services
 from payments.models import Checkout
 
 RETRY_AFTER = timedelta(minutes=2)
@@ -38,3 +39,35 @@ def release_hold(self: Task, checkout_id: int) -> None:
             raise
         raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 3600)) from exc
     services.record_release(checkout_id=checkout_id, intent=intent)
+
+
+# A START_SESSION that never reached the CPO (no connection, HTTP 503) is sent again this many
+# times, a few seconds apart; one that may have reached it is never sent twice.
+START_ATTEMPTS = 3
+
+
+@shared_task(bind=True, max_retries=START_ATTEMPTS - 1)
+def start_charging(self: Task, checkout_id: int) -> None:
+    """The hold is confirmed: mint the driver's token, push it where the CPO keeps tokens,
+    and send START_SESSION."""
+    charging.issue_and_push_token(checkout_id=checkout_id)
+    command_id = charging.begin_start(checkout_id=checkout_id)
+    if command_id is None:
+        return
+    sent = commands.send(command_id)
+    last_try = self.request.retries >= START_ATTEMPTS - 1
+    charging.record_start_outcome(checkout_id=checkout_id, sent=sent, final=last_try)
+    if sent.outcome == "not_received" and not last_try:
+        raise self.retry(countdown=2 * (self.request.retries + 1))
+
+
+@shared_task(bind=True, max_retries=START_ATTEMPTS - 1)
+def send_stop(self: Task, checkout_id: int) -> None:
+    """STOP_SESSION with the same care as START: re-sent only when it cannot have arrived."""
+    command_id = charging.begin_stop(checkout_id=checkout_id)
+    if command_id is None:
+        return
+    sent = commands.send(command_id)
+    if sent.outcome == "not_received" and self.request.retries < START_ATTEMPTS - 1:
+        raise self.retry(countdown=2 * (self.request.retries + 1))
+    charging.record_stop_outcome(checkout_id=checkout_id, sent=sent)

@@ -207,6 +207,42 @@ class AuthorizationInfoSerializer(v2_2_1.AuthorizationInfoSerializer):
         return data
 
 
+class SessionSerializer(v2_2_1.SessionSerializer):
+    """2.1.1 Sessions: no party fields or authorization_reference, `start_datetime`, `auth_id`
+    instead of a cdr_token, the whole Location (its one EVSE and connector name where), and
+    `total_cost` a plain number excl. VAT."""
+
+    country_code = None
+    party_id = None
+    start_date_time = None
+    end_date_time = None
+    cdr_token = None
+    authorization_reference = None
+    location_id = None
+    evse_uid = None
+    connector_id = None
+    total_cost = None
+    start_datetime = v2_2_1.DateTimeField()
+    end_datetime = optional(v2_2_1.DateTimeField)
+    auth_id = serializers.CharField(max_length=36)
+    location = serializers.DictField()
+    total_cost = optional(v2_2_1.NumberField)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        v2_2_1._rename(attrs, "start_datetime", "start_date_time")
+        v2_2_1._rename(attrs, "end_datetime", "end_date_time")
+        if "location" in attrs:
+            location = attrs.pop("location")
+            evse = (location.get("evses") or [{}])[0]
+            connector = (evse.get("connectors") or [{}])[0]
+            attrs["location_id"] = str(location.get("id", ""))
+            attrs["evse_uid"] = str(evse.get("uid", ""))
+            attrs["connector_id"] = str(connector.get("id", ""))
+        if "total_cost" in attrs:
+            attrs["total_cost"] = {"excl_vat": attrs["total_cost"]}
+        return super().validate(attrs)
+
+
 class Version(v2_2_1.Version):
     number = "2.1.1"
     token_base64 = False  # 2.1.1 sends the token raw
@@ -223,6 +259,9 @@ class Version(v2_2_1.Version):
     location_references = LocationReferencesSerializer
     authorization_info = AuthorizationInfoSerializer
     unknown_token_status = 2000  # 2.1.1 has no 2004 (TK-03 policy)
+    command_result = v2_2_1.CommandResponseSerializer  # the async answer is a CommandResponse
+    session = SessionSerializer
+    command_timeout = 120  # 2.1.1 states no timeout: our own (checklist §9.4)
     objects_carry_party = False  # the URL's country_code/party_id name the owner
     tariff_patch = True  # the 2.1.1 Tariffs receiver has PATCH
     patch_needs_last_updated = False  # absent: we use the time we received it (T-07)
@@ -237,6 +276,25 @@ class Version(v2_2_1.Version):
             "business_details": details,
             "party_id": party.party_id,
             "country_code": party.country_code,
+        }
+
+    @classmethod
+    def start_session(
+        cls,
+        *,
+        response_url: str,
+        token: dict[str, Any],
+        location_id: str,
+        evse_uid: str,
+        connector_id: str | None,
+        authorization_reference: str | None,
+    ) -> dict[str, Any]:
+        """2.1.1 StartSession has no connector_id and no authorization_reference."""
+        return {
+            "response_url": response_url,
+            "token": token,
+            "location_id": location_id,
+            "evse_uid": evse_uid,
         }
 
     @classmethod

@@ -740,6 +740,75 @@ class AuthorizationInfoSerializer(serializers.Serializer):
         return data
 
 
+# --- commands (we are the Sender) --------------------------------------------------------------
+
+
+class CommandResponseSerializer(serializers.Serializer):
+    """The CPO's synchronous answer to a command (checklist §9.3)."""
+
+    result = OpenEnumField()
+    timeout = optional(serializers.IntegerField, min_value=0)
+    message = JsonList()
+
+
+class CommandResultSerializer(serializers.Serializer):
+    """What the charger did, POSTed later to our response_url."""
+
+    result = OpenEnumField()
+    message = JsonList()
+
+
+# --- sessions (we are the Receiver) -------------------------------------------------------------
+
+
+class CdrTokenSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=36)
+    type = OpenEnumField()
+    contract_id = optional(serializers.CharField, max_length=36)
+
+
+class SessionSerializer(serializers.Serializer):
+    """A CPO's Session (checklist §6.3) into domain fields; for PATCH, only what is given."""
+
+    country_code = CiStringField(max_length=2, min_length=2)
+    party_id = CiStringField(max_length=3)
+    id = serializers.CharField(max_length=36)
+    start_date_time = DateTimeField()
+    end_date_time = optional(DateTimeField)
+    kwh = NumberField()
+    cdr_token = CdrTokenSerializer()
+    auth_method = OpenEnumField()
+    authorization_reference = optional(serializers.CharField, max_length=36)
+    location_id = serializers.CharField(max_length=36)
+    evse_uid = serializers.CharField(max_length=36)
+    connector_id = serializers.CharField(max_length=36)
+    currency = serializers.RegexField(r"^[A-Z]{3}$")
+    charging_periods = JsonList()
+    total_cost = optional(PriceSerializer)
+    status = OpenEnumField()
+    last_updated = DateTimeField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _rename(attrs, "id", "session_id")
+        _rename(attrs, "start_date_time", "start")
+        _rename(attrs, "end_date_time", "end")
+        if "cdr_token" in attrs:
+            attrs["token_uid"] = attrs.pop("cdr_token")["uid"]
+        if "total_cost" in attrs:
+            cost = attrs.pop("total_cost") or {}
+            attrs["total_cost_excl_vat"] = cost.get("excl_vat")
+            attrs["total_cost_incl_vat"] = cost.get("incl_vat")
+        attrs.pop("auth_method", None)
+        _blank(attrs, "authorization_reference")
+        return _plain_periods(attrs)
+
+
+def _plain_periods(attrs: dict[str, Any]) -> dict[str, Any]:
+    if "charging_periods" in attrs:
+        attrs["charging_periods"] = _plain(attrs["charging_periods"] or [])
+    return attrs
+
+
 class Version:
     number = "2.2.1"
     token_base64 = True  # T-02: the header carries Base64(token)
@@ -749,6 +818,8 @@ class Version:
         "locations": RECEIVER,
         "tariffs": RECEIVER,
         "tokens": SENDER,
+        "commands": SENDER,
+        "sessions": RECEIVER,
     }
     # What we use of a CPO, with the interface we call (C-04: what is missing is recorded).
     uses: dict[str, str] = {
@@ -771,6 +842,10 @@ class Version:
     location_references = LocationReferencesSerializer
     authorization_info = AuthorizationInfoSerializer
     unknown_token_status = 2004  # real-time authorization of a token we do not know (TK-03)
+    command_response = CommandResponseSerializer
+    command_result = CommandResultSerializer
+    session = SessionSerializer
+    command_timeout: int | None = None  # the CPO states one in its CommandResponse
     objects_carry_party = True  # Location and Tariff bodies name their country_code/party_id
     tariff_patch = False  # the Tariffs receiver has no PATCH in 2.2.1 (TA-01)
     patch_needs_last_updated = True
@@ -779,6 +854,29 @@ class Version:
     def read(cls, serializer: type[serializers.Serializer], data: Any) -> Any:
         """Validate `data` into the serializer's domain value; ValidationError names the field."""
         return validate(serializer, data)
+
+    @classmethod
+    def start_session(
+        cls,
+        *,
+        response_url: str,
+        token: dict[str, Any],
+        location_id: str,
+        evse_uid: str,
+        connector_id: str | None,
+        authorization_reference: str | None,
+    ) -> dict[str, Any]:
+        """StartSession (CMD-04): `connector_id` only when the EVSE requires it."""
+        body = {
+            "response_url": response_url,
+            "token": token,
+            "location_id": location_id,
+            "evse_uid": evse_uid,
+            "authorization_reference": authorization_reference,
+        }
+        if connector_id is not None:
+            body["connector_id"] = connector_id
+        return body
 
     @classmethod
     def read_patch(cls, serializer: type[serializers.Serializer], data: Any) -> Any:

@@ -1,0 +1,158 @@
+"""Commands we send to CPOs (checklist §9): the request with its unguessable response_url, the
+CommandResponse read from the answer, and whether the request can have reached them. Nothing
+here re-sends: the caller decides, and may only when `Sent.outcome` is "not_received"."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from ocpi_peer import versions
+from ocpi_peer.client import Caller, PeerError
+from ocpi_peer.models import CommandRequest, Partner
+from ocpi_peer.transport import describe
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sent:
+    outcome: Literal["accepted", "refused", "not_received", "unknown"]
+    timeout: int | None = None  # seconds the CPO gives itself to send the result
+    reason: str = ""
+
+
+def response_url(command: CommandRequest) -> str:
+    return (
+        f"{settings.PUBLIC_BASE_URL}/ocpi/{command.partner.version}/commands/"
+        f"{command.command}/{command.callback_id}"
+    )
+
+
+def start_session_body(
+    *,
+    partner: Partner,
+    command: CommandRequest,
+    token: Any,
+    location_id: str,
+    evse_uid: str,
+    connector_id: str,
+    connector_required: bool,
+    authorization_reference: str | None,
+) -> dict[str, Any]:
+    spec = versions.get(partner.version)
+    return spec.start_session(
+        response_url=response_url(command),
+        token=spec.token().to_representation(token),
+        location_id=location_id,
+        evse_uid=evse_uid,
+        connector_id=connector_id if connector_required else None,
+        authorization_reference=authorization_reference,
+    )
+
+
+def send(command_id: int) -> Sent:
+    """POST the command once and read the CommandResponse; the outcome is recorded on the row."""
+    command = CommandRequest.objects.select_related("partner").get(pk=command_id)
+    partner = command.partner
+    url = partner.endpoint("commands", "RECEIVER")
+    if url is None or not partner.is_registered:
+        return _record(command, Sent("refused", reason="the operator's system takes no commands"))
+    spec = versions.get(partner.version)
+    CommandRequest.objects.filter(pk=command.pk).update(
+        attempts=F("attempts") + 1, sent_at=timezone.now()
+    )
+    try:
+        reply = Caller.for_partner(partner).call(
+            "POST",
+            f"{url.rstrip('/')}/{command.command}",
+            json=command.request_body,
+            functional=True,
+        )
+    except PeerError as exc:
+        outcome = "not_received" if exc.reached is False else "unknown"
+        return _record(command, Sent(outcome, reason=str(exc)), reached=exc.reached)
+    if not reply.ok:
+        reason = f"OCPI {reply.status_code} {reply.message}".strip()
+        return _record(command, Sent("refused", reason=reason), reached=True)
+    try:
+        answer = spec.read(spec.command_response, reply.data)
+    except ValidationError as exc:
+        return _record(
+            command,
+            Sent("unknown", reason=f"unreadable CommandResponse: {describe(exc.detail)}"),
+            reached=True,
+        )
+    message = _text(answer.get("message"))
+    if answer["result"] != "ACCEPTED":
+        return _record(
+            command,
+            Sent("refused", reason=message or answer["result"]),
+            reached=True,
+            result=answer["result"],
+        )
+    timeout = answer.get("timeout") or spec.command_timeout
+    return _record(
+        command, Sent("accepted", timeout=timeout), reached=True, result="ACCEPTED", timeout=timeout
+    )
+
+
+def _record(
+    command: CommandRequest,
+    sent: Sent,
+    *,
+    reached: bool | None = None,
+    result: str = "",
+    timeout: int | None = None,
+) -> Sent:
+    CommandRequest.objects.filter(pk=command.pk).update(
+        reached=reached,
+        response_result=result,
+        response_timeout=timeout,
+        responded_at=timezone.now() if reached else None,
+        error="" if sent.outcome == "accepted" else sent.reason[:2000],
+    )
+    return sent
+
+
+def read_result(version: str, data: Any) -> tuple[str, str]:
+    """(result, message in words) of a CommandResult (2.2.1) or the async CommandResponse
+    (2.1.1) that a CPO POSTs to our response_url."""
+    spec = versions.get(version)
+    answer = spec.read(spec.command_result, data)
+    return answer["result"], _text(answer.get("message"))
+
+
+def _text(messages: Any) -> str:
+    """DisplayText list (or one) as one line, English first."""
+    if isinstance(messages, dict):
+        messages = [messages]
+    if not isinstance(messages, list):
+        return ""
+    texts = [m for m in messages if isinstance(m, dict) and m.get("text")]
+    texts.sort(key=lambda m: m.get("language") != "en")
+    return str(texts[0]["text"]) if texts else ""
+
+
+def push_token(partner: Partner, token: Any) -> bool:
+    """PUT our token to the CPO's tokens receiver, if it has one (TK-01). Returns whether it
+    took it; failures are in the traffic log."""
+    url = partner.endpoint("tokens", "RECEIVER")
+    if url is None or not partner.is_registered:
+        return False
+    spec = versions.get(partner.version)
+    body = spec.token().to_representation(token)
+    owner = f"{settings.OCPI_COUNTRY_CODE.upper()}/{settings.OCPI_PARTY_ID.upper()}"
+    target = f"{url.rstrip('/')}/{owner}/{token.uid}"
+    try:
+        reply = Caller.for_partner(partner).call("PUT", target, json=body, functional=True)
+    except PeerError as exc:
+        logger.warning("%s: token push failed: %s", partner, exc)
+        return False
+    return reply.ok

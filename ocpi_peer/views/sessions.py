@@ -1,0 +1,75 @@
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ocpi_peer import versions
+from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party, same_id
+from payments import charging
+from payments.models import ChargingSession
+
+
+class SessionsReceiverView(OcpiView):
+    """The CPO pushes its Sessions (checklist §6): PUT whole, PATCH partial (charging periods
+    are appended). Our GET returns what we hold."""
+
+    functional = True
+
+    def get(
+        self, request: Request, version: str, country_code: str, party_id: str, session_id: str
+    ) -> Response:
+        own_party(request.auth.partner, country_code, party_id)
+        session = ChargingSession.objects.filter(
+            country_code=country_code.upper(), party_id=party_id.upper(), session_id=session_id
+        ).first()
+        if session is None:
+            raise OcpiError(Status.CLIENT_ERROR, "we hold no such session", http_status=404)
+        return envelope(
+            {
+                "id": session.session_id,
+                "status": session.status,
+                "kwh": session.kwh,
+                "last_updated": session.last_updated,
+            }
+        )
+
+    def put(
+        self, request: Request, version: str, country_code: str, party_id: str, session_id: str
+    ) -> Response:
+        partner = request.auth.partner
+        own_party(partner, country_code, party_id)
+        spec = versions.get(version)
+        data = spec.read(spec.session, request.data)
+        same_id(session_id, data.pop("session_id"), "session id")
+        if spec.objects_carry_party:
+            same_id(country_code, data.pop("country_code"), "country_code")
+            same_id(party_id, data.pop("party_id"), "party_id")
+        created = charging.record_session(
+            partner=partner,
+            country_code=country_code,
+            party_id=party_id,
+            session_id=session_id,
+            data=data,
+            patch=False,
+        )
+        return envelope(None, http_status=201 if created else 200)
+
+    def patch(
+        self, request: Request, version: str, country_code: str, party_id: str, session_id: str
+    ) -> Response:
+        partner = request.auth.partner
+        own_party(partner, country_code, party_id)
+        spec = versions.get(version)
+        changes = spec.read_patch(spec.session, request.data)
+        for key in ("session_id", "country_code", "party_id"):
+            changes.pop(key, None)
+        try:
+            charging.record_session(
+                partner=partner,
+                country_code=country_code,
+                party_id=party_id,
+                session_id=session_id,
+                data=changes,
+                patch=True,
+            )
+        except charging.UnknownSession as exc:
+            raise OcpiError(Status.INVALID_PARAMETERS, str(exc), http_status=404) from exc
+        return envelope(None)

@@ -1,0 +1,396 @@
+"""From held money to energy flowing and back (ARCHITECTURE.md "Checkout states"): START_SESSION
+and its outcome, the CPO's Sessions, and stopping. Each function is one write in one
+transaction with the checkout locked first; the OCPI calls themselves run in tasks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from ocpi_peer import commands
+from ocpi_peer.models import CommandRequest, Partner
+from payments.models import ChargingSession, Checkout, Deadline, DriverToken
+from payments.services import TransitionRefused, UnknownCheckout, _let_go, issue_token
+
+Status = Checkout.Status
+
+# A CPO's own command timeout is clamped to this window; a 2.1.1 CPO states none (120 s).
+COMMAND_TIMEOUT_BOUNDS = (30, 180)
+
+RESULT_WORDS = {
+    "REJECTED": gettext_lazy("the charger refused to start"),
+    "EVSE_OCCUPIED": gettext_lazy("the charger is occupied"),
+    "EVSE_INOPERATIVE": gettext_lazy("the charger is out of order"),
+    "FAILED": gettext_lazy("the charger could not start"),
+    "NOT_SUPPORTED": gettext_lazy("the charger cannot be started remotely"),
+    "TIMEOUT": gettext_lazy("the charger did not answer its operator"),
+    "UNKNOWN_SESSION": gettext_lazy("the operator did not know the session"),
+}
+
+_MOVES: dict[str, set[str]] = {
+    Status.STARTING: {Status.AUTHORIZED},
+    Status.CHARGING: {Status.AUTHORIZED, Status.STARTING},
+    Status.STOPPING: {Status.STARTING, Status.CHARGING},
+    Status.FINISHED: {Status.STARTING, Status.CHARGING, Status.STOPPING},
+    Status.FAILED: {Status.AUTHORIZED, Status.STARTING, Status.CHARGING, Status.STOPPING},
+}
+
+
+def _move(checkout: Checkout, to: str) -> None:
+    if checkout.status not in _MOVES[to]:
+        raise TransitionRefused(f"checkout is {checkout.status}, it cannot become {to}")
+    checkout.status = to
+
+
+def _fail_start(checkout: Checkout, reason: str) -> None:
+    """The start failed: the driver is told why and the hold is released at once."""
+    _move(checkout, Status.FAILED)
+    checkout.failure_reason = reason
+    _let_go(checkout)
+    checkout.save()
+
+
+# --- starting -------------------------------------------------------------------------------
+
+
+def issue_and_push_token(*, checkout_id: int) -> DriverToken:
+    """The driver's token, pushed first where the CPO offers a tokens receiver (many 2.1.1
+    CPMS accept only tokens they hold). A failed push is recorded, not fatal: the START that
+    follows carries the whole token anyway."""
+    token = issue_token(checkout_id=checkout_id)
+    if token.pushed_at is None:
+        partner = Checkout.objects.select_related("partner").get(pk=checkout_id).partner
+        if commands.push_token(partner, token):
+            DriverToken.objects.filter(pk=token.pk).update(pushed_at=timezone.now())
+    return token
+
+
+@transaction.atomic(durable=True)
+def begin_start(*, checkout_id: int) -> int | None:
+    """AUTHORIZED → STARTING with a START_SESSION to send; returns its id. A redelivered task
+    gets the same command back only if it was never sent or never reached the CPO."""
+    checkout = (
+        Checkout.objects.select_for_update()
+        .select_related("evse__location", "connector")
+        .get(pk=checkout_id)
+    )
+    if checkout.status == Status.STARTING:
+        command = checkout.commands.filter(command="START_SESSION").order_by("-created_at").first()
+        if command is not None and (command.sent_at is None or command.reached is False):
+            return command.pk
+        return None
+    if checkout.status != Status.AUTHORIZED:
+        return None
+    _move(checkout, Status.STARTING)
+    checkout.save(update_fields=["status"])
+    command = CommandRequest.objects.create(
+        partner=checkout.partner, checkout=checkout, command="START_SESSION"
+    )
+    evse = checkout.evse
+    command.request_body = commands.start_session_body(
+        partner=checkout.partner,
+        command=command,
+        token=DriverToken.objects.get(checkout=checkout),
+        location_id=evse.location.ocpi_id,
+        evse_uid=evse.uid,
+        connector_id=checkout.connector.connector_id,
+        connector_required="START_SESSION_CONNECTOR_REQUIRED" in evse.capabilities,
+        authorization_reference=checkout.authorization_reference,
+    )
+    command.save(update_fields=["request_body"])
+    return command.pk
+
+
+@transaction.atomic(durable=True)
+def record_start_outcome(*, checkout_id: int, sent: commands.Sent, final: bool) -> None:
+    """After the START_SESSION POST: wait for the result (accepted, or it may have arrived),
+    fail at once (refused, or never reached after the last try), else the task tries again."""
+    checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
+    if checkout.status != Status.STARTING:
+        return
+    if sent.outcome in ("accepted", "unknown"):
+        low, high = COMMAND_TIMEOUT_BOUNDS
+        wait = min(max(sent.timeout or 120, low), high)
+        Deadline.objects.create(
+            checkout=checkout,
+            kind=Deadline.Kind.COMMAND_TIMEOUT,
+            due_at=timezone.now() + timedelta(seconds=wait),
+        )
+    elif sent.outcome == "refused" or final:
+        reason = RESULT_WORDS.get(sent.reason) or gettext_lazy(
+            "the charger's operator could not be reached"
+            if sent.outcome == "not_received"
+            else "the charger's operator refused to start it"
+        )
+        _fail_start(checkout, str(reason))
+
+
+class UnknownCommand(LookupError):
+    pass
+
+
+class UnknownSession(LookupError):
+    pass
+
+
+def record_command_result(*, partner: Partner, callback_id: str, result: str, message: str) -> None:
+    """A CommandResult on our response_url. A repeat changes nothing; a late one is recorded.
+    A refused start fails the checkout unless a session already turned up."""
+    command = CommandRequest.objects.filter(callback_id=callback_id, partner=partner).first()
+    if command is None:
+        raise UnknownCommand("no such command")
+    with transaction.atomic(durable=True):
+        checkout = (
+            Checkout.objects.select_for_update().get(pk=command.checkout_id)
+            if command.checkout_id
+            else None
+        )
+        command = CommandRequest.objects.select_for_update().get(pk=command.pk)
+        if command.result:
+            return
+        command.result, command.message, command.result_at = result, message[:2000], timezone.now()
+        if checkout is not None:
+            waiting = checkout.deadlines.filter(kind=Deadline.Kind.COMMAND_TIMEOUT, done_at=None)
+            command.late = command.command == "START_SESSION" and not waiting.exists()
+        command.save(update_fields=["result", "message", "result_at", "late"])
+        if checkout is None:
+            return
+        if command.command == "START_SESSION" and result != "ACCEPTED":
+            if checkout.status == Status.STARTING and not checkout.sessions.exists():
+                _fail_start(checkout, str(RESULT_WORDS.get(result, result)))
+        elif command.command == "STOP_SESSION" and result != "ACCEPTED":
+            checkout.flag = f"STOP_SESSION answered {result}: {message}".strip(": ")
+            checkout.save(update_fields=["flag"])
+
+
+def command_timed_out(checkout: Checkout) -> None:
+    """No result and no session within the CPO's timeout: tell the driver, keep the hold for
+    START_GRACE_SECONDS (CPMS often answer late, or report a timeout and start anyway)."""
+    if checkout.status != Status.STARTING or checkout.sessions.exists():
+        return
+    checkout.start_unconfirmed = True
+    checkout.save(update_fields=["start_unconfirmed"])
+    Deadline.objects.create(
+        checkout=checkout,
+        kind=Deadline.Kind.START_GRACE,
+        due_at=timezone.now() + timedelta(seconds=settings.START_GRACE_SECONDS),
+    )
+
+
+def start_grace_over(checkout: Checkout) -> None:
+    if checkout.status == Status.STARTING and not checkout.sessions.exists():
+        _fail_start(checkout, str(gettext_lazy("the charger did not start")))
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+_SESSION_FIELDS = [
+    "status",
+    "start",
+    "end",
+    "kwh",
+    "currency",
+    "total_cost_excl_vat",
+    "total_cost_incl_vat",
+    "authorization_reference",
+    "token_uid",
+    "auth_id",
+    "location_id",
+    "evse_uid",
+    "connector_id",
+    "last_updated",
+]
+
+
+def record_session(
+    *,
+    partner: Partner,
+    country_code: str,
+    party_id: str,
+    session_id: str,
+    data: dict[str, Any],
+    patch: bool,
+) -> bool:
+    """A Session PUT or PATCH (checklist §6). Out-of-order and repeated updates are safe
+    (`last_updated`); a session we cannot link is stored and flagged. Returns whether it is new."""
+    country_code, party_id = country_code.upper(), party_id.upper()
+    with transaction.atomic(durable=True):
+        session = (
+            ChargingSession.objects.select_for_update()
+            .filter(country_code=country_code, party_id=party_id, session_id=session_id)
+            .first()
+        )
+        checkout_id = session.checkout_id if session else _link(partner, data)
+        checkout = Checkout.objects.select_for_update().get(pk=checkout_id) if checkout_id else None
+        if session is not None:
+            session = ChargingSession.objects.select_for_update().get(pk=session.pk)
+            if session.last_updated > data["last_updated"]:
+                return False  # older than what we hold
+        created = session is None
+        if session is None:
+            if patch:
+                raise UnknownSession(f"unknown session {session_id}: PUT it first")
+            session = ChargingSession(
+                partner=partner, country_code=country_code, party_id=party_id, session_id=session_id
+            )
+        periods = data.pop("charging_periods", None)
+        for field in _SESSION_FIELDS:
+            if field in data:
+                setattr(session, field, data[field])
+        if periods is not None:
+            session.charging_periods = (session.charging_periods + periods) if patch else periods
+        session.checkout = checkout
+        if checkout is None and not session.flag:
+            session.flag = "no checkout of ours carries this session's token or reference"
+        session.save()
+        if checkout is not None:
+            _follow(checkout, session)
+    return created
+
+
+def _link(partner: Partner, data: dict[str, Any]) -> int | None:
+    """authorization_reference first (2.2.1), then the token uid, then 2.1.1's auth_id."""
+    checkouts = Checkout.objects.filter(partner=partner)
+    if data.get("authorization_reference"):
+        found = checkouts.filter(authorization_reference__iexact=data["authorization_reference"])
+        if found.exists():
+            return found.values_list("pk", flat=True).first()
+    tokens = DriverToken.objects.filter(checkout__partner=partner)
+    if data.get("token_uid"):
+        found_token = tokens.filter(uid__iexact=data["token_uid"]).values_list(
+            "checkout_id", flat=True
+        )
+        if found_token:
+            return found_token.first()
+    if data.get("auth_id"):
+        return (
+            tokens.filter(auth_id__iexact=data["auth_id"])
+            .values_list("checkout_id", flat=True)
+            .first()
+        )
+    return None
+
+
+def _follow(checkout: Checkout, session: ChargingSession) -> None:
+    """The checkout follows its session: ACTIVE → charging, COMPLETED → finished, INVALID →
+    nothing billed. A session for a checkout whose hold is gone is stopped and flagged."""
+    if session.status == "ACTIVE":
+        if checkout.status in (Status.AUTHORIZED, Status.STARTING):
+            _move(checkout, Status.CHARGING)
+            checkout.start_unconfirmed = False
+            checkout.save(update_fields=["status", "start_unconfirmed"])
+            if checkout.stop_requested_at:
+                _send_stop_later(checkout)
+        elif checkout.status in (Status.FAILED, Status.EXPIRED) and not checkout.stop_requested_at:
+            checkout.flag = "a session turned up after the checkout ended: stopped at once"
+            checkout.stop_requested_at, checkout.stop_reason = timezone.now(), "unpaid session"
+            checkout.save(update_fields=["flag", "stop_requested_at", "stop_reason"])
+            _send_stop_later(checkout)
+        elif checkout.status in (Status.CHARGING, Status.STOPPING):
+            _stop_if_near_hold(checkout, session)
+    elif session.status == "COMPLETED" and checkout.status in _MOVES[Status.FINISHED]:
+        _move(checkout, Status.FINISHED)
+        checkout.ended_at = session.end or timezone.now()
+        checkout.evse_claim = None
+        checkout.save(update_fields=["status", "ended_at", "evse_claim"])
+    elif session.status == "INVALID" and checkout.status in _MOVES[Status.FAILED]:
+        _move(checkout, Status.FAILED)
+        checkout.failure_reason = str(
+            gettext_lazy("the charger's operator reported the session as invalid")
+        )
+        checkout.flag = "INVALID session: nothing billed"
+        _let_go(checkout)
+        checkout.save()
+
+
+def _stop_if_near_hold(checkout: Checkout, session: ChargingSession) -> None:
+    """Stop before the cost reaches the hold (compared incl. VAT), so the driver is never
+    charged more than was authorised: at hold − max power × price × (update interval + stop
+    latency), or at STOP_AT_SHARE of the hold when that is lower."""
+    cost = session.total_cost_incl_vat
+    rate = checkout.tariff_snapshot.get("vat_fallback")
+    if cost is None and session.total_cost_excl_vat is not None and rate:
+        cost = session.total_cost_excl_vat * (1 + Decimal(rate) / 100)  # 2.1.1: excl. VAT
+    if cost is None or checkout.status != Status.CHARGING:
+        return
+    threshold = min(
+        checkout.hold_amount * Decimal(settings.STOP_AT_SHARE),
+        checkout.hold_amount - _margin(checkout),
+    )
+    if cost >= threshold:
+        checkout.stop_requested_at, checkout.stop_reason = timezone.now(), "cost limit"
+        _move(checkout, Status.STOPPING)
+        checkout.save(update_fields=["status", "stop_requested_at", "stop_reason"])
+        _send_stop_later(checkout)
+
+
+def _margin(checkout: Checkout) -> Decimal:
+    """What can still be added between our decision and the charger stopping."""
+    power_kw = Decimal(checkout.tariff_snapshot.get("max_power_kw") or 0)
+    price = Decimal(checkout.tariff_snapshot.get("max_energy_price_incl_vat") or 0)
+    hours = Decimal(settings.SESSION_UPDATE_INTERVAL + settings.STOP_LATENCY) / 3600
+    return power_kw * price * hours
+
+
+def _send_stop_later(checkout: Checkout) -> None:
+    from payments import tasks
+
+    transaction.on_commit(partial(tasks.send_stop.delay, checkout.pk))
+
+
+# --- stopping -------------------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def request_stop(*, public_id: str, reason: str = "driver") -> Checkout:
+    """The driver presses stop. Before the CPO has told us the session id the request is kept
+    and sent as soon as the session arrives."""
+    checkout = Checkout.objects.select_for_update().filter(public_id=public_id).first()
+    if checkout is None:
+        raise UnknownCheckout("no such checkout")
+    if checkout.status in (Status.STOPPING, Status.FINISHED, Status.SETTLED):
+        return checkout  # pressed twice: one stop
+    _move(checkout, Status.STOPPING)
+    checkout.stop_requested_at, checkout.stop_reason = timezone.now(), reason
+    checkout.save(update_fields=["status", "stop_requested_at", "stop_reason"])
+    if checkout.sessions.exists():
+        _send_stop_later(checkout)
+    return checkout
+
+
+@transaction.atomic(durable=True)
+def begin_stop(*, checkout_id: int) -> int | None:
+    """A STOP_SESSION to send for this checkout's session, once; None if there is nothing to
+    stop yet (no session id) or it was sent already."""
+    checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
+    session = checkout.sessions.order_by("-last_updated").first()
+    if session is None or not checkout.stop_requested_at or session.status != "ACTIVE":
+        return None
+    existing = checkout.commands.filter(command="STOP_SESSION").order_by("-created_at").first()
+    if existing is not None:
+        return existing.pk if existing.sent_at is None or existing.reached is False else None
+    command = CommandRequest.objects.create(
+        partner=checkout.partner, checkout=checkout, command="STOP_SESSION"
+    )
+    command.request_body = {
+        "response_url": commands.response_url(command),
+        "session_id": session.session_id,
+    }
+    command.save(update_fields=["request_body"])
+    return command.pk
+
+
+@transaction.atomic(durable=True)
+def record_stop_outcome(*, checkout_id: int, sent: commands.Sent) -> None:
+    """A refused or lost STOP_SESSION reaches an operator: the car may still be charging."""
+    if sent.outcome in ("refused", "not_received"):
+        checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
+        checkout.flag = f"STOP_SESSION failed: {sent.reason}"[:2000]
+        checkout.save(update_fields=["flag"])
