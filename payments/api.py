@@ -5,6 +5,7 @@ sentence for the driver, never a 500 for bad input."""
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -125,6 +126,7 @@ def describe_evse(evse: Evse, *, locale: str) -> dict[str, Any]:
                 "format": connector.format,
                 "power_type": connector.power_type,
                 "power_kw": str(power.normalize()) if power is not None else None,
+                "power_text": _power_text(power, locale),
                 "tariff": _price(shown),
                 "payable": payable,
                 "hold": str(hold.amount) if hold else None,
@@ -152,6 +154,15 @@ def describe_evse(evse: Evse, *, locale: str) -> dict[str, Any]:
         "payable": reason is None,
         "reason": reason,
     }
+
+
+def _power_text(power: Decimal | None, locale: str) -> str:
+    """Power as drivers know it: "22 kW", "3,7 kW"."""
+    if power is None:
+        return ""
+    rounded = power.quantize(Decimal(1) if power >= 10 else Decimal("0.1")).normalize()
+    text = f"{rounded:f}"
+    return (text.replace(".", ",") if locale == "de" else text) + " kW"
 
 
 def _price(shown: tariffs.PriceShown | None) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -197,10 +198,17 @@ def _claim(
 ) -> Checkout:
     now = timezone.now()
     lapse = now - timedelta(seconds=settings.CHECKOUT_CLAIM_SECONDS)
-    for stale in Checkout.objects.select_for_update().filter(
-        evse_claim=evse, status=Status.CREATED, created_at__lt=lapse, pay_pending_since=None
+    # An unpaid claim lapses after CHECKOUT_CLAIM_SECONDS; the same driver (the same client
+    # address, e.g. after reloading the page) may take over their own claim at once, as long
+    # as no payment is under way for it.
+    lapsed = Q(created_at__lt=lapse)
+    own = Q(client_ip=client_ip, stripe_payment_intent="") if client_ip else Q(pk__in=[])
+    for stale in (
+        Checkout.objects.select_for_update()
+        .filter(evse_claim=evse, status=Status.CREATED, pay_pending_since=None)
+        .filter(lapsed | own)
     ):
-        _expire(stale, reason=_("not paid in time"))
+        _expire(stale, reason=_("not paid in time") if stale.created_at < lapse else _("replaced"))
     hold = hold_for(connector, shown)
     try:
         with transaction.atomic():
@@ -370,13 +378,14 @@ def _declined(checkout_id: int, reason: str) -> Checkout:
     checkout.pay_pending_since = None
     checkout.stripe_payment_intent = ""
     checkout.declines += 1
-    checkout.failure_reason = _("the card was declined: %(why)s") % {"why": reason}
+    # Our own words in the driver's language; Stripe's reason (English) is for the operator.
+    checkout.failure_reason = _("Your card was declined. Please try another card.")
+    checkout.flag = f"declined: {reason}"[:2000]
     if checkout.declines >= settings.CHECKOUT_MAX_DECLINES and checkout.status == Status.CREATED:
         _move(checkout, Status.FAILED)
-        checkout.failure_reason = _("the card was declined %(n)s times: %(why)s") % {
-            "n": checkout.declines,
-            "why": reason,
-        }
+        checkout.failure_reason = _(
+            "Your card was declined %(n)s times. For your safety no further attempt is possible."
+        ) % {"n": checkout.declines}
         _let_go(checkout)
     checkout.save()
     return checkout

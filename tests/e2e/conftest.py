@@ -73,7 +73,7 @@ class Driver:
             self.card_input(name).fill(value)
 
     def fill_form(self, *, card: str, email: str = "driver@example.org") -> None:
-        self.page.get_by_role("radio", name="Type 2 · 22.08 kW").check()
+        self.page.get_by_role("radio", name="Type 2 · 22 kW").check()
         self.page.get_by_label("E-mail for the receipt (optional)").fill(email)
         self.page.get_by_label("I accept the terms of use and the price shown above.").check()
         self.type_card(card)

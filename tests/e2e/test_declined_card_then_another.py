@@ -21,7 +21,9 @@ def test_the_driver_sees_the_decline_and_pays_with_another_card(phone: Phone) ->
     assert paid.value.status == 402
     fresh_setup = paid.value.json()["setup_client_secret"].split("_secret_")[0]
 
-    expect(page.get_by_role("alert")).to_have_text("the card was declined: Your card was declined.")
+    expect(page.get_by_role("alert")).to_have_text(
+        "Your card was declined. Please try another card."
+    )
     expect(page.get_by_role("button", name="Pay and start charging")).to_be_enabled()
     assert page.url == landing_url
     driver.screenshot("1-declined")

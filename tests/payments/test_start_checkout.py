@@ -12,11 +12,12 @@ from tests.payments.charger import EVSE_ID, charger
 pytestmark = pytest.mark.django_db
 
 
-def start(client: Client, **body) -> dict:
+def start(client: Client, address: str = "192.0.2.1", **body) -> dict:
     response = client.post(
         "/api/v1/checkouts",
         {"evse_id": EVSE_ID, "connector_id": "1", **body},
         content_type="application/json",
+        REMOTE_ADDR=address,
     )
     return {**response.json(), "http": response.status_code}
 
@@ -53,9 +54,19 @@ def test_an_occupied_charger_is_a_409(client: Client, stripe_settings) -> None:
 
 def test_two_drivers_on_one_evse_one_gets_a_409(client: Client, stripe_settings) -> None:
     charger()
-    assert start(client)["http"] == 201
-    second = start(client)
+    assert start(client, address="192.0.2.1")["http"] == 201
+    second = start(client, address="198.51.100.7")
     assert second["http"] == 409 and second["error"] == "evse_busy"
+
+
+def test_the_same_driver_reloading_the_page_takes_over_their_unpaid_claim(
+    client: Client, stripe_settings
+) -> None:
+    charger()
+    first = start(client, address="192.0.2.1")
+    again = start(client, address="192.0.2.1")
+    assert again["http"] == 201
+    assert Checkout.objects.get(public_id=first["id"]).status == "expired"
 
 
 def test_an_unpaid_claim_lapses_after_five_minutes(client: Client, stripe_settings) -> None:
@@ -64,7 +75,7 @@ def test_an_unpaid_claim_lapses_after_five_minutes(client: Client, stripe_settin
     Checkout.objects.filter(public_id=first["id"]).update(
         created_at=timezone.now() - timedelta(minutes=6)
     )
-    assert start(client)["http"] == 201
+    assert start(client, address="198.51.100.7")["http"] == 201
     assert Checkout.objects.get(public_id=first["id"]).status == "expired"
 
 
