@@ -92,7 +92,7 @@ class Driver:
         expect(self.page.get_by_role("status")).to_have_text(
             "Payment reserved — your charger is being started"
         )
-        expect(self.page.locator("#held")).to_have_text("Reserved on your card: 50.00 EUR")
+        expect(self.page.locator("#held")).to_have_text("Reserved on your card: €50.00")
         return self.page.url.rstrip("/").rsplit("/", 1)[-1]
 
 
