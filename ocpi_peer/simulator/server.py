@@ -7,6 +7,11 @@ thread, and drives the eMSP's endpoints from the test's thread (`register_with`,
 all state is in memory, behind one lock, and dies with the object. The fleet (locations, EVSEs,
 connectors, tariffs) is generated from numbers on demand; only what changed since is stored.
 
+It also plays the CPO side of charging: a Tokens Receiver (`tokens.py`), a Commands Receiver
+with configurable faults (`commands.py`) and sessions that charge in simulated time and push
+themselves to the eMSP (`sessions.py`, which explains the clock), each session on a worker
+thread that ends with the simulator.
+
 Strictness is the point. It reads and writes the token in exactly its version's form (base64 for
 2.2.x, raw for 2.1.1 and for `raw_tokens=True`), validates what the eMSP sends it, and answers
 with the envelope on every response, errors included.
@@ -19,8 +24,8 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Final
@@ -29,8 +34,10 @@ from uuid import uuid4
 
 import httpx
 
-from . import credentials, locations, tariffs, versions
+from . import commands, credentials, locations, sessions, tariffs, tokens, versions
+from .commands import COMMAND_FAULTS, ReceivedCommand
 from .locations import EVSE_STATUSES, Change, Fleet
+from .sessions import SESSION_FAULTS, ChargingSession
 from .transport import (
     CONFIGURATION_MODULES,
     CPO_INTERFACES,
@@ -64,6 +71,9 @@ MODULE_HANDLERS: dict[str, ModuleHandler] = {
     "credentials": credentials.handle,
     "locations": locations.handle,
     "tariffs": tariffs.handle,
+    "sessions": sessions.handle,
+    "tokens": tokens.handle,
+    "commands": commands.handle,
 }
 
 FAULTS: Final = (None, "garbage", "http500")
@@ -77,6 +87,7 @@ CHURN_STATUSES: Final = ("AVAILABLE", "CHARGING") * 3 + (
     "UNKNOWN",
 )
 OUTBOUND_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
+WORKER_JOIN_SECONDS: Final = 5.0  # how long stop() waits for session and command threads in all
 _GARBAGE: Final = (
     b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
     b"<body><h1>Bad Gateway</h1><p>The upstream CPMS did not answer.</p></body></html>\n"
@@ -147,7 +158,16 @@ class CpoSimulator:
     """A CPO's OCPI backend on `host:port` (see the module docstring); also a context manager.
 
     Thread-safe: requests are served on daemon threads, and every read or write of `state` and
-    `requests` happens under `lock` (re-entrant). No lock is held during an outbound call."""
+    `requests` happens under `lock` (re-entrant). No lock is held during an outbound call.
+
+    Charging options: `charge_kw` (every session's power), `time_scale` (simulated seconds per
+    real second, see `sessions.py`), `update_interval` (real seconds between a session's
+    PATCHes), `command_timeout` (the CommandResponse's `timeout`), `command_fault` and
+    `session_fault` (also settable at run time; `commands.py`, `sessions.py`),
+    `require_known_token`, `start_delay` (seconds from a START_SESSION's result to its
+    session), `result_delay` (from a CommandResponse to its result: the charger's round trip),
+    `late_seconds` (when "late_result" sends it) and `hold_seconds` (how long "read_timeout"
+    holds the answer)."""
 
     def __init__(
         self,
@@ -169,6 +189,17 @@ class CpoSimulator:
         ad_hoc_tariffs: bool = False,
         latency: float = 0.0,
         status_churn: float = 0.0,
+        charge_kw: float = 11.0,
+        time_scale: float = 60.0,
+        update_interval: float = 1.0,
+        command_timeout: int = 30,
+        command_fault: str | None = None,
+        session_fault: str | None = None,
+        require_known_token: bool = False,
+        start_delay: float = 0.0,
+        result_delay: float = 0.0,
+        late_seconds: float = 35.0,
+        hold_seconds: float = 40.0,
     ) -> None:
         self.versions: tuple[str, ...] = tuple(versions)
         if not self.versions or len(set(self.versions)) != len(self.versions):
@@ -189,6 +220,12 @@ class CpoSimulator:
             )
         if not 0 <= status_churn <= MAX_STATUS_CHURN:
             raise ValueError(f"status_churn must be between 0 and {MAX_STATUS_CHURN:g} per second")
+        if not (charge_kw > 0 and time_scale > 0 and update_interval > 0):
+            raise ValueError("charge_kw, time_scale and update_interval must be > 0")
+        if not isinstance(command_timeout, int) or command_timeout < 1:
+            raise ValueError("command_timeout must be an int >= 1 (seconds)")
+        if not min(start_delay, result_delay, late_seconds, hold_seconds) >= 0:
+            raise ValueError("start_delay, result_delay, late_seconds, hold_seconds must be >= 0")
         self.host = host
         self.port = port
         self.country_code = country_code
@@ -219,6 +256,26 @@ class CpoSimulator:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._churn: threading.Thread | None = None
+        # Charging (tokens.py, commands.py, sessions.py); all under `lock`.
+        self.charge_kw = charge_kw
+        self.time_scale = time_scale
+        self.update_interval = update_interval
+        self.command_timeout = command_timeout
+        self.require_known_token = require_known_token
+        self.start_delay = start_delay
+        self.result_delay = result_delay
+        self.late_seconds = late_seconds
+        self.hold_seconds = hold_seconds
+        self.command_fault = command_fault
+        self.session_fault = session_fault
+        self.session_push_failures = 0  # session pushes not delivered or not answered 2xx
+        self._tokens: dict[tokens.TokenKey, dict[str, Any]] = {}
+        self._commands: list[ReceivedCommand] = []
+        self._sessions: dict[str, ChargingSession] = {}  # in creation order
+        self._claims: set[tuple[int, int]] = set()  # (location, EVSE) a start is pending on
+        self._reservations: dict[str, dict[str, Any]] = {}
+        self._session_changed = threading.Condition(self.lock)
+        self._workers: list[threading.Thread] = []
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -245,18 +302,26 @@ class CpoSimulator:
 
     def stop(self) -> None:
         """Stop serving and close the socket: afterwards its URLs refuse connections. Requests
-        waiting out `latency` are answered at once; status churn ends."""
+        waiting out `latency` are answered at once; status churn ends; sessions stop where they
+        are, without a last push (a CPMS going down), and pending command results are dropped."""
         server, thread, churn = self._server, self._thread, self._churn
         if server is None:
             return
         self._stopping.set()
         with self._latency_changed:
             self._latency_changed.notify_all()
+        with self.lock:
+            for session in self._sessions.values():
+                session.wake.set()
+            workers, self._workers = self._workers, []
         server.shutdown()
         server.server_close()
         for each in (thread, churn):
             if each is not None:
                 each.join(timeout=5)
+        deadline = time.monotonic() + WORKER_JOIN_SECONDS
+        for worker in workers:
+            worker.join(timeout=max(0.0, deadline - time.monotonic()))
         self._server = self._thread = self._churn = None
 
     def __enter__(self) -> CpoSimulator:
@@ -324,6 +389,28 @@ class CpoSimulator:
         with self._latency_changed:
             self._latency = float(value)
             self._latency_changed.notify_all()
+
+    @property
+    def command_fault(self) -> str | None:
+        """How the Commands Receiver misbehaves; see `commands.py`. Settable at run time."""
+        return self._command_fault
+
+    @command_fault.setter
+    def command_fault(self, value: str | None) -> None:
+        if value not in COMMAND_FAULTS:
+            raise ValueError(f"command_fault must be one of {COMMAND_FAULTS}")
+        self._command_fault = value
+
+    @property
+    def session_fault(self) -> str | None:
+        """None, "duplicate_pushes", "out_of_order" or "invalid"; see `sessions.py`."""
+        return self._session_fault
+
+    @session_fault.setter
+    def session_fault(self, value: str | None) -> None:
+        if value not in SESSION_FAULTS:
+            raise ValueError(f"session_fault must be one of {SESSION_FAULTS}")
+        self._session_fault = value
 
     @property
     def registered(self) -> bool:
@@ -511,6 +598,194 @@ class CpoSimulator:
             if not response.is_success:
                 self.churn_failures += 1
 
+    # --- charging: tokens, commands, sessions -------------------------------------------------
+
+    @property
+    def tokens(self) -> dict[tokens.TokenKey, dict[str, Any]]:
+        """Tokens the eMSP pushed, by (COUNTRY_CODE, PARTY_ID, UID, type): a copy."""
+        with self.lock:
+            return {key: dict(token) for key, token in self._tokens.items()}
+
+    @property
+    def commands(self) -> list[ReceivedCommand]:
+        """Every command request received, oldest first (copies; see `ReceivedCommand`)."""
+        with self.lock:
+            return [replace(entry) for entry in self._commands]
+
+    @property
+    def sessions(self) -> dict[str, dict[str, Any]]:
+        """Every session by id, oldest first, as the Session object of its version stands now."""
+        with self.lock:
+            return {sid: sessions.session_object(self, s) for sid, s in self._sessions.items()}
+
+    @property
+    def reservations(self) -> dict[str, dict[str, Any]]:
+        """ReserveNow bodies of the reservations held, by upper-cased reservation id."""
+        with self.lock:
+            return {key: dict(body) for key, body in self._reservations.items()}
+
+    def wait_for_session(
+        self,
+        status: str | None = None,
+        timeout: float = 10.0,
+        session_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The first session (oldest first; `session_id` to pick one) whose last push carried
+        `status` (any status if None), as it stands. For COMPLETED and INVALID, it returns once
+        the final push and the EVSE's AVAILABLE push have both been sent. TimeoutError after
+        `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._session_changed:
+            while True:
+                for sid, session in self._sessions.items():
+                    if session_id is not None and sid != session_id:
+                        continue
+                    if session.pushed_status is None:
+                        continue
+                    if status is None or session.pushed_status == status:
+                        if status in ("COMPLETED", "INVALID") and not session.done.is_set():
+                            continue
+                        return sessions.session_object(self, session)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"no session {session_id or ''} pushed with status {status} "
+                        f"within {timeout} s"
+                    )
+                self._session_changed.wait(remaining)
+
+    def end_session(
+        self, session_id: str, reason: str | None = None, timeout: float = 30.0
+    ) -> dict[str, Any]:
+        """The car or the charger ends the session (`reason` is kept for the CDR's remark): the
+        final figures are pushed as COMPLETED (INVALID with that fault) and the EVSE goes back
+        to AVAILABLE. Returns the final Session once that is done; ValueError for an unknown
+        id, SimulatorError if the simulator is not running or the runner does not finish."""
+        with self.lock:
+            session = self._sessions.get(session_id)
+        if session is None:
+            raise ValueError(f"no session {session_id!r}")
+        if self._server is None and not session.done.is_set():
+            raise SimulatorError("the simulator is not running: no session can end")
+        sessions.request_end(session, reason)
+        if not session.done.wait(timeout):
+            raise SimulatorError(f"session {session_id} did not end within {timeout} s")
+        with self.lock:
+            return sessions.session_object(self, session)
+
+    def start_session_unasked(
+        self,
+        location_index: int,
+        evse_number: int,
+        token_uid: str,
+        *,
+        token_type: str = "RFID",  # noqa: S107 - a TokenType, not a password
+        contract_id: str | None = None,
+        connector_id: str = "1",
+    ) -> str:
+        """A session nobody commanded: a driver held a card to the reader (auth_method
+        WHITELIST). The token is the eMSP's copy when it pushed one, else made up from
+        `token_uid` (and `contract_id`, default the uid) under the eMSP's party. Returns the new
+        session's id; the runner pushes it like any other. SimulatorError if one of the
+        simulator's own sessions occupies the EVSE (its generated status does not matter)."""
+        self._check_index(location_index)
+        if not 1 <= evse_number <= self.evses_per_location:
+            raise ValueError(f"EVSE number must be 1 to {self.evses_per_location}")
+        if connector_id not in {str(c) for c in range(1, self.connectors_per_evse + 1)}:
+            raise ValueError(f"connector_id must be 1 to {self.connectors_per_evse}")
+        if self._server is None:
+            raise SimulatorError("start() the simulator first")
+        with self.lock:
+            busy = (location_index, evse_number) in self._claims or any(
+                s.index == location_index and s.evse_number == evse_number and not s.done.is_set()
+                for s in self._sessions.values()
+            )
+        if busy:
+            raise SimulatorError("a session is already starting or charging on that EVSE")
+        version = self._default_version()
+        party = self._emsp_party() or ("", "")
+        held = next(
+            (
+                token
+                for (_, _, uid, kind), token in self.tokens.items()
+                if uid == token_uid.upper() and kind == token_type
+            ),
+            None,
+        )
+        token: dict[str, Any] = held or {
+            "country_code": party[0],
+            "party_id": party[1],
+            "uid": token_uid,
+            "type": token_type,
+            "contract_id": contract_id or token_uid,
+            "auth_id": contract_id or token_uid,
+        }
+        session = sessions.begin(
+            self,
+            version=version,
+            index=location_index,
+            evse_number=evse_number,
+            connector_id=connector_id,
+            token=token,
+            auth_method="WHITELIST",
+        )
+        return session.id
+
+    def push_session(self, session_id: str) -> httpx.Response:
+        """PUT the session as it stands to the eMSP again (the CPO resynchronising after a
+        failed PATCH, T-07). SimulatorError if the eMSP cannot be reached."""
+        with self.lock:
+            session = self._sessions.get(session_id)
+            if session is None:
+                raise ValueError(f"no session {session_id!r}")
+            body = sessions.session_object(self, session)
+        return self.call_us("PUT", sessions.session_path(self, session_id), json=body)
+
+    def _record_evse_status(self, index: int, evse_number: int, status: str) -> datetime:
+        """Record the EVSE's new status now, stamped (real clock, whole seconds) strictly after
+        its previous stamp, so that a quick CHARGING then AVAILABLE are not equally old."""
+        moment = _whole_seconds(None)
+        with self.lock:
+            change = self._changes.setdefault(index, Change(locations.last_updated(index)))
+            previous = change.evse_updated.get(evse_number)
+            if previous is not None and moment <= previous:
+                moment = previous + timedelta(seconds=1)
+            change.last_updated = max(change.last_updated, moment)
+            change.evse_updated[evse_number] = moment
+            change.evse_status[evse_number] = status
+        return moment
+
+    def _tell_evse_status(
+        self, index: int, evse_number: int, status: str, moment: datetime
+    ) -> None:
+        """PATCH a status recorded at `moment` to the eMSP's Locations Receiver, if it has one;
+        failures are logged, as a CPMS would."""
+        path = self._locations_path(index, locations.evse_uid(index, evse_number))
+        body = {"status": status, "last_updated": format_datetime(moment)}
+        try:
+            self.call_us("PATCH", path, json=body)
+        except SimulatorError as exc:
+            logger.info("EVSE status %s not pushed: %s", status, exc)
+
+    def _spawn(self, job: Callable[[], None], name: str) -> None:
+        """Run `job` on a daemon worker thread that `stop()` waits for (briefly)."""
+        if self._stopping.is_set():
+            return
+        worker = threading.Thread(target=job, name=f"cpo-simulator-{name}", daemon=True)
+        with self.lock:
+            self._workers = [w for w in self._workers if w.is_alive()]
+            self._workers.append(worker)
+        worker.start()
+
+    def _defer(self, job: Callable[[], None], name: str) -> None:
+        """Start `job` once the answer being written on this thread has been sent (a command's
+        result must not overtake its CommandResponse); at once outside a request."""
+        pending: list[tuple[Callable[[], None], str]] | None = getattr(_after_answer, "jobs", None)
+        if pending is None:
+            self._spawn(job, name)
+        else:
+            pending.append((job, name))
+
     # --- what the simulator does to the eMSP -------------------------------------------------
 
     def register_with(self, versions_url: str, token: str) -> httpx.Response:
@@ -656,6 +931,12 @@ class CpoSimulator:
         correlation_id = headers.get("X-Correlation-ID") or str(uuid4())
         fault = self._fault
         out_headers: list[tuple[str, str]]
+        down = self._commands_down(split.path)
+        if down is not None:  # command_fault "down": 503, no body at all, nothing done
+            commands.record_down(self, down[0], down[1], body)
+            record.status = 503
+            logger.info("%s %s 503 (commands down)", method, raw_path)
+            return 503, [], b""
         if fault == "garbage" and split.path.startswith("/ocpi"):
             status, payload = 200, _GARBAGE
             out_headers = [("Content-Type", "text/html; charset=utf-8")]
@@ -674,6 +955,21 @@ class CpoSimulator:
         record.status = status
         logger.info("%s %s %d", method, raw_path, status)
         return status, out_headers, payload
+
+    def _commands_down(self, path: str) -> tuple[str, str] | None:
+        """(version, command) when `command_fault` is "down" and `path` is a command POST."""
+        if self._command_fault != "down":
+            return None
+        parts = [unquote(part) for part in path.split("/") if part]
+        if (
+            len(parts) == 4
+            and parts[:1] == ["ocpi"]
+            and parts[2] == "commands"
+            and parts[1] in self.versions
+            and "commands" not in self.omit_modules
+        ):
+            return parts[1], parts[3]
+        return None
 
     def _wait_latency(self, received: float) -> None:
         """Hold the answer until `latency` seconds after the request came in (re-read when it
@@ -814,6 +1110,10 @@ def _maybe_json(body: bytes) -> Any:
         return None
 
 
+# Per request thread: jobs to start once the answer is written (see `CpoSimulator._defer`).
+_after_answer = threading.local()
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a hung client never blocks stop()
     allow_reuse_address = True
@@ -831,20 +1131,33 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "CpoSimulator/1.0"
 
     def _serve(self) -> None:
+        """Answer, then start the jobs the answer deferred (`CpoSimulator._defer`), even when
+        the client is gone by then (it timed out: the CPO carries on regardless)."""
+        simulator = self.server.simulator
+        _after_answer.jobs = []
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
-        body = self.rfile.read(length) if length > 0 else b""
-        status, headers, payload = self.server.simulator._respond(
-            self.command, self.path, httpx.Headers(self.headers.items()), body
-        )
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = 0
+            body = self.rfile.read(length) if length > 0 else b""
+            status, headers, payload = simulator._respond(
+                self.command, self.path, httpx.Headers(self.headers.items()), body
+            )
+            try:
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                self.wfile.flush()
+            except OSError as exc:
+                logger.info("%s %s: answer not delivered: %s", self.command, self.path, exc)
+        finally:
+            jobs, _after_answer.jobs = _after_answer.jobs, None
+            for job, name in jobs:
+                simulator._spawn(job, name)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
 

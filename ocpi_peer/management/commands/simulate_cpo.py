@@ -3,7 +3,10 @@
 Prints one JSON line on stdout as soon as it serves (`versions_url`, `token_a`, `base_url`) so a
 caller can read it and go; logs one line per request on stderr; serves until SIGINT or SIGTERM.
 It touches no database. The fleet's shape, the added latency and the status churn are options
-(see `--help`); churn starts once an eMSP is registered, whichever side registered.
+(see `--help`); churn starts once an eMSP is registered, whichever side registered. So are the
+charging side's: the power and speed of simulated sessions (`--charge-kw`, `--time-scale`, one
+real second being `--time-scale` simulated ones), the faults of the Commands Receiver and of
+session pushes, and whether START_SESSION needs a token the eMSP pushed first.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ocpi_peer.simulator import CpoSimulator, SimulatorError
+from ocpi_peer.simulator.commands import COMMAND_FAULTS
+from ocpi_peer.simulator.sessions import SESSION_FAULTS
 
 
 class Command(BaseCommand):
@@ -80,6 +85,37 @@ class Command(BaseCommand):
             metavar="PER_SECOND",
             help="push random EVSE statuses to the registered eMSP at this rate (0: off)",
         )
+        parser.add_argument(
+            "--charge-kw", type=float, default=11.0, help="power of every simulated session"
+        )
+        parser.add_argument(
+            "--time-scale",
+            type=float,
+            default=60.0,
+            help="simulated seconds per real second in sessions (1: real time)",
+        )
+        parser.add_argument(
+            "--update-interval",
+            type=float,
+            default=1.0,
+            metavar="SECONDS",
+            help="real seconds between a session's PATCHes",
+        )
+        parser.add_argument(
+            "--command-fault",
+            choices=[fault for fault in COMMAND_FAULTS if fault],
+            help="how the Commands Receiver misbehaves (default: it does not)",
+        )
+        parser.add_argument(
+            "--session-fault",
+            choices=[fault for fault in SESSION_FAULTS if fault],
+            help="how session pushes misbehave (default: they do not)",
+        )
+        parser.add_argument(
+            "--require-known-token",
+            action="store_true",
+            help="reject START_SESSION for tokens not pushed through the Tokens module",
+        )
         parser.add_argument("--register-with", metavar="VERSIONS_URL", help="the eMSP's versions")
         parser.add_argument("--token", help="token A the eMSP issued (with --register-with)")
 
@@ -107,6 +143,12 @@ class Command(BaseCommand):
                 ad_hoc_tariffs=options["ad_hoc_tariffs"],
                 latency=options["latency"],
                 status_churn=options["status_churn"],
+                charge_kw=options["charge_kw"],
+                time_scale=options["time_scale"],
+                update_interval=options["update_interval"],
+                command_fault=options["command_fault"],
+                session_fault=options["session_fault"],
+                require_known_token=options["require_known_token"],
             ).start()
         except (ValueError, OSError) as exc:
             raise CommandError(f"cannot start the simulator: {exc}") from exc

@@ -1,0 +1,582 @@
+"""The simulator's charging sessions: a runner per session and the Sessions Sender (checklist §6).
+
+A session starts when a START_SESSION takes effect (`commands.py`) or when a test plays a driver
+at the charger (`CpoSimulator.start_session_unasked`). Its runner, a thread of its own, pushes the
+whole Session (PUT) to the eMSP's Sessions Receiver, tells the eMSP the EVSE is CHARGING, then
+every `update_interval` real seconds PATCHes `kwh`, `charging_periods`, `total_cost` and
+`last_updated`; once asked to end (STOP_SESSION, `end_session`) it sends the final PATCH with
+`status` and `end_date_time`, and the EVSE goes back to AVAILABLE.
+
+Simulated time. `start_date_time` is the real moment the session started (UTC, whole seconds).
+From there the session has a clock of its own that runs `time_scale` times faster than the wall
+clock: `elapsed = floor(real seconds since the start × time_scale)` simulated seconds, and every
+`last_updated`, ChargingPeriod `start_date_time` and `end_date_time` is `start + elapsed`. So with
+the default 60, a session started at 12:00:00 that ran 10 real seconds ends at 12:10:00 (while the
+wall clock says 12:00:10) having charged 10 minutes' worth of energy: timestamps and energy agree
+(kWh = `charge_kw` × simulated hours), which is what makes the figures valid OCPI, but the
+session's stamps run ahead of real time. Every push moves the clock at least one simulated second,
+so `last_updated` strictly increases. `time_scale=1` gives a session in real time. EVSE status
+pushes stay on the real clock (a later real push must not look older than a simulated one).
+
+Charging periods. Each PATCH covers the simulated time since the previous one: one new
+ChargingPeriod starting where the last ended, with its `ENERGY` (kWh in the period) and `TIME`
+(hours). Under 2.2.1 a PATCH's `charging_periods` are appended by the Receiver (S-03), so a PATCH
+carries only the new period; 2.1.1 does not define appending (the checklist's policy reads a list
+there as a replacement), so a 2.1.1 PATCH carries the whole list. Energy and hours are cumulative
+values rounded once (Wh, 1/10000 h) and differenced, so the periods always add up to `kwh`.
+
+Cost. The connector's tariff (its first that is not `AD_HOC_PAYMENT`: an eMSP-started session is
+priced by the eMSP's roaming tariff, B-9) priced by `price`: FLAT once, ENERGY × kWh, TIME in the
+duration windows the element's restrictions allow, `step_size` rounding on the totals, VAT per
+component; totals rounded half-up to cents. Under 2.2.1 `total_cost` is `{excl_vat, incl_vat}`,
+under 2.1.1 a plain number excluding VAT. No tariff at the connector: no `total_cost` at all
+(absent is not free, S-08).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote
+from uuid import uuid4
+
+import httpx
+
+from . import locations
+from .transport import (
+    InboundRequest,
+    OcpiFailure,
+    Reply,
+    SimulatorError,
+    Status,
+    format_datetime,
+    is_221_shape,
+    list_page,
+    matching,
+)
+
+if TYPE_CHECKING:
+    from .server import CpoSimulator
+
+logger = logging.getLogger("ocpi_peer.simulator")
+
+SESSION_FAULTS: Final = (None, "duplicate_pushes", "out_of_order", "invalid")
+DEFAULT_CURRENCY: Final = "EUR"
+_WH: Final = Decimal("0.001")
+_HOURS: Final = Decimal("0.0001")
+_CENTS: Final = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Cost:
+    excl_vat: Decimal
+    incl_vat: Decimal | None  # None under 2.1.1: its tariffs state no VAT
+
+
+@dataclass(frozen=True)
+class Period:
+    """A ChargingPeriod in neither version's shape: `render_period` writes it."""
+
+    start: datetime
+    energy: Decimal  # kWh in the period
+    hours: Decimal  # charging time in the period
+
+
+@dataclass(eq=False)
+class ChargingSession:
+    """One session's state. Its runner thread changes it, always under `CpoSimulator.lock`;
+    others only set `end_requested` (and `end_reason`) and wake it."""
+
+    id: str
+    version: str  # the shape it is pushed in: the version its command came under
+    index: int  # location index
+    evse_number: int
+    connector_id: str
+    token: dict[str, Any]  # as the command carried it, or made up for an unasked session
+    auth_method: str
+    authorization_reference: str | None
+    tariff: dict[str, Any] | None  # in `version`'s shape, as it was at the start (CDR-03)
+    location_211: dict[str, Any]  # the 2.1.1 Location with only this EVSE and connector
+    charge_kw: Decimal
+    time_scale: float
+    start: datetime
+    started_at: float  # time.monotonic() at `start`
+    status: str = "ACTIVE"
+    elapsed: int = 0  # simulated seconds at the last tick
+    kwh: Decimal = Decimal("0.000")
+    periods: list[Period] = field(default_factory=list)
+    total_cost: Cost | None = None
+    last_updated: datetime = field(default_factory=lambda: datetime.now(UTC))
+    end: datetime | None = None
+    end_requested: bool = False
+    end_reason: str | None = None
+    pushed_status: str | None = None  # status in the last push attempted; tests wait on it
+    wake: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+    held: dict[str, Any] | None = None  # "out_of_order": a PATCH kept back until the next
+    evse_stamp: datetime | None = None  # when the EVSE was recorded CHARGING (real clock)
+
+    @property
+    def location_id(self) -> str:
+        return locations.location_id(self.index)
+
+    @property
+    def evse_uid(self) -> str:
+        return locations.evse_uid(self.index, self.evse_number)
+
+    @property
+    def active(self) -> bool:
+        return not self.end_requested and self.end is None
+
+
+# --- prices --------------------------------------------------------------------------------------
+
+
+def price(tariff: dict[str, Any], kwh: Decimal, seconds: int) -> Cost:
+    """What a session of `kwh` over `seconds` of charging costs under `tariff` (either shape).
+
+    Enough of the checklist's §5.4 for tariffs like the simulator's own: per dimension the first
+    element with a component of it whose restrictions hold, where only `min_duration` and
+    `max_duration` are understood (an element with other restrictions is skipped); FLAT and
+    ENERGY only from elements without restrictions; TIME split over duration windows; step_size
+    on totals (TA-06); VAT per component (TA-07); min/max price clamps (TA-08)."""
+    lines: list[tuple[Decimal, Decimal, Decimal | None]] = []  # (quantity, price, vat)
+    flat = _first_plain(tariff, "FLAT")
+    if flat is not None:
+        lines.append((Decimal(1), *_price_and_vat(flat)))
+    energy = _first_plain(tariff, "ENERGY")
+    if energy is not None:
+        step = int(energy.get("step_size") or 1)
+        billed_wh = _round_up(kwh * 1000, step)
+        lines.append((billed_wh / 1000, *_price_and_vat(energy)))
+    lines += _time_lines(tariff, seconds)
+    excl = sum((quantity * unit for quantity, unit, _ in lines), Decimal(0))
+    modern = any(vat is not None for _, _, vat in lines) or "type" in tariff
+    incl: Decimal | None = None
+    if modern:
+        incl = sum(
+            (quantity * unit * (1 + (vat or 0) / Decimal(100)) for quantity, unit, vat in lines),
+            Decimal(0),
+        )
+    excl, incl = _clamp(tariff, excl, incl)
+    return Cost(
+        excl.quantize(_CENTS, rounding=ROUND_HALF_UP),
+        incl.quantize(_CENTS, rounding=ROUND_HALF_UP) if incl is not None else None,
+    )
+
+
+def _first_plain(tariff: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    for element in tariff.get("elements") or []:
+        if element.get("restrictions"):
+            continue
+        for component in element.get("price_components") or []:
+            if component.get("type") == kind:
+                return dict(component)
+    return None
+
+
+def _price_and_vat(component: dict[str, Any]) -> tuple[Decimal, Decimal | None]:
+    vat = component.get("vat")
+    return Decimal(str(component["price"])), Decimal(str(vat)) if vat is not None else None
+
+
+def _round_up(quantity: Decimal, step: int) -> Decimal:
+    return (quantity / step).to_integral_value(rounding=ROUND_CEILING) * step
+
+
+def _time_lines(
+    tariff: dict[str, Any], seconds: int
+) -> list[tuple[Decimal, Decimal, Decimal | None]]:
+    """TIME: walk the elements in order; each TIME component takes the part of [0, seconds) its
+    duration window covers and no earlier element took. The total is rounded up to the last
+    used component's step_size, the extra charged at its price."""
+    uncovered = [(0, seconds)]
+    used: list[tuple[int, dict[str, Any]]] = []
+    for element in tariff.get("elements") or []:
+        restrictions = element.get("restrictions") or {}
+        if set(restrictions) - {"min_duration", "max_duration"}:
+            continue
+        component = next(
+            (c for c in element.get("price_components") or [] if c.get("type") == "TIME"), None
+        )
+        if component is None:
+            continue
+        low = int(restrictions.get("min_duration") or 0)
+        high = int(restrictions.get("max_duration") or seconds)
+        taken = 0
+        remaining: list[tuple[int, int]] = []
+        for begin, end in uncovered:
+            cut_begin, cut_end = max(begin, low), min(end, high)
+            if cut_begin < cut_end:
+                taken += cut_end - cut_begin
+                remaining += [(begin, cut_begin)] if begin < cut_begin else []
+                remaining += [(cut_end, end)] if cut_end < end else []
+            else:
+                remaining.append((begin, end))
+        uncovered = remaining
+        if taken:
+            used.append((taken, component))
+    if not used:
+        return []
+    total = sum(taken for taken, _ in used)
+    step = int(used[-1][1].get("step_size") or 1)
+    extra = int(_round_up(Decimal(total), step)) - total
+    used[-1] = (used[-1][0] + extra, used[-1][1])
+    return [(Decimal(taken) / 3600, *_price_and_vat(component)) for taken, component in used]
+
+
+def _clamp(
+    tariff: dict[str, Any], excl: Decimal, incl: Decimal | None
+) -> tuple[Decimal, Decimal | None]:
+    for name, limit in (("min_price", max), ("max_price", min)):
+        bound = tariff.get(name)
+        if not isinstance(bound, dict):
+            continue
+        if bound.get("excl_vat") is not None:
+            excl = limit(excl, Decimal(str(bound["excl_vat"])))
+        if incl is not None and bound.get("incl_vat") is not None:
+            incl = limit(incl, Decimal(str(bound["incl_vat"])))
+    return excl, incl
+
+
+def connector_tariff(
+    sim: CpoSimulator, index: int, evse_number: int, connector_id: str, version: str
+) -> dict[str, Any] | None:
+    """The tariff a session on that connector is priced by (see the module docstring)."""
+    location = sim.location(index, version)
+    connector = next(
+        c for c in location["evses"][evse_number - 1]["connectors"] if c["id"] == connector_id
+    )
+    ids = connector.get("tariff_ids") or (
+        [connector["tariff_id"]] if connector.get("tariff_id") else []
+    )
+    found = [sim.tariff(tariff_id, version) for tariff_id in ids]
+    regular = [tariff for tariff in found if tariff.get("type") != "AD_HOC_PAYMENT"]
+    return (regular or found or [None])[0]
+
+
+# --- the Session object --------------------------------------------------------------------------
+
+
+def _energy(session: ChargingSession, elapsed: int) -> Decimal:
+    return (session.charge_kw * elapsed / 3600).quantize(_WH, rounding=ROUND_HALF_UP)
+
+
+def _hours(elapsed: int) -> Decimal:
+    return (Decimal(elapsed) / 3600).quantize(_HOURS, rounding=ROUND_HALF_UP)
+
+
+def render_period(period: Period, version: str, tariff_id: str | None) -> dict[str, Any]:
+    rendered: dict[str, Any] = {
+        "start_date_time": format_datetime(period.start),
+        "dimensions": [
+            {"type": "ENERGY", "volume": period.energy},
+            {"type": "TIME", "volume": period.hours},
+        ],
+    }
+    if is_221_shape(version) and tariff_id:
+        rendered["tariff_id"] = tariff_id
+    return rendered
+
+
+def _render_cost(cost: Cost, version: str) -> Any:
+    if not is_221_shape(version):
+        return cost.excl_vat
+    rendered: dict[str, Any] = {"excl_vat": cost.excl_vat}
+    if cost.incl_vat is not None:
+        rendered["incl_vat"] = cost.incl_vat
+    return rendered
+
+
+def session_object(
+    sim: CpoSimulator, session: ChargingSession, version: str | None = None
+) -> dict[str, Any]:
+    """The Session as it stands, in `version`'s shape (default: the session's own). Call it
+    while holding `sim.lock`, or on a session nobody changes any more."""
+    version = version or session.version
+    tariff_id = session.tariff["id"] if session.tariff else None
+    periods = [render_period(period, version, tariff_id) for period in session.periods]
+    token = session.token
+    if is_221_shape(version):
+        party = sim._emsp_party() or ("", "")
+        out: dict[str, Any] = {
+            "country_code": sim.country_code,
+            "party_id": sim.party_id,
+            "id": session.id,
+            "start_date_time": format_datetime(session.start),
+        }
+        if session.end is not None:
+            out["end_date_time"] = format_datetime(session.end)
+        out |= {
+            "kwh": session.kwh,
+            "cdr_token": {
+                "country_code": token.get("country_code") or party[0],
+                "party_id": token.get("party_id") or party[1],
+                "uid": token["uid"],
+                "type": token["type"],
+                "contract_id": token.get("contract_id") or token.get("auth_id") or token["uid"],
+            },
+            "auth_method": session.auth_method,
+        }
+        if session.authorization_reference:
+            out["authorization_reference"] = session.authorization_reference
+        out |= {
+            "location_id": session.location_id,
+            "evse_uid": session.evse_uid,
+            "connector_id": session.connector_id,
+        }
+    else:
+        out = {"id": session.id, "start_datetime": format_datetime(session.start)}
+        if session.end is not None:
+            out["end_datetime"] = format_datetime(session.end)
+        out |= {
+            "kwh": session.kwh,
+            "auth_id": token.get("auth_id") or token.get("contract_id") or token["uid"],
+            # 2.1.1's AuthMethod has no COMMAND: a started-by-command session was authorized by
+            # the eMSP, which is the closest of its two values.
+            "auth_method": "AUTH_REQUEST"
+            if session.auth_method == "COMMAND"
+            else session.auth_method,
+            "location": session.location_211,
+        }
+    out |= {
+        "currency": session.tariff["currency"] if session.tariff else DEFAULT_CURRENCY,
+        "charging_periods": periods,
+    }
+    if session.total_cost is not None:
+        out["total_cost"] = _render_cost(session.total_cost, version)
+    out |= {"status": session.status, "last_updated": format_datetime(session.last_updated)}
+    return out
+
+
+def _location_211(sim: CpoSimulator, index: int, evse_number: int, connector_id: str) -> dict:
+    """2.1.1 embeds the Location "including only the relevant EVSE and connector"."""
+    location = sim.location(index, "2.1.1")
+    evse = dict(location["evses"][evse_number - 1])
+    evse["connectors"] = [c for c in evse["connectors"] if c["id"] == connector_id]
+    location["evses"] = [evse]
+    return location
+
+
+# --- lifecycle -----------------------------------------------------------------------------------
+
+
+def begin(
+    sim: CpoSimulator,
+    *,
+    version: str,
+    index: int,
+    evse_number: int,
+    connector_id: str,
+    token: dict[str, Any],
+    auth_method: str,
+    authorization_reference: str | None = None,
+) -> ChargingSession:
+    """Start a session on that connector now, and its runner. The EVSE is recorded CHARGING at
+    once (the runner tells the eMSP after the Session PUT)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    tariff = connector_tariff(sim, index, evse_number, connector_id, version)
+    evse_stamp = sim._record_evse_status(index, evse_number, "CHARGING")
+    session = ChargingSession(
+        id=str(uuid4()),
+        version=version,
+        index=index,
+        evse_number=evse_number,
+        connector_id=connector_id,
+        token=dict(token),
+        auth_method=auth_method,
+        authorization_reference=authorization_reference,
+        tariff=tariff,
+        location_211=_location_211(sim, index, evse_number, connector_id),
+        charge_kw=Decimal(str(sim.charge_kw)),
+        time_scale=sim.time_scale,
+        start=now,
+        started_at=time.monotonic(),
+        last_updated=now,
+        evse_stamp=evse_stamp,
+    )
+    session.total_cost = price(tariff, session.kwh, 0) if tariff else None
+    with sim.lock:
+        sim._sessions[session.id] = session
+        sim._claims.discard((index, evse_number))
+    sim._spawn(lambda: _run(sim, session), f"session-{session.id[:8]}")
+    return session
+
+
+def request_end(session: ChargingSession, reason: str | None) -> None:
+    """Ask the runner to end the session at its next step (at once: it is woken)."""
+    if not session.end_requested:
+        session.end_reason = reason
+        session.end_requested = True
+    session.wake.set()
+
+
+def _run(sim: CpoSimulator, session: ChargingSession) -> None:
+    """PUT, EVSE CHARGING, PATCH every `update_interval` until asked to end, final PATCH, EVSE
+    AVAILABLE. A stopping simulator ends the loop without any further push (a CPMS gone down)."""
+    with sim.lock:
+        body = session_object(sim, session)
+    _deliver(sim, session, "PUT", body, final=False)
+    _pushed(sim, session, body["status"])
+    assert session.evse_stamp is not None
+    sim._tell_evse_status(session.index, session.evse_number, "CHARGING", session.evse_stamp)
+    while True:
+        session.wake.wait(sim.update_interval)
+        session.wake.clear()
+        if sim._stopping.is_set():
+            return
+        final = session.end_requested
+        patch = _tick(sim, session, final=final)
+        if patch is not None:
+            _deliver(sim, session, "PATCH", patch, final=final)
+        if final:
+            break
+        if patch is not None:
+            _pushed(sim, session, session.status)
+    stamp = sim._record_evse_status(session.index, session.evse_number, "AVAILABLE")
+    sim._tell_evse_status(session.index, session.evse_number, "AVAILABLE", stamp)
+    session.done.set()
+    _pushed(sim, session, session.status)  # only now: waiting for COMPLETED sees it all sent
+
+
+def _tick(sim: CpoSimulator, session: ChargingSession, *, final: bool) -> dict[str, Any] | None:
+    """Advance the session to the simulated now; the PATCH body for it, or None if no simulated
+    second has passed. The final tick always moves at least one second and closes the session."""
+    with sim.lock:
+        elapsed = int((time.monotonic() - session.started_at) * session.time_scale)
+        if final:
+            elapsed = max(elapsed, session.elapsed + 1)
+        if elapsed <= session.elapsed:
+            return None
+        period = Period(
+            start=session.start + timedelta(seconds=session.elapsed),
+            energy=_energy(session, elapsed) - _energy(session, session.elapsed),
+            hours=_hours(elapsed) - _hours(session.elapsed),
+        )
+        session.periods.append(period)
+        session.elapsed = elapsed
+        session.kwh = _energy(session, elapsed)
+        if session.tariff is not None:
+            session.total_cost = price(session.tariff, session.kwh, elapsed)
+        session.last_updated = session.start + timedelta(seconds=elapsed)
+        if final:
+            session.end = session.last_updated
+            session.status = "INVALID" if sim.session_fault == "invalid" else "COMPLETED"
+        return _patch_body(session, period)
+
+
+def _patch_body(session: ChargingSession, period: Period) -> dict[str, Any]:
+    version = session.version
+    tariff_id = session.tariff["id"] if session.tariff else None
+    body: dict[str, Any] = {}
+    if session.end is not None:
+        body["status"] = session.status
+        body["end_date_time" if is_221_shape(version) else "end_datetime"] = format_datetime(
+            session.end
+        )
+    body["kwh"] = session.kwh
+    if is_221_shape(version):  # appended by the Receiver (S-03): only the new period
+        body["charging_periods"] = [render_period(period, version, tariff_id)]
+    else:  # 2.1.1: no appending defined; the whole list
+        body["charging_periods"] = [render_period(p, version, None) for p in session.periods]
+    if session.total_cost is not None:
+        body["total_cost"] = _render_cost(session.total_cost, version)
+    body["last_updated"] = format_datetime(session.last_updated)
+    return body
+
+
+def _deliver(
+    sim: CpoSimulator, session: ChargingSession, method: str, body: dict[str, Any], *, final: bool
+) -> None:
+    """Send one push as `session_fault` says: twice each ("duplicate_pushes"), or every other
+    PATCH held back and sent after the next one ("out_of_order"; the final PATCH too is followed
+    by the one held, so a stale ACTIVE-time PATCH arrives after COMPLETED)."""
+    fault = sim.session_fault
+    if fault == "out_of_order" and method == "PATCH":
+        if session.held is None and not final:
+            session.held = body
+            return
+        held, session.held = session.held, None
+        _send(sim, session, method, body)
+        if held is not None:
+            _send(sim, session, method, held)
+        return
+    for _ in range(2 if fault == "duplicate_pushes" else 1):
+        _send(sim, session, method, body)
+
+
+def session_path(sim: CpoSimulator, session_id: str) -> str:
+    """Below the eMSP's Sessions endpoint: the CPO's `cc`/`pid` and the session id (T-17)."""
+    parts = (sim.country_code, sim.party_id, session_id)
+    return "sessions/" + "/".join(quote(part, safe="") for part in parts)
+
+
+def _send(
+    sim: CpoSimulator, session: ChargingSession, method: str, body: dict[str, Any]
+) -> httpx.Response | None:
+    try:
+        response = sim.call_us(method, session_path(sim, session.id), json=body)
+    except SimulatorError as exc:
+        logger.info("session %s: %s failed: %s", session.id, method, exc)
+        with sim.lock:
+            sim.session_push_failures += 1
+        return None
+    if not response.is_success:
+        with sim.lock:
+            sim.session_push_failures += 1
+    return response
+
+
+def _pushed(sim: CpoSimulator, session: ChargingSession, status: str) -> None:
+    with sim._session_changed:
+        session.pushed_status = status
+        sim._session_changed.notify_all()
+
+
+# --- the Sender interface ------------------------------------------------------------------------
+
+
+def handle(sim: CpoSimulator, request: InboundRequest) -> Reply:
+    """GET list (`date_from` required, both versions) and, under 2.2.1, the charging
+    preferences PUT, which no simulated EVSE supports (404 with 2001, S-10)."""
+    segments = request.segments
+    if (
+        request.method == "PUT"
+        and is_221_shape(request.version)
+        and len(segments) == 2
+        and segments[1] == "charging_preferences"
+    ):
+        with sim.lock:
+            known = any(s.id.upper() == segments[0].upper() for s in sim._sessions.values())
+        if not known:
+            raise OcpiFailure(Status.CLIENT_ERROR, f"no session {segments[0]!r}", http_status=404)
+        raise OcpiFailure(
+            Status.INVALID_PARAMETERS,
+            "the EVSE is not CHARGING_PREFERENCES_CAPABLE",
+            http_status=404,
+        )
+    if segments:
+        raise OcpiFailure(Status.CLIENT_ERROR, "no such sessions resource", http_status=404)
+    if request.method != "GET":
+        raise OcpiFailure(
+            Status.CLIENT_ERROR, "the Sessions Sender only answers GET", http_status=405
+        )
+    if "date_from" not in request.query:
+        raise OcpiFailure(Status.INVALID_PARAMETERS, "date_from is required for sessions")
+    with sim.lock:
+        runs = list(sim._sessions.values())  # creation order: the list's stable order
+        stamps = {number: run.last_updated for number, run in enumerate(runs)}
+        objects = [session_object(sim, run, request.version) for run in runs]
+    return list_page(
+        request.query,
+        matching(len(runs), request.query, stamps),
+        lambda number: objects[number],
+        page_size=sim.page_size,
+        list_url=f"{sim.version_url(request.version)}/sessions",
+        fail_after_pages=sim.fail_after_pages,
+    )
