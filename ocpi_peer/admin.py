@@ -12,7 +12,14 @@ from django.utils.html import format_html
 
 from ocpi_peer import crypto, registration
 from ocpi_peer.forms import InviteForm, RegisterForm
-from ocpi_peer.models import Partner, PartnerEndpoint, PartnerParty, PartnerToken, TrafficLog
+from ocpi_peer.models import (
+    CommandRequest,
+    Partner,
+    PartnerEndpoint,
+    PartnerParty,
+    PartnerToken,
+    TrafficLog,
+)
 from stations import tasks as station_tasks
 from stations.models import SyncState
 
@@ -256,3 +263,34 @@ class TrafficLogAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(CommandRequest)
+class CommandRequestAdmin(admin.ModelAdmin):
+    """Every command with its request, CommandResponse, CommandResult and timing."""
+
+    list_display = [
+        "created_at",
+        "command",
+        "partner",
+        "checkout",
+        "response_result",
+        "result",
+        "late",
+        "took",
+    ]
+    list_filter = ["command", "response_result", "result", "partner"]
+    search_fields = ["callback_id", "checkout__public_id"]
+    readonly_fields = [f.name for f in CommandRequest._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="result after")
+    def took(self, command: CommandRequest) -> str:
+        if command.sent_at and command.result_at:
+            return f"{(command.result_at - command.sent_at).total_seconds():.1f} s"
+        return "—"

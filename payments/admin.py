@@ -3,10 +3,13 @@ the Stripe ids; and set each CPO party's commercial terms."""
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from payments.models import Checkout, CpoTerms, Deadline, LedgerEntry, StripeEvent
+from ocpi_peer.models import CommandRequest
+from payments import charging, tasks
+from payments.models import ChargingSession, Checkout, CpoTerms, Deadline, LedgerEntry, StripeEvent
 from payments.money import Money
 
 
@@ -31,6 +34,37 @@ class LedgerInline(ReadOnlyInline):
         return str(Money.from_minor(entry.amount_minor, entry.currency))
 
 
+class CommandInline(ReadOnlyInline):
+    model = CommandRequest
+    fields = [
+        "command",
+        "created_at",
+        "sent_at",
+        "attempts",
+        "response_result",
+        "result",
+        "late",
+        "error",
+    ]
+    readonly_fields = fields
+    show_change_link = True
+
+
+class SessionInline(ReadOnlyInline):
+    model = ChargingSession
+    fields = [
+        "session_id",
+        "status",
+        "kwh",
+        "total_cost_incl_vat",
+        "start",
+        "end",
+        "last_updated",
+        "flag",
+    ]
+    readonly_fields = fields
+
+
 class DeadlineInline(ReadOnlyInline):
     model = Deadline
     fields = ["kind", "due_at", "done_at"]
@@ -51,7 +85,8 @@ class CheckoutAdmin(admin.ModelAdmin):
     list_filter = ["status", "payment_status", "partner"]
     search_fields = ["public_id", "stripe_payment_intent", "stripe_setup_intent", "evse__evse_id"]
     date_hierarchy = "created_at"
-    inlines = [LedgerInline, DeadlineInline]
+    inlines = [SessionInline, CommandInline, LedgerInline, DeadlineInline]
+    actions = ["unlock_connector"]
     fields = [
         "status",
         "payment_status",
@@ -63,6 +98,11 @@ class CheckoutAdmin(admin.ModelAdmin):
         "card",
         "declines",
         "failure_reason",
+        "flag",
+        "authorization_reference",
+        "start_unconfirmed",
+        "stop_requested_at",
+        "stop_reason",
         "stripe_setup_intent",
         "stripe_payment_intent",
         "merchant",
@@ -82,6 +122,15 @@ class CheckoutAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # accounting records are kept
+
+    @admin.action(description="Unlock the connector (UNLOCK_CONNECTOR, for support staff)")
+    def unlock_connector(self, request: HttpRequest, queryset: QuerySet[Checkout]) -> None:
+        for checkout in queryset:
+            command_id = charging.begin_unlock(checkout_id=checkout.pk)
+            tasks.send_command.delay(command_id)
+            self.message_user(
+                request, f"{checkout}: unlock sent; its answer shows under Commands", messages.INFO
+            )
 
     @admin.display(description="held")
     def held(self, checkout: Checkout) -> str:
@@ -111,6 +160,30 @@ class StripeEventAdmin(admin.ModelAdmin):
     list_display = ["received_at", "type", "event_id", "intent_id"]
     search_fields = ["event_id", "intent_id"]
     list_filter = ["type"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ChargingSession)
+class ChargingSessionAdmin(admin.ModelAdmin):
+    """Every session a CPO pushed; the flagged ones (no checkout of ours) need an operator."""
+
+    list_display = [
+        "session_id",
+        "status",
+        "partner",
+        "checkout",
+        "kwh",
+        "total_cost_incl_vat",
+        "last_updated",
+        "flag",
+    ]
+    list_filter = ["status", "partner", ("checkout", admin.EmptyFieldListFilter)]
+    search_fields = ["session_id", "authorization_reference", "token_uid", "auth_id"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -394,3 +394,25 @@ def record_stop_outcome(*, checkout_id: int, sent: commands.Sent) -> None:
         checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
         checkout.flag = f"STOP_SESSION failed: {sent.reason}"[:2000]
         checkout.save(update_fields=["flag"])
+
+
+@transaction.atomic(durable=True)
+def begin_unlock(*, checkout_id: int) -> int:
+    """UNLOCK_CONNECTOR for support staff (CMD-07: never offered to drivers), when a cable
+    stays locked after a session."""
+    checkout = (
+        Checkout.objects.select_for_update()
+        .select_related("evse__location", "connector")
+        .get(pk=checkout_id)
+    )
+    command = CommandRequest.objects.create(
+        partner=checkout.partner, checkout=checkout, command="UNLOCK_CONNECTOR"
+    )
+    command.request_body = {
+        "response_url": commands.response_url(command),
+        "location_id": checkout.evse.location.ocpi_id,
+        "evse_uid": checkout.evse.uid,
+        "connector_id": checkout.connector.connector_id,
+    }
+    command.save(update_fields=["request_body"])
+    return command.pk

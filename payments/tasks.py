@@ -71,3 +71,9 @@ def send_stop(self: Task, checkout_id: int) -> None:
     if sent.outcome == "not_received" and self.request.retries < START_ATTEMPTS - 1:
         raise self.retry(countdown=2 * (self.request.retries + 1))
     charging.record_stop_outcome(checkout_id=checkout_id, sent=sent)
+
+
+@shared_task
+def send_command(command_id: int) -> str:
+    """A command whose outcome nothing waits on (UNLOCK_CONNECTOR): sent once, recorded."""
+    return commands.send(command_id).outcome
