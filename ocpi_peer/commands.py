@@ -151,7 +151,10 @@ def push_token(partner: Partner, token: Any) -> bool:
     owner = f"{settings.OCPI_COUNTRY_CODE.upper()}/{settings.OCPI_PARTY_ID.upper()}"
     target = f"{url.rstrip('/')}/{owner}/{token.uid}"
     try:
-        reply = Caller.for_partner(partner).call("PUT", target, json=body, functional=True)
+        params = {"type": body["type"]} if spec.token_type_in_url else None
+        reply = Caller.for_partner(partner).call(
+            "PUT", target, json=body, params=params, functional=True
+        )
     except PeerError as exc:
         logger.warning("%s: token push failed: %s", partner, exc)
         return False

@@ -162,7 +162,14 @@ def record_command_result(*, partner: Partner, callback_id: str, result: str, me
         command.save(update_fields=["result", "message", "result_at", "late"])
         if checkout is None:
             return
-        if command.command == "START_SESSION" and result != "ACCEPTED":
+        if command.command == "START_SESSION" and result == "TIMEOUT":
+            # The charger did not answer its CPO: it may still start (CPMS often do). Like no
+            # result at all: the driver is told, the hold stands through the grace period.
+            checkout.deadlines.filter(kind=Deadline.Kind.COMMAND_TIMEOUT, done_at=None).update(
+                done_at=timezone.now()
+            )
+            command_timed_out(checkout)
+        elif command.command == "START_SESSION" and result != "ACCEPTED":
             if checkout.status == Status.STARTING and not checkout.sessions.exists():
                 _fail_start(checkout, str(RESULT_WORDS.get(result, result)))
         elif command.command == "STOP_SESSION" and result != "ACCEPTED":
@@ -293,7 +300,10 @@ def _follow(checkout: Checkout, session: ChargingSession) -> None:
             checkout.stop_requested_at, checkout.stop_reason = timezone.now(), "unpaid session"
             checkout.save(update_fields=["flag", "stop_requested_at", "stop_reason"])
             _send_stop_later(checkout)
-        elif checkout.status in (Status.CHARGING, Status.STOPPING):
+        elif checkout.status == Status.STOPPING:
+            if not checkout.commands.filter(command="STOP_SESSION").exists():
+                _send_stop_later(checkout)  # the stop pressed before the session id was known
+        elif checkout.status == Status.CHARGING:
             _stop_if_near_hold(checkout, session)
     elif session.status == "COMPLETED" and checkout.status in _MOVES[Status.FINISHED]:
         _move(checkout, Status.FINISHED)

@@ -194,11 +194,22 @@ def optional(field: type[serializers.Field], *args: Any, **kwargs: Any) -> seria
     return field(*args, **kwargs)
 
 
+class AnyJson(serializers.Field):
+    """Any JSON value, as parsed (Decimal numbers included: DRF's JSONField would re-encode it
+    with the standard library and refuse a Decimal)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class JsonList(serializers.ListField):
     """A list we keep as JSON without reading into it (images, directions …); null means empty."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(child=serializers.JSONField(), required=False, allow_null=True, **kwargs)
+        super().__init__(child=AnyJson(), required=False, allow_null=True, **kwargs)
 
     def to_internal_value(self, data: Any) -> list[Any]:
         return [] if data is None else super().to_internal_value(data)
@@ -846,6 +857,7 @@ class Version:
     command_result = CommandResultSerializer
     session = SessionSerializer
     command_timeout: int | None = None  # the CPO states one in its CommandResponse
+    token_type_in_url = True  # the Tokens receiver's ?type= (absent means RFID)
     objects_carry_party = True  # Location and Tariff bodies name their country_code/party_id
     tariff_patch = False  # the Tariffs receiver has no PATCH in 2.2.1 (TA-01)
     patch_needs_last_updated = True
