@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Any
+from typing import Any, get_args
 
 from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
 from ocpi_peer.transport import format_datetime, parse_datetime
-from stations.pricing import ChargingPeriod, Price
+from stations.pricing import CdrDimensionType, ChargingPeriod, Price
 from stations.tariffs import CdrPricing, TariffPeriod, from_fields, resolve_zone
 
 SENDER, RECEIVER = "SENDER", "RECEIVER"
@@ -601,21 +601,7 @@ def _price(excl: Decimal | None, incl: Decimal | None) -> dict[str, Any] | None:
 
 # --- CDRs and session charging periods: what pricing reads ------------------------------------
 
-CDR_DIMENSION_TYPES = (
-    "CURRENT",
-    "ENERGY",
-    "ENERGY_EXPORT",
-    "ENERGY_IMPORT",
-    "MAX_CURRENT",
-    "MIN_CURRENT",
-    "MAX_POWER",
-    "MIN_POWER",
-    "PARKING_TIME",
-    "POWER",
-    "RESERVATION_TIME",
-    "STATE_OF_CHARGE",
-    "TIME",
-)
+CDR_DIMENSION_TYPES = get_args(CdrDimensionType)
 
 
 class CdrDimensionSerializer(serializers.Serializer):
