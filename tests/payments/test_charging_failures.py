@@ -106,10 +106,11 @@ def test_the_platform_stops_before_the_cost_reaches_the_hold(
     connected_cpo, live_server, stripe_settings, eager_tasks, settings
 ) -> None:
     CpoTerms.objects.create(country_code="NL", party_id="SIM", default_hold=Decimal("5.00"))
-    # The simulator runs 600 times faster than the clock and updates every 0.2 s: two
-    # simulated minutes between updates, and a stop may take as long again.
-    settings.SESSION_UPDATE_INTERVAL = settings.STOP_LATENCY = 120
-    cpo = connected_cpo(location_count=1, update_interval=0.2, time_scale=600, charge_kw=22)
+    # The simulator runs 300 times faster than the clock and updates every 0.2 s: a minute of
+    # simulated time between updates; a stop may take up to ten (two real seconds, room for a
+    # busy machine).
+    settings.SESSION_UPDATE_INTERVAL, settings.STOP_LATENCY = 60, 600
+    cpo = connected_cpo(location_count=1, update_interval=0.2, time_scale=300, charge_kw=22)
     checkout = pay(live_server.url, stripe_settings, push_stations(cpo))
     checkout = reaches(checkout, "finished", timeout=30)
     assert checkout.stop_reason == "cost limit"
