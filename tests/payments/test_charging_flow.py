@@ -53,7 +53,7 @@ def test_a_session_ending_at_the_car_finishes_the_checkout(
 def test_stop_before_the_session_id_is_known_is_sent_when_it_arrives(
     connected_cpo, live_server, stripe_settings, eager_tasks
 ) -> None:
-    cpo = connected_cpo(location_count=1, update_interval=0.2, start_delay=1.5)
+    cpo = connected_cpo(location_count=1, update_interval=0.2, start_delay=4)
     checkout = pay(live_server.url, stripe_settings, push_stations(cpo))
     assert status_of(checkout) == "starting"
     stopped = httpx.post(f"{live_server.url}/api/v1/checkouts/{checkout.public_id}/stop")
