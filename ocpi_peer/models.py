@@ -30,6 +30,9 @@ class Partner(models.Model):
     missing_modules = models.JSONField(
         default=list, blank=True, help_text="modules we use that they do not offer (C-04)"
     )
+    # "CC*PID" of its parties, kept with the partner so the check on every pushed object's URL
+    # (T-17) costs no query; written with the parties at each handshake.
+    party_keys = models.JSONField(default=list, blank=True, editable=False)
     last_contact_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     registered_at = models.DateTimeField(null=True, blank=True)

@@ -142,6 +142,7 @@ def _connect(
     partner.last_error = ""
     if send_token_base64 is not None or partner.send_token_base64 is None:
         partner.send_token_base64 = send_token_base64
+    partner.party_keys = sorted({f"{p.country_code}*{p.party_id}" for p in theirs.parties})
     partner.save()
     partner.parties.all().delete()
     PartnerParty.objects.bulk_create(

@@ -348,9 +348,7 @@ def paginate(
 
 def own_party(partner: Partner, country_code: str, party_id: str) -> None:
     """A partner writes only under the parties it registered (T-17); others are not found."""
-    if not partner.parties.filter(
-        country_code=country_code.upper(), party_id=party_id.upper()
-    ).exists():
+    if f"{country_code.upper()}*{party_id.upper()}" not in partner.party_keys:
         raise OcpiError(
             Status.INVALID_PARAMETERS,
             f"{country_code}*{party_id} is not one of your registered parties",

@@ -256,24 +256,31 @@ def patch_location(
 def patch_evse_status(
     *, country_code: str, party_id: str, location_id: str, evse_uid: str, status: str, at: datetime
 ) -> None:
-    """The hot path of every CPO: an EVSE status PATCH, in two conditional UPDATEs and no lock.
-    A stale update (older than what we hold) changes nothing and is not an error (L-02)."""
-    location = (
-        Location.objects.filter(
-            country_code=country_code.upper(), party_id=party_id.upper(), ocpi_id=location_id
-        )
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if location is None:
-        raise UnknownLocation(f"unknown location {country_code}*{party_id} {location_id}")
-    updated = Evse.objects.filter(location_id=location, uid=evse_uid, last_updated__lte=at).update(
+    """The hot path of every CPO: an EVSE status PATCH. One conditional UPDATE (found through
+    its location in a subquery) and, when it wrote, the location's timestamp; the lookups that
+    explain a miss run only then. A stale update changes nothing and is no error (L-02)."""
+    location = {
+        "location__country_code": country_code.upper(),
+        "location__party_id": party_id.upper(),
+        "location__ocpi_id": location_id,
+    }
+    updated = Evse.objects.filter(**location, uid=evse_uid, last_updated__lte=at).update(
         status=status, last_updated=at
     )
-    if not updated and not Evse.objects.filter(location_id=location, uid=evse_uid).exists():
-        raise UnknownObject(f"unknown EVSE {evse_uid} at location {location_id}")
     if updated:
-        Location.objects.filter(pk=location, last_updated__lt=at).update(last_updated=at)
+        Location.objects.filter(
+            country_code=country_code.upper(),
+            party_id=party_id.upper(),
+            ocpi_id=location_id,
+            last_updated__lt=at,
+        ).update(last_updated=at)
+        return
+    if not Evse.objects.filter(**location, uid=evse_uid).exists():
+        if not Location.objects.filter(
+            country_code=country_code.upper(), party_id=party_id.upper(), ocpi_id=location_id
+        ).exists():
+            raise UnknownLocation(f"unknown location {country_code}*{party_id} {location_id}")
+        raise UnknownObject(f"unknown EVSE {evse_uid} at location {location_id}")
 
 
 # --- tariffs ----------------------------------------------------------------------------------
