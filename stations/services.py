@@ -64,12 +64,7 @@ def _store_locations(
 ) -> tuple[int, int]:
     items = [(cc.upper(), pid.upper(), data) for cc, pid, data in items]
     held = _held_locations(items)
-    fresh: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for cc, pid, data in items:
-        key = (cc, pid, data["ocpi_id"])
-        known = held.get(key)
-        if known is None or data["last_updated"] > known:
-            fresh[key] = data  # a later duplicate in the same page wins
+    fresh = _newer(items, held)
     if not fresh:
         return 0, 0
     created = sum(1 for key in fresh if key not in held)
@@ -91,6 +86,23 @@ def _store_locations(
     ids = {key: pk for key, (pk, _) in _locations_by_key(set(fresh)).items()}
     _store_evses([(ids[key], evse) for key, data in fresh.items() for evse in data["evses"]])
     return created, len(fresh)
+
+
+Key = tuple[str, str, str]  # (country_code, party_id, id), upper-cased owner
+
+
+def _newer(
+    items: list[tuple[str, str, dict[str, Any]]], held: dict[Key, datetime]
+) -> dict[Key, dict[str, Any]]:
+    """The objects newer than what we hold (L-02): an unchanged or older one writes nothing.
+    A later duplicate in the same page wins."""
+    fresh: dict[Key, dict[str, Any]] = {}
+    for cc, pid, data in items:
+        key = (cc, pid, data["ocpi_id"])
+        known = held.get(key)
+        if known is None or data["last_updated"] > known:
+            fresh[key] = data
+    return fresh
 
 
 def _held_locations(
@@ -298,12 +310,7 @@ def store_tariffs(
         "country_code", "party_id", "ocpi_id", "last_updated"
     )
     held = {(cc, pid, oid): up for cc, pid, oid, up in rows if (cc, pid, oid) in keys}
-    fresh = {
-        (cc, pid, data["ocpi_id"]): data
-        for cc, pid, data in items
-        if held.get((cc, pid, data["ocpi_id"])) is None
-        or data["last_updated"] > held[(cc, pid, data["ocpi_id"])]
-    }
+    fresh = _newer(items, held)
     if not fresh:
         return 0, 0
     Tariff.objects.bulk_create(
