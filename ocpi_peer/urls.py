@@ -1,6 +1,7 @@
 from django.urls import re_path
 
 from ocpi_peer.transport import UnknownOcpiPath
+from ocpi_peer.views.cdrs import CdrsReceiverView
 from ocpi_peer.views.commands import CommandsSenderView
 from ocpi_peer.views.credentials import CredentialsView
 from ocpi_peer.views.locations import LocationsReceiverView
@@ -37,6 +38,12 @@ urlpatterns = [
         rf"^{VERSION}/commands/(?P<command>[A-Z_]+)/(?P<callback_id>[A-Za-z0-9_-]+)/?$",
         CommandsSenderView.as_view(),
         name="ocpi-command-result",
+    ),
+    re_path(rf"^{VERSION}/cdrs/?$", CdrsReceiverView.as_view(), name="ocpi-cdrs"),
+    re_path(
+        rf"^{VERSION}/cdrs/{PARTY}/(?P<cdr_id>[^/]+)/?$",
+        CdrsReceiverView.as_view(),
+        name="ocpi-cdr",
     ),
     re_path(rf"^{VERSION}/tokens/?$", TokensSenderView.as_view(), name="ocpi-tokens"),
     re_path(

@@ -153,6 +153,50 @@ class ChargingSession(models.Model):
         return f"session {self.session_id} ({self.status})"
 
 
+class Cdr(models.Model):
+    """A charge detail record as the CPO POSTed it: immutable (CDR-01), kept with its body as
+    received so calibration-law signed data is never re-encoded (CDR-08), linked to the
+    checkout it bills; one we cannot link is kept and flagged, never dropped."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="cdrs")
+    country_code = models.CharField(max_length=2)
+    party_id = models.CharField(max_length=3)
+    cdr_id = models.CharField(max_length=39)
+    version = models.CharField(max_length=8)
+    checkout = models.ForeignKey(
+        Checkout, null=True, blank=True, on_delete=models.PROTECT, related_name="cdrs"
+    )
+    body = models.TextField(help_text="the CDR exactly as received")
+    content_hash = models.CharField(max_length=64)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    currency = models.CharField(max_length=3)
+    total_cost_excl_vat = models.DecimalField(max_digits=12, decimal_places=4)
+    total_cost_incl_vat = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    total_energy = models.DecimalField(max_digits=12, decimal_places=4)
+    credit = models.BooleanField(default=False)
+    credit_reference_id = models.CharField(max_length=39, blank=True)
+    authorization_reference = models.CharField(max_length=36, blank=True)
+    token_uid = models.CharField(max_length=36, blank=True)
+    auth_id = models.CharField(max_length=36, blank=True)
+    session_id = models.CharField(max_length=36, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    flag = models.TextField(blank=True, help_text="why an operator should look at this CDR")
+
+    class Meta:
+        verbose_name = "CDR"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country_code", "party_id", "cdr_id"], name="unique_cdr"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"CDR {self.cdr_id}"
+
+
 class LedgerEntry(models.Model):
     """Append-only: one row per money movement, in minor units, each with a unique key so that a
     retried or doubled operation can never book (or move) money twice."""

@@ -243,6 +243,33 @@ class SessionSerializer(v2_2_1.SessionSerializer):
         return super().validate(attrs)
 
 
+class CdrSerializer(v2_2_1.CdrSerializer):
+    """2.1.1 CDRs: no party fields (the URL's party owns them), `stop_date_time`, `auth_id`
+    instead of a cdr_token, `total_cost` a number excl. VAT, no credit CDRs (checklist §7.4)."""
+
+    country_code = None
+    party_id = None
+    end_date_time = None
+    session_id = None
+    cdr_token = None
+    authorization_reference = None
+    total_cost = None
+    credit = None
+    credit_reference_id = None
+    stop_date_time = v2_2_1.DateTimeField()
+    auth_id = serializers.CharField(max_length=36)
+    total_cost = v2_2_1.NumberField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        v2_2_1._rename(attrs, "stop_date_time", "end_date_time")
+        auth_id = attrs.pop("auth_id")
+        attrs["cdr_token"] = {"uid": ""}
+        attrs["total_cost"] = {"excl_vat": attrs["total_cost"]}
+        attrs.setdefault("country_code", "")
+        attrs.setdefault("party_id", "")
+        return {**super().validate(attrs), "auth_id": auth_id}
+
+
 class Version(v2_2_1.Version):
     number = "2.1.1"
     token_base64 = False  # 2.1.1 sends the token raw
@@ -261,6 +288,7 @@ class Version(v2_2_1.Version):
     unknown_token_status = 2000  # 2.1.1 has no 2004 (TK-03 policy)
     command_result = v2_2_1.CommandResponseSerializer  # the async answer is a CommandResponse
     session = SessionSerializer
+    cdr = CdrSerializer
     command_timeout = 120  # 2.1.1 states no timeout: our own (checklist §9.4)
     token_type_in_url = False  # no ?type= on 2.1.1 Tokens receiver URLs
     objects_carry_party = False  # the URL's country_code/party_id name the owner

@@ -806,6 +806,53 @@ def _plain_periods(attrs: dict[str, Any]) -> dict[str, Any]:
     return attrs
 
 
+# --- CDRs (we are the Receiver) ---------------------------------------------------------------
+
+
+class CdrSerializer(serializers.Serializer):
+    """What we keep of a CDR beside its body: totals, credit fields and the keys that link it
+    to a checkout (checklist §7.3, §10). The body itself is stored as received."""
+
+    country_code = CiStringField(max_length=2, min_length=2)
+    party_id = CiStringField(max_length=3)
+    id = serializers.CharField(max_length=39)
+    start_date_time = DateTimeField()
+    end_date_time = DateTimeField()
+    session_id = optional(serializers.CharField, max_length=36)
+    cdr_token = CdrTokenSerializer()
+    authorization_reference = optional(serializers.CharField, max_length=36)
+    currency = serializers.RegexField(r"^[A-Z]{3}$")
+    charging_periods = serializers.ListField(child=AnyJson(), min_length=1)
+    total_cost = PriceSerializer()
+    total_energy = NumberField()
+    credit = serializers.BooleanField(required=False, allow_null=True)
+    credit_reference_id = optional(serializers.CharField, max_length=39)
+    last_updated = DateTimeField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("credit") and not attrs.get("credit_reference_id"):
+            raise serializers.ValidationError({"credit_reference_id": "required for a credit CDR"})
+        cost = attrs.pop("total_cost")
+        token = attrs.pop("cdr_token")
+        return {
+            "country_code": attrs["country_code"],
+            "party_id": attrs["party_id"],
+            "cdr_id": attrs["id"],
+            "start": attrs["start_date_time"],
+            "end": attrs["end_date_time"],
+            "session_id": attrs.get("session_id") or "",
+            "token_uid": token["uid"],
+            "auth_id": "",
+            "authorization_reference": attrs.get("authorization_reference") or "",
+            "currency": attrs["currency"],
+            "total_cost_excl_vat": cost["excl_vat"],
+            "total_cost_incl_vat": cost.get("incl_vat"),
+            "total_energy": attrs["total_energy"],
+            "credit": bool(attrs.get("credit")),
+            "credit_reference_id": attrs.get("credit_reference_id") or "",
+        }
+
+
 class Version:
     number = "2.2.1"
     token_base64 = True  # T-02: the header carries Base64(token)
@@ -817,6 +864,7 @@ class Version:
         "tokens": SENDER,
         "commands": SENDER,
         "sessions": RECEIVER,
+        "cdrs": RECEIVER,
     }
     # What we use of a CPO, with the interface we call (C-04: what is missing is recorded).
     uses: dict[str, str] = {
@@ -842,6 +890,7 @@ class Version:
     command_response = CommandResponseSerializer
     command_result = CommandResultSerializer
     session = SessionSerializer
+    cdr = CdrSerializer
     command_timeout: int | None = None  # the CPO states one in its CommandResponse
     token_type_in_url = True  # the Tokens receiver's ?type= (absent means RFID)
     objects_carry_party = True  # Location and Tariff bodies name their country_code/party_id
