@@ -34,7 +34,8 @@ from uuid import uuid4
 
 import httpx
 
-from . import commands, credentials, locations, sessions, tariffs, tokens, versions
+from . import cdrs, commands, credentials, locations, sessions, tariffs, tokens, versions
+from .cdrs import CDR_FAULTS, CdrBook, Delivery
 from .commands import COMMAND_FAULTS, ReceivedCommand
 from .locations import EVSE_STATUSES, Change, Fleet
 from .sessions import SESSION_FAULTS, ChargingSession
@@ -74,6 +75,7 @@ MODULE_HANDLERS: dict[str, ModuleHandler] = {
     "sessions": sessions.handle,
     "tokens": tokens.handle,
     "commands": commands.handle,
+    "cdrs": cdrs.handle,
 }
 
 FAULTS: Final = (None, "garbage", "http500")
@@ -167,7 +169,8 @@ class CpoSimulator:
     `require_known_token`, `start_delay` (seconds from a START_SESSION's result to its
     session), `result_delay` (from a CommandResponse to its result: the charger's round trip),
     `late_seconds` (when "late_result" sends it) and `hold_seconds` (how long "read_timeout"
-    holds the answer)."""
+    holds the answer). CDRs (`cdrs.py`): `cdr_delay` (seconds from a session's end to its CDR)
+    and `cdr_fault`, both settable at run time."""
 
     def __init__(
         self,
@@ -200,6 +203,8 @@ class CpoSimulator:
         result_delay: float = 0.0,
         late_seconds: float = 35.0,
         hold_seconds: float = 40.0,
+        cdr_delay: float = 0.0,
+        cdr_fault: str | None = None,
     ) -> None:
         self.versions: tuple[str, ...] = tuple(versions)
         if not self.versions or len(set(self.versions)) != len(self.versions):
@@ -276,6 +281,10 @@ class CpoSimulator:
         self._reservations: dict[str, dict[str, Any]] = {}
         self._session_changed = threading.Condition(self.lock)
         self._workers: list[threading.Thread] = []
+        self.cdr_delay = cdr_delay
+        self.cdr_fault = cdr_fault
+        self.cdr_book = CdrBook()  # under `lock`
+        self._cdr_changed = threading.Condition(self.lock)
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -411,6 +420,28 @@ class CpoSimulator:
         if value not in SESSION_FAULTS:
             raise ValueError(f"session_fault must be one of {SESSION_FAULTS}")
         self._session_fault = value
+
+    @property
+    def cdr_delay(self) -> float:
+        """Seconds from a session's end to its CDR's POST (0: at once)."""
+        return self._cdr_delay
+
+    @cdr_delay.setter
+    def cdr_delay(self, value: float) -> None:
+        if not value >= 0:
+            raise ValueError("cdr_delay must be >= 0 seconds")
+        self._cdr_delay = float(value)
+
+    @property
+    def cdr_fault(self) -> str | None:
+        """How CDRs misbehave; see `cdrs.py`. Read when a session ends."""
+        return self._cdr_fault
+
+    @cdr_fault.setter
+    def cdr_fault(self, value: str | None) -> None:
+        if value not in CDR_FAULTS:
+            raise ValueError(f"cdr_fault must be one of {CDR_FAULTS}")
+        self._cdr_fault = value
 
     @property
     def registered(self) -> bool:
@@ -740,6 +771,29 @@ class CpoSimulator:
                 raise ValueError(f"no session {session_id!r}")
             body = sessions.session_object(self, session)
         return self.call_us("PUT", sessions.session_path(self, session_id), json=body)
+
+    @property
+    def cdrs(self) -> list[Delivery]:
+        """Every CDR POST attempted, oldest first, with the eMSP's answer (`cdrs.Delivery`)."""
+        with self.lock:
+            return list(self.cdr_book.deliveries)
+
+    def wait_for_cdr(self, session_id: str | None = None, timeout: float = 10.0) -> Delivery:
+        """The first CDR delivery (of that session's CDRs, if given); TimeoutError if none
+        within `timeout` seconds."""
+        return cdrs.wait(self, session_id, timeout)
+
+    def send_cdr(self, session_id: str) -> Delivery:
+        """POST the session's CDR (again) now; see `cdrs.send_for`."""
+        return cdrs.send_for(self, session_id)
+
+    def release_cdrs(self) -> list[Delivery]:
+        """Send the CDRs the "late" fault held back."""
+        return cdrs.release(self)
+
+    def _session_completed(self, session: ChargingSession) -> None:
+        """Called by a session's runner once it ended COMPLETED and said so: its CDR."""
+        cdrs.session_completed(self, session)
 
     def _record_evse_status(self, index: int, evse_number: int, status: str) -> datetime:
         """Record the EVSE's new status now, stamped (real clock, whole seconds) strictly after

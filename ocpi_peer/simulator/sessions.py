@@ -120,6 +120,9 @@ class ChargingSession:
     done: threading.Event = field(default_factory=threading.Event)
     held: dict[str, Any] | None = None  # "out_of_order": a PATCH kept back until the next
     evse_stamp: datetime | None = None  # when the EVSE was recorded CHARGING (real clock)
+    # The Location in `version`'s shape as it was at the start, with only this EVSE and
+    # connector: what the CDR's location data is taken from (CDR-03).
+    location_at_start: dict[str, Any] | None = None
 
     @property
     def location_id(self) -> str:
@@ -354,9 +357,12 @@ def session_object(
     return out
 
 
-def _location_211(sim: CpoSimulator, index: int, evse_number: int, connector_id: str) -> dict:
-    """2.1.1 embeds the Location "including only the relevant EVSE and connector"."""
-    location = sim.location(index, "2.1.1")
+def _location_211(
+    sim: CpoSimulator, index: int, evse_number: int, connector_id: str, version: str = "2.1.1"
+) -> dict:
+    """2.1.1 embeds the Location "including only the relevant EVSE and connector"; the CDR of
+    any version is made from the same cut (in `version`'s shape)."""
+    location = sim.location(index, version)
     evse = dict(location["evses"][evse_number - 1])
     evse["connectors"] = [c for c in evse["connectors"] if c["id"] == connector_id]
     location["evses"] = [evse]
@@ -399,6 +405,7 @@ def begin(
         started_at=time.monotonic(),
         last_updated=now,
         evse_stamp=evse_stamp,
+        location_at_start=_location_211(sim, index, evse_number, connector_id, version),
     )
     session.total_cost = price(tariff, session.kwh, 0) if tariff else None
     with sim.lock:
@@ -442,6 +449,8 @@ def _run(sim: CpoSimulator, session: ChargingSession) -> None:
     sim._tell_evse_status(session.index, session.evse_number, "AVAILABLE", stamp)
     session.done.set()
     _pushed(sim, session, session.status)  # only now: waiting for COMPLETED sees it all sent
+    if session.status == "COMPLETED":  # an INVALID session is not billed: no CDR
+        sim._session_completed(session)
 
 
 def _tick(sim: CpoSimulator, session: ChargingSession, *, final: bool) -> dict[str, Any] | None:

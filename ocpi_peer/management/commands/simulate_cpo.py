@@ -6,7 +6,8 @@ It touches no database. The fleet's shape, the added latency and the status chur
 (see `--help`); churn starts once an eMSP is registered, whichever side registered. So are the
 charging side's: the power and speed of simulated sessions (`--charge-kw`, `--time-scale`, one
 real second being `--time-scale` simulated ones), the faults of the Commands Receiver and of
-session pushes, and whether START_SESSION needs a token the eMSP pushed first.
+session pushes, and whether START_SESSION needs a token the eMSP pushed first; and when and how
+CDRs are sent (`--cdr-delay`, `--cdr-fault`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ocpi_peer.simulator import CpoSimulator, SimulatorError
+from ocpi_peer.simulator.cdrs import CDR_FAULTS
 from ocpi_peer.simulator.commands import COMMAND_FAULTS
 from ocpi_peer.simulator.sessions import SESSION_FAULTS
 
@@ -112,6 +114,18 @@ class Command(BaseCommand):
             help="how session pushes misbehave (default: they do not)",
         )
         parser.add_argument(
+            "--cdr-delay",
+            type=float,
+            default=0.0,
+            metavar="SECONDS",
+            help="seconds from a session's end to its CDR's POST",
+        )
+        parser.add_argument(
+            "--cdr-fault",
+            choices=[fault for fault in CDR_FAULTS if fault],
+            help="how CDRs misbehave (default: they do not)",
+        )
+        parser.add_argument(
             "--require-known-token",
             action="store_true",
             help="reject START_SESSION for tokens not pushed through the Tokens module",
@@ -149,6 +163,8 @@ class Command(BaseCommand):
                 command_fault=options["command_fault"],
                 session_fault=options["session_fault"],
                 require_known_token=options["require_known_token"],
+                cdr_delay=options["cdr_delay"],
+                cdr_fault=options["cdr_fault"],
             ).start()
         except (ValueError, OSError) as exc:
             raise CommandError(f"cannot start the simulator: {exc}") from exc
