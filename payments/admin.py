@@ -9,7 +9,15 @@ from django.http import HttpRequest
 
 from ocpi_peer.models import CommandRequest
 from payments import charging, tasks
-from payments.models import ChargingSession, Checkout, CpoTerms, Deadline, LedgerEntry, StripeEvent
+from payments.models import (
+    Cdr,
+    ChargingSession,
+    Checkout,
+    CpoTerms,
+    Deadline,
+    LedgerEntry,
+    StripeEvent,
+)
 from payments.money import Money
 
 
@@ -190,3 +198,31 @@ class ChargingSessionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(Cdr)
+class CdrAdmin(admin.ModelAdmin):
+    """Every CDR as received; the flagged ones (unmatched, conflicting) need an operator."""
+
+    list_display = [
+        "cdr_id",
+        "partner",
+        "checkout",
+        "total_cost_incl_vat",
+        "total_energy",
+        "credit",
+        "received_at",
+        "flag",
+    ]
+    list_filter = ["partner", "credit", ("checkout", admin.EmptyFieldListFilter)]
+    search_fields = ["cdr_id", "authorization_reference", "token_uid", "auth_id", "session_id"]
+    readonly_fields = [f.name for f in Cdr._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # CDRs are immutable and kept as accounting records

@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import partial
 from typing import Any
 
+import simplejson
 from django.db import IntegrityError, transaction
+from rest_framework.exceptions import ValidationError
 
+from ocpi_peer import versions
 from ocpi_peer.models import Partner
-from payments.models import Cdr, ChargingSession, Checkout, DriverToken
+from payments import gateway
+from payments.models import Cdr, ChargingSession, Checkout, DriverToken, LedgerEntry
+from payments.money import Money
+from payments.services import _book
+from stations import tariffs
+from stations.pricing import TariffError
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,10 @@ def record_cdr(
             )
     except IntegrityError:  # a twin request stored it meanwhile
         return _repeat(Cdr.objects.get(**key), digest)
+    if checkout_id and not cdr.credit:
+        from payments import tasks
+
+        transaction.on_commit(partial(tasks.settle_cdr.delay, cdr.pk))
     return Received(cdr, created=True, conflict=False)
 
 
@@ -91,3 +105,115 @@ def _link(partner: Partner, fields: dict[str, Any]) -> int | None:
             .first()
         )
     return None
+
+
+# --- reconciliation and capture ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CapturePlan:
+    checkout_id: int
+    intent_id: str
+    capture_minor: int  # 0: nothing is owed, the hold is cancelled
+    payable_minor: int  # what we owe the CPO: the CDR's total incl. VAT
+    flags: tuple[str, ...]
+
+
+def plan_capture(*, cdr_pk: int) -> CapturePlan | None:
+    """What to capture for a CDR (ARCHITECTURE.md "Money"): min(CDR total, the shown tariff
+    applied to the CDR's quantities, hold), incl. VAT; every difference is flagged with its
+    figures. None when there is nothing to settle (no checkout, a credit CDR, settled already)."""
+    cdr = Cdr.objects.select_related("checkout").get(pk=cdr_pk)
+    checkout = cdr.checkout
+    if checkout is None or cdr.credit or checkout.status == Checkout.Status.SETTLED:
+        return None
+    if not checkout.stripe_payment_intent:
+        return None
+    currency = checkout.currency
+    rate = tariffs.vat_rate(checkout.evse.location.country) or Decimal(0)
+    cdr_total = cdr.total_cost_incl_vat
+    if cdr_total is None:  # 2.1.1: excl. VAT; the location country's rate applies
+        cdr_total = cdr.total_cost_excl_vat * (1 + rate / 100)
+    flags: list[str] = []
+    shown = _shown_price(checkout, cdr, flags)
+    hold = checkout.hold_amount
+    candidates = [cdr_total, hold] + ([shown] if shown is not None else [])
+    capture = min(candidates)
+    if shown is not None and cdr_total > shown + Decimal("0.01"):
+        flags.append(
+            f"the CDR asks {cdr_total} {currency}, the price shown gives {shown}: took the lower"
+        )
+    elif shown is not None and shown > cdr_total + Decimal("0.01"):
+        flags.append(f"the CDR asks {cdr_total} {currency}, less than the price shown ({shown})")
+    if cdr_total > hold:
+        flags.append(f"shortfall: the CDR asks {cdr_total} {currency}, only {hold} was held")
+    return CapturePlan(
+        checkout_id=checkout.pk,
+        intent_id=checkout.stripe_payment_intent,
+        capture_minor=max(Money(capture, currency).to_minor(), 0),
+        payable_minor=Money(cdr_total, currency).to_minor(),
+        flags=tuple(flags),
+    )
+
+
+def _shown_price(checkout: Checkout, cdr: Cdr, flags: list[str]) -> Decimal | None:
+    """The price shown to the driver (the checkout's tariff snapshot) applied to the CDR's
+    quantities, incl. VAT; None, flagged, when it cannot be computed."""
+    snapshot = checkout.tariff_snapshot
+    fields = {
+        "currency": snapshot["currency"],
+        "elements": snapshot["elements"],
+        "vat_stated": snapshot.get("vat_stated", True),
+        "min_price_excl_vat": snapshot["min_price"][0] or None,
+        "min_price_incl_vat": snapshot["min_price"][1] or None,
+        "max_price_excl_vat": snapshot["max_price"][0] or None,
+        "max_price_incl_vat": snapshot["max_price"][1] or None,
+    }
+    spec = versions.get(cdr.version)
+    try:
+        quantities = spec.read(spec.cdr_pricing, simplejson.loads(cdr.body, use_decimal=True))
+        shown = tariffs.from_fields(fields, time_zone=snapshot.get("time_zone"))
+        check = tariffs.check_cdr(quantities, shown, tariff_id=snapshot["tariff_id"])
+    except (ValidationError, TariffError, KeyError, TypeError, ValueError) as exc:
+        flags.append(f"the price shown could not be applied to this CDR: {exc}")
+        return None
+    return check.cost.total.incl_vat
+
+
+def record_capture(*, plan: CapturePlan, cdr_pk: int, intent: gateway.Intent) -> Checkout:
+    """Book what Stripe did, once (keys are unique), and settle the checkout."""
+    with transaction.atomic(durable=True):
+        checkout = Checkout.objects.select_for_update().get(pk=plan.checkout_id)
+        held = (
+            checkout.ledger.filter(kind=LedgerEntry.Kind.HOLD)
+            .values_list("amount_minor", flat=True)
+            .first()
+            or 0
+        )
+        if plan.capture_minor:
+            _book(
+                checkout,
+                LedgerEntry.Kind.CAPTURE,
+                plan.capture_minor,
+                key=f"capture:{intent.id}",
+                stripe_id=intent.id,
+            )
+        if held > plan.capture_minor:
+            _book(
+                checkout,
+                LedgerEntry.Kind.RELEASE,
+                held - plan.capture_minor,
+                key=f"release:{intent.id}",
+                stripe_id=intent.id,
+            )
+        _book(checkout, LedgerEntry.Kind.PAYABLE, plan.payable_minor, key=f"payable:{cdr_pk}")
+        checkout.status = Checkout.Status.SETTLED
+        checkout.payment_status = (
+            Checkout.PaymentStatus.CAPTURED
+            if plan.capture_minor
+            else Checkout.PaymentStatus.RELEASED
+        )
+        if plan.flags:
+            checkout.flag = "\n".join([checkout.flag, *plan.flags]).strip()
+        checkout.save(update_fields=["status", "payment_status", "flag"])
+    return checkout

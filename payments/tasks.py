@@ -6,7 +6,7 @@ from celery import Task, shared_task
 from django.utils import timezone
 
 from ocpi_peer import commands
-from payments import charging, gateway, services
+from payments import charging, gateway, services, settlement
 from payments.models import Checkout
 
 RETRY_AFTER = timedelta(minutes=2)
@@ -77,3 +77,28 @@ def send_stop(self: Task, checkout_id: int) -> None:
 def send_command(command_id: int) -> str:
     """A command whose outcome nothing waits on (UNLOCK_CONNECTOR): sent once, recorded."""
     return commands.send(command_id).outcome
+
+
+@shared_task(bind=True, max_retries=12)
+def settle_cdr(self: Task, cdr_pk: int) -> str:
+    """Capture what the CDR says the driver owes (never more than shown or held) and settle.
+    Stripe errors that may pass (429, 5xx, no connection) are retried with backoff; the
+    idempotency key and the ledger's unique keys make a retry move no money twice."""
+    plan = settlement.plan_capture(cdr_pk=cdr_pk)
+    if plan is None:
+        return "nothing to settle"
+    try:
+        if plan.capture_minor:
+            intent = gateway.capture(
+                plan.intent_id,
+                amount_minor=plan.capture_minor,
+                idempotency_key=f"capture:{plan.intent_id}",
+            )
+        else:
+            intent = gateway.cancel(plan.intent_id, idempotency_key=f"release:{plan.intent_id}")
+    except gateway.GatewayError as exc:
+        if not exc.transient:
+            raise
+        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 3600)) from exc
+    settlement.record_capture(plan=plan, cdr_pk=cdr_pk, intent=intent)
+    return f"captured {plan.capture_minor}"

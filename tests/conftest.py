@@ -43,11 +43,14 @@ def pytest_report_header() -> str:
 
 @pytest.fixture
 def connected_cpo(cpo_simulator: StartCpo, ocpi_base: str) -> Callable[..., CpoSimulator]:
-    """A CPO simulator registered with us (it started the handshake): it can push to us."""
+    """A CPO simulator registered with us (it started the handshake): it can push to us. It
+    sends no CDRs unless a test asks (`cdr_fault=None`), so charging tests end at "finished"
+    and the settlement tests decide when a CDR comes."""
 
     def connect(version: str = "2.2.1", **options: Any) -> CpoSimulator:
         from ocpi_peer.registration import invite_partner
 
+        options.setdefault("cdr_fault", "no_cdr")
         _, token_a = invite_partner(name=options.pop("name", "Pushing CPO"))
         cpo = cpo_simulator(version=version, **options)
         answer = cpo.register_with(f"{ocpi_base}/versions", token_a)

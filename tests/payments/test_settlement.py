@@ -1,0 +1,155 @@
+"""A CDR settles the checkout: we capture min(CDR total, the price shown applied to the CDR's
+quantities, hold), book it once, release the rest, and record what we owe the CPO."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from payments import gateway
+from payments.models import ChargingSession, Checkout
+from tests.helpers import wait_until
+from tests.payments.charging import pay, push_stations, reaches
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def finished_session(cpo, live_server, fake) -> tuple[Checkout, ChargingSession]:
+    checkout = reaches(pay(live_server.url, fake, push_stations(cpo)), "charging")
+    session = cpo.wait_for_session("ACTIVE")
+    cpo.end_session(session["id"])
+    checkout = reaches(checkout, "finished")
+    return checkout, ChargingSession.objects.get(checkout=checkout)
+
+
+def cdr_for(
+    cpo, checkout: Checkout, session: ChargingSession, *, total_incl: Decimal, cdr_id: str = "CDR-1"
+) -> dict:
+    """The CDR a CPO would send for this session: its periods, its tariff, and a total."""
+    location = cpo.location(0)
+    evse = location["evses"][0]
+    token = checkout.token
+    return {
+        "country_code": "NL",
+        "party_id": "SIM",
+        "id": cdr_id,
+        "start_date_time": session.start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "end_date_time": (session.end or timezone.now()).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "session_id": session.session_id,
+        "cdr_token": {
+            "country_code": "DE",
+            "party_id": "CPY",
+            "uid": token.uid,
+            "type": "AD_HOC_USER",
+            "contract_id": token.contract_id,
+        },
+        "auth_method": "COMMAND",
+        "authorization_reference": checkout.authorization_reference,
+        "cdr_location": {
+            "id": location["id"],
+            "address": location["address"],
+            "city": location["city"],
+            "country": location["country"],
+            "coordinates": location["coordinates"],
+            "evse_uid": evse["uid"],
+            "evse_id": evse["evse_id"],
+            "connector_id": "1",
+            "connector_standard": "IEC_62196_T2",
+            "connector_format": "SOCKET",
+            "connector_power_type": "AC_3_PHASE",
+        },
+        "currency": "EUR",
+        "tariffs": [cpo.tariff("TARIFF-AC")],
+        "charging_periods": session.charging_periods,
+        "total_cost": {
+            "excl_vat": (total_incl / Decimal("1.19")).quantize(Decimal("0.01")),
+            "incl_vat": total_incl,
+        },
+        "total_energy": session.kwh,
+        "total_time": Decimal("0.5"),
+        "last_updated": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def minor(checkout: Checkout) -> dict[str, int]:
+    return {e.kind: e.amount_minor for e in checkout.ledger.all()}
+
+
+def test_a_cdr_matching_the_price_shown_is_captured_exactly(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    cpo = connected_cpo(location_count=1, update_interval=0.2)
+    checkout, session = finished_session(cpo, live_server, stripe_settings)
+    total = session.total_cost_incl_vat
+    answer = cpo.call_us("POST", "cdrs", json=cdr_for(cpo, checkout, session, total_incl=total))
+    assert answer.status_code == 201
+    checkout = reaches(checkout, "settled")
+    ledger = minor(checkout)
+    assert ledger["capture"] == int(total * 100)
+    assert ledger["release"] == 5000 - ledger["capture"]
+    assert ledger["payable"] == ledger["capture"]
+    assert checkout.payment_status == "captured" and not checkout.flag
+    assert gateway.retrieve(checkout.stripe_payment_intent).status == "succeeded"
+
+
+def test_a_cdr_above_the_price_shown_captures_the_price_shown_and_is_flagged(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    cpo = connected_cpo(location_count=1, update_interval=0.2)
+    checkout, session = finished_session(cpo, live_server, stripe_settings)
+    shown = session.total_cost_incl_vat
+    cpo.call_us(
+        "POST", "cdrs", json=cdr_for(cpo, checkout, session, total_incl=shown + Decimal("3.00"))
+    )
+    checkout = reaches(checkout, "settled")
+    ledger = minor(checkout)
+    assert ledger["capture"] == int(shown * 100)  # never more than the price shown
+    assert ledger["payable"] == int((shown + 3) * 100)  # what the CPO billed is recorded as owed
+    assert "took the lower" in checkout.flag
+
+
+def test_a_cdr_below_the_price_shown_captures_the_cdr(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    cpo = connected_cpo(location_count=1, update_interval=0.2)
+    checkout, session = finished_session(cpo, live_server, stripe_settings)
+    lower = session.total_cost_incl_vat - Decimal("0.20")
+    cpo.call_us("POST", "cdrs", json=cdr_for(cpo, checkout, session, total_incl=lower))
+    assert minor(reaches(checkout, "settled"))["capture"] == int(lower * 100)
+
+
+def test_a_zero_cost_cdr_cancels_the_hold(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    cpo = connected_cpo(location_count=1, update_interval=0.2)
+    checkout, session = finished_session(cpo, live_server, stripe_settings)
+    cpo.call_us("POST", "cdrs", json=cdr_for(cpo, checkout, session, total_incl=Decimal("0.00")))
+    checkout = reaches(checkout, "settled")
+    assert checkout.payment_status == "released" and "capture" not in minor(checkout)
+    wait_until(lambda: gateway.retrieve(checkout.stripe_payment_intent).status == "canceled")
+
+
+def test_a_duplicate_cdr_moves_no_money_twice(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    cpo = connected_cpo(location_count=1, update_interval=0.2)
+    checkout, session = finished_session(cpo, live_server, stripe_settings)
+    body = cdr_for(cpo, checkout, session, total_incl=session.total_cost_incl_vat)
+    cpo.call_us("POST", "cdrs", json=body)
+    cpo.call_us("POST", "cdrs", json=body)
+    checkout = reaches(checkout, "settled")
+    assert checkout.ledger.filter(kind="capture").count() == 1
+
+
+def test_the_cpos_own_cdr_settles_the_checkout(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    """The simulator sends its CDR (with OCMF signed data) when the session ends."""
+    cpo = connected_cpo(location_count=1, update_interval=0.2, cdr_fault=None)
+    checkout = reaches(pay(live_server.url, stripe_settings, push_stations(cpo)), "charging")
+    session = cpo.wait_for_session("ACTIVE")
+    cpo.end_session(session["id"])
+    checkout = reaches(checkout, "settled")
+    stored = ChargingSession.objects.get(checkout=checkout)
+    assert minor(checkout)["capture"] == int(stored.total_cost_incl_vat * 100)
+    assert not checkout.flag
