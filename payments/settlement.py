@@ -110,6 +110,14 @@ def _link(partner: Partner, fields: dict[str, Any]) -> int | None:
 # --- reconciliation and capture ---------------------------------------------------------------
 
 
+_SETTLES_FROM = {
+    Checkout.Status.STARTING,
+    Checkout.Status.CHARGING,
+    Checkout.Status.STOPPING,
+    Checkout.Status.FINISHED,
+}
+
+
 @dataclass(frozen=True)
 class CapturePlan:
     checkout_id: int
@@ -127,7 +135,15 @@ def plan_capture(*, cdr_pk: int) -> CapturePlan | None:
     checkout = cdr.checkout
     if checkout is None or cdr.credit or checkout.status == Checkout.Status.SETTLED:
         return None
-    if not checkout.stripe_payment_intent:
+    if (
+        checkout.payment_status != Checkout.PaymentStatus.HELD
+        or checkout.status not in _SETTLES_FROM
+    ):
+        # Nothing is held any more (released after a failed start or an INVALID session):
+        # an operator decides what a CDR for it means.
+        Cdr.objects.filter(pk=cdr.pk).update(
+            flag=f"{cdr.flag}\nno hold to capture from: the checkout is {checkout.status}".strip()
+        )
         return None
     currency = checkout.currency
     rate = tariffs.vat_rate(checkout.evse.location.country) or Decimal(0)

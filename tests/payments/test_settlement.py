@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from payments import gateway
-from payments.models import ChargingSession, Checkout
+from payments.models import Cdr, ChargingSession, Checkout
 from tests.helpers import wait_until
 from tests.payments.charging import pay, push_stations, reaches
 
@@ -153,3 +153,18 @@ def test_the_cpos_own_cdr_settles_the_checkout(
     stored = ChargingSession.objects.get(checkout=checkout)
     assert minor(checkout)["capture"] == int(stored.total_cost_incl_vat * 100)
     assert not checkout.flag
+
+
+def test_a_cdr_for_a_checkout_whose_hold_is_gone_is_flagged_not_captured(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    cpo = connected_cpo(location_count=1, update_interval=0.2, session_fault="invalid")
+    checkout = reaches(pay(live_server.url, stripe_settings, push_stations(cpo)), "charging")
+    cpo.end_session(cpo.wait_for_session("ACTIVE")["id"])
+    checkout = reaches(checkout, "failed")  # INVALID: nothing billed, hold released
+    session = ChargingSession.objects.get(checkout=checkout)
+    total = session.total_cost_incl_vat or Decimal("1.00")
+    cpo.call_us("POST", "cdrs", json=cdr_for(cpo, checkout, session, total_incl=total))
+    stored = Cdr.objects.get()
+    assert "no hold to capture" in stored.flag
+    assert not checkout.ledger.filter(kind="capture").exists()
