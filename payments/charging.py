@@ -234,7 +234,7 @@ def record_session(
             .filter(country_code=country_code, party_id=party_id, session_id=session_id)
             .first()
         )
-        checkout_id = session.checkout_id if session else _link(partner, data)
+        checkout_id = session.checkout_id if session else link_checkout(partner, data)
         checkout = Checkout.objects.select_for_update().get(pk=checkout_id) if checkout_id else None
         if session is not None:
             session = ChargingSession.objects.select_for_update().get(pk=session.pk)
@@ -262,26 +262,22 @@ def record_session(
     return created
 
 
-def _link(partner: Partner, data: dict[str, Any]) -> int | None:
-    """authorization_reference first (2.2.1), then the token uid, then 2.1.1's auth_id."""
+def link_checkout(partner: Partner, data: dict[str, Any]) -> int | None:
+    """The checkout a Session or CDR belongs to (LNK-02): `authorization_reference` first
+    (2.2.1), then the token uid, then 2.1.1's `auth_id`; only among this partner's."""
     checkouts = Checkout.objects.filter(partner=partner)
     if data.get("authorization_reference"):
         found = checkouts.filter(authorization_reference__iexact=data["authorization_reference"])
         if found.exists():
             return found.values_list("pk", flat=True).first()
     tokens = DriverToken.objects.filter(checkout__partner=partner)
-    if data.get("token_uid"):
-        found_token = tokens.filter(uid__iexact=data["token_uid"]).values_list(
-            "checkout_id", flat=True
-        )
-        if found_token:
-            return found_token.first()
-    if data.get("auth_id"):
-        return (
-            tokens.filter(auth_id__iexact=data["auth_id"])
-            .values_list("checkout_id", flat=True)
-            .first()
-        )
+    for field, lookup in (("token_uid", "uid__iexact"), ("auth_id", "auth_id__iexact")):
+        if data.get(field):
+            found_token = tokens.filter(**{lookup: data[field]}).values_list(
+                "checkout_id", flat=True
+            )
+            if found_token.exists():
+                return found_token.first()
     return None
 
 

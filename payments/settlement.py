@@ -16,7 +16,8 @@ from rest_framework.exceptions import ValidationError
 from ocpi_peer import versions
 from ocpi_peer.models import Partner
 from payments import gateway
-from payments.models import Cdr, ChargingSession, Checkout, DriverToken, LedgerEntry
+from payments.charging import link_checkout
+from payments.models import Cdr, ChargingSession, Checkout, LedgerEntry
 from payments.money import Money
 from payments.services import _book
 from stations import tariffs
@@ -82,29 +83,16 @@ def _repeat(existing: Cdr, digest: str) -> Received:
 
 
 def _link(partner: Partner, fields: dict[str, Any]) -> int | None:
-    """authorization_reference, then the token uid (2.2.1) or auth_id (2.1.1), then the
-    session id (LNK-02)."""
-    checkouts = Checkout.objects.filter(partner=partner)
-    if fields.get("authorization_reference"):
-        found = checkouts.filter(authorization_reference__iexact=fields["authorization_reference"])
-        if found.exists():
-            return found.values_list("pk", flat=True).first()
-    tokens = DriverToken.objects.filter(checkout__partner=partner)
-    for field, lookup in (("token_uid", "uid__iexact"), ("auth_id", "auth_id__iexact")):
-        if fields.get(field):
-            found_token = tokens.filter(**{lookup: fields[field]}).values_list(
-                "checkout_id", flat=True
-            )
-            if found_token.exists():
-                return found_token.first()
-    if fields.get("session_id"):
-        return (
+    """As a Session is linked, then by the session id (LNK-02)."""
+    found = link_checkout(partner, fields)
+    if found is None and fields.get("session_id"):
+        found = (
             ChargingSession.objects.filter(partner=partner, session_id=fields["session_id"])
             .exclude(checkout=None)
             .values_list("checkout_id", flat=True)
             .first()
         )
-    return None
+    return found
 
 
 # --- reconciliation and capture ---------------------------------------------------------------
