@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import simplejson
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -21,12 +22,13 @@ from ocpi_peer import versions
 from ocpi_peer.client import Caller, PeerError
 from ocpi_peer.models import Partner
 from ocpi_peer.transport import describe, format_datetime
+from payments import settlement
 from stations import services
 from stations.models import SyncState
 
 logger = logging.getLogger(__name__)
 
-MODULES = ("locations", "tariffs")
+MODULES = ("locations", "tariffs", "cdrs")
 CLOCK_SKEW = timedelta(minutes=5)
 
 
@@ -90,7 +92,12 @@ def _finish(state: SyncState, started: Any, outcome: Outcome, *, ok: bool, note:
 
 
 def _valid(
-    partner: Partner, serializer: type[serializers.Serializer], page: list[Any], outcome: Outcome
+    partner: Partner,
+    serializer: type[serializers.Serializer],
+    page: list[Any],
+    outcome: Outcome,
+    *,
+    with_raw: bool = False,
 ) -> list[tuple[str, str, dict[str, Any]]]:
     """The page's objects that validate and belong to one of the partner's parties; the others
     are counted and logged, never a reason to drop the page (T-11, T-18)."""
@@ -116,6 +123,8 @@ def _valid(
             outcome.rejected += 1
             logger.warning("%s: pulled object of a party it did not register: %s", partner, owner)
             continue
+        if with_raw:
+            data["_raw"] = raw
         good.append((owner[0], owner[1], data))
     return good
 
@@ -140,7 +149,25 @@ def _store_tariffs(partner: Partner, page: list[Any], outcome: Outcome) -> None:
     outcome.written += written
 
 
+def _store_cdrs(partner: Partner, page: list[Any], outcome: Outcome) -> None:
+    """Pulled CDRs (missing ones, T-08) go where pushed ones go: stored once, linked, settled.
+    A list carries no bytes per CDR, so a pulled CDR is kept as its canonical JSON."""
+    spec = versions.get(partner.version)
+    for cc, pid, fields in _valid(partner, spec.cdr, page, outcome, with_raw=True):
+        raw = fields.pop("_raw")
+        canonical = simplejson.dumps(raw, sort_keys=True, use_decimal=True)
+        received = settlement.record_cdr(
+            partner=partner,
+            version=partner.version,
+            fields={**fields, "country_code": cc, "party_id": pid},
+            body=canonical,
+            canonical=canonical,
+        )
+        outcome.written += received.created
+
+
 _STORE: dict[str, Callable[[Partner, list[Any], Outcome], None]] = {
     "locations": _store_locations,
     "tariffs": _store_tariffs,
+    "cdrs": _store_cdrs,
 }
