@@ -156,6 +156,25 @@ class SimulatorState:
         self.emsp_roles = []
 
 
+class _OneOf:
+    """An attribute that takes only the listed values, so a misspelt fault fails at once
+    instead of silently meaning "no fault"."""
+
+    def __init__(self, allowed: tuple[str | None, ...]) -> None:
+        self.allowed = allowed
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.private = name, f"_{name}"
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        return self if obj is None else getattr(obj, self.private)
+
+    def __set__(self, obj: object, value: str | None) -> None:
+        if value not in self.allowed:
+            raise ValueError(f"{self.name} must be one of {self.allowed}")
+        setattr(obj, self.private, value)
+
+
 class CpoSimulator:
     """A CPO's OCPI backend on `host:port` (see the module docstring); also a context manager.
 
@@ -171,6 +190,12 @@ class CpoSimulator:
     `late_seconds` (when "late_result" sends it) and `hold_seconds` (how long "read_timeout"
     holds the answer). CDRs (`cdrs.py`): `cdr_delay` (seconds from a session's end to its CDR)
     and `cdr_fault`, both settable at run time."""
+
+    # Misbehaviour a test or the command line switches on, each settable while running.
+    fault = _OneOf(FAULTS)  # None, "garbage" (200 with HTML) or "http500" (500 with 3000)
+    command_fault = _OneOf(COMMAND_FAULTS)  # how the Commands Receiver misbehaves: commands.py
+    session_fault = _OneOf(SESSION_FAULTS)  # duplicate, out-of-order or INVALID: sessions.py
+    cdr_fault = _OneOf(CDR_FAULTS)  # how CDRs misbehave, read when a session ends: cdrs.py
 
     def __init__(
         self,
@@ -252,7 +277,7 @@ class CpoSimulator:
         self.last_error: str | None = None
         self.churn_pushes = 0  # status pushes the churn thread made, answered or not
         self.churn_failures = 0  # ... that did not reach the eMSP or were not answered 2xx
-        self._fault: str | None = None
+        self.fault = None
         self._fail_after_pages: int | None = None
         self._changes: dict[int, Change] = {}  # by location index; see locations.Change
         self._stopping = threading.Event()
@@ -363,17 +388,6 @@ class CpoSimulator:
         return f"{self.base_url}/ocpi/{version}"
 
     @property
-    def fault(self) -> str | None:
-        """None, "garbage" (200 with an HTML body) or "http500" (500 with a 3000 envelope)."""
-        return self._fault
-
-    @fault.setter
-    def fault(self, value: str | None) -> None:
-        if value not in FAULTS:
-            raise ValueError(f"fault must be one of {FAULTS}")
-        self._fault = value
-
-    @property
     def fail_after_pages(self) -> int | None:
         """None, or N: list endpoints answer their first N pages, then HTTP 500 with 3000 for
         any page further into the list (a CPMS falling over in the middle of a pull)."""
@@ -400,28 +414,6 @@ class CpoSimulator:
             self._latency_changed.notify_all()
 
     @property
-    def command_fault(self) -> str | None:
-        """How the Commands Receiver misbehaves; see `commands.py`. Settable at run time."""
-        return self._command_fault
-
-    @command_fault.setter
-    def command_fault(self, value: str | None) -> None:
-        if value not in COMMAND_FAULTS:
-            raise ValueError(f"command_fault must be one of {COMMAND_FAULTS}")
-        self._command_fault = value
-
-    @property
-    def session_fault(self) -> str | None:
-        """None, "duplicate_pushes", "out_of_order" or "invalid"; see `sessions.py`."""
-        return self._session_fault
-
-    @session_fault.setter
-    def session_fault(self, value: str | None) -> None:
-        if value not in SESSION_FAULTS:
-            raise ValueError(f"session_fault must be one of {SESSION_FAULTS}")
-        self._session_fault = value
-
-    @property
     def cdr_delay(self) -> float:
         """Seconds from a session's end to its CDR's POST (0: at once)."""
         return self._cdr_delay
@@ -431,17 +423,6 @@ class CpoSimulator:
         if not value >= 0:
             raise ValueError("cdr_delay must be >= 0 seconds")
         self._cdr_delay = float(value)
-
-    @property
-    def cdr_fault(self) -> str | None:
-        """How CDRs misbehave; see `cdrs.py`. Read when a session ends."""
-        return self._cdr_fault
-
-    @cdr_fault.setter
-    def cdr_fault(self, value: str | None) -> None:
-        if value not in CDR_FAULTS:
-            raise ValueError(f"cdr_fault must be one of {CDR_FAULTS}")
-        self._cdr_fault = value
 
     @property
     def registered(self) -> bool:
