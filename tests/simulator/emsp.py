@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,6 +30,32 @@ def envelope(data: Any = None, status_code: int = 1000) -> dict[str, Any]:
     return {"data": data, "status_code": status_code, "timestamp": "2026-01-01T00:00:00Z"}
 
 
+Answer = Callable[[str, str, str | None, bytes], tuple[int, Any]]
+
+
+def json_server(answer: Answer) -> ThreadingHTTPServer:
+    """A loopback HTTP server whose every request (method, path, Authorization, body) is
+    answered with `answer`'s status and JSON; the fake eMSPs differ only in that function."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def serve(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status, data = answer(self.command, self.path, self.headers.get("Authorization"), body)
+            payload = json.dumps(data).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+
+
 class RecordingEmsp:
     token_a = "recording-emsp-token-a"
     token_c = "recording-emsp-token-c"
@@ -39,27 +66,7 @@ class RecordingEmsp:
         self.cpo_token: str | None = None  # what the CPO gave us to call it with
         self.lock = threading.Lock()
         self._pushes: list[Push] = []
-        emsp = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def serve(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, answer = emsp.answer(
-                    self.command, self.path, self.headers.get("Authorization"), body
-                )
-                payload = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = serve
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = json_server(self.answer)
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.versions_url = f"{self.base_url}/versions"
         threading.Thread(

@@ -3,7 +3,6 @@
 import base64
 import json
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from threading import Thread
 from typing import Any
 
@@ -11,6 +10,7 @@ import httpx
 import pytest
 
 from ocpi_peer.simulator import CpoSimulator, SimulatorError
+from tests.simulator.emsp import json_server
 
 
 def auth(token: str, *, base64_form: bool) -> dict[str, str]:
@@ -36,27 +36,7 @@ class FakeEmsp:
         self.callbacks: list[int] = []  # statuses of the fake's calls back to the CPO
         self.issued = 0
         self.deleted = False
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def serve(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, answer = fake.answer(
-                    self.command, self.path, self.headers.get("Authorization"), body
-                )
-                payload = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_DELETE = serve
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = json_server(self.answer)
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.versions_url = f"{self.base_url}/versions"
         Thread(
