@@ -378,9 +378,10 @@ def _declined(checkout_id: int, reason: str) -> Checkout:
     checkout.pay_pending_since = None
     checkout.stripe_payment_intent = ""
     checkout.declines += 1
-    # Our own words in the driver's language; Stripe's reason (English) is for the operator.
+    # Our own words in the driver's language; Stripe's reason (English) goes to the log: a
+    # decline is routine, not an exception for an operator's queue.
     checkout.failure_reason = _("Your card was declined. Please try another card.")
-    checkout.flag = f"declined: {reason}"[:2000]
+    logger.info("checkout %s: card declined: %s", checkout.pk, reason)
     if checkout.declines >= settings.CHECKOUT_MAX_DECLINES and checkout.status == Status.CREATED:
         _move(checkout, Status.FAILED)
         checkout.failure_reason = _(
