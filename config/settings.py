@@ -166,3 +166,19 @@ CHECKOUT_MAX_DECLINES = 3
 STOP_AT_SHARE = "0.95"
 SESSION_UPDATE_INTERVAL = 60  # seconds between a CPO's session updates, as we assume it
 STOP_LATENCY = 60  # seconds from our STOP_SESSION to the charger stopping
+
+# Settlement. A checkout finished this long without a CDR makes us pull the CPO's CDRs; a hold
+# still waiting for its CDR is settled a day before the card's `capture_before` (Stripe keeps a
+# hold about 7 days; when it does not say, we assume that), by the CPO party's policy, else this
+# one: "capture" what the last Session supports, or "release".
+MISSING_CDR_AFTER = timedelta(seconds=env.int("MISSING_CDR_AFTER", default=6 * 3600))
+HOLD_LIFETIME = timedelta(days=7)
+EXPIRING_HOLD_MARGIN = timedelta(days=1)
+EXPIRING_HOLD_POLICY = env.str("EXPIRING_HOLD_POLICY", default="capture")
+
+# Receipts: e-mailed when the driver gave an address (console unless EMAIL_URL names an SMTP
+# server, e.g. smtp+tls://user:password@mail.example.com:587), the address erased after this.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="receipts@chargepay.invalid")
+EMAIL_RETENTION = timedelta(days=env.int("EMAIL_RETENTION_DAYS", default=30))

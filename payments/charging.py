@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy
 
 from ocpi_peer import commands
 from ocpi_peer.models import CommandRequest, Partner
-from payments.models import ChargingSession, Checkout, Deadline, DriverToken
+from payments.cases import open_case
+from payments.models import Case, ChargingSession, Checkout, Deadline, DriverToken
 from payments.services import TransitionRefused, UnknownCheckout, _let_go, issue_token
 
 Status = Checkout.Status
@@ -173,8 +174,12 @@ def record_command_result(*, partner: Partner, callback_id: str, result: str, me
             if checkout.status == Status.STARTING and not checkout.sessions.exists():
                 _fail_start(checkout, str(RESULT_WORDS.get(result, result)))
         elif command.command == "STOP_SESSION" and result != "ACCEPTED":
-            checkout.flag = f"STOP_SESSION answered {result}: {message}".strip(": ")
-            checkout.save(update_fields=["flag"])
+            open_case(
+                Case.Kind.STOP_FAILED,
+                f"STOP_SESSION answered {result}: {message}".strip(": "),
+                key=f"stop-result:{command.pk}",
+                checkout=checkout,
+            )
 
 
 def command_timed_out(checkout: Checkout) -> None:
@@ -254,9 +259,14 @@ def record_session(
         if periods is not None:
             session.charging_periods = (session.charging_periods + periods) if patch else periods
         session.checkout = checkout
-        if checkout is None and not session.flag:
-            session.flag = "no checkout of ours carries this session's token or reference"
         session.save()
+        if checkout is None:
+            open_case(
+                Case.Kind.UNMATCHED_SESSION,
+                "no checkout of ours carries this session's token or reference",
+                key=f"unmatched-session:{session.pk}",
+                session=session,
+            )
         if checkout is not None:
             _follow(checkout, session)
     return created
@@ -292,9 +302,15 @@ def _follow(checkout: Checkout, session: ChargingSession) -> None:
             if checkout.stop_requested_at:
                 _send_stop_later(checkout)
         elif checkout.status in (Status.FAILED, Status.EXPIRED) and not checkout.stop_requested_at:
-            checkout.flag = "a session turned up after the checkout ended: stopped at once"
             checkout.stop_requested_at, checkout.stop_reason = timezone.now(), "unpaid session"
-            checkout.save(update_fields=["flag", "stop_requested_at", "stop_reason"])
+            checkout.save(update_fields=["stop_requested_at", "stop_reason"])
+            open_case(
+                Case.Kind.LATE_SESSION,
+                "a session turned up after the checkout ended: stopped at once",
+                key=f"late-session:{session.pk}",
+                checkout=checkout,
+                session=session,
+            )
             _send_stop_later(checkout)
         elif checkout.status == Status.STOPPING:
             if not checkout.commands.filter(command="STOP_SESSION").exists():
@@ -311,9 +327,15 @@ def _follow(checkout: Checkout, session: ChargingSession) -> None:
         checkout.failure_reason = str(
             gettext_lazy("the charger's operator reported the session as invalid")
         )
-        checkout.flag = "INVALID session: nothing billed"
         _let_go(checkout)
         checkout.save()
+        open_case(
+            Case.Kind.INVALID_SESSION,
+            "INVALID session: nothing billed",
+            key=f"invalid-session:{session.pk}",
+            checkout=checkout,
+            session=session,
+        )
 
 
 def _stop_if_near_hold(checkout: Checkout, session: ChargingSession) -> None:
@@ -398,8 +420,21 @@ def record_stop_outcome(*, checkout_id: int, sent: commands.Sent) -> None:
     """A refused or lost STOP_SESSION reaches an operator: the car may still be charging."""
     if sent.outcome in ("refused", "not_received"):
         checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
-        checkout.flag = f"STOP_SESSION failed: {sent.reason}"[:2000]
-        checkout.save(update_fields=["flag"])
+        open_case(
+            Case.Kind.STOP_FAILED,
+            f"STOP_SESSION failed: {sent.reason}"[:2000],
+            key=f"stop-failed:{checkout.pk}:{_last_stop_id(checkout)}",
+            checkout=checkout,
+        )
+
+
+def _last_stop_id(checkout: Checkout) -> int | None:
+    return (
+        checkout.commands.filter(command="STOP_SESSION")
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 @transaction.atomic(durable=True)

@@ -82,6 +82,10 @@ class Checkout(models.Model):
     pay_attempt = models.PositiveSmallIntegerField(default=0)
     pay_pending_since = models.DateTimeField(null=True, blank=True)
     failure_reason = models.TextField(blank=True)
+    # Stripe's last moment to capture the hold (about 7 days); we act a day earlier.
+    capture_before = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    receipt_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     authorized_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -217,6 +221,7 @@ class LedgerEntry(models.Model):
     idempotency_key = models.CharField(max_length=255, unique=True)
     stripe_id = models.CharField(max_length=255, blank=True)
     merchant = models.CharField(max_length=64, default="platform")
+    note = models.TextField(blank=True, help_text="why: a refund's reason, a failure's message")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -246,6 +251,8 @@ class Deadline(models.Model):
         UNPAID = "unpaid", "checkout not paid"
         COMMAND_TIMEOUT = "command_timeout", "no answer to START_SESSION"
         START_GRACE = "start_grace", "no session after the grace period"
+        MISSING_CDR = "missing_cdr", "finished without a CDR"
+        HOLD_EXPIRING = "hold_expiring", "hold near the card's capture deadline"
 
     checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="deadlines")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -261,8 +268,20 @@ class CpoTerms(models.Model):
 
     country_code = models.CharField(max_length=2)
     party_id = models.CharField(max_length=3)
+
+    class HoldPolicy(models.TextChoices):
+        CAPTURE = "capture", "capture what the last Session supports"
+        RELEASE = "release", "release the hold"
+
     default_hold = models.DecimalField(
         max_digits=12, decimal_places=2, help_text="pre-authorised amount incl. VAT"
+    )
+    expiring_hold_policy = models.CharField(
+        max_length=8,
+        choices=HoldPolicy.choices,
+        blank=True,
+        help_text="a hold about to expire without a CDR; blank: the platform's "
+        "EXPIRING_HOLD_POLICY",
     )
 
     class Meta:
@@ -274,3 +293,49 @@ class CpoTerms(models.Model):
 
     def __str__(self) -> str:
         return f"{self.country_code}*{self.party_id}"
+
+
+class Case(models.Model):
+    """Something an operator must look at (the exception queue): opened once per cause (`key`),
+    closed by an operator with what they did."""
+
+    class Kind(models.TextChoices):
+        UNMATCHED_CDR = "unmatched_cdr", "CDR matches no checkout"
+        CDR_CONFLICT = "cdr_conflict", "CDR sent again with other content"
+        UNSETTLED_CDR = "unsettled_cdr", "CDR for a checkout without a hold"
+        PRICE_DIFFERENCE = "price_difference", "price difference"
+        SHORTFALL = "shortfall", "shortfall: the CDR asks more than was held"
+        EXPIRING_HOLD = "expiring_hold", "hold settled before its CDR"
+        MISSING_CDR = "missing_cdr", "no CDR"
+        FAILED_CAPTURE = "failed_capture", "capture failed"
+        FAILED_REFUND = "failed_refund", "refund failed"
+        INVALID_SESSION = "invalid_session", "INVALID session"
+        UNMATCHED_SESSION = "unmatched_session", "session matches no checkout"
+        LATE_SESSION = "late_session", "session after the checkout ended"
+        STOP_FAILED = "stop_failed", "STOP_SESSION failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
+    key = models.CharField(max_length=255, unique=True)
+    partner = models.ForeignKey(
+        Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    checkout = models.ForeignKey(
+        Checkout, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    cdr = models.ForeignKey(
+        Cdr, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    session = models.ForeignKey(
+        ChargingSession, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    summary = models.TextField()
+    opened_at = models.DateTimeField(default=timezone.now, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(max_length=150, blank=True)
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.summary[:60]}"

@@ -11,13 +11,15 @@ from typing import Any
 
 import simplejson
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from ocpi_peer import versions
 from ocpi_peer.models import Partner
 from payments import gateway
+from payments.cases import open_case
 from payments.charging import link_checkout
-from payments.models import Cdr, ChargingSession, Checkout, LedgerEntry
+from payments.models import Case, Cdr, ChargingSession, Checkout, LedgerEntry
 from payments.money import Money
 from payments.services import _book
 from stations import tariffs
@@ -60,12 +62,18 @@ def record_cdr(
                 checkout_id=checkout_id,
                 body=body,
                 content_hash=digest,
-                flag="" if checkout_id else "no checkout of ours matches this CDR",
                 **key,
                 **values,
             )
     except IntegrityError:  # a twin request stored it meanwhile
         return _repeat(Cdr.objects.get(**key), digest)
+    if not checkout_id:
+        open_case(
+            Case.Kind.UNMATCHED_CDR,
+            "no checkout of ours matches this CDR",
+            key=f"unmatched-cdr:{cdr.pk}",
+            cdr=cdr,
+        )
     if checkout_id and not cdr.credit:
         from payments import tasks
 
@@ -76,9 +84,12 @@ def record_cdr(
 def _repeat(existing: Cdr, digest: str) -> Received:
     if existing.content_hash == digest:
         return Received(existing, created=False, conflict=False)
-    note = "the CPO sent this CDR id again with different content (refused)"
-    if note not in existing.flag:
-        Cdr.objects.filter(pk=existing.pk).update(flag=f"{existing.flag}\n{note}".strip())
+    open_case(
+        Case.Kind.CDR_CONFLICT,
+        "the CPO sent this CDR id again with different content (refused)",
+        key=f"cdr-conflict:{existing.pk}:{digest}",
+        cdr=existing,
+    )
     return Received(existing, created=False, conflict=True)
 
 
@@ -112,7 +123,7 @@ class CapturePlan:
     intent_id: str
     capture_minor: int  # 0: nothing is owed, the hold is cancelled
     payable_minor: int  # what we owe the CPO: the CDR's total incl. VAT
-    flags: tuple[str, ...]
+    flags: tuple[tuple[str, str], ...]  # (Case kind, the figures in words)
 
 
 def plan_capture(*, cdr_pk: int) -> CapturePlan | None:
@@ -129,8 +140,11 @@ def plan_capture(*, cdr_pk: int) -> CapturePlan | None:
     ):
         # Nothing is held any more (released after a failed start or an INVALID session):
         # an operator decides what a CDR for it means.
-        Cdr.objects.filter(pk=cdr.pk).update(
-            flag=f"{cdr.flag}\nno hold to capture from: the checkout is {checkout.status}".strip()
+        open_case(
+            Case.Kind.UNSETTLED_CDR,
+            f"no hold to capture from: the checkout is {checkout.status}",
+            key=f"unsettled-cdr:{cdr.pk}",
+            cdr=cdr,
         )
         return None
     currency = checkout.currency
@@ -138,19 +152,33 @@ def plan_capture(*, cdr_pk: int) -> CapturePlan | None:
     cdr_total = cdr.total_cost_incl_vat
     if cdr_total is None:  # 2.1.1: excl. VAT; the location country's rate applies
         cdr_total = cdr.total_cost_excl_vat * (1 + rate / 100)
-    flags: list[str] = []
+    flags: list[tuple[str, str]] = []
     shown = _shown_price(checkout, cdr, flags)
     hold = checkout.hold_amount
     candidates = [cdr_total, hold] + ([shown] if shown is not None else [])
     capture = min(candidates)
     if shown is not None and cdr_total > shown + Decimal("0.01"):
         flags.append(
-            f"the CDR asks {cdr_total} {currency}, the price shown gives {shown}: took the lower"
+            (
+                Case.Kind.PRICE_DIFFERENCE,
+                f"the CDR asks {cdr_total} {currency}, the price shown gives {shown}: "
+                "took the lower",
+            )
         )
     elif shown is not None and shown > cdr_total + Decimal("0.01"):
-        flags.append(f"the CDR asks {cdr_total} {currency}, less than the price shown ({shown})")
+        flags.append(
+            (
+                Case.Kind.PRICE_DIFFERENCE,
+                f"the CDR asks {cdr_total} {currency}, less than the price shown ({shown})",
+            )
+        )
     if cdr_total > hold:
-        flags.append(f"shortfall: the CDR asks {cdr_total} {currency}, only {hold} was held")
+        flags.append(
+            (
+                Case.Kind.SHORTFALL,
+                f"shortfall: the CDR asks {cdr_total} {currency}, only {hold} was held",
+            )
+        )
     return CapturePlan(
         checkout_id=checkout.pk,
         intent_id=checkout.stripe_payment_intent,
@@ -160,7 +188,7 @@ def plan_capture(*, cdr_pk: int) -> CapturePlan | None:
     )
 
 
-def _shown_price(checkout: Checkout, cdr: Cdr, flags: list[str]) -> Decimal | None:
+def _shown_price(checkout: Checkout, cdr: Cdr, flags: list[tuple[str, str]]) -> Decimal | None:
     """The price shown to the driver (the checkout's tariff snapshot) applied to the CDR's
     quantities, incl. VAT; None, flagged, when it cannot be computed."""
     snapshot = checkout.tariff_snapshot
@@ -179,7 +207,9 @@ def _shown_price(checkout: Checkout, cdr: Cdr, flags: list[str]) -> Decimal | No
         shown = tariffs.from_fields(fields, time_zone=snapshot.get("time_zone"))
         check = tariffs.check_cdr(quantities, shown, tariff_id=snapshot["tariff_id"])
     except (ValidationError, TariffError, KeyError, TypeError, ValueError) as exc:
-        flags.append(f"the price shown could not be applied to this CDR: {exc}")
+        flags.append(
+            (Case.Kind.PRICE_DIFFERENCE, f"the price shown could not be applied to this CDR: {exc}")
+        )
         return None
     return check.cost.total.incl_vat
 
@@ -212,12 +242,14 @@ def record_capture(*, plan: CapturePlan, cdr_pk: int, intent: gateway.Intent) ->
             )
         _book(checkout, LedgerEntry.Kind.PAYABLE, plan.payable_minor, key=f"payable:{cdr_pk}")
         checkout.status = Checkout.Status.SETTLED
+        checkout.settled_at = timezone.now()
         checkout.payment_status = (
             Checkout.PaymentStatus.CAPTURED
             if plan.capture_minor
             else Checkout.PaymentStatus.RELEASED
         )
-        if plan.flags:
-            checkout.flag = "\n".join([checkout.flag, *plan.flags]).strip()
-        checkout.save(update_fields=["status", "payment_status", "flag"])
+        checkout.save(update_fields=["status", "settled_at", "payment_status"])
+        cdr = Cdr.objects.get(pk=cdr_pk)
+        for kind, summary in plan.flags:
+            open_case(kind, summary, key=f"{kind}:{cdr_pk}", checkout=checkout, cdr=cdr)
     return checkout

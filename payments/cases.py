@@ -1,0 +1,59 @@
+"""The exception queue: everything an operator must look at becomes one `Case`, opened once per
+cause. The row it is about keeps a readable line in its `flag` too, so the admin's lists of
+checkouts, sessions and CDRs show why at a glance."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from payments.models import Case, Cdr, ChargingSession, Checkout
+
+
+def open_case(
+    kind: str,
+    summary: str,
+    *,
+    key: str,
+    checkout: Checkout | None = None,
+    cdr: Cdr | None = None,
+    session: ChargingSession | None = None,
+) -> Case:
+    """Open a case unless one with this key exists (a retried task or a repeated push opens
+    none twice); note the summary on the row it is about, in memory and in the database, so a
+    caller that saves that row afterwards keeps it."""
+    about = checkout or cdr or session
+    partner_id = getattr(about, "partner_id", None)
+    try:
+        with transaction.atomic():
+            case, created = Case.objects.get_or_create(
+                key=key,
+                defaults={
+                    "kind": kind,
+                    "summary": summary,
+                    "partner_id": partner_id,
+                    "checkout": checkout,
+                    "cdr": cdr,
+                    "session": session,
+                },
+            )
+    except IntegrityError:  # a twin opened it meanwhile
+        return Case.objects.get(key=key)
+    if created:
+        for row in (checkout, cdr, session):
+            if row is not None and summary not in row.flag:
+                row.flag = f"{row.flag}\n{summary}".strip()
+                type(row).objects.filter(pk=row.pk).update(flag=row.flag)
+    return case
+
+
+def resolve_case(*, case_id: int, by: str, resolution: str) -> Case:
+    """An operator closes a case, saying what they did."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case_id)
+        if case.resolved_at is None:
+            case.resolved_at = timezone.now()
+            case.resolved_by = by
+            case.resolution = resolution
+            case.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+    return case
