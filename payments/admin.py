@@ -1,15 +1,31 @@
 """Operators follow every checkout: its state, the money held and moved, the EVSE and partner,
-the Stripe ids; and set each CPO party's commercial terms."""
+the Stripe ids; work the exception queue (cases); refund drivers; download the daily settlement
+export; and set each CPO party's commercial terms. Every write goes through a service."""
 
+import io
+import logging
+import uuid
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.contrib.admin import helpers
+from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
-from ocpi_peer.models import CommandRequest
-from payments import charging, tasks
+from ocpi_peer.models import CommandRequest, Partner
+from payments import charging, exports, tasks
+from payments.cases import resolve_case
 from payments.models import (
+    Case,
     Cdr,
     ChargingSession,
     Checkout,
@@ -19,6 +35,83 @@ from payments.models import (
     StripeEvent,
 )
 from payments.money import Money
+from stations.pricing import MINOR_UNITS
+
+logger = logging.getLogger(__name__)
+
+
+def _link(model: str, pk: int | None, text: object) -> str:
+    if pk is None:
+        return "—"
+    return format_html(
+        '<a href="{}">{}</a>', reverse(f"admin:payments_{model}_change", args=[pk]), text
+    )
+
+
+def _figures(sums: exports.Sums, currency: str) -> str:
+    def m(minor: int) -> str:
+        return exports.major(minor, currency)
+
+    return (
+        f"held {m(sums.held)} · captured {m(sums.captured)} · released {m(sums.released)} · "
+        f"refunded {m(sums.refunded)} · paid by the driver {m(sums.paid)} · "
+        f"owed to the CPO {m(sums.payable)} {currency}"
+    )
+
+
+def _refundable_minor(checkout: Checkout, sums: exports.Sums) -> int:
+    """Captured less refunded, and less refunds still waiting for Stripe where refunds are
+    tracked (payments.refunds)."""
+    try:
+        from payments import refunds
+    except ImportError:
+        return max(sums.paid, 0)
+    return max(refunds.refundable_minor(checkout), 0)
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField()  # replaced per currency in __init__
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=1000,
+        help_text="Why the driver gets money back; kept in the ledger.",
+    )
+    key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+
+    def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        places = MINOR_UNITS[currency]
+        self.fields["amount"] = forms.DecimalField(
+            label=f"Amount ({currency})",
+            max_digits=12,
+            decimal_places=places,
+            min_value=Decimal(1).scaleb(-places),
+            help_text="Defaults to all that is refundable (captured less refunded).",
+        )
+
+    def clean_key(self) -> str:
+        key = self.cleaned_data["key"]
+        if not key.startswith("operator:"):
+            raise forms.ValidationError("This form is stale: open it again.")
+        return key
+
+
+class SettlementForm(forms.Form):
+    day = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=f"A day in {settings.TIME_ZONE} (the platform's time zone).",
+    )
+    partner = forms.ModelChoiceField(
+        Partner.objects.order_by("name"), required=False, empty_label="all partners"
+    )
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        max_length=4000,
+        help_text="What you did or decided; kept with the case, with your name and the time.",
+    )
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -94,7 +187,7 @@ class CheckoutAdmin(admin.ModelAdmin):
     search_fields = ["public_id", "stripe_payment_intent", "stripe_setup_intent", "evse__evse_id"]
     date_hierarchy = "created_at"
     inlines = [SessionInline, CommandInline, LedgerInline, DeadlineInline]
-    actions = ["unlock_connector"]
+    actions = ["unlock_connector", "refund"]
     fields = [
         "status",
         "payment_status",
@@ -119,8 +212,12 @@ class CheckoutAdmin(admin.ModelAdmin):
         "created_at",
         "authorized_at",
         "ended_at",
+        "money",
+        "open_cases",
     ]
     readonly_fields = fields
+    change_form_template = "admin/payments/checkout/change_form.html"
+    change_list_template = "admin/payments/checkout/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -139,6 +236,147 @@ class CheckoutAdmin(admin.ModelAdmin):
             self.message_user(
                 request, f"{checkout}: unlock sent; its answer shows under Commands", messages.INFO
             )
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        # The model admin is read-only for everyone (has_change_permission), so ask the user.
+        return request.user.has_perm("payments.change_checkout")
+
+    @admin.action(description="Refund the driver (one checkout)", permissions=["refund"])
+    def refund(self, request: HttpRequest, queryset: QuerySet[Checkout]) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Choose one checkout to refund.", messages.WARNING)
+            return None
+        return HttpResponseRedirect(
+            reverse("admin:payments_checkout_refund", args=[queryset[0].pk])
+        )
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:checkout_id>/refund/",
+                self.admin_site.admin_view(self.refund_view),
+                name="payments_checkout_refund",
+            ),
+            path(
+                "settlement/",
+                self.admin_site.admin_view(self.settlement_view),
+                name="payments_settlement_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def refund_view(self, request: HttpRequest, checkout_id: int) -> HttpResponse:
+        """An intermediate form: amount (what is refundable by default) and a required reason.
+        Its idempotency key is made when the form is shown, so submitting it twice (a double
+        click, a reload) refunds once. Refusals come back as messages, never as a 500."""
+        if not self.has_refund_permission(request):
+            return HttpResponseRedirect(reverse("admin:payments_checkout_changelist"))
+        checkout = Checkout.objects.select_related("partner").filter(pk=checkout_id).first()
+        if checkout is None:
+            self.message_user(request, f"There is no checkout {checkout_id}.", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:payments_checkout_changelist"))
+        sums = exports.ledger_sums([checkout.pk])[checkout.pk]
+        refundable = Money.from_minor(_refundable_minor(checkout, sums), checkout.currency).amount
+        change_url = reverse("admin:payments_checkout_change", args=[checkout.pk])
+        form = RefundForm(
+            request.POST if request.method == "POST" else None,
+            currency=checkout.currency,
+            initial={"amount": refundable, "key": f"operator:{uuid.uuid4()}"},
+        )
+        if (
+            form.is_bound
+            and form.is_valid()
+            and self._request_refund(request, checkout, form.cleaned_data)
+        ):
+            return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Refund {checkout}",
+            "opts": self.model._meta,
+            "checkout": checkout,
+            "form": form,
+            "sums": sums,
+            "figures": _figures(sums, checkout.currency),
+            "refundable": f"{refundable} {checkout.currency}",
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/payments/checkout/refund.html", context)
+
+    def _request_refund(
+        self, request: HttpRequest, checkout: Checkout, data: dict[str, Any]
+    ) -> bool:
+        try:
+            from payments import refunds  # another part of settlement; loaded when used
+        except ImportError:
+            self.message_user(request, "Refunds are not available yet.", messages.ERROR)
+            return False
+        amount = Money(data["amount"], checkout.currency)
+        try:
+            refunds.request_refund(
+                checkout_id=checkout.pk,
+                amount=amount.amount,
+                reason=data["reason"],
+                requested_by=request.user.get_username(),
+                key=data["key"],
+            )
+        except refunds.RefundRefused as exc:
+            self.message_user(request, f"Refund refused: {exc}", messages.ERROR)
+            return False
+        except Exception:  # an operator gets a message, the traceback goes to the log
+            logger.exception("refund of checkout %s failed", checkout.pk)
+            self.message_user(
+                request, "The refund could not be requested (the error is logged).", messages.ERROR
+            )
+            return False
+        self.message_user(
+            request,
+            f"{checkout}: refund of {amount} requested; it shows in the ledger below.",
+            messages.SUCCESS,
+        )
+        return True
+
+    def settlement_view(self, request: HttpRequest) -> HttpResponse:
+        """The settlement export: pick a day and a partner (or all) and get a CSV."""
+        form = SettlementForm(request.GET if "day" in request.GET else None)
+        if form.is_bound and form.is_valid():
+            day: date = form.cleaned_data["day"]
+            partner: Partner | None = form.cleaned_data["partner"]
+            rows = exports.settlement_rows(day, partner.pk if partner else None)
+            out = io.StringIO()
+            exports.write_settlement_csv(rows, out)
+            name = f"settlement-{day.isoformat()}-{partner.pk if partner else 'all'}.csv"
+            return HttpResponse(
+                out.getvalue(),
+                content_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Settlement export (CSV)",
+            "opts": self.model._meta,
+            "form": form,
+            "time_zone": settings.TIME_ZONE,
+        }
+        return TemplateResponse(request, "admin/payments/checkout/settlement.html", context)
+
+    @admin.display(description="ledger sums")
+    def money(self, checkout: Checkout) -> str:
+        sums = exports.ledger_sums([checkout.pk])[checkout.pk]
+        return _figures(sums, checkout.currency)
+
+    @admin.display(description="exception cases")
+    def open_cases(self, checkout: Checkout) -> str:
+        cases = list(checkout.cases.all())
+        if not cases:
+            return "—"
+        return format_html_join(
+            format_html("<br>"),
+            "{} ({})",
+            (
+                (_link("case", case.pk, case), "open" if case.resolved_at is None else "resolved")
+                for case in cases
+            ),
+        )
 
     @admin.display(description="held")
     def held(self, checkout: Checkout) -> str:
@@ -159,8 +397,44 @@ class CheckoutAdmin(admin.ModelAdmin):
 
 @admin.register(CpoTerms)
 class CpoTermsAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "default_hold"]
+    """A party's hold and what happens to a hold about to expire without a CDR; a blank policy
+    follows the platform's EXPIRING_HOLD_POLICY, shown here so an operator knows what applies."""
+
+    list_display = ["__str__", "default_hold", "expiring_hold_policy", "policy_in_force"]
+    list_filter = ["expiring_hold_policy"]
     search_fields = ["country_code", "party_id"]
+    fields = [
+        "country_code",
+        "party_id",
+        "default_hold",
+        "expiring_hold_policy",
+        "platform_default",
+    ]
+    readonly_fields = ["platform_default"]
+
+    @admin.display(description="platform default (EXPIRING_HOLD_POLICY)")
+    def platform_default(self, terms: CpoTerms | None = None) -> str:
+        policy = settings.EXPIRING_HOLD_POLICY
+        return (
+            f"{policy}: {CpoTerms.HoldPolicy(policy).label}"
+            if policy in CpoTerms.HoldPolicy
+            else policy
+        )
+
+    @admin.display(description="expiring hold: in force")
+    def policy_in_force(self, terms: CpoTerms) -> str:
+        if terms.expiring_hold_policy:
+            return terms.expiring_hold_policy
+        return f"{settings.EXPIRING_HOLD_POLICY} (platform default)"
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict | None = None
+    ) -> HttpResponse:
+        title = (
+            "CPO terms (expiring holds without a party policy: "
+            f"{settings.EXPIRING_HOLD_POLICY}, the platform default)"
+        )
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
 
 @admin.register(StripeEvent)
@@ -226,3 +500,247 @@ class CdrAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # CDRs are immutable and kept as accounting records
+
+
+class CaseStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("open", "open"), ("resolved", "resolved")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Case]) -> QuerySet[Case]:
+        if self.value() == "open":
+            return queryset.filter(resolved_at=None)
+        if self.value() == "resolved":
+            return queryset.exclude(resolved_at=None)
+        return queryset
+
+
+def _ledger_total(kind: str) -> Subquery:
+    return Subquery(
+        LedgerEntry.objects.filter(checkout_id=OuterRef("about_checkout"), kind=kind)
+        .values("checkout_id")
+        .annotate(total=Sum("amount_minor"))
+        .values("total")[:1]
+    )
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    """The exception queue: open cases first, newest first; each with what it is about and the
+    money of its checkout. An operator acts (refund, retry) and resolves with a note."""
+
+    list_display = [
+        "opened_at",
+        "kind",
+        "summary",
+        "partner",
+        "about",
+        "figures",
+        "state",
+    ]
+    list_filter = [CaseStateFilter, "kind", "partner"]
+    search_fields = [
+        "summary",
+        "key",
+        "cdr__cdr_id",
+        "session__session_id",
+        "checkout__authorization_reference",
+        "checkout__stripe_payment_intent",
+    ]
+    date_hierarchy = "opened_at"
+    ordering = [F("resolved_at").desc(nulls_first=True), "-opened_at", "-pk"]
+    actions = ["resolve", "refund", "retry_capture"]
+    fields = [
+        "kind",
+        "summary",
+        "partner",
+        "about",
+        "figures",
+        "opened_at",
+        "key",
+        "state",
+        "resolution",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("partner", "checkout", "cdr", "session")
+            .annotate(
+                about_checkout=Coalesce("checkout_id", "cdr__checkout_id", "session__checkout_id"),
+                about_currency=Coalesce(
+                    "checkout__currency", "cdr__checkout__currency", "session__checkout__currency"
+                ),
+                held_minor=_ledger_total(LedgerEntry.Kind.HOLD),
+                captured_minor=_ledger_total(LedgerEntry.Kind.CAPTURE),
+                refunded_minor=_ledger_total(LedgerEntry.Kind.REFUND),
+                payable_minor=_ledger_total(LedgerEntry.Kind.PAYABLE),
+            )
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # cases are opened by the code that finds the problem
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # closed through "resolve", which records who and when
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("payments.change_case")
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("payments.change_checkout")
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict | None = None
+    ) -> HttpResponse:
+        count = Case.objects.filter(resolved_at=None).count()
+        title = f"Exception queue: {count} open case{'' if count == 1 else 's'}"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    @admin.display(description="about")
+    def about(self, case: Case) -> str:
+        parts = []
+        checkout_id = getattr(case, "about_checkout", None) or case.checkout_id
+        if checkout_id:
+            parts.append(_link("checkout", checkout_id, f"checkout {checkout_id}"))
+        if case.cdr_id:
+            parts.append(_link("cdr", case.cdr_id, case.cdr))
+        if case.session_id:
+            parts.append(_link("chargingsession", case.session_id, case.session))
+        return format_html_join(format_html("<br>"), "{}", ((p,) for p in parts)) or "—"
+
+    @admin.display(description="figures")
+    def figures(self, case: Case) -> str:
+        currency = getattr(case, "about_currency", None)
+        lines = []
+        if currency:
+            sums = exports.Sums(
+                held=case.held_minor or 0,
+                captured=case.captured_minor or 0,
+                refunded=case.refunded_minor or 0,
+                payable=case.payable_minor or 0,
+            )
+            m = lambda minor: exports.major(minor, currency)  # noqa: E731
+            lines.append(
+                f"held {m(sums.held)} · captured {m(sums.captured)} · "
+                f"refunded {m(sums.refunded)} · owed {m(sums.payable)} {currency}"
+            )
+        if case.cdr is not None:
+            total = case.cdr.total_cost_incl_vat
+            if total is None:
+                lines.append(f"CDR {case.cdr.total_cost_excl_vat} {case.cdr.currency} excl. VAT")
+            else:
+                lines.append(f"CDR {total} {case.cdr.currency}")
+        return format_html_join(format_html("<br>"), "{}", ((line,) for line in lines)) or "—"
+
+    @admin.display(description="state", ordering="resolved_at")
+    def state(self, case: Case) -> str:
+        if case.resolved_at is None:
+            return "open"
+        when = timezone.localtime(case.resolved_at).strftime("%Y-%m-%d %H:%M")
+        return f"resolved by {case.resolved_by} at {when}"
+
+    @admin.action(description="Resolve with a note", permissions=["resolve"])
+    def resolve(self, request: HttpRequest, queryset: QuerySet[Case]) -> HttpResponse | None:
+        """An intermediate page asks what was done; the cases close with that note, the
+        operator's name and the time. A case resolved already keeps its first resolution."""
+        form = ResolveForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            by = request.user.get_username()
+            closed = already = 0
+            for case in queryset:
+                if case.resolved_at is not None:
+                    already += 1
+                    continue
+                resolve_case(case_id=case.pk, by=by, resolution=form.cleaned_data["resolution"])
+                closed += 1
+            note = f"{closed} case{'' if closed == 1 else 's'} resolved"
+            if already:
+                note += f"; {already} had been resolved already and keep their note"
+            self.message_user(request, note, messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Resolve cases",
+            "opts": self.model._meta,
+            "form": form,
+            "cases": queryset,
+            "action": "resolve",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/payments/case/resolve.html", context)
+
+    @admin.action(
+        description="Refund the driver (one case with a checkout)", permissions=["refund"]
+    )
+    def refund(self, request: HttpRequest, queryset: QuerySet[Case]) -> HttpResponse | None:
+        cases = list(queryset[:2])
+        checkout_id = cases[0].about_checkout if len(cases) == 1 else None
+        if checkout_id is None:
+            self.message_user(
+                request, "Choose one case that is about a checkout to refund.", messages.WARNING
+            )
+            return None
+        return HttpResponseRedirect(reverse("admin:payments_checkout_refund", args=[checkout_id]))
+
+    @admin.action(description="Retry the capture (failed captures)", permissions=["resolve"])
+    def retry_capture(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
+        """Settles the case's CDR again: the capture's idempotency key and the ledger's unique
+        keys make a retry move no money twice. The case stays open until resolved."""
+        for case in queryset:
+            cdr_id = case.cdr_id or (
+                Cdr.objects.filter(checkout_id=case.about_checkout, credit=False)
+                .order_by("-received_at")
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if case.kind != Case.Kind.FAILED_CAPTURE or case.resolved_at or not cdr_id:
+                self.message_user(
+                    request, f"{case}: not an open failed capture with a CDR", messages.WARNING
+                )
+                continue
+            tasks.settle_cdr.delay(cdr_id)
+            self.message_user(
+                request, f"{case}: capture queued again; resolve the case once it is settled"
+            )
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    """The append-only ledger, every checkout's movements together; sums per partner and day
+    come from the settlement export."""
+
+    list_display = ["created_at", "kind", "amount", "checkout_link", "partner", "note", "stripe_id"]
+    list_filter = ["kind", "currency", "checkout__partner"]
+    search_fields = ["idempotency_key", "stripe_id", "checkout__authorization_reference"]
+    date_hierarchy = "created_at"
+    list_select_related = ["checkout__partner"]
+    change_list_template = "admin/payments/ledgerentry/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="amount", ordering="amount_minor")
+    def amount(self, entry: LedgerEntry) -> str:
+        return str(Money.from_minor(entry.amount_minor, entry.currency))
+
+    @admin.display(description="checkout", ordering="checkout")
+    def checkout_link(self, entry: LedgerEntry) -> str:
+        return _link("checkout", entry.checkout_id, f"checkout {entry.checkout_id}")
+
+    @admin.display(description="partner")
+    def partner(self, entry: LedgerEntry) -> str:
+        return entry.checkout.partner.name

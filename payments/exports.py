@@ -1,0 +1,209 @@
+"""What the ledger adds up to, for operators and accountants: sums per checkout, and the daily
+settlement export per partner (what drivers paid, what we owe the CPO).
+
+A day's export holds the ledger movements booked on that day in the platform's TIME_ZONE, one
+row per checkout: a checkout held before midnight and captured after it shows on both days, and
+a refund made a week later shows on the day it was made. So the days add up: the sum of any run
+of days is what moved in that period. Amounts stay integers in minor units until they are
+written, then become exact Decimals in major units (never float)."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime, time, timedelta
+from typing import IO
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import QuerySet, Sum
+
+from payments.models import Checkout, LedgerEntry
+from payments.money import Money
+
+Kind = LedgerEntry.Kind
+
+
+@dataclass(frozen=True)
+class Sums:
+    """One checkout's (or a total's) ledger movements by kind, in minor units."""
+
+    held: int = 0
+    captured: int = 0
+    released: int = 0
+    refunded: int = 0
+    payable: int = 0
+
+    @property
+    def paid(self) -> int:
+        """What the driver paid: captured less refunded."""
+        return self.captured - self.refunded
+
+    @property
+    def difference(self) -> int:
+        """What the driver paid less what we owe the CPO (positive: we keep it)."""
+        return self.paid - self.payable
+
+    def __add__(self, other: Sums) -> Sums:
+        return Sums(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
+
+
+_FIELD_OF_KIND = {
+    Kind.HOLD: "held",
+    Kind.CAPTURE: "captured",
+    Kind.RELEASE: "released",
+    Kind.REFUND: "refunded",
+    Kind.PAYABLE: "payable",
+}
+
+
+def _sums(entries: Iterable[dict]) -> dict[int, Sums]:
+    """`entries`: rows of checkout_id, kind, total."""
+    by_checkout: dict[int, dict[str, int]] = defaultdict(dict)
+    for entry in entries:
+        field = _FIELD_OF_KIND.get(entry["kind"])
+        if field is not None:
+            by_checkout[entry["checkout_id"]][field] = entry["total"]
+    return {pk: Sums(**values) for pk, values in by_checkout.items()}
+
+
+def _grouped(entries: QuerySet[LedgerEntry]) -> dict[int, Sums]:
+    return _sums(
+        entries.values("checkout_id", "kind").annotate(total=Sum("amount_minor")).order_by()
+    )
+
+
+def ledger_sums(checkout_ids: Iterable[int]) -> dict[int, Sums]:
+    """The whole ledger of each checkout, summed by kind (one query)."""
+    ids = list(checkout_ids)
+    found = _grouped(LedgerEntry.objects.filter(checkout_id__in=ids))
+    return {pk: found.get(pk, Sums()) for pk in ids}
+
+
+def major(minor: int, currency: str) -> str:
+    """Minor units as a major-unit amount with the currency's decimals: 1230 EUR -> "12.30"."""
+    return format(Money.from_minor(minor, currency).amount, "f")
+
+
+@dataclass(frozen=True)
+class SettlementRow:
+    day: date
+    partner: str
+    cpo_party: str
+    checkout_id: int | None  # None on a totals row
+    authorization_reference: str
+    cdr_ids: str
+    currency: str
+    sums: Sums
+
+    @property
+    def is_total(self) -> bool:
+        return self.checkout_id is None
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The day from local midnight to local midnight in the platform's TIME_ZONE (a DST day
+    has 23 or 25 hours)."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    return (
+        datetime.combine(day, time.min, tzinfo=zone),
+        datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def settlement_rows(day: date, partner_id: int | None) -> list[SettlementRow]:
+    """One row per checkout with ledger movements booked on `day` (of one partner, or of all
+    when `partner_id` is None), ordered by checkout id, then a totals row per currency."""
+    start, end = day_bounds(day)
+    entries = LedgerEntry.objects.filter(created_at__gte=start, created_at__lt=end)
+    if partner_id is not None:
+        entries = entries.filter(checkout__partner_id=partner_id)
+    sums = _grouped(entries)
+    checkouts = (
+        Checkout.objects.filter(pk__in=sums)
+        .select_related("partner", "evse__location")
+        .prefetch_related("cdrs")
+        .order_by("pk")
+    )
+    rows: list[SettlementRow] = []
+    totals: dict[str, SettlementRow] = {}
+    for checkout in checkouts:
+        location = checkout.evse.location
+        row = SettlementRow(
+            day=day,
+            partner=checkout.partner.name,
+            cpo_party=f"{location.country_code}*{location.party_id}",
+            checkout_id=checkout.pk,
+            authorization_reference=checkout.authorization_reference or "",
+            cdr_ids=" ".join(sorted(cdr.cdr_id for cdr in checkout.cdrs.all())),
+            currency=checkout.currency,
+            sums=sums[checkout.pk],
+        )
+        rows.append(row)
+        total = totals.get(row.currency)
+        if total is None:
+            totals[row.currency] = replace(
+                row,
+                partner=row.partner if partner_id is not None else "",
+                cpo_party="",
+                checkout_id=None,
+                authorization_reference="",
+                cdr_ids="",
+            )
+        else:
+            totals[row.currency] = replace(total, sums=total.sums + row.sums)
+    return rows + [totals[currency] for currency in sorted(totals)]
+
+
+HEADER = [
+    "date",
+    "partner",
+    "cpo_party",
+    "checkout_id",
+    "authorization_reference",
+    "cdr_ids",
+    "currency",
+    "held",
+    "captured",
+    "released",
+    "refunded",
+    "paid_by_driver",
+    "owed_to_cpo",
+    "difference",
+]
+
+
+def write_settlement_csv(rows: Iterable[SettlementRow], out: IO[str]) -> None:
+    """The rows as CSV: a header, one line per checkout, "total" in the checkout_id column of
+    the totals lines; amounts in major units with the currency's decimals."""
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    for row in rows:
+        s, currency = row.sums, row.currency
+        writer.writerow(
+            [
+                row.day.isoformat(),
+                row.partner,
+                row.cpo_party,
+                "total" if row.is_total else row.checkout_id,
+                row.authorization_reference,
+                row.cdr_ids,
+                currency,
+                *(
+                    major(minor, currency)
+                    for minor in (
+                        s.held,
+                        s.captured,
+                        s.released,
+                        s.refunded,
+                        s.paid,
+                        s.payable,
+                        s.difference,
+                    )
+                ),
+            ]
+        )
