@@ -9,6 +9,8 @@ pages = [
     path("charge/", views.charge_lookup, name="charge-lookup"),
     re_path(rf"^charge/{EVSE}/$", views.charge_page, name="charge-page"),
     path("checkout/<str:public_id>/", views.checkout_page, name="checkout-page"),
+    path("checkout/<str:public_id>/receipt/", views.receipt_page, name="receipt-page"),
+    path("checkout/<str:public_id>/receipt.pdf", views.receipt_pdf_download, name="receipt-pdf"),
     path("stripe/webhook/", webhooks.stripe_webhook, name="stripe-webhook"),
 ]
 

@@ -12,7 +12,9 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from payments import api, services
+from payments import api, receipts, services
+from payments.models import Checkout
+from payments.receipt_pdf import receipt_pdf
 from stations import selectors
 
 STATUS_TEXT = {
@@ -72,3 +74,53 @@ def checkout_page(request: HttpRequest, public_id: str) -> HttpResponse:
         "status_text": STATUS_TEXT.get(checkout.status, checkout.status),
     }
     return render(request, "payments/checkout.html", context)
+
+
+def _driver_language(request: HttpRequest, checkout: Checkout) -> str:
+    """The language the driver chose with the switcher, else the one they paid in."""
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) in receipts.LANGUAGES:
+        return _locale(request)
+    return checkout.locale if checkout.locale in receipts.LANGUAGES else _locale(request)
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """A receipt is reached by a secret link: not cached by others, not indexed, and the link
+    is not passed on to other sites."""
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@require_GET
+def receipt_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The receipt (HTML); before settlement a page that says when it will be there (404)."""
+    try:
+        checkout = services.checkout_by_public_id(public_id)
+    except services.UnknownCheckout:
+        return render(request, "payments/unknown_checkout.html", status=404)
+    with translation.override(_driver_language(request, checkout)):
+        try:
+            receipt = receipts.receipt_for(checkout)
+        except receipts.NoReceipt as missing:
+            context = {"checkout": checkout, "reason": missing.reason}
+            return _private(render(request, "payments/receipt_pending.html", context, status=404))
+        context = {"checkout": checkout, "receipt": receipt, "text": receipts.present(receipt)}
+        return _private(render(request, "payments/receipt.html", context))
+
+
+@require_GET
+def receipt_pdf_download(request: HttpRequest, public_id: str) -> HttpResponse:
+    try:
+        checkout = services.checkout_by_public_id(public_id)
+    except services.UnknownCheckout:
+        return render(request, "payments/unknown_checkout.html", status=404)
+    with translation.override(_driver_language(request, checkout)):
+        try:
+            receipt = receipts.receipt_for(checkout)
+        except receipts.NoReceipt as missing:
+            context = {"checkout": checkout, "reason": missing.reason}
+            return _private(render(request, "payments/receipt_pending.html", context, status=404))
+        response = HttpResponse(receipt_pdf(receipt), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="receipt-{receipt.number}.pdf"'
+    return _private(response)

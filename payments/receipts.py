@@ -1,0 +1,674 @@
+"""Receipts: what a settled checkout is printed as, on the page, in the PDF and in the e-mail.
+
+`receipt_for(checkout)` gathers everything a receipt shows into one plain value (`Receipt`), in
+numbers and codes, not words: the templates, the PDF and the e-mail say it in the driver's
+language. It is enough for a German small-amount invoice (Kleinbetragsrechnung, § 33 UStDV: the
+seller's name and address, the date, quantity and kind of the service, the gross amount and the
+VAT rate); the CPO sells, we collect as payment service (ARCHITECTURE.md "Money").
+
+The figures:
+- cost by dimension: the price shown to the driver (the checkout's tariff snapshot) applied to
+  the CDR's quantities, as settlement prices it;
+- the amount paid: what the ledger says was captured, less what was refunded. It is the gross
+  amount of the receipt; when it differs from the priced total (we capture the lower of the CDR,
+  the price shown and the hold), the difference is a line of its own;
+- VAT: the rate the tariff applied (the location country's rate when it states none); the net
+  and the VAT amount are taken out of the amount paid.
+
+Calibration law (Eichrecht): a CDR's `signed_data` is shown as received (signed meter values,
+encoding, public key) with the verdict of `payments.ocmf` in plain words; other encodings are
+shown raw for the driver's transparency software.
+
+`send_receipt` and `erase_old_emails` are the two writes here, for tasks to call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import simplejson
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+
+from ocpi_peer import versions
+from ocpi_peer.models import PartnerParty
+from payments import ocmf
+from payments.models import Cdr, ChargingSession, Checkout, CpoTerms, LedgerEntry
+from payments.money import Money
+from stations import tariffs
+from stations.pricing import SessionCost, TariffError, format_amount
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES = ("de", "en")
+_ZERO = Decimal(0)
+
+
+class NoReceipt(Exception):
+    """There is no receipt (yet) for this checkout. `reason`: "not_settled" while it may still
+    come (charging, waiting for the CDR), "nothing_charged" for a checkout that failed or
+    expired."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --- the value --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who sells (the CPO) or who collects (us): as far as we know them."""
+
+    name: str
+    party: str  # OCPI country code * party id, e.g. "DE*ABC"
+    address: str = ""  # postal address, one line per "\n"
+    website: str = ""
+    vat_id: str = ""
+
+
+@dataclass(frozen=True)
+class CostItem:
+    """One dimension of the price: energy (kWh), time and parking (hours), flat (once)."""
+
+    dimension: str  # "energy", "time", "parking", "flat", "reservation", "adjustment"
+    quantity: Decimal | None  # kWh or hours; None for flat fees and the adjustment
+    excl_vat: Decimal  # rounded to the currency's minor unit
+    incl_vat: Decimal | None
+
+
+@dataclass(frozen=True)
+class SignedValue:
+    nature: str
+    status: str  # ocmf Item status: valid, invalid, cannot_verify, unreadable, not_verified
+    note: str  # English, from payments.ocmf
+    plain_data: str
+    signed_data: str
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The CDR's signed meter data, as received, and what our check of it says."""
+
+    encoding: str
+    encoding_version: str
+    public_key: str
+    url: str
+    values: tuple[SignedValue, ...]
+    verdict: str  # see VERDICTS
+    summary: str  # English, from payments.ocmf: the details behind the verdict
+    meter: str
+    energy_status: str
+    billed_kwh: Decimal | None
+    signed_kwh: Decimal | None
+    start_kwh: Decimal | None
+    end_kwh: Decimal | None
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "valid"
+
+    @property
+    def verdict_text(self) -> str:
+        """The verdict in plain words, in the active language."""
+        return verdict_text(self)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    number: str
+    public_id: str
+    locale: str
+    issued_at: datetime  # settlement, UTC
+    seller: Party
+    payment_service: Party
+    location_name: str
+    address: str
+    postal_code: str
+    city: str
+    country: str
+    evse_id: str
+    connector_id: str
+    time_zone: str
+    start: datetime | None  # in the location's zone
+    end: datetime | None
+    energy_kwh: Decimal
+    currency: str
+    costs: tuple[CostItem, ...]
+    priced_incl_vat: Decimal | None  # the price shown applied to the CDR, before any cap
+    total_excl_vat: Decimal | None
+    vat_rate: Decimal | None  # percent
+    vat_amount: Decimal | None
+    total_incl_vat: Decimal  # the amount paid: captured less refunded
+    held: Decimal
+    captured: Decimal
+    refunded: Decimal
+    released: Decimal
+    card_brand: str
+    card_last4: str
+    authorization_reference: str
+    cdr_id: str
+    calibration: Calibration | None
+
+    def money(self, amount: Decimal | None) -> str:
+        """An amount as the active language writes it: "12,34 €" / "€12.34"."""
+        if amount is None:
+            return "–"
+        return format_amount(amount, self.currency, _language())
+
+    @property
+    def card(self) -> str:
+        brand = CARD_BRANDS.get(self.card_brand.lower(), self.card_brand.title())
+        return f"{brand} •••• {self.card_last4}" if self.card_last4 else brand
+
+
+CARD_BRANDS = {
+    "visa": "Visa",
+    "mastercard": "Mastercard",
+    "amex": "American Express",
+    "discover": "Discover",
+    "diners": "Diners Club",
+    "jcb": "JCB",
+    "unionpay": "UnionPay",
+    "cartes_bancaires": "Cartes Bancaires",
+}
+
+VERDICTS = (
+    "valid",  # every signature holds and the billed energy is what the signed readings say
+    "tampered",  # a signature does not match its data
+    "energy_mismatch",  # signatures hold, the billed energy differs from the readings
+    "cannot_verify",  # no usable key or a curve we cannot check
+    "unreadable",  # not OCMF we can read
+    "not_verified",  # another encoding: for the driver's transparency software
+    "incomplete",  # signatures hold, but the readings cannot establish the energy
+)
+
+
+# --- gathering --------------------------------------------------------------------------------
+
+
+def receipt_by_public_id(public_id: str) -> Receipt:
+    """The receipt behind a driver's link; raises Checkout.DoesNotExist or NoReceipt."""
+    checkout = Checkout.objects.select_related("evse__location", "connector", "partner").get(
+        public_id=public_id
+    )
+    return receipt_for(checkout)
+
+
+def receipt_for(checkout: Checkout) -> Receipt:
+    """Everything the receipt of a settled checkout shows. Raises NoReceipt before settlement."""
+    if checkout.status != Checkout.Status.SETTLED:
+        final = checkout.status in (Checkout.Status.FAILED, Checkout.Status.EXPIRED)
+        raise NoReceipt("nothing_charged" if final else "not_settled")
+    location = checkout.evse.location
+    zone_name = tariffs.zone_for(location) or "UTC"
+    zone = ZoneInfo(zone_name)
+    cdr = billing_cdr(checkout)
+    session = checkout.sessions.order_by("-last_updated").first()
+    ledger = _ledger(checkout)
+    currency = checkout.currency
+    paid = ledger.get(LedgerEntry.Kind.CAPTURE, 0) - ledger.get(LedgerEntry.Kind.REFUND, 0)
+    paid_amount = Money.from_minor(paid, currency).amount
+    cost = _priced(checkout, cdr) if cdr is not None else None
+    rate = _vat_rate(checkout, cost, cdr)
+    net, vat = _split(paid_amount, rate, currency)
+    start, end = _times(cdr, session)
+    return Receipt(
+        number=f"{settings.OCPI_PARTY_ID}-{checkout.pk:08d}",
+        public_id=checkout.public_id,
+        locale=checkout.locale if checkout.locale in LANGUAGES else "en",
+        issued_at=checkout.settled_at or timezone.now(),
+        seller=_seller(checkout),
+        payment_service=Party(
+            name=settings.OCPI_BUSINESS_NAME,
+            party=f"{settings.OCPI_COUNTRY_CODE}*{settings.OCPI_PARTY_ID}",
+        ),
+        location_name=location.name,
+        address=location.address,
+        postal_code=location.postal_code,
+        city=location.city,
+        country=location.country,
+        evse_id=checkout.evse.evse_id or checkout.evse.uid,
+        connector_id=checkout.connector.connector_id,
+        time_zone=zone_name,
+        start=start.astimezone(zone) if start else None,
+        end=end.astimezone(zone) if end else None,
+        energy_kwh=cdr.total_energy if cdr is not None else (session.kwh if session else _ZERO),
+        currency=currency,
+        costs=_costs(cost, paid_amount, currency),
+        priced_incl_vat=cost.total.incl_vat if cost is not None else None,
+        total_excl_vat=net,
+        vat_rate=rate,
+        vat_amount=vat,
+        total_incl_vat=paid_amount,
+        held=Money.from_minor(ledger.get(LedgerEntry.Kind.HOLD, 0), currency).amount,
+        captured=Money.from_minor(ledger.get(LedgerEntry.Kind.CAPTURE, 0), currency).amount,
+        refunded=Money.from_minor(ledger.get(LedgerEntry.Kind.REFUND, 0), currency).amount,
+        released=Money.from_minor(ledger.get(LedgerEntry.Kind.RELEASE, 0), currency).amount,
+        card_brand=checkout.card_brand,
+        card_last4=checkout.card_last4,
+        authorization_reference=checkout.authorization_reference or "",
+        cdr_id=cdr.cdr_id if cdr is not None else "",
+        calibration=calibration_for(cdr) if cdr is not None else None,
+    )
+
+
+def billing_cdr(checkout: Checkout) -> Cdr | None:
+    """The CDR that bills the checkout now: the latest one not credited by a credit CDR."""
+    cdrs = list(checkout.cdrs.order_by("received_at", "pk"))
+    credited = {c.credit_reference_id for c in cdrs if c.credit}
+    standing = [c for c in cdrs if not c.credit and c.cdr_id not in credited]
+    if standing:
+        return standing[-1]
+    return next((c for c in reversed(cdrs) if not c.credit), None)
+
+
+def _ledger(checkout: Checkout) -> dict[str, int]:
+    sums: dict[str, int] = {}
+    for kind, amount in checkout.ledger.values_list("kind", "amount_minor"):
+        sums[kind] = sums.get(kind, 0) + amount
+    return sums
+
+
+def _seller(checkout: Checkout) -> Party:
+    """The CPO whose charger it is: the business details of its party, else the location's
+    operator, else the connection's name. Its legal details (address, VAT id) come from the
+    party's CPO terms when an operator has entered them there."""
+    location = checkout.evse.location
+    country_code, party_id = location.country_code.upper(), location.party_id.upper()
+    party = (
+        PartnerParty.objects.filter(
+            partner=checkout.partner, role="CPO", country_code=country_code, party_id=party_id
+        )
+        .exclude(business_name="")
+        .first()
+    )
+    terms = CpoTerms.objects.filter(country_code=country_code, party_id=party_id).first()
+    name = (
+        getattr(terms, "legal_name", "")
+        or (party.business_name if party else "")
+        or (location.operator or {}).get("name")
+        or checkout.partner.name
+    )
+    return Party(
+        name=name,
+        party=f"{country_code}*{party_id}",
+        address=getattr(terms, "legal_address", "") or "",
+        website=(party.website if party else "") or (location.operator or {}).get("website", ""),
+        vat_id=getattr(terms, "vat_id", "") or "",
+    )
+
+
+def _times(cdr: Cdr | None, session: ChargingSession | None) -> tuple[datetime | None, ...]:
+    if cdr is not None:
+        return cdr.start, cdr.end
+    if session is not None:
+        return session.start, session.end
+    return None, None
+
+
+def _priced(checkout: Checkout, cdr: Cdr) -> SessionCost | None:
+    """The price shown applied to the CDR's quantities, as settlement computes it; None when it
+    cannot be (settlement has flagged that for an operator)."""
+    snapshot = checkout.tariff_snapshot
+    try:
+        fields = {
+            "currency": snapshot["currency"],
+            "elements": snapshot["elements"],
+            "vat_stated": snapshot.get("vat_stated", True),
+            "min_price_excl_vat": snapshot["min_price"][0] or None,
+            "min_price_incl_vat": snapshot["min_price"][1] or None,
+            "max_price_excl_vat": snapshot["max_price"][0] or None,
+            "max_price_incl_vat": snapshot["max_price"][1] or None,
+        }
+        spec = versions.get(cdr.version)
+        quantities = spec.read(spec.cdr_pricing, simplejson.loads(cdr.body, use_decimal=True))
+        shown = tariffs.from_fields(fields, time_zone=snapshot.get("time_zone"))
+        return tariffs.check_cdr(quantities, shown, tariff_id=snapshot["tariff_id"]).cost
+    except (ValidationError, TariffError, KeyError, TypeError, ValueError) as exc:
+        logger.info("receipt of checkout %s without a breakdown: %s", checkout.pk, exc)
+        return None
+
+
+def _vat_rate(checkout: Checkout, cost: SessionCost | None, cdr: Cdr | None) -> Decimal | None:
+    """The rate the price shown applied; else the CDR's own; else the country's."""
+    if cost is not None:
+        rates = {line.vat for line in cost.lines if line.cost.excl_vat and line.vat is not None}
+        if len(rates) == 1:
+            return rates.pop()
+    if cdr is not None and cdr.total_cost_incl_vat is not None and cdr.total_cost_excl_vat:
+        ratio = (cdr.total_cost_incl_vat / cdr.total_cost_excl_vat - 1) * 100
+        return ratio.quantize(Decimal("0.1")).normalize()
+    return tariffs.vat_rate(checkout.evse.location.country)
+
+
+def _split(
+    gross: Decimal, rate: Decimal | None, currency: str
+) -> tuple[Decimal | None, Decimal | None]:
+    """Net and VAT taken out of a gross amount (rounded once, the VAT is the rest)."""
+    if rate is None:
+        return None, None
+    net = Money(gross / (1 + rate / 100), currency).rounded().amount
+    return net, gross - net
+
+
+_DIMENSIONS = (
+    ("flat", "flat", "FLAT"),
+    ("energy", "energy", "ENERGY"),
+    ("time", "time", "TIME"),
+    ("parking", "parking_time", "PARKING_TIME"),
+    ("reservation", "reservation", None),
+)
+
+
+def _costs(cost: SessionCost | None, paid: Decimal, currency: str) -> tuple[CostItem, ...]:
+    if cost is None:
+        return ()
+    items: list[CostItem] = []
+    for name, field, dimension in _DIMENSIONS:
+        price = getattr(cost, field)
+        lines = [
+            line for line in cost.lines if line.dimension == dimension and not line.reservation
+        ]
+        if not price.excl_vat and not (name == "energy" and lines):
+            continue
+        quantity = None
+        if name in ("energy", "time", "parking"):
+            quantity = sum((line.quantity for line in lines), _ZERO)
+        rounded = price.rounded(currency)
+        items.append(CostItem(name, quantity, rounded.excl_vat, rounded.incl_vat))
+    listed = sum((item.incl_vat or item.excl_vat for item in items), _ZERO)
+    if listed != paid:  # min/max price, the lower CDR or hold, refunds; or a cent of rounding
+        items.append(CostItem("adjustment", None, _ZERO, paid - listed))
+    return tuple(items)
+
+
+# --- calibration law --------------------------------------------------------------------------
+
+
+def signed_data_of(cdr: Cdr) -> Mapping[str, Any] | None:
+    """The CDR's `signed_data` exactly as the CPO sent it (2.2.1; 2.1.1 has none)."""
+    try:
+        body = simplejson.loads(cdr.body, use_decimal=True)
+    except ValueError:
+        return None
+    signed = body.get("signed_data") if isinstance(body, dict) else None
+    return signed if isinstance(signed, dict) else None
+
+
+def calibration_for(cdr: Cdr) -> Calibration | None:
+    signed = signed_data_of(cdr)
+    if signed is None:
+        return None
+    report = ocmf.check_cdr_signed_data(signed, cdr.total_energy)
+    raw_values = signed.get("signed_values")
+    raw_values = raw_values if isinstance(raw_values, list) else []
+    values = []
+    for item in report.items:
+        raw = raw_values[item.index] if item.index < len(raw_values) else {}
+        raw = raw if isinstance(raw, dict) else {}
+        values.append(
+            SignedValue(
+                nature=item.nature,
+                status=item.status,
+                note=item.note,
+                plain_data=_text(raw.get("plain_data")),
+                signed_data=_text(raw.get("signed_data")),
+            )
+        )
+    energy = report.energy
+    first = next((i.verification for i in report.items if i.verification is not None), None)
+    return Calibration(
+        encoding=_text(signed.get("encoding_method")),
+        encoding_version=_text(signed.get("encoding_method_version")),
+        public_key=_text(signed.get("public_key")),
+        url=_text(signed.get("url")),
+        values=tuple(values),
+        verdict=_verdict(report),
+        summary=report.summary,
+        meter=first.meter if first is not None else "",
+        energy_status=energy.status,
+        billed_kwh=energy.billed_kwh if energy.billed_kwh is not None else cdr.total_energy,
+        signed_kwh=energy.signed_kwh,
+        start_kwh=energy.start.kwh if energy.start is not None else None,
+        end_kwh=energy.end.kwh if energy.end is not None else None,
+    )
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _verdict(report: ocmf.Report) -> str:
+    statuses = {item.status for item in report.items}
+    if report.all_good:
+        return "valid"
+    if "invalid" in statuses:
+        return "tampered"
+    if "not_verified" in statuses:
+        return "not_verified"
+    if not report.items or "unreadable" in statuses:
+        return "unreadable"
+    if "cannot_verify" in statuses:
+        return "cannot_verify"
+    if report.energy.status == "mismatch":
+        return "energy_mismatch"
+    return "incomplete"
+
+
+def verdict_text(calibration: Calibration) -> str:
+    """The verdict in plain words, in the active language."""
+    kwh = {
+        "billed": number_text(calibration.billed_kwh),
+        "signed": number_text(calibration.signed_kwh),
+        "encoding": calibration.encoding or "?",
+    }
+    texts = {
+        "valid": _(
+            "Everything checks out: the meter's signature is valid, and the billed energy is "
+            "what the signed meter readings say (%(signed)s kWh)."
+        ),
+        "tampered": _(
+            "Warning: the signature does not match the meter data. The data was changed after "
+            "the meter signed it, or the key is not this meter's. Please contact the operator."
+        ),
+        "energy_mismatch": _(
+            "Warning: the billed energy (%(billed)s kWh) is not what the signed meter readings "
+            "say (%(signed)s kWh). Please contact the operator."
+        ),
+        "cannot_verify": _(
+            "The signature cannot be checked here; you can check it with the transparency software."
+        ),
+        "unreadable": _("The signed meter data cannot be read."),
+        "not_verified": _(
+            "The signed meter data is encoded as %(encoding)s, which we do not check here: "
+            "check it with the transparency software."
+        ),
+        "incomplete": _(
+            "The signatures are valid, but the signed readings do not establish the billed "
+            "energy (%(billed)s kWh)."
+        ),
+    }
+    return texts[calibration.verdict] % kwh
+
+
+def number_text(value: Decimal | None) -> str:
+    if value is None:
+        return "–"
+    text = f"{value.normalize():f}"
+    return text.replace(".", ",") if _language() == "de" else text
+
+
+def _language() -> str:
+    language = (translation.get_language() or "en")[:2]
+    return language if language in LANGUAGES else "en"
+
+
+# --- words for the dimensions, shared by the page, the PDF and the e-mail ---------------------
+
+
+def cost_label(item: CostItem) -> str:
+    if item.dimension == "energy":
+        return _("Energy: %(kwh)s kWh") % {"kwh": number_text(item.quantity)}
+    if item.dimension in ("time", "parking"):
+        hours = item.quantity or _ZERO
+        minutes = int((hours * 60).to_integral_value())
+        duration = f"{minutes // 60} h {minutes % 60:02d} min"
+        if item.dimension == "time":
+            return _("Charging time: %(duration)s") % {"duration": duration}
+        return _("Parking time: %(duration)s") % {"duration": duration}
+    return {
+        "flat": _("Session fee"),
+        "reservation": _("Reservation"),
+        "adjustment": _("Adjustment to the amount charged"),
+    }[item.dimension]
+
+
+def local_time(moment: datetime | None) -> str:
+    """A time in the location's zone (already converted), as the active language writes it."""
+    if moment is None:
+        return "–"
+    zone = moment.tzname() or ""
+    if _language() == "de":
+        return f"{moment:%d.%m.%Y %H:%M} {zone}".strip()
+    return f"{moment:%Y-%m-%d %H:%M} {zone}".strip()
+
+
+def rate_text(rate: Decimal | None) -> str:
+    if rate is None:
+        return "–"
+    return f"{number_text(rate)} %"
+
+
+def present(receipt: Receipt) -> dict[str, Any]:
+    """The receipt's figures as text in the active language, for the page, the e-mail and the
+    PDF alike (so all three say the same)."""
+    r = receipt
+    seller = [r.seller.name, *r.seller.address.splitlines()]
+    seller.append(_("OCPI party %(party)s") % {"party": r.seller.party})
+    if r.seller.vat_id:
+        seller.append(_("VAT ID %(vat_id)s") % {"vat_id": r.seller.vat_id})
+    city = " ".join(x for x in (r.postal_code, r.city) if x)
+    issued = r.issued_at.astimezone(ZoneInfo(r.time_zone))
+    return {
+        "number": r.number,
+        "date": local_time(issued),
+        "seller": [line for line in seller if line],
+        "payment_service": _("%(name)s collects the payment on behalf of the operator")
+        % {"name": r.payment_service.name},
+        "place": ", ".join(x for x in (r.location_name, r.address, city, r.country) if x),
+        "evse": _("%(evse_id)s, connector %(connector)s")
+        % {"evse_id": r.evse_id, "connector": r.connector_id},
+        "start": local_time(r.start),
+        "end": local_time(r.end),
+        "time_zone": r.time_zone,
+        "energy": f"{number_text(r.energy_kwh)} kWh",
+        "costs": [
+            (
+                cost_label(item),
+                r.money(item.excl_vat) if item.dimension != "adjustment" else "",
+                r.money(item.incl_vat),
+            )
+            for item in r.costs
+        ],
+        "total_excl_vat": r.money(r.total_excl_vat),
+        "vat_label": _("VAT %(rate)s") % {"rate": rate_text(r.vat_rate)},
+        "vat_amount": r.money(r.vat_amount),
+        "total": r.money(r.total_incl_vat),
+        "payment": [
+            (_("Reserved on your card"), r.money(r.held)),
+            (_("Taken"), r.money(r.captured)),
+            *([(_("Refunded"), r.money(r.refunded))] if r.refunded else []),
+            (_("Released"), r.money(r.released)),
+            (_("Payment method"), r.card),
+            (_("Authorization reference"), r.authorization_reference or "–"),
+            (_("CDR ID"), r.cdr_id or "–"),
+        ],
+        "calibration": r.calibration,
+        "note": _(
+            "The operator named above sells the charging; %(name)s collects the payment as "
+            "payment service. Amounts include VAT."
+        )
+        % {"name": r.payment_service.name},
+    }
+
+
+def receipt_path(public_id: str) -> str:
+    return reverse("receipt-page", args=[public_id])
+
+
+def receipt_url(public_id: str) -> str:
+    return settings.PUBLIC_BASE_URL + receipt_path(public_id)
+
+
+# --- e-mail -----------------------------------------------------------------------------------
+
+
+def send_receipt(*, checkout_id: int) -> bool:
+    """E-mail the receipt (text, HTML, PDF attached) in the driver's language, once: True when
+    it was sent now. Nothing is sent without an address, before settlement, or when
+    `receipt_sent_at` says it went already; calling it twice, or from two workers, sends one.
+
+    The checkout is claimed by a conditional update before sending; if the mail server fails the
+    claim is undone and the error raised, so a task can retry."""
+    from payments.receipt_pdf import receipt_pdf
+
+    checkout = (
+        Checkout.objects.select_related("evse__location", "connector", "partner")
+        .filter(pk=checkout_id)
+        .first()
+    )
+    if checkout is None or not checkout.email or checkout.receipt_sent_at is not None:
+        return False
+    if checkout.status != Checkout.Status.SETTLED:
+        return False
+    now = timezone.now()
+    claimed = Checkout.objects.filter(pk=checkout_id, receipt_sent_at=None).exclude(email="")
+    if not claimed.update(receipt_sent_at=now):
+        return False  # a twin call was here first
+    try:
+        with translation.override(checkout.locale if checkout.locale in LANGUAGES else "en"):
+            receipt = receipt_for(checkout)
+            context = {
+                "receipt": receipt,
+                "text": present(receipt),
+                "receipt_url": receipt_url(checkout.public_id),
+            }
+            subject = _("Your charging receipt %(number)s") % {"number": receipt.number}
+            text = render_to_string("payments/email/receipt.txt", context)
+            html = render_to_string("payments/email/receipt.html", context)
+            pdf = receipt_pdf(receipt)
+        message = EmailMultiAlternatives(
+            subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[checkout.email]
+        )
+        message.attach_alternative(html, "text/html")
+        message.attach(f"receipt-{receipt.number}.pdf", pdf, "application/pdf")
+        message.send()
+    except Exception:
+        # Undo the claim whatever failed (mail server, rendering), so a retry can send it.
+        Checkout.objects.filter(pk=checkout_id, receipt_sent_at=now).update(receipt_sent_at=None)
+        raise
+    logger.info("receipt of checkout %s e-mailed", checkout_id)  # never log the address
+    return True
+
+
+def erase_old_emails(*, now: datetime) -> int:
+    """Blank the e-mail address of checkouts that ended or settled longer than
+    `EMAIL_RETENTION` ago (ARCHITECTURE.md "Privacy"); their receipts stay viewable by link.
+    Returns how many addresses were erased."""
+    cutoff = now - settings.EMAIL_RETENTION
+    old = Q(settled_at__lt=cutoff) | Q(ended_at__lt=cutoff)
+    return Checkout.objects.filter(old).exclude(email="").update(email="")

@@ -1,0 +1,69 @@
+"""A driver's whole visit ends with a receipt: paid at a simulated CPO's charger over real HTTP,
+charged, ended, the CPO's own CDR (with OCMF signed meter values) settles the checkout, and the
+receipt page shows what was taken, VAT and the times in the location's zone. The other receipt
+tests use `settled` from here."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from payments.models import Checkout
+from tests.payments.charging import push_stations, reaches
+from tests.support.localstripe import confirm_card_setup
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def settled(connected_cpo, live_server, fake, *, cdr_fault=None, email="", locale="en") -> Checkout:
+    """A checkout paid (with `email` and `locale`), charged and settled by the CPO's CDR."""
+    cpo = connected_cpo(location_count=1, update_interval=0.2, cdr_fault=cdr_fault)
+    evse_id = push_stations(cpo)
+    created = httpx.post(
+        f"{live_server.url}/api/v1/checkouts",
+        json={"evse_id": evse_id, "connector_id": "1", "email": email, "locale": locale},
+    )
+    assert created.status_code == 201, created.text
+    body = created.json()
+    method = confirm_card_setup(fake.base_url, body["setup_client_secret"], "4242424242424242")
+    paid = httpx.post(
+        f"{live_server.url}/api/v1/checkouts/{body['id']}/pay",
+        json={"payment_method": method["payment_method"]},
+        timeout=60,
+    )
+    assert paid.status_code == 200, paid.text
+    checkout = reaches(Checkout.objects.get(public_id=body["id"]), "charging")
+    cpo.end_session(cpo.wait_for_session("ACTIVE")["id"])
+    return reaches(checkout, "settled")
+
+
+def captured(checkout: Checkout) -> Decimal:
+    minor = sum(e.amount_minor for e in checkout.ledger.filter(kind="capture"))
+    return Decimal(minor).scaleb(-2)
+
+
+def test_the_receipt_page_shows_what_was_paid_with_vat_and_local_times(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    checkout = settled(connected_cpo, live_server, stripe_settings)
+    paid = captured(checkout)
+    assert paid > 0
+    page = httpx.get(f"{live_server.url}/checkout/{checkout.public_id}/receipt/")
+    assert page.status_code == 200
+    html = page.text
+    assert f"€{paid}" in html
+    net = (paid / Decimal("1.19")).quantize(Decimal("0.01"))
+    assert f"€{net}" in html and f"€{paid - net}" in html and "VAT 19 %" in html
+    assert checkout.authorization_reference in html
+    cdr = checkout.cdrs.get()
+    assert cdr.cdr_id in html
+    local = cdr.start.astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert f"{local:%Y-%m-%d %H:%M} CET" in html  # the location's zone, not UTC
+    assert "Europe/Amsterdam" in html
+    assert "Visa •••• 4242" in html
+    assert 'data-verdict="valid"' in html
+    assert "Everything checks out" in html
+    assert page.headers["Cache-Control"] == "private, no-store"
