@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from ocpi_peer.models import CommandRequest, Partner
 from payments import charging, exports, tasks
@@ -370,7 +371,7 @@ class CheckoutAdmin(admin.ModelAdmin):
         if not cases:
             return "—"
         return format_html_join(
-            format_html("<br>"),
+            mark_safe("<br>"),
             "{} ({})",
             (
                 (_link("case", case.pk, case), "open" if case.resolved_at is None else "resolved")
@@ -614,7 +615,7 @@ class CaseAdmin(admin.ModelAdmin):
             parts.append(_link("cdr", case.cdr_id, case.cdr))
         if case.session_id:
             parts.append(_link("chargingsession", case.session_id, case.session))
-        return format_html_join(format_html("<br>"), "{}", ((p,) for p in parts)) or "—"
+        return format_html_join(mark_safe("<br>"), "{}", ((p,) for p in parts)) or "—"
 
     @admin.display(description="figures")
     def figures(self, case: Case) -> str:
@@ -633,12 +634,12 @@ class CaseAdmin(admin.ModelAdmin):
                 f"refunded {m(sums.refunded)} · owed {m(sums.payable)} {currency}"
             )
         if case.cdr is not None:
-            total = case.cdr.total_cost_incl_vat
-            if total is None:
-                lines.append(f"CDR {case.cdr.total_cost_excl_vat} {case.cdr.currency} excl. VAT")
+            cdr = case.cdr
+            if cdr.total_cost_incl_vat is None:  # 2.1.1
+                lines.append(f"CDR {Money(cdr.total_cost_excl_vat, cdr.currency)} excl. VAT")
             else:
-                lines.append(f"CDR {total} {case.cdr.currency}")
-        return format_html_join(format_html("<br>"), "{}", ((line,) for line in lines)) or "—"
+                lines.append(f"CDR {Money(cdr.total_cost_incl_vat, cdr.currency)}")
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "—"
 
     @admin.display(description="state", ordering="resolved_at")
     def state(self, case: Case) -> str:
