@@ -232,6 +232,39 @@ class LedgerEntry(models.Model):
         return f"{self.kind} {self.amount_minor} {self.currency}"
 
 
+class Refund(models.Model):
+    """One refund asked for (by an operator, or by a credit CDR): recorded before Stripe is
+    called, so what is pending counts against what may still be refunded, and a retried or
+    doubled request (same `key`) refunds once. The ledger gets its REFUND (or FAILED_REFUND)
+    row when Stripe has answered."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        REFUNDED = "refunded"
+        FAILED = "failed"
+
+    checkout = models.ForeignKey(Checkout, on_delete=models.PROTECT, related_name="refunds")
+    cdr = models.ForeignKey(
+        "Cdr", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    key = models.CharField(max_length=200, unique=True)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.TextField()
+    requested_by = models.CharField(max_length=150)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    stripe_refund_id = models.CharField(max_length=255, blank=True)
+    failure = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"refund {self.amount_minor} {self.currency} ({self.status})"
+
+
 class StripeEvent(models.Model):
     """Each webhook event once: a replayed event finds its row and changes nothing."""
 
@@ -253,6 +286,7 @@ class Deadline(models.Model):
         START_GRACE = "start_grace", "no session after the grace period"
         MISSING_CDR = "missing_cdr", "finished without a CDR"
         HOLD_EXPIRING = "hold_expiring", "hold near the card's capture deadline"
+        CREDIT_WAIT = "credit_wait", "credit CDR waiting for its corrected CDR"
 
     checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="deadlines")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -447,7 +447,13 @@ def apply_intent(*, checkout_id: int, intent: gateway.Intent) -> Checkout:
 
 
 def _book(
-    checkout: Checkout, kind: str, amount_minor: int, *, key: str, stripe_id: str = ""
+    checkout: Checkout,
+    kind: str,
+    amount_minor: int,
+    *,
+    key: str,
+    stripe_id: str = "",
+    note: str = "",
 ) -> None:
     """Append to the ledger once: the key is unique, so a replay books nothing."""
     LedgerEntry.objects.get_or_create(
@@ -459,6 +465,7 @@ def _book(
             "currency": checkout.currency,
             "stripe_id": stripe_id,
             "merchant": checkout.merchant,
+            "note": note,
         },
     )
 

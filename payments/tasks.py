@@ -6,7 +6,7 @@ from celery import Task, shared_task
 from django.utils import timezone
 
 from ocpi_peer import commands
-from payments import charging, gateway, services, settlement
+from payments import charging, gateway, refunds, services, settlement
 from payments.models import Checkout
 
 RETRY_AFTER = timedelta(minutes=2)
@@ -102,3 +102,31 @@ def settle_cdr(self: Task, cdr_pk: int) -> str:
         raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 3600)) from exc
     settlement.record_capture(plan=plan, cdr_pk=cdr_pk, intent=intent)
     return f"captured {plan.capture_minor}"
+
+
+def _backoff(retries: int) -> int:
+    return min(30 * 2**retries, 3600)
+
+
+@shared_task(bind=True, max_retries=12)
+def refund_payment(self: Task, refund_id: int) -> str:
+    """Send one refund to Stripe (idempotency key `refund:<key>`) and book it. Errors that may
+    pass are retried with backoff (about six hours in all); a refusal, or the last retry
+    failing, books FAILED_REFUND and opens a case."""
+    refund = refunds.refund_to_send(refund_id)
+    if refund is None:
+        return "done already"
+    try:
+        stripe_id = gateway.refund(
+            refund.checkout.stripe_payment_intent,
+            amount_minor=refund.amount_minor,
+            idempotency_key=f"refund:{refund.key}",
+            reason=refund.reason[:500],
+        )
+    except gateway.GatewayError as exc:
+        if exc.transient and self.request.retries < self.max_retries:
+            raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        refunds.record_refund_failure(refund_id=refund_id, error=str(exc))
+        return "failed"
+    refunds.record_refund(refund_id=refund_id, stripe_refund_id=stripe_id)
+    return f"refunded {refund.amount_minor}"

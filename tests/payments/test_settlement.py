@@ -75,6 +75,14 @@ def minor(checkout: Checkout) -> dict[str, int]:
     return {e.kind: e.amount_minor for e in checkout.ledger.all()}
 
 
+def settled(cpo, live_server, fake, *, total_incl: Decimal | None = None) -> Checkout:
+    """A checkout settled by a CDR the test POSTs (the session's total unless `total_incl`)."""
+    checkout, session = finished_session(cpo, live_server, fake)
+    total = session.total_cost_incl_vat if total_incl is None else total_incl
+    cpo.call_us("POST", "cdrs", json=cdr_for(cpo, checkout, session, total_incl=total))
+    return reaches(checkout, "settled")
+
+
 def test_a_cdr_matching_the_price_shown_is_captured_exactly(
     connected_cpo, live_server, stripe_settings, eager_tasks
 ) -> None:
