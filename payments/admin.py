@@ -8,6 +8,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -68,6 +69,15 @@ def _refundable_minor(checkout: Checkout, sums: exports.Sums) -> int:
     except ImportError:
         return max(sums.paid, 0)
     return max(refunds.refundable_minor(checkout), 0)
+
+
+def _amount_or(text: str | None, default: Decimal) -> Decimal:
+    """A suggested amount from the URL (a retried refund), if it is one."""
+    try:
+        amount = Decimal(text or "")
+    except ArithmeticError:
+        return default
+    return amount if amount.is_finite() and 0 < amount <= default else default
 
 
 class RefundForm(forms.Form):
@@ -282,7 +292,11 @@ class CheckoutAdmin(admin.ModelAdmin):
         form = RefundForm(
             request.POST if request.method == "POST" else None,
             currency=checkout.currency,
-            initial={"amount": refundable, "key": f"operator:{uuid.uuid4()}"},
+            initial={
+                "amount": _amount_or(request.GET.get("amount"), refundable),
+                "reason": request.GET.get("reason", ""),
+                "key": f"operator:{uuid.uuid4()}",
+            },
         )
         if (
             form.is_bound
@@ -552,7 +566,7 @@ class CaseAdmin(admin.ModelAdmin):
     ]
     date_hierarchy = "opened_at"
     ordering = [F("resolved_at").desc(nulls_first=True), "-opened_at", "-pk"]
-    actions = ["resolve", "refund", "retry_capture"]
+    actions = ["resolve", "refund", "retry_capture", "retry_refund"]
     fields = [
         "kind",
         "summary",
@@ -711,6 +725,29 @@ class CaseAdmin(admin.ModelAdmin):
             self.message_user(
                 request, f"{case}: capture queued again; resolve the case once it is settled"
             )
+
+    @admin.action(description="Retry the refund (one failed refund)", permissions=["refund"])
+    def retry_refund(self, request: HttpRequest, queryset: QuerySet[Case]) -> HttpResponse | None:
+        """A refund Stripe refused no longer counts against what is refundable: the refund
+        form opens with its amount and reason, under a new key; the case stays open."""
+        cases = list(queryset[:2])
+        case = cases[0] if len(cases) == 1 else None
+        if case is None or case.kind != Case.Kind.FAILED_REFUND or not case.about_checkout:
+            self.message_user(request, "Choose one failed refund to retry.", messages.WARNING)
+            return None
+        failed = (
+            LedgerEntry.objects.filter(
+                checkout_id=case.about_checkout, kind=LedgerEntry.Kind.FAILED_REFUND
+            )
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        url = reverse("admin:payments_checkout_refund", args=[case.about_checkout])
+        if failed is not None:
+            amount = Money.from_minor(failed.amount_minor, failed.currency).amount
+            reason = failed.note.split(": ", 1)[0]  # the note is "<reason>: <Stripe's error>"
+            url += "?" + urlencode({"amount": str(amount), "reason": reason})
+        return HttpResponseRedirect(url)
 
 
 @admin.register(LedgerEntry)

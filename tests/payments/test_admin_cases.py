@@ -170,3 +170,34 @@ def test_cpo_terms_show_and_change_the_expiring_hold_policy(operator: Client, se
         "capture (platform default)"
         not in operator.get("/admin/payments/cpoterms/").content.decode()
     )
+
+
+def test_retrying_a_failed_refund_opens_the_refund_form_with_its_amount_and_reason(
+    operator: Client, queue
+) -> None:
+    checkout = Checkout.objects.get(authorization_reference="REF-ONE")
+    book(checkout, "failed_refund", 300, at(30, 11))
+    checkout.ledger.filter(kind="failed_refund").update(note="cable broken: card expired")
+    failed = open_case(
+        Case.Kind.FAILED_REFUND, "refund of 3.00 EUR failed", key="failed:1", checkout=checkout
+    )
+    answer = operator.post(CASES, {"action": "retry_refund", "_selected_action": [failed.pk]})
+    assert answer.status_code == 302
+    form = operator.get(answer["Location"]).context["form"]
+    assert form.initial["amount"] == Decimal("3.00") and form.initial["reason"] == "cable broken"
+    wrong = operator.post(
+        CASES, {"action": "retry_refund", "_selected_action": [queue["price"].pk]}, follow=True
+    )
+    assert "Choose one failed refund to retry" in wrong.content.decode()
+
+
+def test_the_checkout_list_refunds_one_checkout_at_a_time(operator: Client, queue) -> None:
+    ids = list(Checkout.objects.values_list("pk", flat=True)[:2])
+    one = operator.post(
+        "/admin/payments/checkout/", {"action": "refund", "_selected_action": ids[:1]}
+    )
+    assert one["Location"] == f"/admin/payments/checkout/{ids[0]}/refund/"
+    two = operator.post(
+        "/admin/payments/checkout/", {"action": "refund", "_selected_action": ids}, follow=True
+    )
+    assert "Choose one checkout to refund" in two.content.decode()
