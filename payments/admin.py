@@ -24,7 +24,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from ocpi_peer.models import CommandRequest, Partner
-from payments import charging, exports, tasks
+from payments import charging, exports, refunds, tasks
 from payments.cases import resolve_case
 from payments.models import (
     Case,
@@ -34,6 +34,7 @@ from payments.models import (
     CpoTerms,
     Deadline,
     LedgerEntry,
+    Refund,
     StripeEvent,
 )
 from payments.money import Money
@@ -61,13 +62,8 @@ def _figures(sums: exports.Sums, currency: str) -> str:
     )
 
 
-def _refundable_minor(checkout: Checkout, sums: exports.Sums) -> int:
-    """Captured less refunded, and less refunds still waiting for Stripe where refunds are
-    tracked (payments.refunds)."""
-    try:
-        from payments import refunds
-    except ImportError:
-        return max(sums.paid, 0)
+def _refundable_minor(checkout: Checkout) -> int:
+    """Captured less refunded, and less refunds still waiting for Stripe."""
     return max(refunds.refundable_minor(checkout), 0)
 
 
@@ -177,6 +173,19 @@ class SessionInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class RefundInline(ReadOnlyInline):
+    """Refunds asked for, including those still waiting for Stripe or failed (the ledger has
+    only what Stripe did)."""
+
+    model = Refund
+    fields = ["created_at", "amount", "status", "reason", "requested_by", "failure", "done_at"]
+    readonly_fields = fields
+
+    @admin.display(description="amount")
+    def amount(self, refund: Refund) -> str:
+        return str(Money.from_minor(refund.amount_minor, refund.currency))
+
+
 class DeadlineInline(ReadOnlyInline):
     model = Deadline
     fields = ["kind", "due_at", "done_at"]
@@ -197,7 +206,7 @@ class CheckoutAdmin(admin.ModelAdmin):
     list_filter = ["status", "payment_status", "partner"]
     search_fields = ["public_id", "stripe_payment_intent", "stripe_setup_intent", "evse__evse_id"]
     date_hierarchy = "created_at"
-    inlines = [SessionInline, CommandInline, LedgerInline, DeadlineInline]
+    inlines = [SessionInline, CommandInline, LedgerInline, RefundInline, DeadlineInline]
     actions = ["unlock_connector", "refund"]
     fields = [
         "status",
@@ -287,7 +296,7 @@ class CheckoutAdmin(admin.ModelAdmin):
             self.message_user(request, f"There is no checkout {checkout_id}.", messages.ERROR)
             return HttpResponseRedirect(reverse("admin:payments_checkout_changelist"))
         sums = exports.ledger_sums([checkout.pk])[checkout.pk]
-        refundable = Money.from_minor(_refundable_minor(checkout, sums), checkout.currency).amount
+        refundable = Money.from_minor(_refundable_minor(checkout), checkout.currency).amount
         change_url = reverse("admin:payments_checkout_change", args=[checkout.pk])
         form = RefundForm(
             request.POST if request.method == "POST" else None,
@@ -320,11 +329,6 @@ class CheckoutAdmin(admin.ModelAdmin):
     def _request_refund(
         self, request: HttpRequest, checkout: Checkout, data: dict[str, Any]
     ) -> bool:
-        try:
-            from payments import refunds  # another part of settlement; loaded when used
-        except ImportError:
-            self.message_user(request, "Refunds are not available yet.", messages.ERROR)
-            return False
         amount = Money(data["amount"], checkout.currency)
         try:
             refunds.request_refund(
@@ -345,7 +349,8 @@ class CheckoutAdmin(admin.ModelAdmin):
             return False
         self.message_user(
             request,
-            f"{checkout}: refund of {amount} requested; it shows in the ledger below.",
+            f"{checkout}: refund of {amount} requested; it shows under Refunds, and in the "
+            "ledger once Stripe has made it.",
             messages.SUCCESS,
         )
         return True
