@@ -201,3 +201,11 @@ def test_the_checkout_list_refunds_one_checkout_at_a_time(operator: Client, queu
         "/admin/payments/checkout/", {"action": "refund", "_selected_action": ids}, follow=True
     )
     assert "Choose one checkout to refund" in two.content.decode()
+
+
+def test_a_case_page_and_the_ledger_list_show_the_figures(operator: Client, queue) -> None:
+    price = queue["price"]
+    page = operator.get(f"{CASES}{price.pk}/change/").content.decode()
+    assert "took the lower" in page and "owed 15.10 EUR" in page and "CDR 15.10 EUR" in page
+    ledger = operator.get("/admin/payments/ledgerentry/", {"kind": "payable"}).content.decode()
+    assert "15.10 EUR" in ledger and "/admin/payments/checkout/settlement/" in ledger
