@@ -134,7 +134,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class LedgerInline(ReadOnlyInline):
     model = LedgerEntry
-    fields = ["created_at", "kind", "amount", "stripe_id", "idempotency_key", "merchant"]
+    fields = ["created_at", "kind", "amount", "note", "stripe_id", "idempotency_key", "merchant"]
     readonly_fields = fields
 
     @admin.display(description="amount")
