@@ -188,7 +188,12 @@ def _price(shown: tariffs.PriceShown | None) -> dict[str, Any] | None:
 
 
 def describe_checkout(checkout: Checkout) -> dict[str, Any]:
-    captured = sum(e.amount_minor for e in checkout.ledger.all() if e.kind == "capture")
+    moved: dict[str, int] = {}
+    for entry in checkout.ledger.all():
+        moved[entry.kind] = moved.get(entry.kind, 0) + entry.amount_minor
+    captured = moved.get("capture", 0)
+    settled = checkout.status == Checkout.Status.SETTLED
+    receipt_path = reverse("receipt-page", args=[checkout.public_id]) if settled else None
     return {
         "id": checkout.public_id,
         "status": checkout.status,
@@ -205,11 +210,19 @@ def describe_checkout(checkout: Checkout) -> dict[str, Any]:
         "failure_reason": checkout.failure_reason or None,
         "session": _session(checkout),
         "start_unconfirmed": checkout.start_unconfirmed,
-        "receipt_url": None,
+        # After settlement: what was taken and what was freed on the card, and the receipt.
+        "amount_released": _amount(moved, "release", checkout.currency),
+        "amount_refunded": _amount(moved, "refund", checkout.currency),
+        "receipt_url": settings.PUBLIC_BASE_URL + receipt_path if receipt_path else None,
+        "receipt_path": receipt_path,
         "status_url": settings.PUBLIC_BASE_URL
         + reverse("checkout-page", args=[checkout.public_id]),
         "status_path": reverse("checkout-page", args=[checkout.public_id]),
     }
+
+
+def _amount(moved: dict[str, int], kind: str, currency: str) -> str | None:
+    return str(services.Money.from_minor(moved[kind], currency).amount) if kind in moved else None
 
 
 def _session(checkout: Checkout) -> dict[str, Any] | None:
