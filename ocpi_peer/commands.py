@@ -159,3 +159,31 @@ def push_token(partner: Partner, token: Any) -> bool:
         logger.warning("%s: token push failed: %s", partner, exc)
         return False
     return reply.ok
+
+
+def withdraw_token(partner: Partner, token: Any) -> Literal["sent", "not_needed", "failed"]:
+    """Tell the CPO our token is no longer valid (TK-01: there is no delete, `valid` false).
+    A token it holds gets a PATCH with `valid` and `last_updated` (2.2.1 and 2.1.1 alike); one
+    whose first PUT never got through gets the whole token again, now invalid. A CPO without a
+    tokens receiver asks us in real time, where the token is refused anyway."""
+    url = partner.endpoint("tokens", "RECEIVER")
+    if url is None or not partner.is_registered:
+        return "not_needed"
+    spec = versions.get(partner.version)
+    full = spec.token().to_representation(token)
+    owner = f"{settings.OCPI_COUNTRY_CODE.upper()}/{settings.OCPI_PARTY_ID.upper()}"
+    target = f"{url.rstrip('/')}/{owner}/{token.uid}"
+    params = {"type": full["type"]} if spec.token_type_in_url else None
+    if token.pushed_at is not None:
+        method = "PATCH"
+        body = {"valid": False, "last_updated": full["last_updated"]}
+    else:
+        method, body = "PUT", full
+    try:
+        reply = Caller.for_partner(partner).call(
+            method, target, json=body, params=params, functional=True
+        )
+    except PeerError as exc:
+        logger.warning("%s: token withdrawal failed: %s", partner, exc)
+        return "failed"
+    return "sent" if reply.ok else "failed"

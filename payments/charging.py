@@ -74,6 +74,18 @@ def issue_and_push_token(*, checkout_id: int) -> DriverToken:
 
 
 @transaction.atomic(durable=True)
+def withdraw_token(*, checkout_id: int) -> DriverToken | None:
+    """The checkout is settled: its single-use token may never charge again (TK-05). Returns
+    it, now invalid (already invalid on a repeat), or None if none was issued."""
+    Checkout.objects.select_for_update().get(pk=checkout_id)
+    token = DriverToken.objects.select_for_update().filter(checkout_id=checkout_id).first()
+    if token is not None and token.valid:
+        token.valid, token.last_updated = False, timezone.now()
+        token.save(update_fields=["valid", "last_updated"])
+    return token
+
+
+@transaction.atomic(durable=True)
 def begin_start(*, checkout_id: int) -> int | None:
     """AUTHORIZED → STARTING with a START_SESSION to send; returns its id. A redelivered task
     gets the same command back only if it was never sent or never reached the CPO."""

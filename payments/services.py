@@ -541,6 +541,13 @@ def record_release(*, checkout_id: int, intent: gateway.Intent) -> None:
 # --- deadlines and webhooks -------------------------------------------------------------------
 
 
+_SETTLEMENT_DEADLINES = {
+    Deadline.Kind.CREDIT_WAIT,
+    Deadline.Kind.MISSING_CDR,
+    Deadline.Kind.HOLD_EXPIRING,
+}
+
+
 @transaction.atomic(durable=True)
 def handle_deadline(*, deadline_id: int) -> None:
     """Re-checks under the checkout's lock: a twin task, or a payment or session that came in
@@ -562,6 +569,10 @@ def handle_deadline(*, deadline_id: int) -> None:
         charging.command_timed_out(checkout)
     elif deadline.kind == Deadline.Kind.START_GRACE:
         charging.start_grace_over(checkout)
+    elif deadline.kind in _SETTLEMENT_DEADLINES:
+        from payments import settlement
+
+        settlement.deadline_due(checkout, deadline.kind)
     deadline.done_at = timezone.now()
     deadline.save(update_fields=["done_at"])
 

@@ -1,25 +1,54 @@
-"""Settlement, first part: CDRs received, stored once, and linked to the checkout they bill
-(checklist §7, §10). Reconciliation and capture build on this."""
+"""Settlement: CDRs received, stored once, linked to the checkout they bill (checklist §7, §10),
+reconciled and captured; and what happens when a CDR changes after the money moved.
+
+The rule (ARCHITECTURE.md "Money"): the driver pays min(CDR total, the price shown applied to
+the CDR's quantities, hold), incl. VAT; we owe the CPO the CDR's total (PAYABLE).
+
+The first regular CDR settles the checkout (`plan_capture`, task `settle_cdr`). Everything
+after that is `reconcile`, which looks at all the checkout's CDRs at once, so the order in
+which they arrive does not matter:
+
+- A credit CDR cancels the CDR it names (`credit_reference_id`): what we owe the CPO follows at
+  once (a PAYABLE of the credit's negative total, only if the credited CDR was booked as owed).
+- The CDR that bills the checkout is then the one regular CDR no credit cancels (the "live"
+  one). When a live CDR we have not booked yet exists (a corrected CDR, or the first CDR of a
+  checkout settled early because its hold was about to expire), the driver owes the min rule
+  applied to it: what was captured (less refunds) above that is refunded, keyed by the credit
+  CDR (`credit:<pk>`) or, without one, by that CDR (`cdr:<pk>`); what is below it is a
+  shortfall for an operator (a capture cannot be topped up). We owe the CPO its total.
+- When every regular CDR is credited, we wait `CREDIT_CDR_WAIT` (a CREDIT_WAIT deadline) for the
+  corrected CDR. If none comes, the credit's amount is refunded, never more than was captured
+  less refunds. A corrected CDR that comes later still is reconciled as above.
+- Two live CDRs at once (a CPO billing twice without a credit) move no money: an operator
+  decides.
+
+So the simulator's `credit_after` (original 10 % too high, credit, corrected) costs the driver
+the corrected price (the min rule had already captured no more than the price shown) and leaves
+us owing the CPO exactly the corrected total. Refunds go through `payments.refunds`, which
+never refunds more than was captured.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 import simplejson
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from ocpi_peer import versions
 from ocpi_peer.models import Partner
-from payments import gateway
+from payments import gateway, refunds
 from payments.cases import open_case
 from payments.charging import link_checkout
-from payments.models import Case, Cdr, ChargingSession, Checkout, LedgerEntry
+from payments.models import Case, Cdr, ChargingSession, Checkout, Deadline, LedgerEntry
 from payments.money import Money
 from payments.services import _book
 from stations import tariffs
@@ -74,7 +103,7 @@ def record_cdr(
             key=f"unmatched-cdr:{cdr.pk}",
             cdr=cdr,
         )
-    if checkout_id and not cdr.credit:
+    if checkout_id:
         from payments import tasks
 
         transaction.on_commit(partial(tasks.settle_cdr.delay, cdr.pk))
@@ -96,6 +125,13 @@ def _repeat(existing: Cdr, digest: str) -> Received:
 def _link(partner: Partner, fields: dict[str, Any]) -> int | None:
     """As a Session is linked, then by the session id (LNK-02)."""
     found = link_checkout(partner, fields)
+    if found is None and fields.get("credit") and fields.get("credit_reference_id"):
+        found = (
+            Cdr.objects.filter(partner=partner, cdr_id=fields["credit_reference_id"])
+            .exclude(checkout=None)
+            .values_list("checkout_id", flat=True)
+            .first()
+        )
     if found is None and fields.get("session_id"):
         found = (
             ChargingSession.objects.filter(partner=partner, session_id=fields["session_id"])
@@ -147,11 +183,34 @@ def plan_capture(*, cdr_pk: int) -> CapturePlan | None:
             cdr=cdr,
         )
         return None
-    currency = checkout.currency
+    bill = _bill(checkout, cdr)
+    return CapturePlan(
+        checkout_id=checkout.pk,
+        intent_id=checkout.stripe_payment_intent,
+        capture_minor=bill.driver_minor,
+        payable_minor=bill.payable_minor,
+        flags=bill.flags,
+    )
+
+
+@dataclass(frozen=True)
+class Bill:
+    driver_minor: int  # what the driver owes: min(CDR total, price shown, hold), incl. VAT
+    payable_minor: int  # what we owe the CPO: the CDR's total incl. VAT
+    flags: tuple[tuple[str, str], ...]
+
+
+def cdr_total_incl_vat(checkout: Checkout, cdr: Cdr) -> Decimal:
+    if cdr.total_cost_incl_vat is not None:
+        return cdr.total_cost_incl_vat
     rate = tariffs.vat_rate(checkout.evse.location.country) or Decimal(0)
-    cdr_total = cdr.total_cost_incl_vat
-    if cdr_total is None:  # 2.1.1: excl. VAT; the location country's rate applies
-        cdr_total = cdr.total_cost_excl_vat * (1 + rate / 100)
+    return cdr.total_cost_excl_vat * (1 + rate / 100)  # 2.1.1: excl. VAT; the country's rate
+
+
+def _bill(checkout: Checkout, cdr: Cdr) -> Bill:
+    """The min rule for one regular CDR, with every difference as a flag."""
+    currency = checkout.currency
+    cdr_total = cdr_total_incl_vat(checkout, cdr)
     flags: list[tuple[str, str]] = []
     shown = _shown_price(checkout, cdr, flags)
     hold = checkout.hold_amount
@@ -179,10 +238,8 @@ def plan_capture(*, cdr_pk: int) -> CapturePlan | None:
                 f"shortfall: the CDR asks {cdr_total} {currency}, only {hold} was held",
             )
         )
-    return CapturePlan(
-        checkout_id=checkout.pk,
-        intent_id=checkout.stripe_payment_intent,
-        capture_minor=max(Money(capture, currency).to_minor(), 0),
+    return Bill(
+        driver_minor=max(Money(capture, currency).to_minor(), 0),
         payable_minor=Money(cdr_total, currency).to_minor(),
         flags=tuple(flags),
     )
@@ -215,15 +272,14 @@ def _shown_price(checkout: Checkout, cdr: Cdr, flags: list[tuple[str, str]]) -> 
 
 
 def record_capture(*, plan: CapturePlan, cdr_pk: int, intent: gateway.Intent) -> Checkout:
-    """Book what Stripe did, once (keys are unique), and settle the checkout."""
+    """Book what Stripe did, once (keys are unique), and settle the checkout. A checkout that
+    another CDR settled meanwhile books nothing here: `reconcile` sorts out which CDR bills it."""
     with transaction.atomic(durable=True):
         checkout = Checkout.objects.select_for_update().get(pk=plan.checkout_id)
-        held = (
-            checkout.ledger.filter(kind=LedgerEntry.Kind.HOLD)
-            .values_list("amount_minor", flat=True)
-            .first()
-            or 0
-        )
+        if checkout.status == Checkout.Status.SETTLED:
+            _reconcile_later(checkout)
+            return checkout
+        held = held_minor(checkout)
         if plan.capture_minor:
             _book(
                 checkout,
@@ -241,15 +297,195 @@ def record_capture(*, plan: CapturePlan, cdr_pk: int, intent: gateway.Intent) ->
                 stripe_id=intent.id,
             )
         _book(checkout, LedgerEntry.Kind.PAYABLE, plan.payable_minor, key=f"payable:{cdr_pk}")
-        checkout.status = Checkout.Status.SETTLED
-        checkout.settled_at = timezone.now()
         checkout.payment_status = (
             Checkout.PaymentStatus.CAPTURED
             if plan.capture_minor
             else Checkout.PaymentStatus.RELEASED
         )
-        checkout.save(update_fields=["status", "settled_at", "payment_status"])
+        mark_settled(checkout)
         cdr = Cdr.objects.get(pk=cdr_pk)
         for kind, summary in plan.flags:
             open_case(kind, summary, key=f"{kind}:{cdr_pk}", checkout=checkout, cdr=cdr)
+        if checkout.cdrs.exclude(pk=cdr_pk).exists():  # a credit or another CDR came meanwhile
+            _reconcile_later(checkout)
     return checkout
+
+
+def held_minor(checkout: Checkout) -> int:
+    return (
+        checkout.ledger.filter(kind=LedgerEntry.Kind.HOLD)
+        .values_list("amount_minor", flat=True)
+        .first()
+        or 0
+    )
+
+
+def mark_settled(checkout: Checkout) -> None:
+    """The checkout is settled (the caller holds its lock and set `payment_status`): the EVSE
+    is free (a CDR may come before the session's COMPLETED push), and the driver's single-use
+    token is withdrawn, at the CPO too (task `withdraw_token`, after commit)."""
+    now = timezone.now()
+    checkout.status = Checkout.Status.SETTLED
+    checkout.settled_at = now
+    checkout.evse_claim = None
+    checkout.ended_at = checkout.ended_at or now
+    checkout.save(
+        update_fields=["status", "settled_at", "payment_status", "evse_claim", "ended_at"]
+    )
+    from payments import tasks
+
+    transaction.on_commit(partial(tasks.withdraw_token.delay, checkout.pk))
+
+
+def _reconcile_later(checkout: Checkout) -> None:
+    from payments import tasks
+
+    transaction.on_commit(partial(tasks.reconcile_checkout.delay, checkout.pk))
+
+
+# --- after settlement: credit CDRs, corrected CDRs, CDRs after an early settlement ----------
+
+
+def credit_wait() -> timedelta:
+    return getattr(settings, "CREDIT_CDR_WAIT", timedelta(hours=24))
+
+
+def reconcile(*, checkout_id: int) -> str:
+    """Bring a settled checkout in line with all its CDRs (the module's docstring has the
+    rule). Idempotent: it only acts on what the ledger does not show yet."""
+    with transaction.atomic(durable=True):
+        checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
+        return reconcile_locked(checkout, credit_wait_over=False)
+
+
+def reconcile_locked(checkout: Checkout, *, credit_wait_over: bool) -> str:
+    """`reconcile` for a caller holding the checkout's lock in its transaction (the CREDIT_WAIT
+    deadline, with `credit_wait_over`)."""
+    if checkout.status != Checkout.Status.SETTLED:
+        return "not settled yet"  # the settlement reconciles when it is done
+    cdrs = list(checkout.cdrs.order_by("received_at", "pk"))
+    credits = [c for c in cdrs if c.credit]
+    regular = [c for c in cdrs if not c.credit]
+    credited = {c.credit_reference_id for c in credits}
+    live = [c for c in regular if c.cdr_id not in credited]
+    booked = set(
+        checkout.ledger.filter(kind=LedgerEntry.Kind.PAYABLE).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    for credit in credits:  # what we owe the CPO follows each credit at once
+        original = next((c for c in regular if c.cdr_id == credit.credit_reference_id), None)
+        if original is not None and f"payable:{original.pk}" in booked:
+            amount = Money(cdr_total_incl_vat(checkout, credit), checkout.currency).to_minor()
+            _book(
+                checkout,
+                LedgerEntry.Kind.PAYABLE,
+                -abs(amount),
+                key=f"payable:{credit.pk}",
+                note=f"credit CDR {credit.cdr_id} for {original.cdr_id}",
+            )
+    net = refunds.captured_minor(checkout) - refunds.refunded_minor(checkout)
+    if len(live) > 1:
+        ids = ", ".join(c.cdr_id for c in live)
+        open_case(
+            Case.Kind.CDR_CONFLICT,
+            f"more than one CDR bills this checkout and none credits the other ({ids}): "
+            "no money moved",
+            key=f"cdrs-conflict:{checkout.pk}:{ids}"[:255],
+            checkout=checkout,
+            cdr=live[-1],
+        )
+        return "conflict"
+    if live:
+        return _bill_live(checkout, live[0], credits, net)
+    if not credits:
+        return "nothing to do"
+    credit = credits[-1]
+    if not credit_wait_over:
+        if not checkout.deadlines.filter(kind=Deadline.Kind.CREDIT_WAIT).exists():
+            Deadline.objects.create(
+                checkout=checkout,
+                kind=Deadline.Kind.CREDIT_WAIT,
+                due_at=timezone.now() + credit_wait(),
+            )
+        return "waiting for the corrected CDR"
+    amount = min(
+        abs(Money(cdr_total_incl_vat(checkout, credit), checkout.currency).to_minor()), net
+    )
+    _refund(checkout, amount, f"credit:{credit.pk}", credit, f"credit CDR {credit.cdr_id}")
+    return f"refunded {amount}"
+
+
+def _bill_live(checkout: Checkout, cdr: Cdr, credits: list[Cdr], net: int) -> str:
+    """The one CDR that bills the checkout now, if we have not booked it yet."""
+    if checkout.ledger.filter(idempotency_key=f"payable:{cdr.pk}").exists():
+        return "up to date"
+    bill = _bill(checkout, cdr)
+    _book(checkout, LedgerEntry.Kind.PAYABLE, bill.payable_minor, key=f"payable:{cdr.pk}")
+    for kind, summary in bill.flags:
+        open_case(kind, summary, key=f"{kind}:{cdr.pk}", checkout=checkout, cdr=cdr)
+    checkout.deadlines.filter(kind=Deadline.Kind.CREDIT_WAIT, done_at=None).update(
+        done_at=timezone.now()
+    )
+    currency = checkout.currency
+    if net > bill.driver_minor:
+        credit = credits[-1] if credits else None
+        if credit is not None and not credit.refunds.exists():
+            key, why = f"credit:{credit.pk}", f"credit CDR {credit.cdr_id}, corrected by"
+        else:
+            key, why = f"cdr:{cdr.pk}", "billed by"
+        _refund(
+            checkout,
+            net - bill.driver_minor,
+            key,
+            credit or cdr,
+            f"{why} CDR {cdr.cdr_id}: "
+            f"{Money.from_minor(bill.driver_minor, currency)} owed, "
+            f"{Money.from_minor(net, currency)} paid",
+        )
+        return f"refunded {net - bill.driver_minor}"
+    if bill.driver_minor > net:
+        open_case(
+            Case.Kind.SHORTFALL,
+            f"shortfall: CDR {cdr.cdr_id} makes the driver owe "
+            f"{Money.from_minor(bill.driver_minor, currency)}, only "
+            f"{Money.from_minor(net, currency)} was captured (less refunds)",
+            key=f"shortfall-after:{cdr.pk}",
+            checkout=checkout,
+            cdr=cdr,
+        )
+        return "shortfall"
+    return "paid right"
+
+
+def _refund(checkout: Checkout, amount_minor: int, key: str, cdr: Cdr, reason: str) -> None:
+    if amount_minor <= 0:
+        return
+    try:
+        refunds.queue(
+            checkout,
+            amount_minor=amount_minor,
+            reason=reason,
+            requested_by="settlement",
+            key=key,
+            cdr=cdr,
+        )
+    except refunds.RefundRefused as exc:  # e.g. the key used with another amount
+        open_case(
+            Case.Kind.FAILED_REFUND,
+            f"refund of {Money.from_minor(amount_minor, checkout.currency)} not made: "
+            f"{exc.message}",
+            key=f"refund-refused:{key}",
+            checkout=checkout,
+            cdr=cdr,
+        )
+
+
+# --- deadlines -----------------------------------------------------------------------------
+
+
+def deadline_due(checkout: Checkout, kind: str) -> None:
+    """A settlement deadline fell due (`services.handle_deadline`, checkout locked). Calls out
+    (a CDR pull, a capture) go to tasks after commit."""
+    if kind == Deadline.Kind.CREDIT_WAIT:
+        reconcile_locked(checkout, credit_wait_over=True)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from ocpi_peer import commands
 from payments import charging, gateway, refunds, services, settlement
-from payments.models import Checkout
+from payments.models import Cdr, Checkout
 
 RETRY_AFTER = timedelta(minutes=2)
 
@@ -85,8 +85,11 @@ def settle_cdr(self: Task, cdr_pk: int) -> str:
     Stripe errors that may pass (429, 5xx, no connection) are retried with backoff; the
     idempotency key and the ledger's unique keys make a retry move no money twice."""
     plan = settlement.plan_capture(cdr_pk=cdr_pk)
-    if plan is None:
-        return "nothing to settle"
+    if plan is None:  # a credit CDR, or one for a settled checkout: reconcile
+        checkout_id = Cdr.objects.values_list("checkout_id", flat=True).get(pk=cdr_pk)
+        if checkout_id is None:
+            return "nothing to settle"
+        return settlement.reconcile(checkout_id=checkout_id)
     try:
         if plan.capture_minor:
             intent = gateway.capture(
@@ -130,3 +133,23 @@ def refund_payment(self: Task, refund_id: int) -> str:
         return "failed"
     refunds.record_refund(refund_id=refund_id, stripe_refund_id=stripe_id)
     return f"refunded {refund.amount_minor}"
+
+
+@shared_task
+def reconcile_checkout(checkout_id: int) -> str:
+    """A settled checkout brought in line with all its CDRs (credits, corrections)."""
+    return settlement.reconcile(checkout_id=checkout_id)
+
+
+@shared_task(bind=True, max_retries=8)
+def withdraw_token(self: Task, checkout_id: int) -> str:
+    """After settlement: the driver's token is invalid here at once, and at the CPO's tokens
+    receiver as soon as it answers (best effort, retried with backoff)."""
+    token = charging.withdraw_token(checkout_id=checkout_id)
+    if token is None:
+        return "no token"
+    partner = Checkout.objects.select_related("partner").get(pk=checkout_id).partner
+    outcome = commands.withdraw_token(partner, token)
+    if outcome == "failed" and self.request.retries < self.max_retries:
+        raise self.retry(countdown=_backoff(self.request.retries))
+    return outcome
