@@ -31,7 +31,7 @@ never refunds more than was captured.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 from functools import partial
@@ -280,6 +280,8 @@ def record_capture(*, plan: CapturePlan, cdr_pk: int, intent: gateway.Intent) ->
             _reconcile_later(checkout)
             return checkout
         held = held_minor(checkout)
+        if plan.capture_minor and intent.amount_received:  # what Stripe says it took
+            plan = replace(plan, capture_minor=intent.amount_received)
         if plan.capture_minor:
             _book(
                 checkout,
