@@ -167,6 +167,8 @@ class Receipt:
         """An amount as the active language writes it: "12,34 €" / "€12.34"."""
         if amount is None:
             return "–"
+        if amount < 0:  # "-€0.20", not "€-0.20"
+            return "-" + format_amount(-amount, self.currency, _language())
         return format_amount(amount, self.currency, _language())
 
     @property

@@ -18,9 +18,11 @@ from tests.support.localstripe import confirm_card_setup
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def settled(connected_cpo, live_server, fake, *, cdr_fault=None, email="", locale="en") -> Checkout:
+def settled(
+    connected_cpo, live_server, fake, *, cdr_fault=None, email="", locale="en", version="2.2.1"
+) -> Checkout:
     """A checkout paid (with `email` and `locale`), charged and settled by the CPO's CDR."""
-    cpo = connected_cpo(location_count=1, update_interval=0.2, cdr_fault=cdr_fault)
+    cpo = connected_cpo(version, location_count=1, update_interval=0.2, cdr_fault=cdr_fault)
     evse_id = push_stations(cpo)
     created = httpx.post(
         f"{live_server.url}/api/v1/checkouts",
