@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import simplejson
@@ -46,9 +46,12 @@ class Outcome:
         return f"{self.received} received, {self.written} written, {self.rejected} rejected"
 
 
-def pull(*, partner_id: int, module: str, full: bool = False) -> Outcome:
+def pull(
+    *, partner_id: int, module: str, full: bool = False, since: datetime | None = None
+) -> Outcome:
     """Pull one module from one partner now. Raises PeerError (to be retried) or SyncImpossible;
-    either way the partner's SyncState says what happened."""
+    either way the partner's SyncState says what happened. `since` pulls from that time (a
+    missing CDR: from its checkout's start) without moving the incremental pulls' start."""
     if module not in MODULES:
         raise SyncImpossible(f"cannot pull {module}")
     partner = Partner.objects.get(pk=partner_id)
@@ -58,7 +61,9 @@ def pull(*, partner_id: int, module: str, full: bool = False) -> Outcome:
     try:
         url = _sender_url(partner, module)
         params = {}
-        if not full and state.last_success_started_at is not None:
+        if since is not None:
+            params["date_from"] = format_datetime(since - CLOCK_SKEW)
+        elif not full and state.last_success_started_at is not None:
             params["date_from"] = format_datetime(state.last_success_started_at - CLOCK_SKEW)
         store = _STORE[module]
         for page in Caller.for_partner(partner).pages(url, params=params):
@@ -66,7 +71,8 @@ def pull(*, partner_id: int, module: str, full: bool = False) -> Outcome:
     except (PeerError, SyncImpossible) as exc:
         _finish(state, started, outcome, ok=False, note=str(exc))
         raise
-    _finish(state, started, outcome, ok=True, note=("full: " if full else "") + outcome.line())
+    note = ("full: " if full else "") + (f"since {since:%Y-%m-%d %H:%M}: " if since else "")
+    _finish(state, started, outcome, ok=True, note=note + outcome.line(), advance=since is None)
     return outcome
 
 
@@ -79,7 +85,9 @@ def _sender_url(partner: Partner, module: str) -> str:
     return url
 
 
-def _finish(state: SyncState, started: Any, outcome: Outcome, *, ok: bool, note: str) -> None:
+def _finish(
+    state: SyncState, started: Any, outcome: Outcome, *, ok: bool, note: str, advance: bool = True
+) -> None:
     SyncState.objects.filter(pk=state.pk).update(
         last_run_at=timezone.now(),
         last_ok=ok,
@@ -87,7 +95,7 @@ def _finish(state: SyncState, started: Any, outcome: Outcome, *, ok: bool, note:
         received=outcome.received,
         written=outcome.written,
         rejected=outcome.rejected,
-        **({"last_success_started_at": started} if ok else {}),
+        **({"last_success_started_at": started} if ok and advance else {}),
     )
 
 

@@ -334,6 +334,12 @@ def _follow(checkout: Checkout, session: ChargingSession) -> None:
         checkout.ended_at = session.end or timezone.now()
         checkout.evse_claim = None
         checkout.save(update_fields=["status", "ended_at", "evse_claim"])
+        if not checkout.cdrs.filter(credit=False).exists():  # the CDR is pulled if it never comes
+            Deadline.objects.create(
+                checkout=checkout,
+                kind=Deadline.Kind.MISSING_CDR,
+                due_at=timezone.now() + settings.MISSING_CDR_AFTER,
+            )
     elif session.status == "INVALID" and checkout.status in _MOVES[Status.FAILED]:
         _move(checkout, Status.FAILED)
         checkout.failure_reason = str(

@@ -429,6 +429,16 @@ def apply_intent(*, checkout_id: int, intent: gateway.Intent) -> Checkout:
         Deadline.objects.filter(checkout=checkout, kind=Deadline.Kind.UNPAID, done_at=None).update(
             done_at=timezone.now()
         )
+        # The card's last moment to capture: Stripe's word, else the usual lifetime; we act
+        # EXPIRING_HOLD_MARGIN earlier if no CDR has settled the checkout by then.
+        checkout.capture_before = intent.capture_before or (
+            checkout.authorized_at + settings.HOLD_LIFETIME
+        )
+        Deadline.objects.create(
+            checkout=checkout,
+            kind=Deadline.Kind.HOLD_EXPIRING,
+            due_at=checkout.capture_before - settings.EXPIRING_HOLD_MARGIN,
+        )
         from payments import tasks
 
         transaction.on_commit(partial(tasks.start_charging.delay, checkout.pk))

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -45,10 +45,19 @@ from rest_framework.exceptions import ValidationError
 
 from ocpi_peer import versions
 from ocpi_peer.models import Partner
+from ocpi_peer.transport import format_datetime
 from payments import gateway, refunds
 from payments.cases import open_case
 from payments.charging import link_checkout
-from payments.models import Case, Cdr, ChargingSession, Checkout, Deadline, LedgerEntry
+from payments.models import (
+    Case,
+    Cdr,
+    ChargingSession,
+    Checkout,
+    CpoTerms,
+    Deadline,
+    LedgerEntry,
+)
 from payments.money import Money
 from payments.services import _book
 from stations import tariffs
@@ -248,6 +257,12 @@ def _bill(checkout: Checkout, cdr: Cdr) -> Bill:
 def _shown_price(checkout: Checkout, cdr: Cdr, flags: list[tuple[str, str]]) -> Decimal | None:
     """The price shown to the driver (the checkout's tariff snapshot) applied to the CDR's
     quantities, incl. VAT; None, flagged, when it cannot be computed."""
+    return _shown_price_of(checkout, cdr.version, cdr.body, flags, what="this CDR")
+
+
+def _shown_price_of(
+    checkout: Checkout, version: str, body: str, flags: list[tuple[str, str]], *, what: str
+) -> Decimal | None:
     snapshot = checkout.tariff_snapshot
     fields = {
         "currency": snapshot["currency"],
@@ -258,14 +273,14 @@ def _shown_price(checkout: Checkout, cdr: Cdr, flags: list[tuple[str, str]]) -> 
         "max_price_excl_vat": snapshot["max_price"][0] or None,
         "max_price_incl_vat": snapshot["max_price"][1] or None,
     }
-    spec = versions.get(cdr.version)
+    spec = versions.get(version)
     try:
-        quantities = spec.read(spec.cdr_pricing, simplejson.loads(cdr.body, use_decimal=True))
+        quantities = spec.read(spec.cdr_pricing, simplejson.loads(body, use_decimal=True))
         shown = tariffs.from_fields(fields, time_zone=snapshot.get("time_zone"))
         check = tariffs.check_cdr(quantities, shown, tariff_id=snapshot["tariff_id"])
     except (ValidationError, TariffError, KeyError, TypeError, ValueError) as exc:
         flags.append(
-            (Case.Kind.PRICE_DIFFERENCE, f"the price shown could not be applied to this CDR: {exc}")
+            (Case.Kind.PRICE_DIFFERENCE, f"the price shown could not be applied to {what}: {exc}")
         )
         return None
     return check.cost.total.incl_vat
@@ -489,5 +504,201 @@ def _refund(checkout: Checkout, amount_minor: int, key: str, cdr: Cdr, reason: s
 def deadline_due(checkout: Checkout, kind: str) -> None:
     """A settlement deadline fell due (`services.handle_deadline`, checkout locked). Calls out
     (a CDR pull, a capture) go to tasks after commit."""
+    from payments import tasks
+
     if kind == Deadline.Kind.CREDIT_WAIT:
         reconcile_locked(checkout, credit_wait_over=True)
+    elif kind == Deadline.Kind.MISSING_CDR and _awaits_cdr(checkout):
+        transaction.on_commit(partial(tasks.pull_missing_cdr.delay, checkout.pk))
+    elif kind == Deadline.Kind.HOLD_EXPIRING and _hold_expires_unbilled(checkout):
+        transaction.on_commit(partial(tasks.settle_expiring_hold.delay, checkout.pk))
+
+
+def _has_cdr(checkout: Checkout) -> bool:
+    return checkout.cdrs.filter(credit=False).exists()
+
+
+def _awaits_cdr(checkout: Checkout) -> bool:
+    """Finished, or settled early because its hold was expiring, and still no CDR."""
+    return checkout.status in (Checkout.Status.FINISHED, Checkout.Status.SETTLED) and not (
+        _has_cdr(checkout)
+    )
+
+
+def _hold_expires_unbilled(checkout: Checkout) -> bool:
+    return checkout.payment_status == Checkout.PaymentStatus.HELD and not _has_cdr(checkout)
+
+
+def missing_cdr_since(checkout_id: int) -> tuple[int, datetime]:
+    """(partner, from when) to pull a missing CDR: the checkout's start, a day's margin."""
+    checkout = Checkout.objects.get(pk=checkout_id)
+    return checkout.partner_id, (checkout.authorized_at or checkout.created_at) - timedelta(days=1)
+
+
+def missing_cdr_checked(*, checkout_id: int, pulled: str) -> None:
+    """After pulling the partner's CDRs for a checkout finished without one: if it is still
+    missing, an operator sees it (one case) and we look again after MISSING_CDR_AFTER."""
+    with transaction.atomic(durable=True):
+        checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
+        if not _awaits_cdr(checkout):
+            return
+        open_case(
+            Case.Kind.MISSING_CDR,
+            f"no CDR from the CPO since the session ended at {checkout.ended_at:%Y-%m-%d %H:%M} "
+            f"UTC; pulled its CDRs: {pulled}",
+            key=f"missing-cdr:{checkout.pk}",
+            checkout=checkout,
+        )
+        if not checkout.deadlines.filter(kind=Deadline.Kind.MISSING_CDR, done_at=None).exists():
+            Deadline.objects.create(
+                checkout=checkout,
+                kind=Deadline.Kind.MISSING_CDR,
+                due_at=timezone.now() + settings.MISSING_CDR_AFTER,
+            )
+
+
+# --- a hold about to expire without a CDR ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HoldPlan:
+    checkout_id: int
+    intent_id: str
+    capture_minor: int  # 0: released
+    summary: str  # for the EXPIRING_HOLD case
+
+
+def expiring_hold_policy(checkout: Checkout) -> str:
+    """The CPO party's choice (CpoTerms.expiring_hold_policy), else the platform's."""
+    location = checkout.evse.location
+    terms = CpoTerms.objects.filter(
+        country_code=location.country_code, party_id=location.party_id
+    ).first()
+    return (terms.expiring_hold_policy if terms else "") or settings.EXPIRING_HOLD_POLICY
+
+
+def plan_expiring_hold(*, checkout_id: int) -> HoldPlan | None:
+    """What to do with a hold about to expire while no CDR came: capture what the last Session
+    supports (min(session total, the price shown applied to it, hold), incl. VAT) or release,
+    by policy. None when a CDR came meanwhile or nothing is held."""
+    checkout = Checkout.objects.select_related("evse__location").get(pk=checkout_id)
+    if not _hold_expires_unbilled(checkout):
+        return None
+    currency = checkout.currency
+    policy = expiring_hold_policy(checkout)
+    deadline = f"{checkout.capture_before:%Y-%m-%d %H:%M} UTC" if checkout.capture_before else "?"
+    session = checkout.sessions.order_by("-last_updated").first()
+    if checkout.status not in _SETTLES_FROM:
+        policy = "release"  # never started charging: nothing was delivered
+    if policy != "capture" or session is None:
+        why = "no session" if session is None and policy == "capture" else f"policy {policy}"
+        return HoldPlan(
+            checkout.pk,
+            checkout.stripe_payment_intent,
+            0,
+            f"the hold expires {deadline} and no CDR came: released ({why})",
+        )
+    flags: list[tuple[str, str]] = []
+    total = _session_total(checkout, session)
+    shown = _shown_price_of(
+        checkout,
+        checkout.partner.version,
+        _session_as_cdr(checkout, session),
+        flags,
+        what="the last session",
+    )
+    candidates = [total, checkout.hold_amount] + ([shown] if shown is not None else [])
+    capture = Money(min(candidates), currency).to_minor()
+    noted = "; ".join(summary for _, summary in flags)
+    return HoldPlan(
+        checkout.pk,
+        checkout.stripe_payment_intent,
+        max(capture, 0),
+        f"the hold expires {deadline} and no CDR came: captured "
+        f"{Money.from_minor(max(capture, 0), currency)} as the last session supports "
+        f"(session {total:.2f}, price shown {shown if shown is not None else '?'}, hold "
+        f"{checkout.hold_amount:.2f} {currency}); a CDR arriving later is reconciled"
+        + (f". {noted}" if noted else ""),
+    )
+
+
+def _session_total(checkout: Checkout, session: ChargingSession) -> Decimal:
+    if session.total_cost_incl_vat is not None:
+        return session.total_cost_incl_vat
+    if session.total_cost_excl_vat is None:
+        return Decimal(0)
+    rate = tariffs.vat_rate(checkout.evse.location.country) or Decimal(0)
+    return session.total_cost_excl_vat * (1 + rate / 100)
+
+
+def _session_as_cdr(checkout: Checkout, session: ChargingSession) -> str:
+    """The session's quantities in the partner's CDR shape, so the price shown can be applied
+    to them exactly as to a CDR."""
+    end = session.end or checkout.ended_at or timezone.now()
+    hours = Decimal((end - session.start).total_seconds()) / 3600
+    country = checkout.evse.location.country
+    body: dict[str, Any] = {
+        "start_date_time": format_datetime(session.start),
+        "currency": session.currency or checkout.currency,
+        "charging_periods": session.charging_periods,
+        "total_energy": session.kwh,
+        "total_time": hours.quantize(Decimal("0.0001")),
+    }
+    excl = session.total_cost_excl_vat or Decimal(0)
+    if checkout.partner.version == "2.1.1":
+        body |= {
+            "stop_date_time": format_datetime(end),
+            "location": {"country": country},
+            "total_cost": excl,
+        }
+    else:
+        total: dict[str, Any] = {"excl_vat": excl}
+        if session.total_cost_incl_vat is not None:
+            total["incl_vat"] = session.total_cost_incl_vat
+        body |= {
+            "end_date_time": format_datetime(end),
+            "cdr_location": {"country": country},
+            "total_cost": total,
+        }
+    return simplejson.dumps(body, use_decimal=True, default=str)
+
+
+def record_expiring_hold(*, plan: HoldPlan, intent: gateway.Intent) -> None:
+    """Book the capture (or release) of an expiring hold, settle the checkout without a CDR
+    (nothing is owed to the CPO until its CDR says so) and open the EXPIRING_HOLD case."""
+    with transaction.atomic(durable=True):
+        checkout = Checkout.objects.select_for_update().get(pk=plan.checkout_id)
+        if checkout.status == Checkout.Status.SETTLED:
+            return  # a CDR settled it meanwhile
+        capture = plan.capture_minor
+        if capture and intent.amount_received:
+            capture = intent.amount_received
+        held = held_minor(checkout)
+        if capture:
+            _book(
+                checkout,
+                LedgerEntry.Kind.CAPTURE,
+                capture,
+                key=f"capture:{intent.id}",
+                stripe_id=intent.id,
+            )
+        if held > capture:
+            _book(
+                checkout,
+                LedgerEntry.Kind.RELEASE,
+                held - capture,
+                key=f"release:{intent.id}",
+                stripe_id=intent.id,
+            )
+        checkout.payment_status = (
+            Checkout.PaymentStatus.CAPTURED if capture else Checkout.PaymentStatus.RELEASED
+        )
+        mark_settled(checkout)
+        open_case(
+            Case.Kind.EXPIRING_HOLD,
+            plan.summary,
+            key=f"expiring-hold:{checkout.pk}",
+            checkout=checkout,
+        )
+        if _has_cdr(checkout):  # a CDR came while Stripe was asked
+            _reconcile_later(checkout)

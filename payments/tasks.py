@@ -5,7 +5,8 @@ from datetime import timedelta
 from celery import Task, shared_task
 from django.utils import timezone
 
-from ocpi_peer import commands
+from ocpi_peer import commands, sync
+from ocpi_peer.client import PeerError
 from payments import charging, gateway, refunds, services, settlement
 from payments.models import Cdr, Checkout
 
@@ -153,3 +154,41 @@ def withdraw_token(self: Task, checkout_id: int) -> str:
     if outcome == "failed" and self.request.retries < self.max_retries:
         raise self.retry(countdown=_backoff(self.request.retries))
     return outcome
+
+
+@shared_task
+def pull_missing_cdr(checkout_id: int) -> str:
+    """A checkout finished long ago without a CDR: pull its CPO's CDRs from the checkout's
+    start (a CDR found settles it as a pushed one would); if still none, flag and re-arm."""
+    partner_id, since = settlement.missing_cdr_since(checkout_id)
+    try:
+        pulled = sync.pull(partner_id=partner_id, module="cdrs", since=since).line()
+    except (PeerError, sync.SyncImpossible) as exc:
+        pulled = f"failed: {exc}"
+    settlement.missing_cdr_checked(checkout_id=checkout_id, pulled=pulled)
+    return pulled
+
+
+@shared_task(bind=True, max_retries=12)
+def settle_expiring_hold(self: Task, checkout_id: int) -> str:
+    """The card's capture deadline is near and no CDR came: capture what the last Session
+    supports, or release, by policy; retried like `settle_cdr`, with the same idempotency keys,
+    so a CDR settling at the same moment moves no money twice."""
+    plan = settlement.plan_expiring_hold(checkout_id=checkout_id)
+    if plan is None:
+        return "nothing to do"
+    try:
+        if plan.capture_minor:
+            intent = gateway.capture(
+                plan.intent_id,
+                amount_minor=plan.capture_minor,
+                idempotency_key=f"capture:{plan.intent_id}",
+            )
+        else:
+            intent = gateway.cancel(plan.intent_id, idempotency_key=f"release:{plan.intent_id}")
+    except gateway.GatewayError as exc:
+        if not exc.transient:
+            raise
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    settlement.record_expiring_hold(plan=plan, intent=intent)
+    return f"captured {plan.capture_minor}"
