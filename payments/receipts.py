@@ -202,14 +202,6 @@ VERDICTS = (
 # --- gathering --------------------------------------------------------------------------------
 
 
-def receipt_by_public_id(public_id: str) -> Receipt:
-    """The receipt behind a driver's link; raises Checkout.DoesNotExist or NoReceipt."""
-    checkout = Checkout.objects.select_related("evse__location", "connector", "partner").get(
-        public_id=public_id
-    )
-    return receipt_for(checkout)
-
-
 def receipt_for(checkout: Checkout) -> Receipt:
     """Everything the receipt of a settled checkout shows. Raises NoReceipt before settlement."""
     if checkout.status != Checkout.Status.SETTLED:
