@@ -7,7 +7,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from payments import receipts
+from payments import receipts, refunds
 from tests.payments.charging import reaches
 from tests.payments.test_receipt_flow import captured, settled
 from tests.payments.test_settlement import cdr_for, finished_session
@@ -48,3 +48,24 @@ def test_a_211_receipt_adds_the_countrys_vat(
     assert receipt.calibration is None
     html = httpx.get(f"{live_server.url}/checkout/{checkout.public_id}/receipt/").text
     assert f"€{receipt.total_incl_vat}" in html and "VAT 21 %" in html
+
+
+def test_a_refund_lowers_the_amount_paid_on_the_receipt_and_the_live_page(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    checkout = settled(connected_cpo, live_server, stripe_settings)
+    taken = captured(checkout)
+    refunds.request_refund(
+        checkout_id=checkout.pk,
+        amount=Decimal("0.10"),
+        reason="goodwill",
+        requested_by="operator",
+        key="receipt-test",
+    )
+    receipt = receipts.receipt_for(checkout)
+    assert (receipt.captured, receipt.refunded) == (taken, Decimal("0.10"))
+    assert receipt.total_incl_vat == taken - Decimal("0.10")
+    assert sum(item.incl_vat for item in receipt.costs) == receipt.total_incl_vat
+    live = httpx.get(f"{live_server.url}/api/v1/checkouts/{checkout.public_id}").json()
+    assert (live["amount_captured"], live["amount_refunded"]) == (str(taken), "0.10")
+    assert live["receipt_path"] == f"/checkout/{checkout.public_id}/receipt/"
