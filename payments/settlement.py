@@ -392,7 +392,16 @@ def reconcile_locked(checkout: Checkout, *, credit_wait_over: bool) -> str:
     )
     for credit in credits:  # what we owe the CPO follows each credit at once
         original = next((c for c in regular if c.cdr_id == credit.credit_reference_id), None)
-        if original is not None and f"payable:{original.pk}" in booked:
+        if original is None:
+            open_case(
+                Case.Kind.CDR_CONFLICT,
+                f"credit CDR {credit.cdr_id} credits CDR {credit.credit_reference_id}, "
+                "which this checkout never received: no money moved",
+                key=f"credit-unknown:{credit.pk}",
+                checkout=checkout,
+                cdr=credit,
+            )
+        elif f"payable:{original.pk}" in booked:
             amount = Money(cdr_total_incl_vat(checkout, credit), checkout.currency).to_minor()
             _book(
                 checkout,
@@ -501,17 +510,41 @@ def _refund(checkout: Checkout, amount_minor: int, key: str, cdr: Cdr, reason: s
 # --- deadlines -----------------------------------------------------------------------------
 
 
+# A hold settlement whose task was lost is tried again this much later, until the card's
+# deadline; a missing CDR is looked for again after MISSING_CDR_AFTER.
+HOLD_RETRY_AFTER = timedelta(hours=1)
+
+
 def deadline_due(checkout: Checkout, kind: str) -> None:
     """A settlement deadline fell due (`services.handle_deadline`, checkout locked). Calls out
-    (a CDR pull, a capture) go to tasks after commit."""
+    (a CDR pull, a capture) go to tasks after commit; the next look is armed here, in the same
+    transaction, so a lost task is made up for."""
     from payments import tasks
 
+    now = timezone.now()
     if kind == Deadline.Kind.CREDIT_WAIT:
         reconcile_locked(checkout, credit_wait_over=True)
     elif kind == Deadline.Kind.MISSING_CDR and _awaits_cdr(checkout):
+        _arm(checkout, Deadline.Kind.MISSING_CDR, now + settings.MISSING_CDR_AFTER)
         transaction.on_commit(partial(tasks.pull_missing_cdr.delay, checkout.pk))
     elif kind == Deadline.Kind.HOLD_EXPIRING and _hold_expires_unbilled(checkout):
-        transaction.on_commit(partial(tasks.settle_expiring_hold.delay, checkout.pk))
+        if checkout.capture_before is None or now + HOLD_RETRY_AFTER < checkout.capture_before:
+            _arm(checkout, Deadline.Kind.HOLD_EXPIRING, now + HOLD_RETRY_AFTER)
+        if checkout.status in _SETTLES_FROM:
+            transaction.on_commit(partial(tasks.settle_expiring_hold.delay, checkout.pk))
+        else:  # it never charged (or failed and its release did not get through): let go
+            open_case(
+                Case.Kind.EXPIRING_HOLD,
+                f"the hold is about to expire on a checkout that is {checkout.status}: released",
+                key=f"expiring-hold:{checkout.pk}",
+                checkout=checkout,
+            )
+            transaction.on_commit(partial(tasks.release_hold.delay, checkout.pk))
+
+
+def _arm(checkout: Checkout, kind: str, due_at: datetime) -> None:
+    """The next look, beside the deadline being handled (which is done when this returns)."""
+    Deadline.objects.create(checkout=checkout, kind=kind, due_at=due_at)
 
 
 def _has_cdr(checkout: Checkout) -> bool:
@@ -549,12 +582,21 @@ def missing_cdr_checked(*, checkout_id: int, pulled: str) -> None:
             key=f"missing-cdr:{checkout.pk}",
             checkout=checkout,
         )
-        if not checkout.deadlines.filter(kind=Deadline.Kind.MISSING_CDR, done_at=None).exists():
-            Deadline.objects.create(
-                checkout=checkout,
-                kind=Deadline.Kind.MISSING_CDR,
-                due_at=timezone.now() + settings.MISSING_CDR_AFTER,
-            )
+
+
+def capture_failed(*, checkout_id: int, error: str, cdr_pk: int | None = None) -> None:
+    """Stripe refused a capture or release, or stayed unreachable through every retry: the
+    money is still held and an operator must act before the card's deadline."""
+    with transaction.atomic(durable=True):
+        checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
+        cdr = Cdr.objects.filter(pk=cdr_pk).first() if cdr_pk else None
+        open_case(
+            Case.Kind.FAILED_CAPTURE,
+            f"capture failed, the money is still held: {error}"[:2000],
+            key=f"failed-capture:{checkout.pk}:{cdr_pk or 'hold'}",
+            checkout=checkout,
+            cdr=cdr,
+        )
 
 
 # --- a hold about to expire without a CDR ---------------------------------------------------

@@ -101,9 +101,13 @@ def settle_cdr(self: Task, cdr_pk: int) -> str:
         else:
             intent = gateway.cancel(plan.intent_id, idempotency_key=f"release:{plan.intent_id}")
     except gateway.GatewayError as exc:
-        if not exc.transient:
-            raise
-        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 3600)) from exc
+        if exc.transient and self.request.retries < self.max_retries:
+            raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        settlement.capture_failed(checkout_id=plan.checkout_id, error=str(exc), cdr_pk=cdr_pk)
+        return "failed"
+    except ValueError as exc:  # more than the hold can give: never asked of Stripe
+        settlement.capture_failed(checkout_id=plan.checkout_id, error=str(exc), cdr_pk=cdr_pk)
+        return "failed"
     settlement.record_capture(plan=plan, cdr_pk=cdr_pk, intent=intent)
     return f"captured {plan.capture_minor}"
 
@@ -187,8 +191,12 @@ def settle_expiring_hold(self: Task, checkout_id: int) -> str:
         else:
             intent = gateway.cancel(plan.intent_id, idempotency_key=f"release:{plan.intent_id}")
     except gateway.GatewayError as exc:
-        if not exc.transient:
-            raise
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        if exc.transient and self.request.retries < self.max_retries:
+            raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        settlement.capture_failed(checkout_id=checkout_id, error=str(exc))
+        return "failed"
+    except ValueError as exc:
+        settlement.capture_failed(checkout_id=checkout_id, error=str(exc))
+        return "failed"
     settlement.record_expiring_hold(plan=plan, intent=intent)
     return f"captured {plan.capture_minor}"

@@ -64,3 +64,25 @@ def test_a_worker_killed_between_capture_and_bookkeeping_captures_exactly_once(
     assert ledger["capture"] == int(total * 100)
     assert ledger["capture"] + ledger["release"] == ledger["hold"]
     assert checkout.ledger.filter(kind="capture").count() == 1
+
+
+def test_a_capture_stripe_refuses_reaches_an_operator_with_the_money_still_held(
+    connected_cpo, live_server, stripe_settings, eager_tasks, settings
+) -> None:
+    from payments.models import Case
+
+    cpo = connected_cpo(location_count=1, update_interval=0.2)
+    checkout, session = finished_session(cpo, live_server, stripe_settings)
+    with flaky(stripe_settings.base_url) as stripe:
+        settings.STRIPE_API_BASE = stripe.url
+        stripe.fail_next(1, status=400, path_contains="/capture")
+        cpo.call_us(
+            "POST",
+            "cdrs",
+            json=cdr_for(cpo, checkout, session, total_incl=session.total_cost_incl_vat),
+        )
+    settings.STRIPE_API_BASE = stripe_settings.base_url
+    case = Case.objects.get(kind="failed_capture")
+    assert "simulated 400" in case.summary and case.checkout_id == checkout.pk
+    assert status_of(checkout) == "finished"
+    assert gateway.retrieve(checkout.stripe_payment_intent).status == "requires_capture"
