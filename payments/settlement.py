@@ -427,8 +427,10 @@ def reconcile_locked(checkout: Checkout, *, credit_wait_over: bool) -> str:
     if not credits:
         return "nothing to do"
     credit = credits[-1]
+    if credit.refunds.exists():
+        return "credit refunded already"
     if not credit_wait_over:
-        if not checkout.deadlines.filter(kind=Deadline.Kind.CREDIT_WAIT).exists():
+        if not checkout.deadlines.filter(kind=Deadline.Kind.CREDIT_WAIT, done_at=None).exists():
             Deadline.objects.create(
                 checkout=checkout,
                 kind=Deadline.Kind.CREDIT_WAIT,
