@@ -100,3 +100,20 @@ def test_a_cdr_before_the_deadline_leaves_nothing_for_it_to_do(
     fall_due(checkout, "hold_expiring")
     assert not Case.objects.filter(kind="expiring_hold").exists()
     assert checkout.ledger.filter(kind="capture").count() == 1
+
+
+def test_a_2_1_1_session_supports_its_total_with_the_countrys_vat(
+    connected_cpo, live_server, stripe_settings, eager_tasks, settings
+) -> None:
+    from tests.payments.charging import pay, push_stations
+
+    settings.EXPIRING_HOLD_POLICY = "capture"
+    cpo = connected_cpo("2.1.1", location_count=1, update_interval=0.2)
+    checkout = reaches(pay(live_server.url, stripe_settings, push_stations(cpo)), "charging")
+    cpo.end_session(cpo.wait_for_session("ACTIVE")["id"])
+    checkout = reaches(checkout, "finished")
+    fall_due(checkout, "hold_expiring")
+    checkout = reaches(checkout, "settled")
+    case = Case.objects.get(kind="expiring_hold")
+    assert "could not be applied" not in case.summary, case.summary
+    assert 0 < minor(checkout)["capture"] < minor(checkout)["hold"]
