@@ -5,17 +5,24 @@ tests use `settled` from here."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from django.db import OperationalError
 
 from payments.models import Checkout
-from tests.payments.charging import push_stations, reaches
+from tests.helpers import wait_until
+from tests.payments.charging import push_stations
 from tests.support.localstripe import confirm_card_setup
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+T = TypeVar("T")
 
 
 def settled(
@@ -37,13 +44,37 @@ def settled(
         timeout=60,
     )
     assert paid.status_code == 200, paid.text
-    checkout = reaches(Checkout.objects.get(public_id=body["id"]), "charging")
+    checkout = Checkout.objects.get(public_id=body["id"])
+    wait_until(lambda: status_of(checkout.pk) == "charging", timeout=20)
     cpo.end_session(cpo.wait_for_session("ACTIVE")["id"])
-    return reaches(checkout, "settled")
+    wait_until(lambda: status_of(checkout.pk) == "settled", timeout=20)
+    return Checkout.objects.get(pk=checkout.pk)
+
+
+def retried(call: Callable[[], T], timeout: float = 10) -> T:
+    """`call()`, again while the test database's table is locked: SQLite's shared in-memory
+    test database fails at once, instead of waiting, while the live server's thread writes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def status_of(pk: int) -> str | None:
+    """The checkout's status; None while the test database's table is locked (SQLite's shared
+    in-memory test database fails a read at once while the live server writes)."""
+    try:
+        return Checkout.objects.values_list("status", flat=True).get(pk=pk)
+    except OperationalError:
+        return None
 
 
 def captured(checkout: Checkout) -> Decimal:
-    minor = sum(e.amount_minor for e in checkout.ledger.filter(kind="capture"))
+    minor = retried(lambda: sum(e.amount_minor for e in checkout.ledger.filter(kind="capture")))
     return Decimal(minor).scaleb(-2)
 
 
