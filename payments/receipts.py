@@ -633,13 +633,16 @@ def send_receipt(*, checkout_id: int) -> bool:
     claimed = Checkout.objects.filter(pk=checkout_id, receipt_sent_at=None).exclude(email="")
     if not claimed.update(receipt_sent_at=now):
         return False  # a twin call was here first
+    language = checkout.locale if checkout.locale in LANGUAGES else "en"
+    sent = False
     try:
-        with translation.override(checkout.locale if checkout.locale in LANGUAGES else "en"):
+        with translation.override(language):
             receipt = receipt_for(checkout)
             context = {
                 "receipt": receipt,
                 "text": present(receipt),
                 "receipt_url": receipt_url(checkout.public_id),
+                "LANGUAGE_CODE": language,
             }
             subject = _("Your charging receipt %(number)s") % {"number": receipt.number}
             text = render_to_string("payments/email/receipt.txt", context)
@@ -651,10 +654,11 @@ def send_receipt(*, checkout_id: int) -> bool:
         message.attach_alternative(html, "text/html")
         message.attach(f"receipt-{receipt.number}.pdf", pdf, "application/pdf")
         message.send()
-    except Exception:
-        # Undo the claim whatever failed (mail server, rendering), so a retry can send it.
-        Checkout.objects.filter(pk=checkout_id, receipt_sent_at=now).update(receipt_sent_at=None)
-        raise
+        sent = True
+    finally:
+        if not sent:  # whatever failed (mail server, rendering): undo the claim for a retry
+            unclaim = Checkout.objects.filter(pk=checkout_id, receipt_sent_at=now)
+            unclaim.update(receipt_sent_at=None)
     logger.info("receipt of checkout %s e-mailed", checkout_id)  # never log the address
     return True
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from payments import receipts
 from payments.models import Checkout
-from tests.helpers import wait_until
+from tests.helpers import free_port, wait_until
 from tests.payments.test_receipt_flow import captured, retried, settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,3 +59,20 @@ def test_the_address_is_erased_after_retention_and_the_receipt_stays(
     assert retried(lambda: Checkout.objects.get(pk=checkout.pk)).email == ""
     page = httpx.get(f"{live_server.url}/checkout/{checkout.public_id}/receipt/")
     assert page.status_code == 200 and f"€{captured(checkout)}" in page.text
+
+
+def test_a_mail_server_that_fails_leaves_the_receipt_to_be_sent_again(
+    connected_cpo, live_server, stripe_settings, eager_tasks, mailoutbox, settings
+) -> None:
+    checkout = settled(connected_cpo, live_server, stripe_settings)
+    # The driver's address, given now, so that only this test sends (settlement did not).
+    retried(lambda: Checkout.objects.filter(pk=checkout.pk).update(email="driver@example.org"))
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    with pytest.raises(OSError):
+        retried(lambda: receipts.send_receipt(checkout_id=checkout.pk))
+    assert retried(lambda: Checkout.objects.get(pk=checkout.pk)).receipt_sent_at is None
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert retried(lambda: receipts.send_receipt(checkout_id=checkout.pk)) is True
+    assert len(mailoutbox) == 1
