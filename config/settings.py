@@ -82,6 +82,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and simulator share the file: wait for a lock rather than fail at once.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+    # Tests too: a file, not the shared in-memory database, which fails a read at once
+    # (instead of waiting) while a live server thread writes.
+    DATABASES["default"]["TEST"].setdefault("NAME", str(VAR_DIR / "test.sqlite3"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en"
@@ -124,6 +127,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
         "task": "payments.tasks.sweep_deadlines",
         "schedule": timedelta(seconds=15),
+    },
+    "erase-old-emails": {
+        "task": "payments.tasks.erase_old_emails",
+        "schedule": timedelta(hours=6),
     },
     "purge-traffic-log": {
         "task": "ocpi_peer.tasks.purge_traffic_log",
@@ -175,6 +182,8 @@ MISSING_CDR_AFTER = timedelta(seconds=env.int("MISSING_CDR_AFTER", default=6 * 3
 HOLD_LIFETIME = timedelta(days=7)
 EXPIRING_HOLD_MARGIN = timedelta(days=1)
 EXPIRING_HOLD_POLICY = env.str("EXPIRING_HOLD_POLICY", default="capture")
+# A credit CDR waits this long for the corrected CDR before its amount is refunded.
+CREDIT_CDR_WAIT = timedelta(seconds=env.int("CREDIT_CDR_WAIT", default=24 * 3600))
 
 # Receipts: e-mailed when the driver gave an address (console unless EMAIL_URL names an SMTP
 # server, e.g. smtp+tls://user:password@mail.example.com:587), the address erased after this.

@@ -24,7 +24,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from ocpi_peer.models import CommandRequest, Partner
-from payments import charging, exports, refunds, tasks
+from payments import charging, exports, refunds, settlement, tasks
 from payments.cases import resolve_case
 from payments.models import (
     Case,
@@ -119,6 +119,23 @@ class ResolveForm(forms.Form):
         max_length=4000,
         help_text="What you did or decided; kept with the case, with your name and the time.",
     )
+
+
+class LinkCdrForm(forms.Form):
+    checkout = forms.CharField(
+        max_length=64,
+        help_text="The checkout's number or its authorization_reference.",
+    )
+
+    def clean_checkout(self) -> Checkout:
+        value = self.cleaned_data["checkout"].strip()
+        found = Checkout.objects.filter(authorization_reference__iexact=value)
+        if value.isdigit():
+            found = found | Checkout.objects.filter(pk=int(value))
+        checkout = found.first()
+        if checkout is None:
+            raise forms.ValidationError("No checkout has this number or reference.")
+        return checkout
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -429,6 +446,9 @@ class CpoTermsAdmin(admin.ModelAdmin):
         "default_hold",
         "expiring_hold_policy",
         "platform_default",
+        "legal_name",
+        "legal_address",
+        "vat_id",
     ]
     readonly_fields = ["platform_default"]
 
@@ -571,7 +591,7 @@ class CaseAdmin(admin.ModelAdmin):
     ]
     date_hierarchy = "opened_at"
     ordering = [F("resolved_at").desc(nulls_first=True), "-opened_at", "-pk"]
-    actions = ["resolve", "refund", "retry_capture", "retry_refund"]
+    actions = ["resolve", "link_cdr", "refund", "retry_capture", "retry_refund"]
     fields = [
         "kind",
         "summary",
@@ -696,6 +716,42 @@ class CaseAdmin(admin.ModelAdmin):
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/payments/case/resolve.html", context)
+
+    @admin.action(
+        description="Link the CDR to a checkout (one unmatched CDR)", permissions=["resolve"]
+    )
+    def link_cdr(self, request: HttpRequest, queryset: QuerySet[Case]) -> HttpResponse | None:
+        """The operator names the checkout an unmatched CDR bills; it is then settled as if
+        matched on arrival, and the case closes with who linked it."""
+        cases = list(queryset[:2])
+        case = cases[0] if len(cases) == 1 else None
+        if case is None or case.kind != Case.Kind.UNMATCHED_CDR or case.cdr_id is None:
+            self.message_user(request, "Choose one unmatched CDR to link.", messages.WARNING)
+            return None
+        form = LinkCdrForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            checkout = form.cleaned_data["checkout"]
+            try:
+                settlement.link_cdr(
+                    cdr_pk=case.cdr_id, checkout_id=checkout.pk, by=request.user.get_username()
+                )
+            except settlement.LinkRefused as exc:
+                self.message_user(request, f"Not linked: {exc}", messages.ERROR)
+                return None
+            self.message_user(
+                request, f"{case.cdr} linked to {checkout}; it is being settled", messages.SUCCESS
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Link a CDR to its checkout",
+            "opts": self.model._meta,
+            "form": form,
+            "case": case,
+            "action": "link_cdr",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/payments/case/link_cdr.html", context)
 
     @admin.action(
         description="Refund the driver (one case with a checkout)", permissions=["refund"]

@@ -310,6 +310,10 @@ class CpoTerms(models.Model):
     default_hold = models.DecimalField(
         max_digits=12, decimal_places=2, help_text="pre-authorised amount incl. VAT"
     )
+    # Printed on receipts as the seller (a German invoice needs the seller's name and address).
+    legal_name = models.CharField(max_length=200, blank=True)
+    legal_address = models.TextField(blank=True)
+    vat_id = models.CharField("VAT id", max_length=20, blank=True)
     expiring_hold_policy = models.CharField(
         max_length=8,
         choices=HoldPolicy.choices,

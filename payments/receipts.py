@@ -292,7 +292,7 @@ def _seller(checkout: Checkout) -> Party:
     )
     terms = CpoTerms.objects.filter(country_code=country_code, party_id=party_id).first()
     name = (
-        getattr(terms, "legal_name", "")
+        (terms.legal_name if terms else "")
         or (party.business_name if party else "")
         or (location.operator or {}).get("name")
         or checkout.partner.name
@@ -300,9 +300,9 @@ def _seller(checkout: Checkout) -> Party:
     return Party(
         name=name,
         party=f"{country_code}*{party_id}",
-        address=getattr(terms, "legal_address", "") or "",
+        address=(terms.legal_address if terms else "") or "",
         website=(party.website if party else "") or (location.operator or {}).get("website", ""),
-        vat_id=getattr(terms, "vat_id", "") or "",
+        vat_id=(terms.vat_id if terms else "") or "",
     )
 
 

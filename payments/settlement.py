@@ -47,7 +47,7 @@ from ocpi_peer import versions
 from ocpi_peer.models import Partner
 from ocpi_peer.transport import format_datetime
 from payments import gateway, refunds
-from payments.cases import open_case
+from payments.cases import open_case, resolve_case
 from payments.charging import link_checkout
 from payments.models import (
     Case,
@@ -149,6 +149,32 @@ def _link(partner: Partner, fields: dict[str, Any]) -> int | None:
             .first()
         )
     return found
+
+
+class LinkRefused(Exception):
+    """An operator's link of a CDR to a checkout that cannot be right; the message says why."""
+
+
+def link_cdr(*, cdr_pk: int, checkout_id: int, by: str) -> Cdr:
+    """An operator links a CDR we could not match to the checkout it bills (a CPMS that lost
+    our token and reference); it is then settled, or reconciled, as if matched on arrival."""
+    with transaction.atomic(durable=True):
+        checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
+        cdr = Cdr.objects.select_for_update().get(pk=cdr_pk)
+        if cdr.checkout_id is not None:
+            raise LinkRefused(f"this CDR bills checkout {cdr.checkout_id} already")
+        if cdr.partner_id != checkout.partner_id:
+            raise LinkRefused("the CDR came from another CPO connection than the checkout")
+        if cdr.currency.upper() != checkout.currency.upper():
+            raise LinkRefused(f"the CDR is in {cdr.currency}, the checkout in {checkout.currency}")
+        cdr.checkout = checkout
+        cdr.save(update_fields=["checkout"])
+        for case in Case.objects.filter(key=f"unmatched-cdr:{cdr.pk}", resolved_at=None):
+            resolve_case(case_id=case.pk, by=by, resolution=f"linked to checkout {checkout.pk}")
+        from payments import tasks
+
+        transaction.on_commit(partial(tasks.settle_cdr.delay, cdr.pk))
+    return cdr
 
 
 # --- reconciliation and capture ---------------------------------------------------------------
@@ -352,6 +378,8 @@ def mark_settled(checkout: Checkout) -> None:
     from payments import tasks
 
     transaction.on_commit(partial(tasks.withdraw_token.delay, checkout.pk))
+    if checkout.email:
+        transaction.on_commit(partial(tasks.send_receipt.delay, checkout.pk))
 
 
 def _reconcile_later(checkout: Checkout) -> None:
@@ -364,7 +392,7 @@ def _reconcile_later(checkout: Checkout) -> None:
 
 
 def credit_wait() -> timedelta:
-    return getattr(settings, "CREDIT_CDR_WAIT", timedelta(hours=24))
+    return settings.CREDIT_CDR_WAIT
 
 
 def reconcile(*, checkout_id: int) -> str:
