@@ -3,6 +3,7 @@ bare machine (SQLite, a broker in files under var/, localhost URLs, test-mode ke
 
 import base64
 import hashlib
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -83,8 +84,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and simulator share the file: wait for a lock rather than fail at once.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
     # Tests too: a file, not the shared in-memory database, which fails a read at once
-    # (instead of waiting) while a live server thread writes.
-    DATABASES["default"]["TEST"].setdefault("NAME", str(VAR_DIR / "test.sqlite3"))
+    # (instead of waiting) while a live server thread writes; one per test run.
+    DATABASES["default"]["TEST"].setdefault("NAME", str(VAR_DIR / f"test-{os.getpid()}.sqlite3"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en"
