@@ -85,13 +85,30 @@ class Setup:
 
 
 @dataclass(frozen=True)
+class Dispute:
+    """A dispute (chargeback or inquiry) as the signed event carries it: the state at that
+    moment, which `payments.disputes` applies. Stripe has no other source here: localstripe
+    knows no disputes, and a dispute's state is in its own object, not in the intent."""
+
+    id: str
+    charge_id: str | None
+    amount: int  # minor units of `currency`
+    currency: str  # upper-case ISO 4217 ("EUR")
+    reason: str  # Stripe's: fraudulent, product_not_received, duplicate, general, …
+    status: str  # warning_needs_response, warning_under_review, warning_closed,
+    # needs_response, under_review, won, lost
+    evidence_due_by: datetime | None
+
+
+@dataclass(frozen=True)
 class WebhookEvent:
     """A verified Stripe event. Its name is a hint to look again, never the state itself:
-    read the intent with `retrieve()` before acting."""
+    read the intent with `retrieve()` before acting. A dispute event carries its dispute."""
 
     id: str
     type: str
     intent_id: str | None  # the PaymentIntent the event is about, if any
+    dispute: Dispute | None = None  # for charge.dispute.* events
 
 
 class PaymentDeclined(Exception):
@@ -301,9 +318,34 @@ def parse_webhook(payload: bytes, signature_header: str) -> WebhookEvent:
         raise InvalidWebhook("the body is not a Stripe event")
     if obj.get("object") == "payment_intent":
         intent_id = _id_of(obj.get("id"))
-    else:  # charge.*, refund.*, charge.dispute.* name their intent
-        intent_id = _id_of(obj.get("payment_intent"))
-    return WebhookEvent(id=event_id, type=event_type, intent_id=intent_id)
+    else:  # charge.*, refund.*, charge.dispute.* name their intent (or their expanded charge)
+        intent_id = _id_of(obj.get("payment_intent")) or _id_of(
+            _dig(obj, "charge").get("payment_intent")
+        )
+    dispute = _dispute_from(obj) if obj.get("object") == "dispute" else None
+    return WebhookEvent(id=event_id, type=event_type, intent_id=intent_id, dispute=dispute)
+
+
+def _dispute_from(obj: Mapping[str, Any]) -> Dispute:
+    """A `Dispute` from Stripe's dispute object; `InvalidWebhook` if it lacks what we book."""
+    due_by = _dig(obj, "evidence_details").get("due_by")
+    try:
+        dispute_id, amount, currency = obj["id"], obj["amount"], obj["currency"]
+        if not (isinstance(dispute_id, str) and isinstance(currency, str) and dispute_id):
+            raise TypeError("id and currency are strings")
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+            raise TypeError("amount is an integer in minor units")
+        return Dispute(
+            id=dispute_id,
+            charge_id=_id_of(obj.get("charge")),
+            amount=amount,
+            currency=currency.upper(),
+            reason=str(obj.get("reason") or "general"),
+            status=str(obj.get("status") or ""),
+            evidence_due_by=datetime.fromtimestamp(int(due_by), tz=UTC) if due_by else None,
+        )
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise InvalidWebhook("the body is not a Stripe dispute") from exc
 
 
 def intent_from(data: Mapping[str, Any]) -> Intent:

@@ -277,6 +277,26 @@ class StripeEvent(models.Model):
         return f"{self.type} {self.event_id}"
 
 
+class Dispute(models.Model):
+    """A Stripe dispute on a checkout's payment, as its latest webhook said (`payments.disputes`).
+    The money is in the ledger (DISPUTE rows) and the operator's work in a Case; this row keeps
+    Stripe's figures and says whether the dispute is still open."""
+
+    dispute_id = models.CharField(max_length=255, unique=True)
+    checkout = models.ForeignKey(Checkout, on_delete=models.PROTECT, related_name="disputes")
+    charge_id = models.CharField(max_length=255, blank=True)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=64)
+    status = models.CharField(max_length=32)
+    evidence_due_by = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.dispute_id} {self.status}"
+
+
 class Deadline(models.Model):
     """A wait with a due time (ARCHITECTURE: rows swept by beat, never ETA tasks)."""
 
@@ -351,6 +371,7 @@ class Case(models.Model):
         UNMATCHED_SESSION = "unmatched_session", "session matches no checkout"
         LATE_SESSION = "late_session", "session after the checkout ended"
         STOP_FAILED = "stop_failed", "STOP_SESSION failed"
+        DISPUTE = "dispute", "card payment disputed"
 
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
     key = models.CharField(max_length=255, unique=True)

@@ -597,6 +597,11 @@ def record_stripe_event(event: gateway.WebhookEvent) -> bool:
             )
     except IntegrityError:
         return False
+    if event.dispute is not None:  # its state is in the event; the intent has not changed
+        from payments import disputes
+
+        disputes.record_dispute(dispute=event.dispute, intent_id=event.intent_id)
+        return True
     if event.intent_id:
         checkout = Checkout.objects.filter(stripe_payment_intent=event.intent_id).first()
         if checkout is not None:
