@@ -1,0 +1,247 @@
+"""A driver's bank disputes a settled payment: Stripe's `charge.dispute.*` webhook, signed as
+Stripe signs it and POSTed over HTTP to our live server, books the dispute once, marks the
+payment disputed and opens a case for an operator.
+
+localstripe sends no dispute events, so the tests build them as Stripe documents them (an
+event whose `data.object` is a dispute); that is the one part that is not Stripe's own."""
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from payments.models import Case, Checkout, Dispute, LedgerEntry, StripeEvent
+from tests.payments.test_settlement import settled
+from tests.support.localstripe import stripe_signature
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DUE_BY = datetime(2030, 1, 15, 23, 59, 59, tzinfo=UTC)
+
+
+def captured(checkout: Checkout) -> int:
+    return checkout.ledger.get(kind=LedgerEntry.Kind.CAPTURE).amount_minor
+
+
+def dispute_event(
+    checkout: Checkout,
+    kind: str = "charge.dispute.created",
+    *,
+    event_id: str = "evt_dispute_1",
+    dispute_id: str = "dp_1",
+    status: str = "needs_response",
+    reason: str = "fraudulent",
+    amount: int | None = None,
+    intent_id: str | None = None,
+) -> bytes:
+    """A `charge.dispute.*` event as Stripe sends it (API 2024-06-20), about the checkout's
+    payment unless `intent_id` says otherwise."""
+    now = int(time.time())
+    dispute: dict[str, Any] = {
+        "id": dispute_id,
+        "object": "dispute",
+        "amount": captured(checkout) if amount is None else amount,
+        "balance_transactions": [],
+        "charge": "ch_3Disputed0000000000000000",
+        "created": now - 60,
+        "currency": checkout.currency.lower(),
+        "evidence": {"customer_name": None, "uncategorized_text": None},
+        "evidence_details": {
+            "due_by": int(DUE_BY.timestamp()),
+            "has_evidence": False,
+            "past_due": False,
+            "submission_count": 0,
+        },
+        "is_charge_refundable": False,
+        "livemode": False,
+        "metadata": {},
+        "payment_intent": intent_id or checkout.stripe_payment_intent,
+        "reason": reason,
+        "status": status,
+    }
+    body = {
+        "id": event_id,
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": now,
+        "data": {"object": dispute},
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": kind,
+    }
+    return json.dumps(body).encode()
+
+
+def post_webhook(live_server, payload: bytes, secret: str) -> requests.Response:
+    return requests.post(
+        f"{live_server.url}/stripe/webhook/",
+        data=payload,
+        headers={
+            "Content-Type": "application/json",
+            "Stripe-Signature": stripe_signature(payload, secret),
+        },
+        timeout=10,
+    )
+
+
+def disputes_of(checkout: Checkout) -> list[LedgerEntry]:
+    return list(checkout.ledger.filter(kind=LedgerEntry.Kind.DISPUTE))
+
+
+def kept(checkout: Checkout) -> int:
+    """What we kept from the driver: the sign convention in `payments.disputes`."""
+    signs = {"capture": 1, "refund": -1, "dispute": -1}
+    return sum(signs.get(e.kind, 0) * e.amount_minor for e in checkout.ledger.all())
+
+
+def test_a_dispute_is_booked_marks_the_payment_and_opens_a_case(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    checkout = settled(
+        connected_cpo(location_count=1, update_interval=0.2), live_server, stripe_settings
+    )
+    amount = captured(checkout)
+
+    answer = post_webhook(live_server, dispute_event(checkout), stripe_settings.webhook_secret)
+
+    assert answer.status_code == 200 and answer.json() == {"received": True, "replay": False}
+    checkout.refresh_from_db()
+    assert checkout.payment_status == "disputed"
+    [entry] = disputes_of(checkout)
+    assert entry.amount_minor == amount and entry.currency == checkout.currency
+    assert entry.idempotency_key == "dispute:dp_1"
+    assert entry.stripe_id == "dp_1"
+    assert "fraudulent" in entry.note and "needs_response" in entry.note
+    assert kept(checkout) == 0
+    case = Case.objects.get(kind=Case.Kind.DISPUTE)
+    assert case.checkout == checkout and case.partner_id == checkout.partner_id
+    assert case.resolved_at is None
+    shown = f"{amount // 100}.{amount % 100:02d} {checkout.currency}"
+    for figure in (shown, "fraudulent", "needs_response", "2030-01-15 23:59 UTC"):
+        assert figure in case.summary
+    assert "dp_1" in checkout.flag
+    assert Dispute.objects.get().status == "needs_response"
+
+
+def test_a_replayed_or_repeated_dispute_event_books_nothing_twice(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    checkout = settled(
+        connected_cpo(location_count=1, update_interval=0.2), live_server, stripe_settings
+    )
+    secret = stripe_settings.webhook_secret
+    created = dispute_event(checkout)
+    assert post_webhook(live_server, created, secret).json()["replay"] is False
+    assert post_webhook(live_server, created, secret).json() == {"received": True, "replay": True}
+    # the same state again under other events: funds withdrawn, then an update that changes nothing
+    for n, kind in enumerate(("charge.dispute.funds_withdrawn", "charge.dispute.updated")):
+        same = dispute_event(checkout, kind, event_id=f"evt_dispute_again_{n}")
+        assert post_webhook(live_server, same, secret).status_code == 200
+
+    checkout.refresh_from_db()
+    assert len(disputes_of(checkout)) == 1 and kept(checkout) == 0
+    assert Case.objects.filter(kind=Case.Kind.DISPUTE).count() == 1
+    assert Case.objects.get(kind=Case.Kind.DISPUTE).summary.count("\n") == 0  # no line added
+    assert StripeEvent.objects.filter(event_id__startswith="evt_dispute").count() == 3
+    assert checkout.payment_status == "disputed"
+
+
+def test_a_status_change_adds_a_line_to_the_case_and_moves_no_money(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    checkout = settled(
+        connected_cpo(location_count=1, update_interval=0.2), live_server, stripe_settings
+    )
+    secret = stripe_settings.webhook_secret
+    post_webhook(live_server, dispute_event(checkout), secret)
+    update = dispute_event(
+        checkout, "charge.dispute.updated", event_id="evt_dispute_2", status="under_review"
+    )
+    assert post_webhook(live_server, update, secret).status_code == 200
+
+    checkout.refresh_from_db()
+    assert len(disputes_of(checkout)) == 1
+    assert "status under_review (was needs_response)" in Case.objects.get().summary
+    assert Dispute.objects.get().status == "under_review"
+    assert checkout.payment_status == "disputed"
+
+
+def test_an_inquiry_moves_no_money_until_it_closes(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    checkout = settled(
+        connected_cpo(location_count=1, update_interval=0.2), live_server, stripe_settings
+    )
+    secret = stripe_settings.webhook_secret
+    inquiry = dispute_event(checkout, status="warning_needs_response", reason="general")
+    assert post_webhook(live_server, inquiry, secret).status_code == 200
+    checkout.refresh_from_db()
+    assert checkout.payment_status == "disputed" and not disputes_of(checkout)
+    assert Case.objects.get().summary.startswith("Inquiry dp_1")
+
+    closed = dispute_event(
+        checkout, "charge.dispute.closed", event_id="evt_dispute_2", status="warning_closed"
+    )
+    assert post_webhook(live_server, closed, secret).status_code == 200
+    checkout.refresh_from_db()
+    assert checkout.payment_status == "captured" and not disputes_of(checkout)
+    assert "closed without a chargeback" in Case.objects.get().summary
+
+
+def test_a_dispute_about_an_unknown_intent_is_stored_and_touches_nothing(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    checkout = settled(
+        connected_cpo(location_count=1, update_interval=0.2), live_server, stripe_settings
+    )
+    ledger_before = list(checkout.ledger.values_list("kind", "amount_minor"))
+    payload = dispute_event(checkout, intent_id="pi_not_ours")
+
+    answer = post_webhook(live_server, payload, stripe_settings.webhook_secret)
+
+    assert answer.status_code == 200
+    assert StripeEvent.objects.get(event_id="evt_dispute_1").intent_id == "pi_not_ours"
+    checkout.refresh_from_db()
+    assert checkout.payment_status == "captured"
+    assert list(checkout.ledger.values_list("kind", "amount_minor")) == ledger_before
+    assert not Dispute.objects.exists() and not Case.objects.filter(kind="dispute").exists()
+
+
+def test_a_dispute_event_with_a_bad_signature_is_a_400_and_changes_nothing(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    checkout = settled(
+        connected_cpo(location_count=1, update_interval=0.2), live_server, stripe_settings
+    )
+    payload = dispute_event(checkout)
+
+    forged = post_webhook(live_server, payload, "whsec_someone_else")
+    unsigned = requests.post(
+        f"{live_server.url}/stripe/webhook/",
+        data=payload,
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    stale = requests.post(  # signed correctly, but an hour ago: outside Stripe's tolerance
+        f"{live_server.url}/stripe/webhook/",
+        data=payload,
+        headers={
+            "Content-Type": "application/json",
+            "Stripe-Signature": stripe_signature(
+                payload,
+                stripe_settings.webhook_secret,
+                int((datetime.now(UTC) - timedelta(hours=1)).timestamp()),
+            ),
+        },
+        timeout=10,
+    )
+
+    assert (forged.status_code, unsigned.status_code, stale.status_code) == (400, 400, 400)
+    checkout.refresh_from_db()
+    assert checkout.payment_status == "captured" and not disputes_of(checkout)
+    assert not StripeEvent.objects.filter(event_id="evt_dispute_1").exists()
+    assert not Dispute.objects.exists() and not Case.objects.filter(kind="dispute").exists()
