@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from payments import gateway, services
 from payments.cases import open_case
-from payments.models import Case, Checkout, Dispute, LedgerEntry
+from payments.models import Case, Checkout, Dispute, LedgerEntry, StripeEvent
 from payments.money import MINOR_UNITS, Money
 
 logger = logging.getLogger(__name__)
@@ -49,26 +49,52 @@ WON, LOST, INQUIRY_CLOSED = "won", "lost", "warning_closed"
 CLOSED = {WON, LOST, INQUIRY_CLOSED}
 
 
-def record_dispute(*, dispute: gateway.Dispute, intent_id: str | None) -> Dispute | None:
-    """Apply a dispute as a webhook reported it. None when it is about no checkout of ours."""
+def record_dispute_event(*, event: gateway.WebhookEvent, dispute: gateway.Dispute) -> bool:
+    """Store a dispute event once and apply its dispute, in one transaction: a crash stores
+    nothing, so Stripe's retry finds the work undone. False for a replay, which changes nothing;
+    an event about no checkout of ours is stored and changes nothing else."""
     checkout_id = (
-        Checkout.objects.filter(stripe_payment_intent=intent_id)
+        Checkout.objects.filter(stripe_payment_intent=event.intent_id)
         .values_list("pk", flat=True)
         .first()
-        if intent_id
+        if event.intent_id
         else None
     )
     if checkout_id is None:
-        logger.warning("dispute %s is about no checkout of ours (intent %s)", dispute.id, intent_id)
-        return None
-    return apply_dispute(checkout_id=checkout_id, dispute=dispute)
+        logger.warning(
+            "dispute %s is about no checkout of ours (intent %s)", dispute.id, event.intent_id
+        )
+        with transaction.atomic(durable=True):
+            return _stored(event)
+    return _apply_event(checkout_id=checkout_id, event=event, dispute=dispute)
 
 
 @transaction.atomic(durable=True)
-def apply_dispute(*, checkout_id: int, dispute: gateway.Dispute) -> Dispute:
-    """Locks the checkout, then books what this state of the dispute adds (nothing, if a replay
-    or an older state)."""
-    checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
+def _apply_event(
+    *, checkout_id: int, event: gateway.WebhookEvent, dispute: gateway.Dispute
+) -> bool:
+    checkout = Checkout.objects.select_for_update().get(pk=checkout_id)  # checkout first
+    if not _stored(event):
+        return False
+    _apply_dispute(checkout, dispute)
+    return True
+
+
+def _stored(event: gateway.WebhookEvent) -> bool:
+    """Record the event; False if it was recorded before (a replay)."""
+    try:
+        with transaction.atomic():
+            StripeEvent.objects.create(
+                event_id=event.id, type=event.type, intent_id=event.intent_id or ""
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _apply_dispute(checkout: Checkout, dispute: gateway.Dispute) -> Dispute:
+    """Books what this state of the dispute adds (nothing, if already booked or closed). The
+    caller holds the checkout's lock, in a transaction."""
     row, created = Dispute.objects.get_or_create(
         dispute_id=dispute.id,
         defaults={

@@ -590,6 +590,10 @@ def handle_deadline(*, deadline_id: int) -> None:
 def record_stripe_event(event: gateway.WebhookEvent) -> bool:
     """Store each event once and act on it as `confirm` would: read the intent from Stripe and
     apply it. Returns False for a replay, which changes nothing."""
+    if event.dispute is not None:  # stored with what it books, in one transaction
+        from payments import disputes
+
+        return disputes.record_dispute_event(event=event, dispute=event.dispute)
     try:
         with transaction.atomic():
             StripeEvent.objects.create(
@@ -597,11 +601,6 @@ def record_stripe_event(event: gateway.WebhookEvent) -> bool:
             )
     except IntegrityError:
         return False
-    if event.dispute is not None:  # its state is in the event; the intent has not changed
-        from payments import disputes
-
-        disputes.record_dispute(dispute=event.dispute, intent_id=event.intent_id)
-        return True
     if event.intent_id:
         checkout = Checkout.objects.filter(stripe_payment_intent=event.intent_id).first()
         if checkout is not None:
