@@ -706,16 +706,7 @@ class CaseAdmin(admin.ModelAdmin):
                 note += f"; {already} had been resolved already and keep their note"
             self.message_user(request, note, messages.SUCCESS)
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Resolve cases",
-            "opts": self.model._meta,
-            "form": form,
-            "cases": queryset,
-            "action": "resolve",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/payments/case/resolve.html", context)
+        return self._action_page(request, "resolve", "Resolve cases", form=form, cases=queryset)
 
     @admin.action(
         description="Link the CDR to a checkout (one unmatched CDR)", permissions=["resolve"]
@@ -742,16 +733,22 @@ class CaseAdmin(admin.ModelAdmin):
                 request, f"{case.cdr} linked to {checkout}; it is being settled", messages.SUCCESS
             )
             return None
-        context = {
+        return self._action_page(
+            request, "link_cdr", "Link a CDR to its checkout", form=form, case=case
+        )
+
+    def _action_page(
+        self, request: HttpRequest, action: str, title: str, **context: Any
+    ) -> TemplateResponse:
+        """The intermediate page of an action that asks the operator something first."""
+        context |= {
             **self.admin_site.each_context(request),
-            "title": "Link a CDR to its checkout",
+            "title": title,
             "opts": self.model._meta,
-            "form": form,
-            "case": case,
-            "action": "link_cdr",
+            "action": action,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
-        return TemplateResponse(request, "admin/payments/case/link_cdr.html", context)
+        return TemplateResponse(request, f"admin/payments/case/{action}.html", context)
 
     @admin.action(
         description="Refund the driver (one case with a checkout)", permissions=["refund"]

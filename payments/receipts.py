@@ -40,15 +40,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
 
-from ocpi_peer import versions
 from ocpi_peer.models import PartnerParty
-from payments import ocmf
+from payments import ocmf, settlement
 from payments.models import Cdr, ChargingSession, Checkout, CpoTerms, LedgerEntry
 from payments.money import Money
 from stations import tariffs
-from stations.pricing import SessionCost, TariffError, format_amount
+from stations.pricing import SessionCost, format_amount
 
 logger = logging.getLogger(__name__)
 
@@ -317,22 +315,9 @@ def _times(cdr: Cdr | None, session: ChargingSession | None) -> tuple[datetime |
 def _priced(checkout: Checkout, cdr: Cdr) -> SessionCost | None:
     """The price shown applied to the CDR's quantities, as settlement computes it; None when it
     cannot be (settlement has flagged that for an operator)."""
-    snapshot = checkout.tariff_snapshot
     try:
-        fields = {
-            "currency": snapshot["currency"],
-            "elements": snapshot["elements"],
-            "vat_stated": snapshot.get("vat_stated", True),
-            "min_price_excl_vat": snapshot["min_price"][0] or None,
-            "min_price_incl_vat": snapshot["min_price"][1] or None,
-            "max_price_excl_vat": snapshot["max_price"][0] or None,
-            "max_price_incl_vat": snapshot["max_price"][1] or None,
-        }
-        spec = versions.get(cdr.version)
-        quantities = spec.read(spec.cdr_pricing, simplejson.loads(cdr.body, use_decimal=True))
-        shown = tariffs.from_fields(fields, time_zone=snapshot.get("time_zone"))
-        return tariffs.check_cdr(quantities, shown, tariff_id=snapshot["tariff_id"]).cost
-    except (ValidationError, TariffError, KeyError, TypeError, ValueError) as exc:
+        return settlement.shown_cost(checkout, cdr.version, cdr.body)
+    except settlement.UNPRICEABLE as exc:
         logger.info("receipt of checkout %s without a breakdown: %s", checkout.pk, exc)
         return None
 

@@ -134,12 +134,17 @@ def refund_to_send(refund_id: int) -> Refund | None:
     return refund if refund.status == Refund.Status.PENDING else None
 
 
+def _locked(refund_id: int) -> tuple[Checkout, Refund]:
+    """The refund and its checkout, the checkout locked first as every money write does."""
+    checkout_id = Refund.objects.values_list("checkout_id", flat=True).get(pk=refund_id)
+    checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
+    return checkout, Refund.objects.get(pk=refund_id)
+
+
 @transaction.atomic(durable=True)
 def record_refund(*, refund_id: int, stripe_refund_id: str) -> None:
     """Stripe refunded: book it once and say so in the payment status."""
-    checkout_id = Refund.objects.values_list("checkout_id", flat=True).get(pk=refund_id)
-    checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
-    refund = Refund.objects.get(pk=refund_id)
+    checkout, refund = _locked(refund_id)
     if refund.status != Refund.Status.PENDING:
         return
     refund.status, refund.stripe_refund_id = Refund.Status.REFUNDED, stripe_refund_id
@@ -165,9 +170,7 @@ def record_refund(*, refund_id: int, stripe_refund_id: str) -> None:
 @transaction.atomic(durable=True)
 def record_refund_failure(*, refund_id: int, error: str) -> None:
     """Stripe refused, or stayed unreachable through every retry: an operator must act."""
-    checkout_id = Refund.objects.values_list("checkout_id", flat=True).get(pk=refund_id)
-    checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
-    refund = Refund.objects.get(pk=refund_id)
+    checkout, refund = _locked(refund_id)
     if refund.status != Refund.Status.PENDING:
         return
     refund.status, refund.failure, refund.done_at = Refund.Status.FAILED, error, timezone.now()

@@ -61,7 +61,7 @@ from payments.models import (
 from payments.money import Money
 from payments.services import _book
 from stations import tariffs
-from stations.pricing import TariffError
+from stations.pricing import SessionCost, TariffError
 
 
 @dataclass(frozen=True)
@@ -286,9 +286,15 @@ def _shown_price(checkout: Checkout, cdr: Cdr, flags: list[tuple[str, str]]) -> 
     return _shown_price_of(checkout, cdr.version, cdr.body, flags, what="this CDR")
 
 
-def _shown_price_of(
-    checkout: Checkout, version: str, body: str, flags: list[tuple[str, str]], *, what: str
-) -> Decimal | None:
+# What makes the price shown inapplicable to a CDR: an unreadable body, a snapshot it cannot
+# be applied to.
+UNPRICEABLE = (ValidationError, TariffError, KeyError, TypeError, ValueError)
+
+
+def shown_cost(checkout: Checkout, version: str, body: str) -> SessionCost:
+    """The price shown to the driver (the checkout's tariff snapshot) applied to the
+    quantities of a CDR (or a Session written as one) in `version`'s JSON; raises one of
+    UNPRICEABLE when it cannot be. Receipts print the same figures settlement charged."""
     snapshot = checkout.tariff_snapshot
     fields = {
         "currency": snapshot["currency"],
@@ -300,16 +306,21 @@ def _shown_price_of(
         "max_price_incl_vat": snapshot["max_price"][1] or None,
     }
     spec = versions.get(version)
+    quantities = spec.read(spec.cdr_pricing, simplejson.loads(body, use_decimal=True))
+    shown = tariffs.from_fields(fields, time_zone=snapshot.get("time_zone"))
+    return tariffs.check_cdr(quantities, shown, tariff_id=snapshot["tariff_id"]).cost
+
+
+def _shown_price_of(
+    checkout: Checkout, version: str, body: str, flags: list[tuple[str, str]], *, what: str
+) -> Decimal | None:
     try:
-        quantities = spec.read(spec.cdr_pricing, simplejson.loads(body, use_decimal=True))
-        shown = tariffs.from_fields(fields, time_zone=snapshot.get("time_zone"))
-        check = tariffs.check_cdr(quantities, shown, tariff_id=snapshot["tariff_id"])
-    except (ValidationError, TariffError, KeyError, TypeError, ValueError) as exc:
+        return shown_cost(checkout, version, body).total.incl_vat
+    except UNPRICEABLE as exc:
         flags.append(
             (Case.Kind.PRICE_DIFFERENCE, f"the price shown could not be applied to {what}: {exc}")
         )
         return None
-    return check.cost.total.incl_vat
 
 
 def record_capture(*, plan: CapturePlan, cdr_pk: int, intent: gateway.Intent) -> Checkout:

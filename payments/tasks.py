@@ -1,6 +1,8 @@
 """Thin task shells around payments.services: ids in, never model instances."""
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from celery import Task, shared_task
 from django.utils import timezone
@@ -91,25 +93,41 @@ def settle_cdr(self: Task, cdr_pk: int) -> str:
         if checkout_id is None:
             return "nothing to settle"
         return settlement.reconcile(checkout_id=checkout_id)
+    intent = _capture_or_release(
+        self,
+        plan,
+        failed=partial(settlement.capture_failed, checkout_id=plan.checkout_id, cdr_pk=cdr_pk),
+    )
+    if intent is None:
+        return "failed"
+    settlement.record_capture(plan=plan, cdr_pk=cdr_pk, intent=intent)
+    return f"captured {plan.capture_minor}"
+
+
+def _capture_or_release(
+    task: Task,
+    plan: settlement.CapturePlan | settlement.HoldPlan,
+    *,
+    failed: Callable[..., None],
+) -> gateway.Intent | None:
+    """Capture the plan's amount, or cancel the hold when it is nothing, under the intent's
+    one key for each (so the two settling paths can never both move money). Errors that may
+    pass are retried with backoff; anything else is `failed(error=…)`, and None returned."""
     try:
         if plan.capture_minor:
-            intent = gateway.capture(
+            return gateway.capture(
                 plan.intent_id,
                 amount_minor=plan.capture_minor,
                 idempotency_key=f"capture:{plan.intent_id}",
             )
-        else:
-            intent = gateway.cancel(plan.intent_id, idempotency_key=f"release:{plan.intent_id}")
+        return gateway.cancel(plan.intent_id, idempotency_key=f"release:{plan.intent_id}")
     except gateway.GatewayError as exc:
-        if exc.transient and self.request.retries < self.max_retries:
-            raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
-        settlement.capture_failed(checkout_id=plan.checkout_id, error=str(exc), cdr_pk=cdr_pk)
-        return "failed"
+        if exc.transient and task.request.retries < task.max_retries:
+            raise task.retry(exc=exc, countdown=_backoff(task.request.retries)) from exc
+        failed(error=str(exc))
     except ValueError as exc:  # more than the hold can give: never asked of Stripe
-        settlement.capture_failed(checkout_id=plan.checkout_id, error=str(exc), cdr_pk=cdr_pk)
-        return "failed"
-    settlement.record_capture(plan=plan, cdr_pk=cdr_pk, intent=intent)
-    return f"captured {plan.capture_minor}"
+        failed(error=str(exc))
+    return None
 
 
 def _backoff(retries: int) -> int:
@@ -181,22 +199,10 @@ def settle_expiring_hold(self: Task, checkout_id: int) -> str:
     plan = settlement.plan_expiring_hold(checkout_id=checkout_id)
     if plan is None:
         return "nothing to do"
-    try:
-        if plan.capture_minor:
-            intent = gateway.capture(
-                plan.intent_id,
-                amount_minor=plan.capture_minor,
-                idempotency_key=f"capture:{plan.intent_id}",
-            )
-        else:
-            intent = gateway.cancel(plan.intent_id, idempotency_key=f"release:{plan.intent_id}")
-    except gateway.GatewayError as exc:
-        if exc.transient and self.request.retries < self.max_retries:
-            raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
-        settlement.capture_failed(checkout_id=checkout_id, error=str(exc))
-        return "failed"
-    except ValueError as exc:
-        settlement.capture_failed(checkout_id=checkout_id, error=str(exc))
+    intent = _capture_or_release(
+        self, plan, failed=partial(settlement.capture_failed, checkout_id=checkout_id)
+    )
+    if intent is None:
         return "failed"
     settlement.record_expiring_hold(plan=plan, intent=intent)
     return f"captured {plan.capture_minor}"

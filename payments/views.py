@@ -95,22 +95,15 @@ def _private(response: HttpResponse) -> HttpResponse:
 @require_GET
 def receipt_page(request: HttpRequest, public_id: str) -> HttpResponse:
     """The receipt (HTML); before settlement a page that says when it will be there (404)."""
-    try:
-        checkout = services.checkout_by_public_id(public_id)
-    except services.UnknownCheckout:
-        return render(request, "payments/unknown_checkout.html", status=404)
-    with translation.override(_driver_language(request, checkout)):
-        try:
-            receipt = receipts.receipt_for(checkout)
-        except receipts.NoReceipt as missing:
-            context = {"checkout": checkout, "reason": missing.reason}
-            return _private(render(request, "payments/receipt_pending.html", context, status=404))
-        context = {"checkout": checkout, "receipt": receipt, "text": receipts.present(receipt)}
-        return _private(render(request, "payments/receipt.html", context))
+    return _receipt(request, public_id, as_pdf=False)
 
 
 @require_GET
 def receipt_pdf_download(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _receipt(request, public_id, as_pdf=True)
+
+
+def _receipt(request: HttpRequest, public_id: str, *, as_pdf: bool) -> HttpResponse:
     try:
         checkout = services.checkout_by_public_id(public_id)
     except services.UnknownCheckout:
@@ -121,6 +114,9 @@ def receipt_pdf_download(request: HttpRequest, public_id: str) -> HttpResponse:
         except receipts.NoReceipt as missing:
             context = {"checkout": checkout, "reason": missing.reason}
             return _private(render(request, "payments/receipt_pending.html", context, status=404))
+        if not as_pdf:
+            context = {"checkout": checkout, "receipt": receipt, "text": receipts.present(receipt)}
+            return _private(render(request, "payments/receipt.html", context))
         response = HttpResponse(receipt_pdf(receipt), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="receipt-{receipt.number}.pdf"'
     return _private(response)

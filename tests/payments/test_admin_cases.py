@@ -209,3 +209,15 @@ def test_a_case_page_and_the_ledger_list_show_the_figures(operator: Client, queu
     assert "took the lower" in page and "owed 15.10 EUR" in page and "CDR 15.10 EUR" in page
     ledger = operator.get("/admin/payments/ledgerentry/", {"kind": "payable"}).content.decode()
     assert "15.10 EUR" in ledger and "/admin/payments/checkout/settlement/" in ledger
+
+
+def test_the_admin_front_page_leads_with_the_open_cases_by_kind(operator: Client, queue) -> None:
+    page = operator.get("/admin/").content.decode()
+    queue_box = page.split('id="exception-queue"')[1].split("</div>")[0]
+    assert "CDR matches no checkout" in queue_box and "price difference" in queue_box
+    assert "INVALID session" not in queue_box  # resolved already
+    assert queue_box.count("1 open") == 2
+    assert "kind__exact=unmatched_cdr" in queue_box
+    for case in Case.objects.filter(resolved_at=None):
+        resolve_case(case_id=case.pk, by="operator", resolution="done")
+    assert "Nothing waits for an operator." in operator.get("/admin/").content.decode()
