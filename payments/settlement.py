@@ -266,6 +266,7 @@ def _bill(checkout: Checkout, cdr: Cdr) -> Bill:
                 f"the CDR asks {cdr_total} {currency}, less than the price shown ({shown})",
             )
         )
+    _session_differs(checkout, cdr_total, flags)
     if cdr_total > hold:
         flags.append(
             (
@@ -278,6 +279,32 @@ def _bill(checkout: Checkout, cdr: Cdr) -> Bill:
         payable_minor=Money(cdr_total, currency).to_minor(),
         flags=tuple(flags),
     )
+
+
+def _open_cases(flags: tuple[tuple[str, str], ...], checkout: Checkout, cdr: Cdr) -> None:
+    """A case per difference, keyed by the CDR and the difference's place in the bill (a bill
+    is worked out the same way every time), so a retried settlement opens none twice."""
+    for n, (kind, summary) in enumerate(flags):
+        open_case(kind, summary, key=f"{kind}:{cdr.pk}:{n}", checkout=checkout, cdr=cdr)
+
+
+def _session_differs(checkout: Checkout, cdr_total: Decimal, flags: list[tuple[str, str]]) -> None:
+    """The CPO's last Session said what the charge cost as it ended; a CDR that bills
+    otherwise is worth an operator's look even when the price shown caps what the driver pays."""
+    session = checkout.sessions.order_by("-last_updated").first()
+    if session is None:
+        return
+    said = session.total_cost_incl_vat
+    if said is None and session.total_cost_excl_vat is not None:
+        rate = tariffs.vat_rate(checkout.evse.location.country) or Decimal(0)
+        said = session.total_cost_excl_vat * (1 + rate / 100)
+    if said is not None and abs(said - cdr_total) > Decimal("0.01"):
+        flags.append(
+            (
+                Case.Kind.PRICE_DIFFERENCE,
+                f"the CDR asks {cdr_total} {checkout.currency}, the CPO's last Session said {said}",
+            )
+        )
 
 
 def _shown_price(checkout: Checkout, cdr: Cdr, flags: list[tuple[str, str]]) -> Decimal | None:
@@ -358,8 +385,7 @@ def record_capture(*, plan: CapturePlan, cdr_pk: int, intent: gateway.Intent) ->
         )
         mark_settled(checkout)
         cdr = Cdr.objects.get(pk=cdr_pk)
-        for kind, summary in plan.flags:
-            open_case(kind, summary, key=f"{kind}:{cdr_pk}", checkout=checkout, cdr=cdr)
+        _open_cases(plan.flags, checkout, cdr)
         if checkout.cdrs.exclude(pk=cdr_pk).exists():  # a credit or another CDR came meanwhile
             _reconcile_later(checkout)
     return checkout
@@ -489,8 +515,7 @@ def _bill_live(checkout: Checkout, cdr: Cdr, credits: list[Cdr], net: int) -> st
         return "up to date"
     bill = _bill(checkout, cdr)
     _book(checkout, LedgerEntry.Kind.PAYABLE, bill.payable_minor, key=f"payable:{cdr.pk}")
-    for kind, summary in bill.flags:
-        open_case(kind, summary, key=f"{kind}:{cdr.pk}", checkout=checkout, cdr=cdr)
+    _open_cases(bill.flags, checkout, cdr)
     checkout.deadlines.filter(kind=Deadline.Kind.CREDIT_WAIT, done_at=None).update(
         done_at=timezone.now()
     )

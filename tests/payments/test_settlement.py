@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from payments import gateway
-from payments.models import Cdr, ChargingSession, Checkout
+from payments.models import Case, Cdr, ChargingSession, Checkout
 from tests.helpers import wait_until
 from tests.payments.charging import pay, push_stations, reaches
 
@@ -114,6 +114,9 @@ def test_a_cdr_above_the_price_shown_captures_the_price_shown_and_is_flagged(
     assert ledger["capture"] == int(shown * 100)  # never more than the price shown
     assert ledger["payable"] == int((shown + 3) * 100)  # what the CPO billed is recorded as owed
     assert "took the lower" in checkout.flag
+    said = f"the CPO's last Session said {shown}"
+    kinds = [(c.kind, said in c.summary) for c in Case.objects.filter(checkout=checkout)]
+    assert sorted(kinds) == [("price_difference", False), ("price_difference", True)]
 
 
 def test_a_cdr_below_the_price_shown_captures_the_cdr(
