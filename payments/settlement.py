@@ -593,6 +593,13 @@ def deadline_due(checkout: Checkout, kind: str) -> None:
     elif kind == Deadline.Kind.MISSING_CDR and _awaits_cdr(checkout):
         _arm(checkout, Deadline.Kind.MISSING_CDR, now + settings.MISSING_CDR_AFTER)
         transaction.on_commit(partial(tasks.pull_missing_cdr.delay, checkout.pk))
+    elif kind in (Deadline.Kind.MISSING_CDR, Deadline.Kind.HOLD_EXPIRING) and (
+        cdr_pk := _unsettled_cdr(checkout)
+    ):
+        # The CDR came but its settlement never finished (a task lost with its broker, a
+        # worker gone): settle it again, idempotently, before the hold can expire.
+        _arm(checkout, kind, now + HOLD_RETRY_AFTER)
+        transaction.on_commit(partial(tasks.settle_cdr.delay, cdr_pk))
     elif kind == Deadline.Kind.HOLD_EXPIRING and _hold_expires_unbilled(checkout):
         if checkout.capture_before is None or now + HOLD_RETRY_AFTER < checkout.capture_before:
             _arm(checkout, Deadline.Kind.HOLD_EXPIRING, now + HOLD_RETRY_AFTER)
@@ -622,6 +629,16 @@ def _awaits_cdr(checkout: Checkout) -> bool:
     return checkout.status in (Checkout.Status.FINISHED, Checkout.Status.SETTLED) and not (
         _has_cdr(checkout)
     )
+
+
+def _unsettled_cdr(checkout: Checkout) -> int | None:
+    """The CDR that should have settled this checkout, while the hold still stands."""
+    if checkout.payment_status != Checkout.PaymentStatus.HELD or checkout.status not in (
+        _SETTLES_FROM
+    ):
+        return None
+    regular = checkout.cdrs.filter(credit=False).order_by("received_at", "pk")
+    return regular.values_list("pk", flat=True).first()
 
 
 def _hold_expires_unbilled(checkout: Checkout) -> bool:
