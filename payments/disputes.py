@@ -148,11 +148,11 @@ def _close(checkout: Checkout, row: Dispute, case: Case, dispute: gateway.Disput
     if dispute.status == WON and withdrawn:
         line = f"Dispute {dispute.id} won: the {shown} withdrawn came back."
         _book_outcome(checkout, dispute, -withdrawn, line)
-    elif dispute.status == LOST:
+    elif dispute.status == LOST and withdrawn:
         line = f"Dispute {dispute.id} lost: the {shown} withdrawn is gone for good."
         _book_outcome(checkout, dispute, 0, line)
-    elif dispute.status == WON:
-        line = f"Dispute {dispute.id} won; no money had been booked as withdrawn."
+    elif dispute.status in (WON, LOST):
+        line = f"Dispute {dispute.id} {dispute.status}; no money had been booked as withdrawn."
     else:
         line = f"Inquiry {dispute.id} closed without a chargeback; no money moved."
     row.closed_at = timezone.now()
@@ -183,6 +183,7 @@ def _status_from_ledger(checkout: Checkout) -> str:
         checkout.ledger.values("kind")
         .annotate(total=Sum("amount_minor"))
         .values_list("kind", "total")
+        .order_by()
     )
     captured = sums.get(LedgerEntry.Kind.CAPTURE, 0)
     refunded = sums.get(LedgerEntry.Kind.REFUND, 0)
