@@ -33,6 +33,7 @@ from payments.models import (
     Checkout,
     CpoTerms,
     Deadline,
+    Dispute,
     LedgerEntry,
     Refund,
     StripeEvent,
@@ -840,3 +841,36 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     @admin.display(description="partner")
     def partner(self, entry: LedgerEntry) -> str:
         return entry.checkout.partner.name
+
+
+@admin.register(Dispute)
+class DisputeAdmin(admin.ModelAdmin):
+    """Chargebacks and inquiries as Stripe last reported them; the money is in the ledger, the
+    work in the DISPUTE case, the evidence at Stripe."""
+
+    list_display = [
+        "opened_at",
+        "dispute_id",
+        "checkout",
+        "amount",
+        "reason",
+        "status",
+        "evidence_due_by",
+        "closed_at",
+    ]
+    list_filter = ["status", "reason"]
+    search_fields = ["dispute_id", "charge_id", "checkout__authorization_reference"]
+    list_select_related = ["checkout"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="amount", ordering="amount_minor")
+    def amount(self, dispute: Dispute) -> str:
+        return str(Money.from_minor(dispute.amount_minor, dispute.currency))

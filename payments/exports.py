@@ -34,12 +34,13 @@ class Sums:
     captured: int = 0
     released: int = 0
     refunded: int = 0
+    disputed: int = 0  # net: taken by chargebacks less what won disputes gave back
     payable: int = 0
 
     @property
     def paid(self) -> int:
-        """What the driver paid: captured less refunded."""
-        return self.captured - self.refunded
+        """What the driver paid, in the end: captured less refunded less lost to disputes."""
+        return self.captured - self.refunded - self.disputed
 
     @property
     def difference(self) -> int:
@@ -57,6 +58,7 @@ _FIELD_OF_KIND = {
     Kind.CAPTURE: "captured",
     Kind.RELEASE: "released",
     Kind.REFUND: "refunded",
+    Kind.DISPUTE: "disputed",
     Kind.PAYABLE: "payable",
 }
 
@@ -171,6 +173,7 @@ HEADER = [
     "captured",
     "released",
     "refunded",
+    "disputed",
     "paid_by_driver",
     "owed_to_cpo",
     "difference",
@@ -200,6 +203,7 @@ def write_settlement_csv(rows: Iterable[SettlementRow], out: IO[str]) -> None:
                         s.captured,
                         s.released,
                         s.refunded,
+                        s.disputed,
                         s.paid,
                         s.payable,
                         s.difference,

@@ -51,8 +51,18 @@ def refunded_minor(checkout: Checkout, *, pending: bool = True) -> int:
     )
 
 
+def disputed_minor(checkout: Checkout) -> int:
+    """Taken back by chargebacks, less what won disputes returned (`payments.disputes`)."""
+    return int(
+        checkout.ledger.filter(kind=LedgerEntry.Kind.DISPUTE).aggregate(s=Sum("amount_minor"))["s"]
+        or 0
+    )
+
+
 def refundable_minor(checkout: Checkout) -> int:
-    return captured_minor(checkout) - refunded_minor(checkout)
+    """Captured, less refunded or being refunded, less what a chargeback took back already
+    (the driver's bank returned that; refunding it too would pay it twice)."""
+    return captured_minor(checkout) - refunded_minor(checkout) - disputed_minor(checkout)
 
 
 @transaction.atomic(durable=True)
@@ -106,12 +116,19 @@ def queue(
     captured = captured_minor(checkout)
     if not captured:
         raise RefundRefused(f"nothing was captured for this checkout (it is {checkout.status})")
-    left = captured - refunded_minor(checkout)
+    left = refundable_minor(checkout)
     if amount_minor > left:
+        disputed = disputed_minor(checkout)
         raise RefundRefused(
             f"at most {Money.from_minor(left, checkout.currency)} can be refunded: "
             f"{Money.from_minor(captured, checkout.currency)} was captured, "
-            f"{Money.from_minor(captured - left, checkout.currency)} is refunded or being refunded"
+            f"{Money.from_minor(captured - left - disputed, checkout.currency)} is refunded or "
+            "being refunded"
+            + (
+                f", {Money.from_minor(disputed, checkout.currency)} was taken back by a dispute"
+                if disputed
+                else ""
+            )
         )
     refund = Refund.objects.create(
         checkout=checkout,
@@ -158,6 +175,8 @@ def record_refund(*, refund_id: int, stripe_refund_id: str) -> None:
         stripe_id=stripe_refund_id,
         note=refund.reason,
     )
+    if checkout.payment_status == Checkout.PaymentStatus.DISPUTED:
+        return  # a dispute's outcome decides the status (`payments.disputes`)
     refunded = refunded_minor(checkout, pending=False)
     checkout.payment_status = (
         Checkout.PaymentStatus.REFUNDED

@@ -4,7 +4,9 @@ for an operator to resolve, and closing is final."""
 
 import pytest
 
+from payments import refunds
 from payments.models import Case, Dispute
+from payments.money import Money
 from tests.payments.test_dispute_opened import (
     captured,
     dispute_event,
@@ -84,3 +86,33 @@ def test_a_close_before_the_open_books_both_and_later_events_change_nothing(
     assert checkout.payment_status == "captured" and kept(checkout) == amount
     assert Dispute.objects.get().status == "won"
     assert "lost" not in Case.objects.get(kind=Case.Kind.DISPUTE).summary
+
+
+def test_what_a_chargeback_took_back_cannot_be_refunded_again(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    checkout = settled(
+        connected_cpo(location_count=1, update_interval=0.2), live_server, stripe_settings
+    )
+    amount, secret = captured(checkout), stripe_settings.webhook_secret
+    part = amount // 2
+    post_webhook(live_server, dispute_event(checkout, amount=part), secret)
+
+    with pytest.raises(refunds.RefundRefused, match="taken back by a dispute"):
+        refunds.request_refund(
+            checkout_id=checkout.pk,
+            amount=Money.from_minor(amount - part + 1, checkout.currency).amount,
+            reason="goodwill",
+            requested_by="operator",
+            key="operator:too-much",
+        )
+    refunds.request_refund(
+        checkout_id=checkout.pk,
+        amount=Money.from_minor(amount - part, checkout.currency).amount,
+        reason="goodwill",
+        requested_by="operator",
+        key="operator:the-rest",
+    )
+    checkout.refresh_from_db()
+    assert checkout.ledger.get(kind="refund").amount_minor == amount - part
+    assert checkout.payment_status == "disputed"  # the dispute's outcome decides, not a refund
