@@ -279,22 +279,41 @@ def capture(intent_id: str, *, amount_minor: int, idempotency_key: str) -> Inten
 def refund(
     intent_id: str, *, amount_minor: int, idempotency_key: str, reason: str | None = None
 ) -> str:
-    """Refunds part or all of a captured payment; returns the refund's id.
+    """Refunds part or all of a captured payment, once per `idempotency_key`; returns the
+    refund's id.
 
-    `reason` is our words (e.g. the credit CDR's id) and goes into the refund's metadata:
-    Stripe's own `reason` is a closed list with side effects (`fraudulent` blocks the card),
-    and localstripe refuses the parameter. localstripe does not check the amount against
-    what was captured, so the caller's ledger must."""
+    The key goes into the refund's metadata too, and a refund already made under it is
+    returned instead of a new one: a worker that died after Stripe refunded and before we
+    booked it refunds nothing twice, even after Stripe's idempotency keys have expired (a
+    day) or against localstripe, which ignores them. `reason` is our words (e.g. the credit
+    CDR's id), in the metadata as well: Stripe's own `reason` is a closed list with side
+    effects (`fraudulent` blocks the card), and localstripe refuses the parameter. localstripe
+    does not check the amount against what was captured, so the caller's ledger must."""
     _require_positive(amount_minor)
-    params: dict[str, Any] = {"payment_intent": intent_id, "amount": amount_minor}
-    if reason:
-        params["metadata"] = {"reason": reason}
+    made = _refund_made_under(intent_id, idempotency_key)
+    if made is not None:
+        return made
+    metadata = {"refund_key": idempotency_key} | ({"reason": reason} if reason else {})
+    params: dict[str, Any] = {
+        "payment_intent": intent_id,
+        "amount": amount_minor,
+        "metadata": metadata,
+    }
     with _stripe_errors():
         created = _client().v1.refunds.create(
             params=params,
             options={"idempotency_key": idempotency_key},
         )
     return str(created.id)
+
+
+def _refund_made_under(intent_id: str, idempotency_key: str) -> str | None:
+    with _stripe_errors():
+        made = _client().v1.refunds.list(params={"payment_intent": intent_id, "limit": 100})
+    for found in made.data:
+        if (found.to_dict().get("metadata") or {}).get("refund_key") == idempotency_key:
+            return str(found.id)
+    return None
 
 
 def parse_webhook(payload: bytes, signature_header: str) -> WebhookEvent:

@@ -36,7 +36,11 @@ def test_a_partial_refund_is_made_and_its_id_returned(stripe_settings: FakeStrip
     (refund,) = refunds_of(stripe_settings, intent.id)
     assert refund["id"] == refund_id
     assert refund["amount"] == 1200
-    assert refund["metadata"] == {"reason": "credit CDR cdr-1"}
+    assert refund["metadata"] == {"reason": "credit CDR cdr-1", "refund_key": "refund-cdr-1"}
+    again = gateway.refund(
+        intent.id, amount_minor=1200, idempotency_key="refund-cdr-1", reason="credit CDR cdr-1"
+    )
+    assert again == refund_id and len(refunds_of(stripe_settings, intent.id)) == 1
 
 
 def test_a_full_refund_after_a_partial_capture_refunds_what_was_taken(

@@ -7,7 +7,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from payments import refunds
+from payments import refunds, tasks
 from payments.models import Case, Checkout, Refund
 from tests.payments.test_settlement import settled
 from tests.support.flaky_stripe import flaky
@@ -187,3 +187,35 @@ def test_a_refund_stripe_refuses_is_booked_as_failed_and_reaches_an_operator(
         key="operator:6666",
     )
     assert checkout.ledger.filter(kind="refund").count() == 1
+
+
+def test_a_worker_killed_between_the_refund_and_bookkeeping_refunds_exactly_once(
+    connected_cpo, live_server, stripe_settings, eager_tasks, monkeypatch
+) -> None:
+    """localstripe, like Stripe a day after, forgets idempotency keys: the refund made under
+    our key is found on the payment instead of being made again."""
+    checkout = settled(
+        connected_cpo(location_count=1, update_interval=0.2), live_server, stripe_settings
+    )
+    book = refunds.record_refund
+
+    def killed(**kwargs):
+        raise RuntimeError("worker killed after Stripe refunded")
+
+    monkeypatch.setattr(refunds, "record_refund", killed)
+    refunds.request_refund(
+        checkout_id=checkout.pk,
+        amount=Decimal("0.10"),
+        reason="late start",
+        requested_by="operator:anna",
+        key="operator:5555",
+    )
+    assert len(stripe_refunds(stripe_settings, checkout)) == 1  # Stripe refunded
+    assert not checkout.ledger.filter(kind="refund").exists()  # our books do not know yet
+    monkeypatch.setattr(refunds, "record_refund", book)
+    refund = Refund.objects.get()
+    tasks.refund_payment.delay(refund.pk)  # the broker redelivers, twice for good measure
+    tasks.refund_payment.delay(refund.pk)
+    assert len(stripe_refunds(stripe_settings, checkout)) == 1
+    assert checkout.ledger.filter(kind="refund").get().amount_minor == 10
+    assert Refund.objects.get().status == "refunded"
