@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ocpi_peer.models import Partner
@@ -265,31 +265,53 @@ def patch_location(
     _touch(*parents, at=at)
 
 
+def _columns(model: type[Any], *names: str) -> list[str]:
+    return [model._meta.get_field(name).column for name in names]
+
+
+# The status PATCH is every CPO's hot path: its two UPDATEs are written out once here, because
+# building them with the ORM took longer than running them (about 0.8 of 1.4 ms a request).
+_EVSE_TABLE, _LOCATION_TABLE = Evse._meta.db_table, Location._meta.db_table
+_E_LOCATION, _E_UID, _E_STATUS, _E_UPDATED = _columns(
+    Evse, "location", "uid", "status", "last_updated"
+)
+_L_ID, _L_CC, _L_PID, _L_OCPI_ID, _L_UPDATED = _columns(
+    Location, "id", "country_code", "party_id", "ocpi_id", "last_updated"
+)
+_LOCATION_WHERE = f"{_L_CC} = %s AND {_L_PID} = %s AND {_L_OCPI_ID} = %s"
+# Names come from the models and every value is a parameter, hence the noqa.
+_PATCH_EVSE_STATUS = (
+    f"UPDATE {_EVSE_TABLE} SET {_E_STATUS} = %s, {_E_UPDATED} = %s"  # noqa: S608
+    f" WHERE {_E_UID} = %s AND {_E_UPDATED} <= %s"
+    f" AND {_E_LOCATION} = (SELECT {_L_ID} FROM {_LOCATION_TABLE} WHERE {_LOCATION_WHERE})"
+)
+_TOUCH_LOCATION = (
+    f"UPDATE {_LOCATION_TABLE} SET {_L_UPDATED} = %s"  # noqa: S608
+    f" WHERE {_LOCATION_WHERE} AND {_L_UPDATED} < %s"
+)
+
+
 def patch_evse_status(
     *, country_code: str, party_id: str, location_id: str, evse_uid: str, status: str, at: datetime
 ) -> None:
     """The hot path of every CPO: an EVSE status PATCH. One conditional UPDATE (found through
     its location in a subquery) and, when it wrote, the location's timestamp; the lookups that
     explain a miss run only then. A stale update changes nothing and is no error (L-02)."""
+    where = [country_code.upper(), party_id.upper(), location_id]
+    stamp = connection.ops.adapt_datetimefield_value(at)  # what the ORM would send
+    with connection.cursor() as cursor:
+        cursor.execute(_PATCH_EVSE_STATUS, [status, stamp, evse_uid, stamp, *where])
+        if cursor.rowcount:
+            cursor.execute(_TOUCH_LOCATION, [stamp, *where, stamp])
+            return
     location = {
-        "location__country_code": country_code.upper(),
-        "location__party_id": party_id.upper(),
+        "location__country_code": where[0],
+        "location__party_id": where[1],
         "location__ocpi_id": location_id,
     }
-    updated = Evse.objects.filter(**location, uid=evse_uid, last_updated__lte=at).update(
-        status=status, last_updated=at
-    )
-    if updated:
-        Location.objects.filter(
-            country_code=country_code.upper(),
-            party_id=party_id.upper(),
-            ocpi_id=location_id,
-            last_updated__lt=at,
-        ).update(last_updated=at)
-        return
     if not Evse.objects.filter(**location, uid=evse_uid).exists():
         if not Location.objects.filter(
-            country_code=country_code.upper(), party_id=party_id.upper(), ocpi_id=location_id
+            country_code=where[0], party_id=where[1], ocpi_id=location_id
         ).exists():
             raise UnknownLocation(f"unknown location {country_code}*{party_id} {location_id}")
         raise UnknownObject(f"unknown EVSE {evse_uid} at location {location_id}")
