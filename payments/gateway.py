@@ -267,12 +267,19 @@ def capture(intent_id: str, *, amount_minor: int, idempotency_key: str) -> Inten
             f"cannot capture {amount_minor} of {intent_id}: only {current.amount_capturable} "
             f"is capturable (status {current.status})"
         )
-    with _stripe_errors():
-        intent = _client().v1.payment_intents.capture(
-            intent_id,
-            params={"amount_to_capture": amount_minor, "expand": _EXPAND},
-            options={"idempotency_key": idempotency_key},
-        )
+    try:
+        with _stripe_errors():
+            intent = _client().v1.payment_intents.capture(
+                intent_id,
+                params={"amount_to_capture": amount_minor, "expand": _EXPAND},
+                options={"idempotency_key": idempotency_key},
+            )
+    except GatewayError as exc:
+        # Two workers settling the same hold at once: the second is refused because the first
+        # captured meanwhile. That is the capture we wanted, not a failure.
+        if not exc.transient and (again := retrieve(intent_id)).status == "succeeded":
+            return again
+        raise
     return intent_from(intent.to_dict())
 
 
