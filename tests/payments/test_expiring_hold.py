@@ -52,6 +52,8 @@ def test_an_expiring_hold_captures_what_the_session_supports_and_a_later_cdr_ref
     case = Case.objects.get(kind="expiring_hold")
     assert "captured" in case.summary and case.checkout_id == checkout.pk
     assert "could not be applied" not in case.summary  # the price shown was applied to it
+    receipt = httpx.get(f"{live_server.url}/checkout/{checkout.public_id}/receipt/")
+    assert receipt.status_code == 200 and f"€{shown:.2f}" in receipt.text  # from the session
 
     lower = shown - Decimal("0.20")
     cpo.call_us("POST", "cdrs", json=cdr_for(cpo, checkout, session, total_incl=lower))
