@@ -31,12 +31,12 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypedDict, Unpack
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
@@ -320,6 +320,20 @@ def _decimal(value: object) -> Decimal | None:
 # Verifying one record
 
 
+class _Found(TypedDict):
+    """What `verify_ocmf` read from the record, whatever the signature turns out to be."""
+
+    gateway_id: str | None
+    gateway_serial: str | None
+    gateway_version: str | None
+    meter_vendor: str | None
+    meter_model: str | None
+    meter_serial: str | None
+    meter_firmware: str | None
+    pagination: str | None
+    readings: tuple[Reading, ...]
+
+
 def verify_ocmf(ocmf: str | bytes, public_key: str | bytes | None) -> Verification:
     """Parse one OCMF record and check its signature with `public_key`.
 
@@ -334,7 +348,7 @@ def verify_ocmf(ocmf: str | bytes, public_key: str | bytes | None) -> Verificati
         return Verification("unreadable", "the record could not be processed")
     payload = parsed.payload
     algorithm = _text(parsed.signature.get("SA"))
-    found = dict(
+    found = _Found(
         gateway_id=_text(payload.get("GI")),
         gateway_serial=_text(payload.get("GS")),
         gateway_version=_text(payload.get("GV")),
@@ -798,6 +812,15 @@ def _energy(items: list[Item], billed: Decimal | None, billed_given: object) -> 
     return check
 
 
+class _Known(TypedDict, total=False):
+    """What `_energy_check` has worked out so far, passed on to the `EnergyCheck` it returns."""
+
+    start: Reading
+    end: Reading
+    signed_kwh: Decimal
+    tolerance_kwh: Decimal
+
+
 def _energy_check(items: list[Item], billed: Decimal | None, billed_given: object) -> EnergyCheck:
     readable = [
         (item, item.verification)
@@ -822,7 +845,7 @@ def _energy_check(items: list[Item], billed: Decimal | None, billed_given: objec
             [x for x in located if x.item.nature.lower() == "end" and not x.reading.type][-1:]
         )
 
-    def unusable(reason: str, **known: Any) -> EnergyCheck:
+    def unusable(reason: str, **known: Unpack[_Known]) -> EnergyCheck:
         return EnergyCheck("unusable", reason, billed_kwh=billed, **known)
 
     if not starts or not ends:
@@ -831,7 +854,7 @@ def _energy_check(items: list[Item], billed: Decimal | None, billed_given: objec
     if len(starts) > 1 or len(ends) > 1:
         return unusable("the signed data has more than one start or end reading")
     start, end = starts[0], ends[0]
-    known = {"start": start.reading, "end": end.reading}
+    known: _Known = {"start": start.reading, "end": end.reading}
     problem = _reading_problem(start, end, located)
     if problem:
         return unusable(problem, **known)
@@ -854,27 +877,29 @@ def _energy_check(items: list[Item], billed: Decimal | None, billed_given: objec
             else "the billed energy is not a number"
         )
         return EnergyCheck("not_checked", f"{said}; the signed readings say {readings}", **known)
-    known["billed_kwh"] = billed
     difference = billed - signed
     if difference == 0:
         return EnergyCheck(
-            "match", f"the billed {billed} kWh equals the signed {readings}", **known
+            "match",
+            f"the billed {billed} kWh equals the signed {readings}",
+            billed_kwh=billed,
+            **known,
         )
     if abs(difference) < tolerance:
         reason = (
             f"the billed {billed} kWh is within the meter's resolution ({tolerance} kWh) "
             f"of the signed {readings}"
         )
-        return EnergyCheck("within_resolution", reason, **known)
+        return EnergyCheck("within_resolution", reason, billed_kwh=billed, **known)
     direction = "more" if difference > 0 else "less"
     reason = (
         f"the billed {billed} kWh is {abs(difference)} kWh {direction} than the signed {readings} "
         f"(the meter's resolution is {tolerance} kWh)"
     )
-    return EnergyCheck("mismatch", reason, **known)
+    return EnergyCheck("mismatch", reason, billed_kwh=billed, **known)
 
 
-def _distinct(found: Any) -> list[_Located]:
+def _distinct(found: Iterable[_Located]) -> list[_Located]:
     unique: dict[tuple[object, ...], _Located] = {}
     for located in found:
         unique.setdefault(located.key, located)

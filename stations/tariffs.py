@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -462,6 +462,19 @@ class PriceShown:
     unpriceable_reason: str | None = None
 
 
+class _Shown(TypedDict):
+    """The fields of `PriceShown` that `shown_price` knows before it tries to price."""
+
+    tariff: Tariff
+    currency: str
+    locale: Locale
+    power_kw: Decimal | None
+    time_zone: str | None
+    vat_fallback: Decimal | None
+    alt_text: str
+    alt_url: str
+
+
 def _alt_text(tariff: Tariff, locale: Locale) -> str:
     texts = [t for t in tariff.tariff_alt_text if isinstance(t, dict) and t.get("text")]
     for language in (locale, "en"):
@@ -489,7 +502,7 @@ def shown_price(connector: Connector, *, at: datetime, locale: Locale) -> PriceS
     zone, why_no_zone = _resolve_zone(location.time_zone, location.country)
     vat_fallback = None if tariff.vat_stated else vat_rate(location.country)
     power_kw = connector_power_kw(connector)
-    shown = {
+    shown: _Shown = {
         "tariff": tariff,
         "currency": tariff.currency,
         "locale": locale,
