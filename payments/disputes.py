@@ -41,7 +41,8 @@ from django.utils import timezone
 from payments import gateway, services
 from payments.cases import open_case
 from payments.models import Case, Checkout, Dispute, LedgerEntry, StripeEvent
-from payments.money import MINOR_UNITS, Money
+from payments.money import Money
+from stations.pricing import MINOR_UNITS
 
 logger = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
-from typing import IO
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -63,7 +63,7 @@ _FIELD_OF_KIND = {
 }
 
 
-def _sums(entries: Iterable[dict]) -> dict[int, Sums]:
+def _sums(entries: Iterable[Mapping[str, Any]]) -> dict[int, Sums]:
     """`entries`: rows of checkout_id, kind, total."""
     by_checkout: dict[int, dict[str, int]] = defaultdict(dict)
     for entry in entries:

@@ -12,7 +12,14 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Flowable,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from payments.receipts import Receipt, present
 
@@ -47,7 +54,7 @@ def receipt_pdf(receipt: Receipt) -> bytes:
 
     r = receipt
     text = present(r)
-    story: list = [
+    story: list[Flowable] = [
         p(_("Receipt for charging"), title),
         p(_("Receipt no. %(number)s, %(date)s") % {"number": text["number"], "date": text["date"]}),
         Spacer(1, 4 * mm),

@@ -46,11 +46,11 @@ from payments import ocmf, settlement
 from payments.models import Cdr, ChargingSession, Checkout, CpoTerms, LedgerEntry
 from payments.money import Money
 from stations import tariffs
-from stations.pricing import SessionCost, format_amount
+from stations.pricing import Locale, SessionCost, format_amount
 
 logger = logging.getLogger(__name__)
 
-LANGUAGES = ("de", "en")
+LANGUAGES: tuple[Locale, ...] = ("de", "en")
 _ZERO = Decimal(0)
 
 
@@ -491,9 +491,9 @@ def number_text(value: Decimal | None) -> str:
     return text.replace(".", ",") if _language() == "de" else text
 
 
-def _language() -> str:
+def _language() -> Locale:
     language = (translation.get_language() or "en")[:2]
-    return language if language in LANGUAGES else "en"
+    return next((known for known in LANGUAGES if known == language), "en")
 
 
 # --- words for the dimensions, shared by the page, the PDF and the e-mail ---------------------
@@ -590,7 +590,7 @@ def receipt_path(public_id: str) -> str:
 
 
 def receipt_url(public_id: str) -> str:
-    return settings.PUBLIC_BASE_URL + receipt_path(public_id)
+    return str(settings.PUBLIC_BASE_URL) + receipt_path(public_id)
 
 
 # --- e-mail -----------------------------------------------------------------------------------
