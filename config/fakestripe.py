@@ -19,7 +19,10 @@ import sys
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
+from aiohttp.web_request import FileField
 from localstripe import resources, server
+from multidict import MultiDict, MultiDictProxy
 
 STATE_FILE_NAME = "localstripe.pickle"
 
@@ -70,9 +73,32 @@ def use_state_file(path: Path, *, resume: bool = False) -> None:
         store.try_load_from_disk()
 
 
+# Stripe's API since 2026-09-30 (endive, what stripe-python 16 speaks) refuses
+# `payment_method_types` on PaymentIntents and SetupIntents and takes
+# `allowed_payment_method_types`; localstripe knows only the old name and refuses the new one.
+_RENAMED = {"allowed_payment_method_types": "payment_method_types"}
+
+
+@web.middleware
+async def _current_parameter_names(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Hand localstripe a form with today's parameter names put back to the ones it knows
+    (localstripe reads the form through `request.post()`, which keeps what is parsed here)."""
+    if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+        form = await request.post()
+        if any(key.split("[", 1)[0] in _RENAMED for key in form):
+            renamed: MultiDict[str | bytes | FileField] = MultiDict()
+            for key, value in form.items():
+                name, bracket, rest = key.partition("[")
+                renamed.add(_RENAMED.get(name, name) + bracket + rest, value)
+            request._post = MultiDictProxy(renamed)
+    return await handler(request)
+
+
 def run(port: int, state: str | Path, *, resume: bool = False) -> None:
     """Serve localstripe on 127.0.0.1:`port` until SIGINT or SIGTERM."""
     use_state_file(state_file(state), resume=resume)
+    if _current_parameter_names not in server.app.middlewares:
+        server.app.middlewares.insert(0, _current_parameter_names)
     access_log = logging.getLogger("aiohttp.access")  # localstripe logs webhook deliveries here
     access_log.setLevel(logging.INFO)
     access_log.addHandler(logging.StreamHandler())

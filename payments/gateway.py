@@ -161,14 +161,9 @@ def create_setup_intent(*, checkout_ref: str) -> tuple[str, str]:
     The browser confirms it with Stripe.js `confirmCardSetup` (the card Element; 3-D Secure if
     the card asks), which works with both real Stripe.js and localstripe's stand-in. The card
     never touches our server; we then read the payment method with `retrieve_setup()`."""
-    # KNOWN BUG, not a stub error: stripe-python 16 pins API version 2026-10-28.endive, on which
-    # Stripe answers `payment_method_types` on create with a 400
-    # (payment_method_types_no_longer_supported; `allowed_payment_method_types` replaces it).
-    # localstripe knows only the old name and refuses the new one, so the fix needs the local
-    # fake taught first. The ignore is kept to this one code; `place_hold` has the same.
-    params: SetupIntentCreateParams = {  # type: ignore[typeddict-unknown-key]
+    params: SetupIntentCreateParams = {
         "usage": "on_session",
-        "payment_method_types": ["card"],
+        "allowed_payment_method_types": ["card"],
         "metadata": {"checkout": checkout_ref},
     }
     with _stripe_errors():
@@ -206,18 +201,18 @@ def place_hold(
     and we `retrieve()` again). A decline raises `PaymentDeclined`.
 
     Only parameters localstripe knows are sent: no description, return_url or
-    automatic_payment_methods (it answers those with a 400); the payment method goes with the
-    create call because localstripe's `/confirm` fails on one (500)."""
+    automatic_payment_methods (it answers those with a 400); `allowed_payment_method_types`
+    (Stripe's name since API 2026-09-30, which refuses `payment_method_types`) reaches it
+    under the old name through `config.fakestripe`. The payment method goes with the create
+    call because localstripe's `/confirm` fails on one (500)."""
     _require_positive(amount_minor)
     with _stripe_errors():
         intent = _client().v1.payment_intents.create(
-            # KNOWN BUG: `payment_method_types` is refused on Stripe's endive API version, see
-            # create_setup_intent.
-            params={  # type: ignore[typeddict-unknown-key]
+            params={
                 "amount": amount_minor,
                 "currency": _stripe_currency(currency),
                 "payment_method": payment_method,
-                "payment_method_types": ["card"],
+                "allowed_payment_method_types": ["card"],
                 "capture_method": "manual",
                 "confirm": True,
                 "metadata": {"checkout": checkout_ref},

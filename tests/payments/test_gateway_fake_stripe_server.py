@@ -59,3 +59,22 @@ def test_the_fake_listens_on_loopback_only(tmp_path: Path) -> None:
         if address is None:
             pytest.skip("no address other than loopback to try")
         assert not accepts(address, port)
+
+
+def test_the_fake_takes_stripes_current_name_for_the_allowed_card_types(tmp_path: Path) -> None:
+    """Stripe's API since 2026-09-30 refuses `payment_method_types` on create and takes
+    `allowed_payment_method_types`; localstripe knows only the old name."""
+    with running(tmp_path) as base_url:
+        created = httpx.post(
+            f"{base_url}/v1/setup_intents",
+            headers={"Authorization": f"Bearer {SECRET_KEY}"},
+            data={"usage": "on_session", "allowed_payment_method_types[0]": "card"},
+        )
+        assert created.status_code == 200, created.text
+        assert created.json()["payment_method_types"] == ["card"]
+        unknown = httpx.post(
+            f"{base_url}/v1/setup_intents",
+            headers={"Authorization": f"Bearer {SECRET_KEY}"},
+            data={"usage": "on_session", "no_such_parameter": "x"},
+        )
+        assert unknown.status_code == 400  # the rest is as strict as ever
