@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -27,6 +28,7 @@ from payments.models import Checkout, CpoTerms, Deadline, DriverToken, LedgerEnt
 from payments.money import Money
 from stations import selectors, tariffs
 from stations.models import Connector, Evse
+from stations.pricing import Locale
 
 logger = logging.getLogger(__name__)
 Status = Checkout.Status
@@ -92,7 +94,7 @@ def _move(checkout: Checkout, to: str) -> None:
 
 # --- can this EVSE be paid for now? -----------------------------------------------------------
 
-_STATUS_WORDS = {
+_STATUS_WORDS: dict[str, str | Promise] = {
     Evse.Status.CHARGING: gettext_lazy("occupied: another vehicle is charging"),
     Evse.Status.BLOCKED: gettext_lazy("blocked: the parking space is obstructed"),
     Evse.Status.RESERVED: gettext_lazy("reserved for someone else"),
@@ -149,7 +151,12 @@ class Started:
 
 
 def start_checkout(
-    *, evse_id: str, connector_id: str, email: str = "", locale: str = "en", client_ip: str | None
+    *,
+    evse_id: str,
+    connector_id: str,
+    email: str = "",
+    locale: Locale = "en",
+    client_ip: str | None,
 ) -> Started:
     """A driver wants to pay for this connector: check it can be paid for now, claim the EVSE
     (one driver at a time, lapsing after CHECKOUT_CLAIM_SECONDS unpaid), keep the price shown,
