@@ -136,6 +136,8 @@ class PartnerTokenQuerySet(models.QuerySet["PartnerToken"]):
         Every request we serve starts here, so this is one hand-written statement: the ORM took
         0.7 ms to build and load it, this 0.3. The token comes with its partner loaded in full (as
         `select_related` would) and only the fields checked here; the rest load when read."""
+        if self.query.has_filters():  # the statement below would not honour them
+            raise TypeError("find() searches every token: call it on PartnerToken.objects")
         by_hash = {crypto.token_hash(c): c for c in candidates}
         if not by_hash:
             return None
@@ -143,9 +145,8 @@ class PartnerTokenQuerySet(models.QuerySet["PartnerToken"]):
         now = connections[db].ops.adapt_datetimefield_value(timezone.now())
         sql = _FIND_TOKEN.format(hashes=", ".join(["%s"] * len(by_hash)))
         for partner in Partner.objects.db_manager(db).raw(sql, [*by_hash, now]):
-            values = [partner.token_pk, partner.pk, partner.token_kind]
-            values += [partner.token_hash_, partner.token_cipher]
-            token = PartnerToken.from_db(db, _TOKEN_FIELDS, values)
+            extra = [vars(partner).pop(name) for name in _TOKEN_COLUMNS]  # not the partner's
+            token = PartnerToken.from_db(db, _TOKEN_FIELDS, [extra[0], partner.pk, *extra[1:]])
             PartnerToken.partner.field.set_cached_value(token, partner)
             presented = by_hash[token.token_hash]
             if crypto.same(token.plain, presented):
@@ -182,7 +183,9 @@ class PartnerToken(models.Model):
         return self.kind == self.Kind.REGISTRATION
 
 
+# The token's fields that `find` loads, in the model's order, and the names _FIND_TOKEN gives them.
 _TOKEN_FIELDS = ["id", "partner_id", "kind", "token_hash", "token_encrypted"]
+_TOKEN_COLUMNS = ["token_pk", "token_kind", "token_hash_", "token_cipher"]
 # Each candidate's hash, then now: a usable token is neither revoked nor expired (as `usable()`).
 # Table names come from the models and every value is a parameter, hence the noqa.
 _FIND_TOKEN = (

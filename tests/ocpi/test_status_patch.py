@@ -124,3 +124,12 @@ def test_each_patch_is_logged_with_its_ids_and_without_the_token(connected_cpo) 
     assert row.partner is not None and row.partner.name == "Pushing CPO"
     assert '"CHARGING"' in row.request_body
     assert cpo.emsp_token not in " ".join(str(v) for v in row.__dict__.values())
+
+
+def test_the_token_lookup_refuses_a_filtered_queryset_it_could_not_honour(connected_cpo) -> None:
+    cpo = pushed(connected_cpo)
+    found = PartnerToken.objects.find([cpo.emsp_token])
+    assert found is not None and found[1] == cpo.emsp_token
+    assert found[0].partner.party_keys == ["NL*SIM"] and found[0].created_at is not None
+    with pytest.raises(TypeError):
+        found[0].partner.tokens.find([cpo.emsp_token])
