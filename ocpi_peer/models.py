@@ -255,9 +255,9 @@ class CommandRequest(models.Model):
     # False when we know the last attempt never reached the CPO (no connection, HTTP 503): only
     # then may a command be sent again, since a second START can start a second session.
     reached = models.BooleanField(null=True, blank=True)
-    response_result = models.CharField(max_length=20, blank=True)  # CommandResponse.result
+    response_result = models.CharField(max_length=40, blank=True)  # CommandResponse.result
     response_timeout = models.PositiveIntegerField(null=True, blank=True)  # seconds
-    result = models.CharField(max_length=24, blank=True)  # CommandResult.result
+    result = models.CharField(max_length=40, blank=True)  # CommandResult.result
     message = models.TextField(blank=True)
     error = models.TextField(blank=True)
     late = models.BooleanField(default=False, help_text="the result came after we stopped waiting")

@@ -125,7 +125,7 @@ class ChargingSession(models.Model):
     checkout = models.ForeignKey(
         Checkout, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
     )
-    status = models.CharField(max_length=16)
+    status = models.CharField(max_length=40)
     start = models.DateTimeField()
     end = models.DateTimeField(null=True, blank=True)
     kwh = models.DecimalField(max_digits=12, decimal_places=4, default=0)

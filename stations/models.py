@@ -67,7 +67,8 @@ class Evse(models.Model):
     # The eMI3 id as QR stickers and drivers write it varies in case and separators: this key
     # (upper case, no `*`, `-` or spaces) is what `/charge/<evse_id>/` looks up.
     lookup_key = models.CharField(max_length=48, blank=True, db_index=True)
-    status = models.CharField(max_length=16)  # unknown values are kept as sent (L-10)
+    # OCPI enums: unknown values are kept as sent (L-10), as long as the reader takes them.
+    status = models.CharField(max_length=40)
     status_schedule = models.JSONField(default=list, blank=True)
     capabilities = models.JSONField(default=list, blank=True)
     floor_level = models.CharField(max_length=4, blank=True)
@@ -94,9 +95,9 @@ def evse_lookup_key(evse_id: str) -> str:
 class Connector(models.Model):
     evse = models.ForeignKey(Evse, on_delete=models.CASCADE, related_name="connectors")
     connector_id = models.CharField("id", max_length=36)
-    standard = models.CharField(max_length=32)
-    format = models.CharField(max_length=8)
-    power_type = models.CharField(max_length=16)
+    standard = models.CharField(max_length=40)
+    format = models.CharField(max_length=40)
+    power_type = models.CharField(max_length=40)
     max_voltage = models.PositiveIntegerField()
     max_amperage = models.PositiveIntegerField()
     max_electric_power = models.PositiveIntegerField(null=True, blank=True)

@@ -133,3 +133,16 @@ def test_the_token_lookup_refuses_a_filtered_queryset_it_could_not_honour(connec
     assert found[0].partner.party_keys == ["NL*SIM"] and found[0].created_at is not None
     with pytest.raises(TypeError):
         found[0].partner.tokens.find([cpo.emsp_token])
+
+
+def test_a_status_we_do_not_know_is_kept_as_sent_and_one_too_long_refused(connected_cpo) -> None:
+    """A newer OCPI version's value (up to the 40 characters the reader takes) is stored,
+    on PostgreSQL too, where a narrower column used to answer 500."""
+    cpo = pushed(connected_cpo)
+    future = "OUT_OF_ORDER_PENDING_FIRMWARE_UPDATE_01"  # 39 characters
+    answer = cpo.call_us("PATCH", URL, json=status(future, "2030-01-02T00:00:00Z"))
+    assert answer.status_code == 200 and answer.json()["status_code"] == 1000
+    assert Evse.objects.get(uid="3256").status == future
+    longer = cpo.call_us("PATCH", URL, json=status("X" * 41, "2030-01-03T00:00:00Z"))
+    assert longer.json()["status_code"] == 2001 and "status" in longer.json()["status_message"]
+    assert Evse.objects.get(uid="3256").status == future
