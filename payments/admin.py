@@ -139,6 +139,20 @@ class LinkCdrForm(forms.Form):
         return checkout
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """Records of what happened (checkouts, CDRs, the ledger, cases, disputes): services write
+    them, operators act through actions that call services, and accounting keeps them."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -211,7 +225,7 @@ class DeadlineInline(ReadOnlyInline):
 
 
 @admin.register(Checkout)
-class CheckoutAdmin(admin.ModelAdmin):
+class CheckoutAdmin(RecordAdmin):
     list_display = [
         "created_at",
         "status",
@@ -256,15 +270,6 @@ class CheckoutAdmin(admin.ModelAdmin):
     readonly_fields = fields
     change_form_template = "admin/payments/checkout/change_form.html"
     change_list_template = "admin/payments/checkout/change_list.html"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # state moves through services (refunds and exceptions get their own actions)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # accounting records are kept
 
     @admin.action(description="Unlock the connector (UNLOCK_CONNECTOR, for support staff)")
     def unlock_connector(self, request: HttpRequest, queryset: QuerySet[Checkout]) -> None:
@@ -516,7 +521,7 @@ class ChargingSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Cdr)
-class CdrAdmin(admin.ModelAdmin):
+class CdrAdmin(RecordAdmin):
     """Every CDR as received; the flagged ones (unmatched, conflicting) need an operator."""
 
     list_display = [
@@ -532,15 +537,6 @@ class CdrAdmin(admin.ModelAdmin):
     list_filter = ["partner", "credit", ("checkout", admin.EmptyFieldListFilter)]
     search_fields = ["cdr_id", "authorization_reference", "token_uid", "auth_id", "session_id"]
     readonly_fields = [f.name for f in Cdr._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # CDRs are immutable and kept as accounting records
 
 
 class CaseStateFilter(admin.SimpleListFilter):
@@ -568,7 +564,7 @@ def _ledger_total(kind: str) -> Subquery:
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(RecordAdmin):
     """The exception queue: open cases first, newest first; each with what it is about and the
     money of its checkout. An operator acts (refund, retry) and resolves with a note."""
 
@@ -622,15 +618,6 @@ class CaseAdmin(admin.ModelAdmin):
                 payable_minor=_ledger_total(LedgerEntry.Kind.PAYABLE),
             )
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # cases are opened by the code that finds the problem
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # closed through "resolve", which records who and when
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("payments.change_case")
@@ -810,7 +797,7 @@ class CaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(RecordAdmin):
     """The append-only ledger, every checkout's movements together; sums per partner and day
     come from the settlement export."""
 
@@ -820,15 +807,6 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["checkout__partner"]
     change_list_template = "admin/payments/ledgerentry/change_list.html"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="amount", ordering="amount_minor")
     def amount(self, entry: LedgerEntry) -> str:
@@ -844,7 +822,7 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(admin.ModelAdmin):
+class DisputeAdmin(RecordAdmin):
     """Chargebacks and inquiries as Stripe last reported them; the money is in the ledger, the
     work in the DISPUTE case, the evidence at Stripe."""
 
@@ -861,15 +839,6 @@ class DisputeAdmin(admin.ModelAdmin):
     list_filter = ["status", "reason"]
     search_fields = ["dispute_id", "charge_id", "checkout__authorization_reference"]
     list_select_related = ["checkout"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="amount", ordering="amount_minor")
     def amount(self, dispute: Dispute) -> str:
