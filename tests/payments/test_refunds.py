@@ -26,6 +26,17 @@ def stripe_refunds(fake, checkout: Checkout) -> list[dict]:
     return [r for r in answer.json()["data"] if r.get("metadata")]
 
 
+def ask(checkout_id: int, amount: Decimal, reason: str, *, key: str) -> None:
+    """An operator's refund, as the admin asks for it."""
+    refunds.request_refund(
+        checkout_id=checkout_id,
+        amount=amount,
+        reason=reason,
+        requested_by="operator:anna",
+        key=key,
+    )
+
+
 def captured_of(checkout: Checkout) -> Decimal:
     return Decimal(checkout.ledger.get(kind="capture").amount_minor) / 100
 
@@ -35,13 +46,7 @@ def test_a_partial_refund_goes_to_the_card_and_into_the_ledger_with_its_reason(
 ) -> None:
     cpo = connected_cpo(location_count=1, update_interval=0.2)
     checkout = settled(cpo, live_server, stripe_settings)
-    refunds.request_refund(
-        checkout_id=checkout.pk,
-        amount=Decimal("0.20"),
-        reason="cable was faulty",
-        requested_by="operator:anna",
-        key="operator:1111",
-    )
+    ask(checkout.pk, Decimal("0.20"), "cable was faulty", key="operator:1111")
     checkout.refresh_from_db()
     (entry,) = checkout.ledger.filter(kind="refund")
     assert (entry.amount_minor, entry.note) == (20, "cable was faulty")
@@ -51,13 +56,7 @@ def test_a_partial_refund_goes_to_the_card_and_into_the_ledger_with_its_reason(
     assert at_stripe["amount"] == 20 and at_stripe["id"] == entry.stripe_id
 
     rest = captured_of(checkout) - Decimal("0.20")
-    refunds.request_refund(
-        checkout_id=checkout.pk,
-        amount=rest,
-        reason="goodwill",
-        requested_by="operator:anna",
-        key="operator:2222",
-    )
+    ask(checkout.pk, rest, "goodwill", key="operator:2222")
     checkout.refresh_from_db()
     assert checkout.payment_status == "refunded"
     assert sum(r["amount"] for r in stripe_refunds(stripe_settings, checkout)) == int(
@@ -71,13 +70,7 @@ def test_a_refund_asked_twice_with_the_same_key_refunds_once(
     cpo = connected_cpo(location_count=1, update_interval=0.2)
     checkout = settled(cpo, live_server, stripe_settings)
     for _ in range(2):
-        refunds.request_refund(
-            checkout_id=checkout.pk,
-            amount=Decimal("0.10"),
-            reason="double click",
-            requested_by="operator:anna",
-            key="operator:3333",
-        )
+        ask(checkout.pk, Decimal("0.10"), "double click", key="operator:3333")
     assert len(stripe_refunds(stripe_settings, checkout)) == 1
     assert checkout.ledger.filter(kind="refund").count() == 1
 
@@ -91,26 +84,14 @@ def test_what_cannot_be_refunded_is_refused_in_words(
 
     def refused(amount: Decimal, key: str) -> str:
         with pytest.raises(refunds.RefundRefused) as refusal:
-            refunds.request_refund(
-                checkout_id=checkout.pk,
-                amount=amount,
-                reason="test",
-                requested_by="operator:anna",
-                key=key,
-            )
+            ask(checkout.pk, amount, "test", key=key)
         return refusal.value.message
 
     assert "at most" in refused(captured + Decimal("0.01"), "k1")
     assert "more than zero" in refused(Decimal("0"), "k2")
     assert "more than zero" in refused(Decimal("-1"), "k3")
     assert "decimal places" in refused(Decimal("0.001"), "k4")
-    refunds.request_refund(
-        checkout_id=checkout.pk,
-        amount=captured - Decimal("0.30"),
-        reason="most of it",
-        requested_by="operator:anna",
-        key="k5",
-    )
+    ask(checkout.pk, captured - Decimal("0.30"), "most of it", key="k5")
     assert "at most 0.30 EUR" in refused(Decimal("0.31"), "k6")
     assert "another refund" in refused(Decimal("0.10"), "k5")  # a key is one refund
     assert len(stripe_refunds(stripe_settings, checkout)) == 1
@@ -124,13 +105,7 @@ def test_a_checkout_still_holding_money_has_nothing_to_refund(
     cpo = connected_cpo(location_count=1, update_interval=0.2)
     checkout, _ = finished_session(cpo, live_server, stripe_settings)
     with pytest.raises(refunds.RefundRefused, match="nothing was captured"):
-        refunds.request_refund(
-            checkout_id=checkout.pk,
-            amount=Decimal("0.10"),
-            reason="test",
-            requested_by="operator:anna",
-            key="operator:held",
-        )
+        ask(checkout.pk, Decimal("0.10"), "test", key="operator:held")
 
 
 def test_stripe_failing_then_recovering_refunds_exactly_once(
@@ -141,13 +116,7 @@ def test_stripe_failing_then_recovering_refunds_exactly_once(
     with flaky(stripe_settings.base_url) as stripe:
         settings.STRIPE_API_BASE = stripe.url
         stripe.fail_next(4, status=503, path_contains="/v1/refunds")  # > the SDK's own retries
-        refunds.request_refund(
-            checkout_id=checkout.pk,
-            amount=Decimal("0.10"),
-            reason="late start",
-            requested_by="operator:anna",
-            key="operator:4444",
-        )
+        ask(checkout.pk, Decimal("0.10"), "late start", key="operator:4444")
         assert len(stripe.failed) == 4
         assert stripe.count("POST", "/v1/refunds") == 1
     assert len(stripe_refunds(stripe_settings, checkout)) == 1
@@ -163,13 +132,7 @@ def test_a_refund_stripe_refuses_is_booked_as_failed_and_reaches_an_operator(
     with flaky(stripe_settings.base_url) as stripe:
         settings.STRIPE_API_BASE = stripe.url
         stripe.fail_next(1, status=400, path_contains="/v1/refunds")
-        refunds.request_refund(
-            checkout_id=checkout.pk,
-            amount=Decimal("0.10"),
-            reason="late start",
-            requested_by="operator:anna",
-            key="operator:5555",
-        )
+        ask(checkout.pk, Decimal("0.10"), "late start", key="operator:5555")
     settings.STRIPE_API_BASE = stripe_settings.base_url
     checkout.refresh_from_db()
     (failed,) = checkout.ledger.filter(kind="failed_refund")
@@ -179,13 +142,7 @@ def test_a_refund_stripe_refuses_is_booked_as_failed_and_reaches_an_operator(
     case = Case.objects.get(kind="failed_refund")
     assert "0.10 EUR" in case.summary and case.checkout_id == checkout.pk
     # a failed refund no longer counts against what may be refunded: the operator can retry
-    refunds.request_refund(
-        checkout_id=checkout.pk,
-        amount=Decimal("0.10"),
-        reason="late start, again",
-        requested_by="operator:anna",
-        key="operator:6666",
-    )
+    ask(checkout.pk, Decimal("0.10"), "late start, again", key="operator:6666")
     assert checkout.ledger.filter(kind="refund").count() == 1
 
 
@@ -203,13 +160,7 @@ def test_a_worker_killed_between_the_refund_and_bookkeeping_refunds_exactly_once
         raise RuntimeError("worker killed after Stripe refunded")
 
     monkeypatch.setattr(refunds, "record_refund", killed)
-    refunds.request_refund(
-        checkout_id=checkout.pk,
-        amount=Decimal("0.10"),
-        reason="late start",
-        requested_by="operator:anna",
-        key="operator:5555",
-    )
+    ask(checkout.pk, Decimal("0.10"), "late start", key="operator:5555")
     assert len(stripe_refunds(stripe_settings, checkout)) == 1  # Stripe refunded
     assert not checkout.ledger.filter(kind="refund").exists()  # our books do not know yet
     monkeypatch.setattr(refunds, "record_refund", book)
