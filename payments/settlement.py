@@ -235,11 +235,21 @@ class Bill:
     flags: tuple[tuple[str, str], ...]
 
 
-def cdr_total_incl_vat(checkout: Checkout, cdr: Cdr) -> Decimal:
-    if cdr.total_cost_incl_vat is not None:
-        return cdr.total_cost_incl_vat
+def incl_vat(checkout: Checkout, incl: Decimal | None, excl: Decimal | None) -> Decimal | None:
+    """An OCPI amount incl. VAT: as the CPO stated it, else (2.1.1 states amounts excl. VAT)
+    excl. VAT plus the location country's rate; None when neither is given."""
+    if incl is not None:
+        return incl
+    if excl is None:
+        return None
     rate = tariffs.vat_rate(checkout.evse.location.country) or Decimal(0)
-    return cdr.total_cost_excl_vat * (1 + rate / 100)  # 2.1.1: excl. VAT; the country's rate
+    return excl * (1 + rate / 100)
+
+
+def cdr_total_incl_vat(checkout: Checkout, cdr: Cdr) -> Decimal:
+    total = incl_vat(checkout, cdr.total_cost_incl_vat, cdr.total_cost_excl_vat)
+    assert total is not None  # a CDR always has its total excl. VAT
+    return total
 
 
 def _bill(checkout: Checkout, cdr: Cdr) -> Bill:
@@ -294,10 +304,7 @@ def _session_differs(checkout: Checkout, cdr_total: Decimal, flags: list[tuple[s
     session = checkout.sessions.order_by("-last_updated").first()
     if session is None:
         return
-    said = session.total_cost_incl_vat
-    if said is None and session.total_cost_excl_vat is not None:
-        rate = tariffs.vat_rate(checkout.evse.location.country) or Decimal(0)
-        said = session.total_cost_excl_vat * (1 + rate / 100)
+    said = incl_vat(checkout, session.total_cost_incl_vat, session.total_cost_excl_vat)
     if said is not None and abs(said - cdr_total) > Decimal("0.01"):
         flags.append(
             (
@@ -748,12 +755,8 @@ def plan_expiring_hold(*, checkout_id: int) -> HoldPlan | None:
 
 
 def _session_total(checkout: Checkout, session: ChargingSession) -> Decimal:
-    if session.total_cost_incl_vat is not None:
-        return session.total_cost_incl_vat
-    if session.total_cost_excl_vat is None:
-        return Decimal(0)
-    rate = tariffs.vat_rate(checkout.evse.location.country) or Decimal(0)
-    return session.total_cost_excl_vat * (1 + rate / 100)
+    total = incl_vat(checkout, session.total_cost_incl_vat, session.total_cost_excl_vat)
+    return Decimal(0) if total is None else total
 
 
 def _session_as_cdr(checkout: Checkout, session: ChargingSession) -> str:
