@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from payments import gateway, services
 from payments.cases import open_case
-from payments.models import Case, Checkout, Dispute, LedgerEntry, StripeEvent
+from payments.models import Case, Checkout, Dispute, LedgerEntry
 from payments.money import Money
 from stations.pricing import MINOR_UNITS
 
@@ -66,7 +66,7 @@ def record_dispute_event(*, event: gateway.WebhookEvent, dispute: gateway.Disput
             "dispute %s is about no checkout of ours (intent %s)", dispute.id, event.intent_id
         )
         with transaction.atomic(durable=True):
-            return _stored(event)
+            return services.stored_stripe_event(event)
     return _apply_event(checkout_id=checkout_id, event=event, dispute=dispute)
 
 
@@ -75,21 +75,9 @@ def _apply_event(
     *, checkout_id: int, event: gateway.WebhookEvent, dispute: gateway.Dispute
 ) -> bool:
     checkout = Checkout.objects.select_for_update().get(pk=checkout_id)  # checkout first
-    if not _stored(event):
+    if not services.stored_stripe_event(event):
         return False
     _apply_dispute(checkout, dispute)
-    return True
-
-
-def _stored(event: gateway.WebhookEvent) -> bool:
-    """Record the event; False if it was recorded before (a replay)."""
-    try:
-        with transaction.atomic():
-            StripeEvent.objects.create(
-                event_id=event.id, type=event.type, intent_id=event.intent_id or ""
-            )
-    except IntegrityError:
-        return False
     return True
 
 

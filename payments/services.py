@@ -594,6 +594,19 @@ def handle_deadline(*, deadline_id: int) -> None:
     deadline.save(update_fields=["done_at"])
 
 
+def stored_stripe_event(event: gateway.WebhookEvent) -> bool:
+    """Record the event once; False if it was recorded before (a replay, which must change
+    nothing)."""
+    try:
+        with transaction.atomic():
+            StripeEvent.objects.create(
+                event_id=event.id, type=event.type, intent_id=event.intent_id or ""
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
 def record_stripe_event(event: gateway.WebhookEvent) -> bool:
     """Store each event once and act on it as `confirm` would: read the intent from Stripe and
     apply it. Returns False for a replay, which changes nothing."""
@@ -601,12 +614,7 @@ def record_stripe_event(event: gateway.WebhookEvent) -> bool:
         from payments import disputes
 
         return disputes.record_dispute_event(event=event, dispute=event.dispute)
-    try:
-        with transaction.atomic():
-            StripeEvent.objects.create(
-                event_id=event.id, type=event.type, intent_id=event.intent_id or ""
-            )
-    except IntegrityError:
+    if not stored_stripe_event(event):
         return False
     if event.intent_id:
         checkout = Checkout.objects.filter(stripe_payment_intent=event.intent_id).first()
