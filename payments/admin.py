@@ -39,6 +39,7 @@ from payments.models import (
     StripeEvent,
 )
 from payments.money import Money
+from stations.admin import ReadOnlyAdmin
 from stations.pricing import MINOR_UNITS
 
 logger = logging.getLogger(__name__)
@@ -139,20 +140,6 @@ class LinkCdrForm(forms.Form):
         return checkout
 
 
-class RecordAdmin(admin.ModelAdmin):
-    """Records of what happened (checkouts, CDRs, the ledger, cases, disputes): services write
-    them, operators act through actions that call services, and accounting keeps them."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -225,7 +212,7 @@ class DeadlineInline(ReadOnlyInline):
 
 
 @admin.register(Checkout)
-class CheckoutAdmin(RecordAdmin):
+class CheckoutAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
         "status",
@@ -521,7 +508,7 @@ class ChargingSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Cdr)
-class CdrAdmin(RecordAdmin):
+class CdrAdmin(ReadOnlyAdmin):
     """Every CDR as received; the flagged ones (unmatched, conflicting) need an operator."""
 
     list_display = [
@@ -564,7 +551,7 @@ def _ledger_total(kind: str) -> Subquery:
 
 
 @admin.register(Case)
-class CaseAdmin(RecordAdmin):
+class CaseAdmin(ReadOnlyAdmin):
     """The exception queue: open cases first, newest first; each with what it is about and the
     money of its checkout. An operator acts (refund, retry) and resolves with a note."""
 
@@ -797,7 +784,7 @@ class CaseAdmin(RecordAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(RecordAdmin):
+class LedgerEntryAdmin(ReadOnlyAdmin):
     """The append-only ledger, every checkout's movements together; sums per partner and day
     come from the settlement export."""
 
@@ -822,7 +809,7 @@ class LedgerEntryAdmin(RecordAdmin):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(RecordAdmin):
+class DisputeAdmin(ReadOnlyAdmin):
     """Chargebacks and inquiries as Stripe last reported them; the money is in the ledger, the
     work in the DISPUTE case, the evidence at Stripe."""
 

@@ -13,7 +13,8 @@ from stations.models import Connector, Evse, Location, Tariff
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Station data belongs to the CPO: it changes only through OCPI, never by hand here."""
+    """Rows written only by the code that owns them (station data by OCPI, money records by
+    the payment services), never by hand here; records are kept."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
