@@ -294,27 +294,17 @@ def register_with(sim: CpoSimulator, versions_url: str, token: str) -> httpx.Res
     if credentials_url is None:
         raise SimulatorError("the eMSP's version details list no credentials endpoint")
     token_b = sim.new_token()
-    with sim.lock:
-        sim.state.inbound.add(token_b)
-    try:
-        response = sim.send(
-            "POST",
-            credentials_url,
-            token=token,
-            base64_form=sim.base64_for(version),
-            json=own_credentials(sim, version, token_b),
-            correlation_id=correlation_id,
-        )
-    except SimulatorError:
-        with sim.lock:
-            sim.state.inbound.discard(token_b)
-        raise
-    try:
-        peer = parse_credentials(read_envelope(response, f"POST {credentials_url}"), version)
-    except (SimulatorError, ValueError) as exc:
-        with sim.lock:
-            sim.state.inbound.discard(token_b)
-        sim.last_error = f"registration failed: {exc}"
+    response, peer = _offer(
+        sim,
+        "POST",
+        credentials_url,
+        token=token,
+        version=version,
+        inbound=token_b,
+        failure="registration failed",
+        correlation_id=correlation_id,
+    )
+    if peer is None:
         return response
     with sim.lock:
         sim.state.register(
@@ -333,30 +323,60 @@ def rotate_with_us(sim: CpoSimulator) -> httpx.Response:
     """PUT fresh credentials (token B') to the eMSP; the old token stays valid until it answers."""
     version, credentials_url, emsp_token = _registration(sim)
     new_inbound = sim.new_token()
-    with sim.lock:
-        sim.state.inbound.add(new_inbound)
-    try:
-        response = sim.send(
-            "PUT",
-            credentials_url,
-            token=emsp_token,
-            base64_form=sim.base64_for(version),
-            json=own_credentials(sim, version, new_inbound),
-        )
-    except SimulatorError:
-        with sim.lock:
-            sim.state.inbound.discard(new_inbound)
-        raise
-    try:
-        peer = parse_credentials(read_envelope(response, f"PUT {credentials_url}"), version)
-    except (SimulatorError, ValueError) as exc:
-        with sim.lock:
-            sim.state.inbound.discard(new_inbound)
-        sim.last_error = f"rotation failed: {exc}"
+    response, peer = _offer(
+        sim,
+        "PUT",
+        credentials_url,
+        token=emsp_token,
+        version=version,
+        inbound=new_inbound,
+        failure="rotation failed",
+    )
+    if peer is None:
         return response
     with sim.lock:
         sim.state.rotate(inbound_token=new_inbound, emsp_token=peer.token, credentials=peer.raw)
     return response
+
+
+def _offer(
+    sim: CpoSimulator,
+    method: str,
+    credentials_url: str,
+    *,
+    token: str,
+    version: str,
+    inbound: str,
+    failure: str,
+    correlation_id: str | None = None,
+) -> tuple[httpx.Response, PeerCredentials | None]:
+    """Send our credentials with a new token for the eMSP to call us with. That token works
+    from before the request (the eMSP may call back while it is pending) and is dropped again
+    if the exchange fails: the eMSP's answer and its credentials, or None with `last_error`
+    saying `failure` and why."""
+    with sim.lock:
+        sim.state.inbound.add(inbound)
+    try:
+        response = sim.send(
+            method,
+            credentials_url,
+            token=token,
+            base64_form=sim.base64_for(version),
+            json=own_credentials(sim, version, inbound),
+            correlation_id=correlation_id,
+        )
+    except SimulatorError:
+        with sim.lock:
+            sim.state.inbound.discard(inbound)
+        raise
+    try:
+        peer = parse_credentials(read_envelope(response, f"{method} {credentials_url}"), version)
+    except (SimulatorError, ValueError) as exc:
+        with sim.lock:
+            sim.state.inbound.discard(inbound)
+        sim.last_error = f"{failure}: {exc}"
+        return response, None
+    return response, peer
 
 
 def unregister_from_us(sim: CpoSimulator) -> httpx.Response:
