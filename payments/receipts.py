@@ -261,8 +261,7 @@ def receipt_for(checkout: Checkout) -> Receipt:
 def billing_cdr(checkout: Checkout) -> Cdr | None:
     """The CDR that bills the checkout now: the latest one not credited by a credit CDR."""
     cdrs = list(checkout.cdrs.order_by("received_at", "pk"))
-    credited = {c.credit_reference_id for c in cdrs if c.credit}
-    standing = [c for c in cdrs if not c.credit and c.cdr_id not in credited]
+    standing = settlement.standing_cdrs(cdrs)
     if standing:
         return standing[-1]
     return next((c for c in reversed(cdrs) if not c.credit), None)

@@ -447,6 +447,12 @@ def reconcile(*, checkout_id: int) -> str:
         return reconcile_locked(checkout, credit_wait_over=False)
 
 
+def standing_cdrs(cdrs: list[Cdr]) -> list[Cdr]:
+    """The regular CDRs among `cdrs` that no credit CDR among them cancels, in their order."""
+    credited = {c.credit_reference_id for c in cdrs if c.credit}
+    return [c for c in cdrs if not c.credit and c.cdr_id not in credited]
+
+
 def reconcile_locked(checkout: Checkout, *, credit_wait_over: bool) -> str:
     """`reconcile` for a caller holding the checkout's lock in its transaction (the CREDIT_WAIT
     deadline, with `credit_wait_over`)."""
@@ -455,8 +461,7 @@ def reconcile_locked(checkout: Checkout, *, credit_wait_over: bool) -> str:
     cdrs = list(checkout.cdrs.order_by("received_at", "pk"))
     credits = [c for c in cdrs if c.credit]
     regular = [c for c in cdrs if not c.credit]
-    credited = {c.credit_reference_id for c in credits}
-    live = [c for c in regular if c.cdr_id not in credited]
+    live = standing_cdrs(cdrs)
     booked = set(
         checkout.ledger.filter(kind=LedgerEntry.Kind.PAYABLE).values_list(
             "idempotency_key", flat=True
