@@ -42,8 +42,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ocpi_peer.models import PartnerParty
-from payments import ocmf, settlement
-from payments.models import Cdr, ChargingSession, Checkout, CpoTerms, LedgerEntry
+from payments import exports, ocmf, settlement
+from payments.models import Cdr, ChargingSession, Checkout, CpoTerms
 from payments.money import Money
 from stations import tariffs
 from stations.pricing import Locale, SessionCost, format_amount
@@ -210,9 +210,9 @@ def receipt_for(checkout: Checkout) -> Receipt:
     zone = ZoneInfo(zone_name)
     cdr = billing_cdr(checkout)
     session = checkout.sessions.order_by("-last_updated").first()
-    ledger = _ledger(checkout)
+    ledger = exports.ledger_sums([checkout.pk])[checkout.pk]
     currency = checkout.currency
-    paid = ledger.get(LedgerEntry.Kind.CAPTURE, 0) - ledger.get(LedgerEntry.Kind.REFUND, 0)
+    paid = ledger.captured - ledger.refunded  # a dispute does not change what was sold
     paid_amount = Money.from_minor(paid, currency).amount
     cost = _priced(checkout, cdr) if cdr is not None else None
     rate = _vat_rate(checkout, cost, cdr)
@@ -246,10 +246,10 @@ def receipt_for(checkout: Checkout) -> Receipt:
         vat_rate=rate,
         vat_amount=vat,
         total_incl_vat=paid_amount,
-        held=Money.from_minor(ledger.get(LedgerEntry.Kind.HOLD, 0), currency).amount,
-        captured=Money.from_minor(ledger.get(LedgerEntry.Kind.CAPTURE, 0), currency).amount,
-        refunded=Money.from_minor(ledger.get(LedgerEntry.Kind.REFUND, 0), currency).amount,
-        released=Money.from_minor(ledger.get(LedgerEntry.Kind.RELEASE, 0), currency).amount,
+        held=Money.from_minor(ledger.held, currency).amount,
+        captured=Money.from_minor(ledger.captured, currency).amount,
+        refunded=Money.from_minor(ledger.refunded, currency).amount,
+        released=Money.from_minor(ledger.released, currency).amount,
         card_brand=checkout.card_brand,
         card_last4=checkout.card_last4,
         authorization_reference=checkout.authorization_reference or "",
@@ -265,13 +265,6 @@ def billing_cdr(checkout: Checkout) -> Cdr | None:
     if standing:
         return standing[-1]
     return next((c for c in reversed(cdrs) if not c.credit), None)
-
-
-def _ledger(checkout: Checkout) -> dict[str, int]:
-    sums: dict[str, int] = {}
-    for kind, amount in checkout.ledger.values_list("kind", "amount_minor"):
-        sums[kind] = sums.get(kind, 0) + amount
-    return sums
 
 
 def _seller(checkout: Checkout) -> Party:
