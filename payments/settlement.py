@@ -31,7 +31,7 @@ never refunds more than was captured.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -365,37 +365,42 @@ def record_capture(*, plan: CapturePlan, cdr_pk: int, intent: gateway.Intent) ->
         if checkout.status == Checkout.Status.SETTLED:
             _reconcile_later(checkout)
             return checkout
-        held = held_minor(checkout)
-        if plan.capture_minor and intent.amount_received:  # what Stripe says it took
-            plan = replace(plan, capture_minor=intent.amount_received)
-        if plan.capture_minor:
-            _book(
-                checkout,
-                LedgerEntry.Kind.CAPTURE,
-                plan.capture_minor,
-                key=f"capture:{intent.id}",
-                stripe_id=intent.id,
-            )
-        if held > plan.capture_minor:
-            _book(
-                checkout,
-                LedgerEntry.Kind.RELEASE,
-                held - plan.capture_minor,
-                key=f"release:{intent.id}",
-                stripe_id=intent.id,
-            )
+        _settle_hold(checkout, plan.capture_minor, intent)
         _book(checkout, LedgerEntry.Kind.PAYABLE, plan.payable_minor, key=f"payable:{cdr_pk}")
-        checkout.payment_status = (
-            Checkout.PaymentStatus.CAPTURED
-            if plan.capture_minor
-            else Checkout.PaymentStatus.RELEASED
-        )
-        mark_settled(checkout)
         cdr = Cdr.objects.get(pk=cdr_pk)
         _open_cases(plan.flags, checkout, cdr)
         if checkout.cdrs.exclude(pk=cdr_pk).exists():  # a credit or another CDR came meanwhile
             _reconcile_later(checkout)
     return checkout
+
+
+def _settle_hold(checkout: Checkout, capture_minor: int, intent: gateway.Intent) -> None:
+    """Book what Stripe did with the hold (the capture, as much as Stripe says it took, and
+    the released rest) under the intent's keys, and settle the checkout; the caller holds its
+    lock."""
+    if capture_minor and intent.amount_received:
+        capture_minor = intent.amount_received
+    held = held_minor(checkout)
+    if capture_minor:
+        _book(
+            checkout,
+            LedgerEntry.Kind.CAPTURE,
+            capture_minor,
+            key=f"capture:{intent.id}",
+            stripe_id=intent.id,
+        )
+    if held > capture_minor:
+        _book(
+            checkout,
+            LedgerEntry.Kind.RELEASE,
+            held - capture_minor,
+            key=f"release:{intent.id}",
+            stripe_id=intent.id,
+        )
+    checkout.payment_status = (
+        Checkout.PaymentStatus.CAPTURED if capture_minor else Checkout.PaymentStatus.RELEASED
+    )
+    mark_settled(checkout)
 
 
 def held_minor(checkout: Checkout) -> int:
@@ -803,30 +808,7 @@ def record_expiring_hold(*, plan: HoldPlan, intent: gateway.Intent) -> None:
         checkout = Checkout.objects.select_for_update().get(pk=plan.checkout_id)
         if checkout.status == Checkout.Status.SETTLED:
             return  # a CDR settled it meanwhile
-        capture = plan.capture_minor
-        if capture and intent.amount_received:
-            capture = intent.amount_received
-        held = held_minor(checkout)
-        if capture:
-            _book(
-                checkout,
-                LedgerEntry.Kind.CAPTURE,
-                capture,
-                key=f"capture:{intent.id}",
-                stripe_id=intent.id,
-            )
-        if held > capture:
-            _book(
-                checkout,
-                LedgerEntry.Kind.RELEASE,
-                held - capture,
-                key=f"release:{intent.id}",
-                stripe_id=intent.id,
-            )
-        checkout.payment_status = (
-            Checkout.PaymentStatus.CAPTURED if capture else Checkout.PaymentStatus.RELEASED
-        )
-        mark_settled(checkout)
+        _settle_hold(checkout, plan.capture_minor, intent)
         open_case(
             Case.Kind.EXPIRING_HOLD,
             plan.summary,
