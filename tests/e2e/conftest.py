@@ -86,6 +86,16 @@ class Driver:
         button.click()
         expect(button).to_be_hidden()
 
+    def pays_and_charges(self, evse_id: str) -> str:
+        """Pays with the Visa test card at the charger and waits for "Charging"; returns the
+        checkout's id."""
+        self.open_charger(evse_id)
+        self.fill_form(card=VISA)
+        self.pay()
+        expect(self.page).to_have_url(re.compile(r"/checkout/[^/]+/$"))
+        expect(self.page.get_by_role("status")).to_have_text("Charging")
+        return self.page.url.rstrip("/").rsplit("/", 1)[-1]
+
     def sees_payment_reserved(self) -> str:
         """Waits for the status page to say the hold is placed; returns the checkout's id."""
         expect(self.page).to_have_url(re.compile(r"/checkout/[^/]+/$"))
