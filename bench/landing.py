@@ -42,6 +42,7 @@ from bench.support import (
     Figure,
     app_env,
     gunicorn,
+    latency_percentiles,
     run_json,
     say,
     scratch_database,
@@ -567,23 +568,6 @@ class Connection:
 NETWORK_ERRORS = (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError)
 
 
-def percentiles(latencies: list[float]) -> dict[str, float | None]:
-    if not latencies:
-        return {key: None for key in ("p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms")}
-    ordered = sorted(latencies)
-
-    def at(q: float) -> float:
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-    return {
-        "p50_ms": at(0.5),
-        "p90_ms": at(0.9),
-        "p95_ms": at(0.95),
-        "p99_ms": at(0.99),
-        "max_ms": ordered[-1] * 1000,
-    }
-
-
 async def closed_loop(
     pages: Pages, *, concurrency: int, warmup: float, duration: float
 ) -> dict[str, Any]:
@@ -616,7 +600,7 @@ async def closed_loop(
         "rps": len(latencies) / duration,
         "not_ok": failures,
         "errors": errors,
-        **percentiles(latencies),
+        **latency_percentiles(latencies),
     }
 
 
@@ -675,7 +659,7 @@ async def open_loop(
         "rps": len(latencies) / duration,
         "not_ok": failures,
         "errors": errors,
-        **percentiles(latencies),
+        **latency_percentiles(latencies),
     }
 
 

@@ -33,6 +33,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import uuid4
 
+from bench.support import latency_percentiles
+
 STATUSES = (b"AVAILABLE", b"CHARGING", b"BLOCKED", b"OUTOFORDER")
 
 
@@ -158,17 +160,6 @@ class Connection:
         self.reader = self.writer = None
 
 
-def percentiles(latencies: list[float]) -> dict[str, float | None]:
-    if not latencies:
-        return {"p50_ms": None, "p90_ms": None, "p99_ms": None, "max_ms": None}
-    ordered = sorted(latencies)
-
-    def at(q: float) -> float:
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-    return {"p50_ms": at(0.5), "p90_ms": at(0.9), "p99_ms": at(0.99), "max_ms": ordered[-1] * 1000}
-
-
 async def closed(
     target: Target, *, concurrency: int, warmup: float, duration: float
 ) -> dict[str, Any]:
@@ -199,7 +190,7 @@ async def closed(
         "rps": len(latencies) / duration,
         "not_ok": failures,
         "errors": errors,
-        **percentiles(latencies),
+        **latency_percentiles(latencies),
     }
 
 
@@ -258,7 +249,7 @@ async def open_loop(
         "rps": len(latencies) / elapsed if elapsed > 0 else 0,
         "not_ok": failures,
         "errors": errors,
-        **percentiles(latencies),
+        **latency_percentiles(latencies),
     }
 
 

@@ -59,6 +59,7 @@ from bench.support import (
     Figure,
     app_env,
     gunicorn,
+    quantile,
     read_line,
     say,
     scratch_database,
@@ -168,11 +169,6 @@ def _redis_database() -> Iterator[None]:
 # --- the table -------------------------------------------------------------------------------
 
 
-def _q(values: list[float], quantile: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(quantile * len(ordered)))]
-
-
 TARIFFS = {
     False: "the CPO's REGULAR tariffs, shown and billed alike (CDRs match the price shown)",
     True: "AD_HOC_PAYMENT shown, REGULAR billed (BENCH_SETTLE_AD_HOC: every CDR flagged)",
@@ -182,12 +178,12 @@ TARIFFS = {
 def _figures(database: str, r: dict[str, Any]) -> list[Figure]:
     cpu = r["cpu"]
     ours = cpu["ours_ms"]
-    median, p95 = statistics.median(ours), _q(ours, 0.95)
+    median, p95 = statistics.median(ours), quantile(ours, 0.95)
     n = len(ours)
 
     def med(key: str) -> str:
         values = cpu[key]
-        return f"median {statistics.median(values):.2f}, p95 {_q(values, 0.95):.2f} ms"
+        return f"median {statistics.median(values):.2f}, p95 {quantile(values, 0.95):.2f} ms"
 
     tp = r["throughput"]
     rate = tp["cdrs"] / tp["seconds"]
@@ -535,7 +531,7 @@ def _throughput_part(
         "seconds": last - first,
         "posted_s": posted,
         "post_median_ms": statistics.median(latencies),
-        "post_p95_ms": _q(latencies, 0.95),
+        "post_p95_ms": quantile(latencies, 0.95),
         "captured": LedgerEntry.objects.filter(
             checkout__in=checkouts, kind=LedgerEntry.Kind.CAPTURE
         ).count(),

@@ -58,6 +58,7 @@ from bench.support import (
     app_env,
     free_port,
     gunicorn,
+    quantile,
     read_line,
     run_json,
     say,
@@ -467,16 +468,11 @@ def _ms(later: datetime | None, earlier: datetime | None) -> float | None:
 
 
 def _stats(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-
-    def at(q: float) -> float:
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
     return {
-        "p50": statistics.median(ordered),
-        "p95": at(0.95),
-        "max": ordered[-1],
-        "min": ordered[0],
+        "p50": statistics.median(values),
+        "p95": quantile(values, 0.95),
+        "max": max(values),
+        "min": min(values),
     }
 
 

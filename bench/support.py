@@ -403,3 +403,18 @@ def reset_peak_rss() -> bool:
     except OSError:
         return False
     return True
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """The value at quantile `q` of `values` (nearest rank, rounding down), as every benchmark
+    here reports it."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def latency_percentiles(latencies: Sequence[float]) -> dict[str, float | None]:
+    """Latencies in seconds as p50/p90/p95/p99/max in ms; None each when there are none."""
+    keys = {"p50_ms": 0.5, "p90_ms": 0.9, "p95_ms": 0.95, "p99_ms": 0.99, "max_ms": 1.0}
+    if not latencies:
+        return dict.fromkeys(keys)
+    return {key: quantile(latencies, q) * 1000 for key, q in keys.items()}
