@@ -286,15 +286,7 @@ def register_with_cpo(*, versions_url: str, token: str, name: str = "") -> Partn
     caller.partner = partner
     caller.discover_form = False  # the form is known now
     try:
-        reply = caller.call(
-            "POST", credentials_url, json=our_credentials(version=discovery.version, token=plain_b)
-        )
-        if not reply.ok:
-            raise RegistrationError(
-                Status.UNABLE_TO_USE_CLIENT_API,
-                f"they refused our credentials: OCPI {reply.status_code} {reply.message}".strip(),
-            )
-        theirs = _read_credentials(discovery.version, reply.data)
+        theirs = _offer_credentials(caller, "POST", credentials_url, discovery.version, plain_b)
         if not name:
             partner.name = theirs.parties[0].name
         _connect(
@@ -315,6 +307,20 @@ def register_with_cpo(*, versions_url: str, token: str, name: str = "") -> Partn
     return partner
 
 
+def _offer_credentials(
+    caller: Caller, method: str, credentials_url: str, version: str, token: str
+) -> Credentials:
+    """Send our credentials with `token` for them to call us with; their credentials back.
+    Raises RegistrationError when they refuse, ValidationError when their answer is unreadable."""
+    reply = caller.call(method, credentials_url, json=our_credentials(version=version, token=token))
+    if not reply.ok:
+        raise RegistrationError(
+            Status.UNABLE_TO_USE_CLIENT_API,
+            f"they refused our credentials: OCPI {reply.status_code} {reply.message}".strip(),
+        )
+    return _read_credentials(version, reply.data)
+
+
 def rotate_credentials(*, partner: Partner) -> Partner:
     """Credentials PUT to them (C-07): a new token B for them, their new token C for us, and the
     best common version, re-reading their versions and endpoints so a moved host is followed."""
@@ -331,15 +337,7 @@ def rotate_credentials(*, partner: Partner) -> Partner:
             )
         with transaction.atomic(durable=True):
             new_b, plain_b = _issue_token(partner, PartnerToken.Kind.ACCESS)
-        reply = caller.call(
-            "PUT", credentials_url, json=our_credentials(version=discovery.version, token=plain_b)
-        )
-        if not reply.ok:
-            raise RegistrationError(
-                Status.UNABLE_TO_USE_CLIENT_API,
-                f"they refused our credentials: OCPI {reply.status_code} {reply.message}".strip(),
-            )
-        theirs = _read_credentials(discovery.version, reply.data)
+        theirs = _offer_credentials(caller, "PUT", credentials_url, discovery.version, plain_b)
     except (PeerError, ValidationError, RegistrationError) as exc:
         if "new_b" in locals():
             PartnerToken.objects.filter(pk=new_b.pk).update(revoked_at=timezone.now())
