@@ -111,22 +111,16 @@ def _valid(
     are counted and logged, never a reason to drop the page (T-11, T-18)."""
     spec = versions.get(partner.version)
     parties = {(p.country_code, p.party_id) for p in partner.parties.all()}
-    own = next(iter(parties)) if len(parties) == 1 else None
+    own = next(iter(parties)) if len(parties) == 1 else versions.NOBODY
     good = []
     for raw in page:
         outcome.received += 1
         try:
-            data = dict(spec.read(serializer, raw))
+            owner, data = versions.read_owned(spec, serializer, raw, otherwise=own)
         except serializers.ValidationError as exc:
             outcome.rejected += 1
             logger.warning("%s: invalid object in pulled page: %s", partner, describe(exc.detail))
             continue
-        if spec.objects_carry_party:
-            owner = (data.pop("country_code"), data.pop("party_id"))
-        elif own is not None:
-            owner = own
-        else:
-            owner = None
         if owner not in parties:
             outcome.rejected += 1
             logger.warning("%s: pulled object of a party it did not register: %s", partner, owner)

@@ -37,11 +37,10 @@ class SessionsReceiverView(OcpiView):
         partner = request.auth.partner
         own_party(partner, country_code, party_id)
         spec = versions.get(version)
-        data = spec.read(spec.session, request.data)
+        _, data = versions.read_owned(
+            spec, spec.session, request.data, party=(country_code, party_id)
+        )
         same_id(session_id, data.pop("session_id"), "session id")
-        if spec.objects_carry_party:
-            same_id(country_code, data.pop("country_code"), "country_code")
-            same_id(party_id, data.pop("party_id"), "party_id")
         created = charging.record_session(
             partner=partner,
             country_code=country_code,
