@@ -4,6 +4,7 @@ from rest_framework.response import Response
 from ocpi_peer import versions
 from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party, same_id
 from stations import selectors, services
+from stations.ocpi.errors import DOMAIN_ERRORS
 
 
 class LocationsReceiverView(OcpiView):
@@ -11,6 +12,7 @@ class LocationsReceiverView(OcpiView):
     what we hold. A partner writes only under its own parties."""
 
     functional = True
+    domain_errors = DOMAIN_ERRORS
 
     def get(
         self,

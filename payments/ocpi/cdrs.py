@@ -7,6 +7,7 @@ from ocpi_peer import versions
 from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party
 from payments import settlement
 from payments.models import Cdr
+from payments.ocpi.errors import DOMAIN_ERRORS
 
 
 def cdr_url(version: str, cdr: Cdr) -> str:
@@ -19,6 +20,7 @@ class CdrsReceiverView(OcpiView):
     the same CDR again is answered the same way and stores nothing (CDR-02)."""
 
     functional = True
+    domain_errors = DOMAIN_ERRORS
 
     def post(self, request: Request, version: str) -> Response:
         partner = request.auth.partner

@@ -5,6 +5,7 @@ from ocpi_peer import versions
 from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party, same_id
 from payments import charging
 from payments.models import ChargingSession
+from payments.ocpi.errors import DOMAIN_ERRORS
 
 
 class SessionsReceiverView(OcpiView):
@@ -12,6 +13,7 @@ class SessionsReceiverView(OcpiView):
     are appended). Our GET returns what we hold."""
 
     functional = True
+    domain_errors = DOMAIN_ERRORS
 
     def get(
         self, request: Request, version: str, country_code: str, party_id: str, session_id: str
@@ -60,15 +62,12 @@ class SessionsReceiverView(OcpiView):
         changes = spec.read_patch(spec.session, request.data)
         for key in ("session_id", "country_code", "party_id"):
             changes.pop(key, None)
-        try:
-            charging.record_session(
-                partner=partner,
-                country_code=country_code,
-                party_id=party_id,
-                session_id=session_id,
-                data=changes,
-                patch=True,
-            )
-        except charging.UnknownSession as exc:
-            raise OcpiError(Status.INVALID_PARAMETERS, str(exc), http_status=404) from exc
+        charging.record_session(
+            partner=partner,
+            country_code=country_code,
+            party_id=party_id,
+            session_id=session_id,
+            data=changes,
+            patch=True,
+        )
         return envelope(None)

@@ -4,12 +4,14 @@ from rest_framework.response import Response
 from ocpi_peer import versions
 from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party, same_id
 from stations import selectors, services
+from stations.ocpi.errors import DOMAIN_ERRORS
 
 
 class TariffsReceiverView(OcpiView):
     """The CPO pushes and retires its tariffs here (checklist §5.1)."""
 
     functional = True
+    domain_errors = DOMAIN_ERRORS
 
     def get(
         self, request: Request, version: str, country_code: str, party_id: str, tariff_id: str
