@@ -172,9 +172,8 @@ def worker(argv: list[str]) -> None:
 
     django.setup()
     from ocpi_peer import sync
-    from ocpi_peer.models import Partner
+    from ocpi_peer.models import Partner, SyncState
     from ocpi_peer.registration import register_with_cpo
-    from stations.models import SyncState
 
     partner = register_with_cpo(versions_url=args.versions_url, token=os.environ["OCPI_TOKEN_A"])
     Partner.objects.get(pk=partner.pk)  # warm: the pull's first query is not the connection's

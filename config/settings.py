@@ -122,7 +122,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "schedule-pulls": {
-        "task": "stations.tasks.schedule_pulls",
+        "task": "ocpi_peer.tasks.schedule_pulls",
         "schedule": timedelta(minutes=5),
     },
     "sweep-deadlines": {

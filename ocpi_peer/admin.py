@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from ocpi_peer import crypto, registration
+from ocpi_peer import crypto, registration, tasks
 from ocpi_peer.forms import InviteForm, RegisterForm
 from ocpi_peer.models import (
     CommandRequest,
@@ -18,10 +18,9 @@ from ocpi_peer.models import (
     PartnerEndpoint,
     PartnerParty,
     PartnerToken,
+    SyncState,
     TrafficLog,
 )
-from stations import tasks as station_tasks
-from stations.models import SyncState
 
 
 class PartyInline(admin.TabularInline):
@@ -172,7 +171,7 @@ class PartnerAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{partner}: not registered", messages.WARNING)
                 continue
             for module in ("locations", "tariffs"):
-                station_tasks.pull_module.delay(partner.pk, module)
+                tasks.pull_module.delay(partner.pk, module)
             self.message_user(request, f"{partner}: pull queued; its result shows under Pulls")
 
     @admin.action(description="Re-register: rotate tokens (credentials PUT)")

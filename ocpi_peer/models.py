@@ -271,3 +271,26 @@ class CommandRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.command} {self.response_result or 'unsent'}/{self.result or '…'}"
+
+
+class SyncState(models.Model):
+    """Where the pull of one module (locations, tariffs, CDRs) from one partner stands (T-08,
+    T-20)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="sync_states")
+    module = models.CharField(max_length=16)
+    last_success_started_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.TextField(blank=True)
+    last_ok = models.BooleanField(null=True)
+    received = models.PositiveIntegerField(default=0)
+    written = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "module"], name="unique_sync_state")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} {self.module}"

@@ -7,10 +7,10 @@ import base64
 import binascii
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from enum import IntEnum
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import simplejson
@@ -25,7 +25,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-import stations.services
 from ocpi_peer.models import Partner, PartnerToken
 
 logger = logging.getLogger(__name__)
@@ -218,17 +217,28 @@ def describe(detail: Any, prefix: str = "") -> str:
     return f"{prefix.rstrip('.')}: {detail}" if prefix else str(detail)
 
 
-# Domain exceptions know nothing of OCPI: this table gives each its status and HTTP code.
-DOMAIN_ERRORS: dict[type[Exception], tuple[Status, int]] = {
-    stations.services.UnknownLocation: (Status.UNKNOWN_LOCATION, 404),  # L-04
-    stations.services.UnknownObject: (Status.INVALID_PARAMETERS, 404),
-}
+# Domain exceptions know nothing of OCPI: the app whose views raise them gives each a status, or
+# a function of the version for the status when versions differ, and an HTTP code.
+ErrorStatus = Status | Callable[[str], Status]
+DomainErrors = Mapping[type[Exception], tuple[ErrorStatus, int]]
+
+
+def _translated(exc: Exception, context: dict[str, Any]) -> OcpiError | None:
+    """The OcpiError the view's `domain_errors` table makes of a domain exception (a subclass is
+    translated as its nearest listed ancestor), or None when the table does not know it."""
+    table: DomainErrors = getattr(context.get("view"), "domain_errors", {})
+    listed = next((kind for kind in type(exc).__mro__ if kind in table), None)
+    if listed is None:
+        return None
+    status, http_status = table[listed]
+    if not isinstance(status, Status):
+        status = status(context["kwargs"]["version"])
+    return OcpiError(status, str(exc), http_status=http_status)
 
 
 def ocpi_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
-    if type(exc) in DOMAIN_ERRORS:
-        status, http_status = DOMAIN_ERRORS[type(exc)]
-        exc = OcpiError(status, str(exc), http_status=http_status)
+    if (translated := _translated(exc, context)) is not None:
+        exc = translated
     elif isinstance(exc, exceptions.ValidationError):  # valid JSON, wrong content: HTTP 200
         exc = OcpiError(Status.INVALID_PARAMETERS, describe(exc.detail))
     elif isinstance(exc, exceptions.APIException):  # bad JSON 400, token 401, 404, 405
@@ -257,6 +267,7 @@ class OcpiView(APIView):
     renderer_classes = [OcpiJSONRenderer]
     accepts_token_a = False
     functional = False  # configuration modules (versions, credentials) carry no routing headers
+    domain_errors: ClassVar[DomainErrors] = {}  # the app's own, beside its views
 
     def get_exception_handler(self) -> Callable[[Exception, dict[str, Any]], Response]:
         return ocpi_exception_handler

@@ -8,8 +8,9 @@ from django.core.management import CommandError, call_command
 
 from ocpi_peer import sync
 from ocpi_peer.client import PeerError
+from ocpi_peer.models import SyncState
 from ocpi_peer.registration import register_with_cpo
-from stations.models import Connector, Evse, Location, SyncState
+from stations.models import Connector, Evse, Location
 from tests.conftest import StartCpo
 
 pytestmark = pytest.mark.django_db(transaction=True)

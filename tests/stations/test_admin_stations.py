@@ -5,8 +5,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from ocpi_peer.models import SyncState
 from ocpi_peer.registration import register_with_cpo
-from stations.models import Location, SyncState
+from stations.models import Location
 from tests.conftest import StartCpo
 
 pytestmark = pytest.mark.django_db(transaction=True)

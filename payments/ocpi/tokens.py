@@ -7,12 +7,14 @@ from ocpi_peer import versions
 from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, paginate
 from payments import services
 from payments.models import DriverToken
+from payments.ocpi.errors import DOMAIN_ERRORS
 
 
 class TokensSenderView(OcpiView):
     """CPOs pull our tokens to refresh their cache (TK-02)."""
 
     functional = True
+    domain_errors = DOMAIN_ERRORS
 
     def get(self, request: Request, version: str, token_uid: str | None = None) -> Response:
         spec = versions.get(version)
@@ -35,21 +37,17 @@ class TokenAuthorizeView(OcpiView):
     only a token we never issued is a 404."""
 
     functional = True
+    domain_errors = DOMAIN_ERRORS
 
     def post(self, request: Request, version: str, token_uid: str) -> Response:
         spec = versions.get(version)
         location: dict[str, Any] | None = None
         if request.data:
             location = spec.read(spec.location_references, request.data)
-        try:
-            answer = services.authorize_token(
-                partner=request.auth.partner,
-                uid=token_uid,
-                location_id=location["location_id"] if location else None,
-                evse_uids=location["evse_uids"] if location else [],
-            )
-        except services.UnknownToken as exc:
-            raise OcpiError(Status(spec.unknown_token_status), str(exc), http_status=404) from exc
-        except services.NotEnoughInformation as exc:
-            raise OcpiError(Status.NOT_ENOUGH_INFORMATION, str(exc)) from exc
+        answer = services.authorize_token(
+            partner=request.auth.partner,
+            uid=token_uid,
+            location_id=location["location_id"] if location else None,
+            evse_uids=location["evse_uids"] if location else [],
+        )
         return envelope(spec.authorization_info().to_representation(answer))

@@ -4,6 +4,7 @@ from rest_framework.response import Response
 from ocpi_peer import versions
 from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party, same_id
 from stations import selectors, services
+from stations.ocpi.errors import DOMAIN_ERRORS
 
 
 class LocationsReceiverView(OcpiView):
@@ -11,6 +12,7 @@ class LocationsReceiverView(OcpiView):
     what we hold. A partner writes only under its own parties."""
 
     functional = True
+    domain_errors = DOMAIN_ERRORS
 
     def get(
         self,
@@ -55,11 +57,10 @@ class LocationsReceiverView(OcpiView):
             same_id(evse_uid, data["uid"], "EVSE uid")
             created = services.store_evse(**where, data=data)
         else:
-            data = spec.read(spec.location, request.data)
+            _, data = versions.read_owned(
+                spec, spec.location, request.data, party=(country_code, party_id)
+            )
             same_id(location_id, data["ocpi_id"], "location id")
-            if spec.objects_carry_party:
-                same_id(country_code, data.pop("country_code"), "country_code")
-                same_id(party_id, data.pop("party_id"), "party_id")
             created = bool(
                 services.store_locations(
                     partner=partner, country_code=country_code, party_id=party_id, locations=[data]

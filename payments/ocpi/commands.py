@@ -2,8 +2,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ocpi_peer import commands
-from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope
+from ocpi_peer.transport import OcpiView, envelope
 from payments import charging
+from payments.ocpi.errors import DOMAIN_ERRORS
 
 
 class CommandsSenderView(OcpiView):
@@ -11,16 +12,14 @@ class CommandsSenderView(OcpiView):
     (checklist §9.1). Repeats are answered 1000 and change nothing (CMD-02)."""
 
     functional = True
+    domain_errors = DOMAIN_ERRORS
 
     def post(self, request: Request, version: str, command: str, callback_id: str) -> Response:
         result, message = commands.read_result(version, request.data)
-        try:
-            charging.record_command_result(
-                partner=request.auth.partner,
-                callback_id=callback_id,
-                result=result,
-                message=message,
-            )
-        except charging.UnknownCommand as exc:
-            raise OcpiError(Status.CLIENT_ERROR, str(exc), http_status=404) from exc
+        charging.record_command_result(
+            partner=request.auth.partner,
+            callback_id=callback_id,
+            result=result,
+            message=message,
+        )
         return envelope(None)

@@ -1,5 +1,3 @@
-from typing import Any
-
 import simplejson
 from django.conf import settings
 from rest_framework.request import Request
@@ -9,6 +7,7 @@ from ocpi_peer import versions
 from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party
 from payments import settlement
 from payments.models import Cdr
+from payments.ocpi.errors import DOMAIN_ERRORS
 
 
 def cdr_url(version: str, cdr: Cdr) -> str:
@@ -21,18 +20,23 @@ class CdrsReceiverView(OcpiView):
     the same CDR again is answered the same way and stores nothing (CDR-02)."""
 
     functional = True
+    domain_errors = DOMAIN_ERRORS
 
     def post(self, request: Request, version: str) -> Response:
         partner = request.auth.partner
         spec = versions.get(version)
-        fields: dict[str, Any] = spec.read(spec.cdr, request.data)
-        if not spec.objects_carry_party:  # 2.1.1: the connection's single party owns it
-            fields["country_code"], fields["party_id"] = partner.party_keys[0].split("*")
-        own_party(partner, fields["country_code"], fields["party_id"])
+        first = partner.party_keys[0].partition("*") if partner.party_keys else ("", "", "")
+        owner, fields = versions.read_owned(
+            spec,
+            spec.cdr,
+            request.data,
+            otherwise=(first[0], first[2]),  # owns a 2.1.1 CDR
+        )
+        own_party(partner, *owner)
         received = settlement.record_cdr(
             partner=partner,
             version=version,
-            fields=fields,
+            fields={**fields, "country_code": owner[0], "party_id": owner[1]},
             body=request._request.body.decode("utf-8", errors="replace"),
             canonical=simplejson.dumps(request.data, sort_keys=True, use_decimal=True),
         )

@@ -5,6 +5,7 @@ from ocpi_peer import versions
 from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party, same_id
 from payments import charging
 from payments.models import ChargingSession
+from payments.ocpi.errors import DOMAIN_ERRORS
 
 
 class SessionsReceiverView(OcpiView):
@@ -12,6 +13,7 @@ class SessionsReceiverView(OcpiView):
     are appended). Our GET returns what we hold."""
 
     functional = True
+    domain_errors = DOMAIN_ERRORS
 
     def get(
         self, request: Request, version: str, country_code: str, party_id: str, session_id: str
@@ -37,11 +39,10 @@ class SessionsReceiverView(OcpiView):
         partner = request.auth.partner
         own_party(partner, country_code, party_id)
         spec = versions.get(version)
-        data = spec.read(spec.session, request.data)
+        _, data = versions.read_owned(
+            spec, spec.session, request.data, party=(country_code, party_id)
+        )
         same_id(session_id, data.pop("session_id"), "session id")
-        if spec.objects_carry_party:
-            same_id(country_code, data.pop("country_code"), "country_code")
-            same_id(party_id, data.pop("party_id"), "party_id")
         created = charging.record_session(
             partner=partner,
             country_code=country_code,
@@ -61,15 +62,12 @@ class SessionsReceiverView(OcpiView):
         changes = spec.read_patch(spec.session, request.data)
         for key in ("session_id", "country_code", "party_id"):
             changes.pop(key, None)
-        try:
-            charging.record_session(
-                partner=partner,
-                country_code=country_code,
-                party_id=party_id,
-                session_id=session_id,
-                data=changes,
-                patch=True,
-            )
-        except charging.UnknownSession as exc:
-            raise OcpiError(Status.INVALID_PARAMETERS, str(exc), http_status=404) from exc
+        charging.record_session(
+            partner=partner,
+            country_code=country_code,
+            party_id=party_id,
+            session_id=session_id,
+            data=changes,
+            patch=True,
+        )
         return envelope(None)

@@ -4,12 +4,14 @@ from rest_framework.response import Response
 from ocpi_peer import versions
 from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party, same_id
 from stations import selectors, services
+from stations.ocpi.errors import DOMAIN_ERRORS
 
 
 class TariffsReceiverView(OcpiView):
     """The CPO pushes and retires its tariffs here (checklist §5.1)."""
 
     functional = True
+    domain_errors = DOMAIN_ERRORS
 
     def get(
         self, request: Request, version: str, country_code: str, party_id: str, tariff_id: str
@@ -26,11 +28,10 @@ class TariffsReceiverView(OcpiView):
         partner = request.auth.partner
         own_party(partner, country_code, party_id)
         spec = versions.get(version)
-        data = spec.read(spec.tariff, request.data)
+        _, data = versions.read_owned(
+            spec, spec.tariff, request.data, party=(country_code, party_id)
+        )
         same_id(tariff_id, data["ocpi_id"], "tariff id")
-        if spec.objects_carry_party:
-            same_id(country_code, data.pop("country_code"), "country_code")
-            same_id(party_id, data.pop("party_id"), "party_id")
         created, _ = services.store_tariffs(partner=partner, items=[(country_code, party_id, data)])
         return envelope(None, http_status=201 if created else 200)
 

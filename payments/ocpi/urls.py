@@ -1,0 +1,33 @@
+from django.urls import re_path
+
+from ocpi_peer.urls import PARTY, VERSION
+from payments.ocpi.cdrs import CdrsReceiverView
+from payments.ocpi.commands import CommandsSenderView
+from payments.ocpi.sessions import SessionsReceiverView
+from payments.ocpi.tokens import TokenAuthorizeView, TokensSenderView
+
+urlpatterns = [
+    re_path(
+        rf"^{VERSION}/sessions/{PARTY}/(?P<session_id>[^/]+)/?$",
+        SessionsReceiverView.as_view(),
+        name="ocpi-sessions",
+    ),
+    re_path(
+        rf"^{VERSION}/commands/(?P<command>[A-Z_]+)/(?P<callback_id>[A-Za-z0-9_-]+)/?$",
+        CommandsSenderView.as_view(),
+        name="ocpi-command-result",
+    ),
+    re_path(rf"^{VERSION}/cdrs/?$", CdrsReceiverView.as_view(), name="ocpi-cdrs"),
+    re_path(
+        rf"^{VERSION}/cdrs/{PARTY}/(?P<cdr_id>[^/]+)/?$",
+        CdrsReceiverView.as_view(),
+        name="ocpi-cdr",
+    ),
+    re_path(rf"^{VERSION}/tokens/?$", TokensSenderView.as_view(), name="ocpi-tokens"),
+    re_path(
+        rf"^{VERSION}/tokens/(?P<token_uid>[^/]+)/authorize/?$",
+        TokenAuthorizeView.as_view(),
+        name="ocpi-token-authorize",
+    ),
+    re_path(rf"^{VERSION}/tokens/(?P<token_uid>[^/]+)/?$", TokensSenderView.as_view()),
+]
