@@ -26,7 +26,8 @@ def test_the_cpo_sees_the_token_withdrawn_after_settlement(
     assert cpo_copy(cpo, token.uid)["valid"] is True  # pushed before the start
     cpo.end_session(cpo.wait_for_session("ACTIVE")["id"])
     reaches(checkout, "settled")
-    assert DriverToken.objects.get(pk=token.pk).valid is False
+    # Withdrawn by a task enqueued when the settlement commits, so a moment after "settled".
+    wait_until(lambda: DriverToken.objects.get(pk=token.pk).valid is False)
     wait_until(lambda: cpo_copy(cpo, token.uid)["valid"] is False)
     patches = [r for r in cpo.requests if r.method == "PATCH" and "/tokens/" in r.path]
     assert len(patches) == 1 and patches[0].json["valid"] is False
