@@ -340,7 +340,9 @@ def shown_cost(checkout: Checkout, version: str, body: str) -> SessionCost:
         "max_price_incl_vat": snapshot["max_price"][1] or None,
     }
     spec = versions.get(version)
-    quantities = spec.read(spec.cdr_pricing, simplejson.loads(body, use_decimal=True))
+    quantities = tariffs.cdr_pricing(
+        spec.read(spec.cdr_pricing, simplejson.loads(body, use_decimal=True))
+    )
     shown = tariffs.from_fields(fields, time_zone=snapshot.get("time_zone"))
     return tariffs.check_cdr(quantities, shown, tariff_id=snapshot["tariff_id"]).cost
 

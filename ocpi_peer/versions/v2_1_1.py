@@ -8,7 +8,6 @@ from rest_framework import serializers
 
 from ocpi_peer.versions import v2_2_1
 from ocpi_peer.versions.v2_2_1 import Credentials, Endpoint, Party, optional
-from stations.tariffs import CdrPricing
 
 
 class CredentialsSerializer(serializers.Serializer):
@@ -155,6 +154,7 @@ class ChargingPeriodSerializer(v2_2_1.ChargingPeriodSerializer):
 
     tariff_id = None
     dimension = CdrDimensionSerializer
+    tariff_ids_stated = False
 
 
 class CdrPricingSerializer(v2_2_1.CdrPricingSerializer):
@@ -170,9 +170,8 @@ class CdrPricingSerializer(v2_2_1.CdrPricingSerializer):
 
     tariff = TariffSerializer
     charging_period = ChargingPeriodSerializer
-    tariff_ids_stated = False
 
-    def validate(self, attrs: dict[str, Any]) -> CdrPricing:
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         v2_2_1._rename(attrs, "location", "cdr_location")
         v2_2_1._rename(attrs, "stop_date_time", "end_date_time")
         attrs["total_cost"] = {"excl_vat": attrs["total_cost"]}  # no Price class in 2.1.1

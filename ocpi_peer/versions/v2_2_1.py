@@ -7,15 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Any, get_args
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
 from ocpi_peer.transport import format_datetime, parse_datetime
-from stations.pricing import CdrDimensionType, ChargingPeriod, Price
-from stations.tariffs import CdrPricing, TariffPeriod, from_fields, resolve_zone
 
 SENDER, RECEIVER = "SENDER", "RECEIVER"
 ROLES = ("CPO", "EMSP", "HUB", "NAP", "NSP", "OTHER", "SCSP")
@@ -608,7 +606,21 @@ def _price(excl: Decimal | None, incl: Decimal | None) -> dict[str, Any] | None:
 
 # --- CDRs and session charging periods: what pricing reads ------------------------------------
 
-CDR_DIMENSION_TYPES = get_args(CdrDimensionType)
+CDR_DIMENSION_TYPES = (
+    "CURRENT",
+    "ENERGY",
+    "ENERGY_EXPORT",
+    "ENERGY_IMPORT",
+    "MAX_CURRENT",
+    "MIN_CURRENT",
+    "MAX_POWER",
+    "MIN_POWER",
+    "PARKING_TIME",
+    "POWER",
+    "RESERVATION_TIME",
+    "STATE_OF_CHARGE",
+    "TIME",
+)
 
 
 class CdrDimensionSerializer(serializers.Serializer):
@@ -617,16 +629,18 @@ class CdrDimensionSerializer(serializers.Serializer):
 
 
 class ChargingPeriodSerializer(serializers.Serializer):
-    """A Session's or CDR's ChargingPeriod as a `TariffPeriod`: the engine's ChargingPeriod and
-    the tariff the CPO says applied (absent: none did)."""
+    """A Session's or CDR's ChargingPeriod as plain values for pricing (`stations.tariffs.
+    tariff_period` makes the engine's period of them): `start`, `dimensions` (type to volume)
+    and the `tariff_id` the CPO says applied (None: none did)."""
 
     start_date_time = DateTimeField()
     dimensions = serializers.ListField(child=serializers.DictField(), min_length=1)
     tariff_id = optional(CiStringField, max_length=36)
 
     dimension = CdrDimensionSerializer
+    tariff_ids_stated = True  # periods say which tariff applied
 
-    def validate(self, attrs: dict[str, Any]) -> TariffPeriod:
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         volumes: dict[str, Decimal] = {}
         for raw in attrs["dimensions"]:
             dimension = _read(self.dimension, raw, "dimensions")
@@ -635,8 +649,11 @@ class ChargingPeriodSerializer(serializers.Serializer):
                     {"dimensions": f"{dimension['type']} is given twice"}
                 )
             volumes[dimension["type"]] = dimension["volume"]
-        period = ChargingPeriod(start=attrs["start_date_time"], dimensions=volumes)
-        return TariffPeriod(period=period, tariff_id=attrs.get("tariff_id") or None)
+        return {
+            "start": attrs["start_date_time"],
+            "dimensions": volumes,
+            "tariff_id": attrs.get("tariff_id") or None,
+        }
 
 
 class CdrLocationPricingSerializer(serializers.Serializer):
@@ -648,8 +665,10 @@ class CdrLocationPricingSerializer(serializers.Serializer):
 
 
 class CdrPricingSerializer(serializers.Serializer):
-    """The parts of a CDR that pricing reads, as a `CdrPricing` (TA-03, CDR-05); the other
-    fields are neither read nor checked here."""
+    """The parts of a CDR that pricing reads (TA-03, CDR-05), as plain values that
+    `stations.tariffs.cdr_pricing` turns into the engine's; the other fields are neither read
+    nor checked here. Its tariffs are read as the Tariffs module reads them, its periods as
+    `ChargingPeriodSerializer` does; the location's `time_zone` is given as it came."""
 
     start_date_time = DateTimeField()
     end_date_time = DateTimeField()
@@ -664,33 +683,28 @@ class CdrPricingSerializer(serializers.Serializer):
 
     tariff = TariffSerializer
     charging_period = ChargingPeriodSerializer
-    tariff_ids_stated = True  # periods say which tariff applied
 
-    def validate(self, attrs: dict[str, Any]) -> CdrPricing:
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         location = attrs["cdr_location"]
-        zone = resolve_zone(location.get("time_zone"), location["country"])
-        tariffs = {}
-        for raw in attrs.get("tariffs") or []:
-            fields = _read(self.tariff, raw, "tariffs")
-            tariffs[fields["ocpi_id"].upper()] = from_fields(fields, time_zone=zone)
-        periods = tuple(
-            _read(self.charging_period, p, "charging_periods") for p in attrs["charging_periods"]
-        )
         total = attrs["total_cost"]
-        return CdrPricing(
-            start=attrs["start_date_time"],
-            end=attrs["end_date_time"],
-            currency=attrs["currency"],
-            country=location["country"].upper(),
-            time_zone=zone,
-            tariffs=tariffs,
-            periods=periods,
-            total_cost=Price(total["excl_vat"], total.get("incl_vat")),
-            total_energy=attrs["total_energy"],
-            total_time=attrs["total_time"],
-            total_parking_time=attrs.get("total_parking_time"),
-            tariff_ids_stated=self.tariff_ids_stated,
-        )
+        return {
+            "start": attrs["start_date_time"],
+            "end": attrs["end_date_time"],
+            "currency": attrs["currency"],
+            "country": location["country"].upper(),
+            "time_zone": location.get("time_zone") or None,
+            "tariffs": [_read(self.tariff, raw, "tariffs") for raw in attrs.get("tariffs") or []],
+            "periods": [
+                _read(self.charging_period, p, "charging_periods")
+                for p in attrs["charging_periods"]
+            ],
+            "total_cost_excl_vat": total["excl_vat"],
+            "total_cost_incl_vat": total.get("incl_vat"),
+            "total_energy": attrs["total_energy"],
+            "total_time": attrs["total_time"],
+            "total_parking_time": attrs.get("total_parking_time"),
+            "tariff_ids_stated": self.charging_period.tariff_ids_stated,
+        }
 
 
 # --- tokens (we are the Sender) ----------------------------------------------------------------
