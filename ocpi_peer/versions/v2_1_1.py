@@ -272,6 +272,7 @@ class CdrSerializer(v2_2_1.CdrSerializer):
 class Version(v2_2_1.Version):
     number = "2.1.1"
     token_base64 = False  # 2.1.1 sends the token raw
+    routing_headers = False  # 2.1.1 has no routing headers
     modules = {m: r for m, r in v2_2_1.Version.modules.items() if m != "hubclientinfo"}
     credentials = CredentialsSerializer
     endpoint = EndpointSerializer

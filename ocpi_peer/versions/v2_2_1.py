@@ -877,6 +877,7 @@ class CdrSerializer(serializers.Serializer):
 class Version:
     number = "2.2.1"
     token_base64 = True  # T-02: the header carries Base64(token)
+    routing_headers = True  # T-16: OCPI-to/from-* headers on functional modules
     # What we serve, with the role we play in each (V-07). Later modules add themselves here.
     modules: dict[str, str] = {
         "credentials": SENDER,
