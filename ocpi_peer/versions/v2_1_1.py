@@ -7,17 +7,30 @@ from typing import Any
 from rest_framework import serializers
 
 from ocpi_peer.versions import v2_2_1
-from ocpi_peer.versions.v2_2_1 import Credentials, Endpoint, Party, optional
+from ocpi_peer.versions.fields import (
+    BusinessDetailsSerializer,
+    CiStringField,
+    Credentials,
+    DateTimeField,
+    Endpoint,
+    NumberField,
+    OpenEnumField,
+    Party,
+    TokenField,
+    UrlField,
+    optional,
+    rename,
+)
 
 
 class CredentialsSerializer(serializers.Serializer):
     """2.1.1 credentials are flat: one party, implicitly the CPO, no roles list (C-02)."""
 
-    token = v2_2_1.TokenField()
-    url = v2_2_1.UrlField()
-    business_details = v2_2_1.BusinessDetailsSerializer()
-    party_id = v2_2_1.CiStringField(max_length=3)
-    country_code = v2_2_1.CiStringField(max_length=2, min_length=2)
+    token = TokenField()
+    url = UrlField()
+    business_details = BusinessDetailsSerializer()
+    party_id = CiStringField(max_length=3)
+    country_code = CiStringField(max_length=2, min_length=2)
 
     def validate(self, attrs: dict[str, Any]) -> Credentials:
         party = Party(
@@ -34,7 +47,7 @@ class EndpointSerializer(serializers.Serializer):
     """2.1.1 endpoints have no role."""
 
     identifier = serializers.CharField(max_length=64)
-    url = v2_2_1.UrlField()
+    url = UrlField()
 
     def validate(self, attrs: dict[str, Any]) -> Endpoint:
         return Endpoint(module=attrs["identifier"], role="", url=attrs["url"])
@@ -52,8 +65,8 @@ class ConnectorSerializer(v2_2_1.ConnectorSerializer):
     tariff_id = optional(serializers.CharField, max_length=36)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        v2_2_1._rename(attrs, "voltage", "max_voltage")
-        v2_2_1._rename(attrs, "amperage", "max_amperage")
+        rename(attrs, "voltage", "max_voltage")
+        rename(attrs, "amperage", "max_amperage")
         if "tariff_id" in attrs:
             tariff_id = attrs.pop("tariff_id")
             attrs["tariff_ids"] = [tariff_id] if tariff_id else []
@@ -86,7 +99,7 @@ class LocationSerializer(v2_2_1.LocationSerializer):
     state = None
     parking_type = None
     id = serializers.CharField(max_length=39)
-    type = v2_2_1.OpenEnumField()
+    type = OpenEnumField()
     address = serializers.CharField(max_length=45)
     postal_code = serializers.CharField(max_length=10)
     time_zone = optional(serializers.CharField, max_length=255)
@@ -94,7 +107,7 @@ class LocationSerializer(v2_2_1.LocationSerializer):
     evse = EvseSerializer
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        v2_2_1._rename(attrs, "type", "parking_type")
+        rename(attrs, "type", "parking_type")
         return super().validate(attrs)
 
     def to_representation(self, location: Any) -> dict[str, Any]:
@@ -165,15 +178,15 @@ class CdrPricingSerializer(v2_2_1.CdrPricingSerializer):
     cdr_location = None
     end_date_time = None
     location = v2_2_1.CdrLocationPricingSerializer()
-    stop_date_time = v2_2_1.DateTimeField()
-    total_cost = v2_2_1.NumberField()
+    stop_date_time = DateTimeField()
+    total_cost = NumberField()
 
     tariff = TariffSerializer
     charging_period = ChargingPeriodSerializer
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        v2_2_1._rename(attrs, "location", "cdr_location")
-        v2_2_1._rename(attrs, "stop_date_time", "end_date_time")
+        rename(attrs, "location", "cdr_location")
+        rename(attrs, "stop_date_time", "end_date_time")
         attrs["total_cost"] = {"excl_vat": attrs["total_cost"]}  # no Price class in 2.1.1
         return super().validate(attrs)
 
@@ -221,15 +234,15 @@ class SessionSerializer(v2_2_1.SessionSerializer):
     evse_uid = None
     connector_id = None
     total_cost = None
-    start_datetime = v2_2_1.DateTimeField()
-    end_datetime = optional(v2_2_1.DateTimeField)
+    start_datetime = DateTimeField()
+    end_datetime = optional(DateTimeField)
     auth_id = serializers.CharField(max_length=36)
     location = serializers.DictField()
-    total_cost = optional(v2_2_1.NumberField)
+    total_cost = optional(NumberField)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        v2_2_1._rename(attrs, "start_datetime", "start_date_time")
-        v2_2_1._rename(attrs, "end_datetime", "end_date_time")
+        rename(attrs, "start_datetime", "start_date_time")
+        rename(attrs, "end_datetime", "end_date_time")
         if "location" in attrs:
             location = attrs.pop("location")
             evse = (location.get("evses") or [{}])[0]
@@ -255,12 +268,12 @@ class CdrSerializer(v2_2_1.CdrSerializer):
     total_cost = None
     credit = None
     credit_reference_id = None
-    stop_date_time = v2_2_1.DateTimeField()
+    stop_date_time = DateTimeField()
     auth_id = serializers.CharField(max_length=36)
-    total_cost = v2_2_1.NumberField()
+    total_cost = NumberField()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        v2_2_1._rename(attrs, "stop_date_time", "end_date_time")
+        rename(attrs, "stop_date_time", "end_date_time")
         auth_id = attrs.pop("auth_id")
         attrs["cdr_token"] = {"uid": ""}
         attrs["total_cost"] = {"excl_vat": attrs["total_cost"]}
