@@ -84,6 +84,8 @@ class ConnectorSerializer(v2_2_1.ConnectorSerializer):
 
 
 class EvseSerializer(v2_2_1.EvseSerializer):
+    """`uid` is string(39) in 2.1.1 (string(36) in 2.2.1), and the connectors are 2.1.1's."""
+
     uid = serializers.CharField(max_length=39)
     connector = ConnectorSerializer
 
@@ -126,6 +128,8 @@ class PriceComponentSerializer(v2_2_1.PriceComponentSerializer):
 
 
 class TariffElementSerializer(v2_2_1.TariffElementSerializer):
+    """Its price components are 2.1.1's (no `vat`)."""
+
     price_components = serializers.ListField(child=PriceComponentSerializer(), min_length=1)
 
 
@@ -167,7 +171,7 @@ class ChargingPeriodSerializer(v2_2_1.ChargingPeriodSerializer):
 
     tariff_id = None
     dimension = CdrDimensionSerializer
-    tariff_ids_stated = False
+    tariff_ids_stated = False  # so every period is priced, and none is warned about
 
 
 class CdrPricingSerializer(v2_2_1.CdrPricingSerializer):
@@ -204,6 +208,8 @@ class TokenSerializer(v2_2_1.TokenSerializer):
 
 
 class LocationReferencesSerializer(v2_2_1.LocationReferencesSerializer):
+    """2.1.1 can also name connectors (`connector_ids`, dropped in 2.2.1)."""
+
     connector_ids = serializers.ListField(
         child=serializers.CharField(max_length=36), required=False, allow_null=True
     )
@@ -286,7 +292,8 @@ class Version(v2_2_1.Version):
     number = "2.1.1"
     token_base64 = False  # 2.1.1 sends the token raw
     routing_headers = False  # 2.1.1 has no routing headers
-    modules = {m: r for m, r in v2_2_1.Version.modules.items() if m != "hubclientinfo"}
+    modules = {m: r for m, r in v2_2_1.Version.modules.items() if m != "hubclientinfo"}  # 2.2+
+    # the serializers above, where 2.1.1's objects differ from 2.2.1's
     credentials = CredentialsSerializer
     endpoint = EndpointSerializer
     location = LocationSerializer
