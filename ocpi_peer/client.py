@@ -84,12 +84,14 @@ class Caller:
             base64_form = versions.get(partner.version).token_base64
         cpo = partner.parties.filter(role="CPO").first() or partner.parties.first()
         routing = (cpo.country_code, cpo.party_id) if cpo and partner.send_routing_headers else None
+        if routing is not None and not versions.get(partner.version).routing_headers:
+            routing = None
         return cls(
             token=partner.token,
             base64_form=base64_form,
             partner=partner,
             trailing_slash=partner.add_trailing_slash,
-            routing=routing if partner.version != "2.1.1" else None,
+            routing=routing,
         )
 
     def call(

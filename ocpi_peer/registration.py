@@ -18,7 +18,7 @@ from ocpi_peer import crypto, versions
 from ocpi_peer.client import Caller, PeerError
 from ocpi_peer.models import Partner, PartnerEndpoint, PartnerParty, PartnerToken
 from ocpi_peer.transport import OcpiError, Status, describe
-from ocpi_peer.versions.v2_2_1 import Credentials, Endpoint, Party, VersionSerializer
+from ocpi_peer.versions.fields import Credentials, Endpoint, Party, VersionSerializer
 
 # C-06 [policy]: a replaced token keeps working this long, so requests in flight still land.
 REPLACED_TOKEN_GRACE = timedelta(minutes=10)

@@ -31,6 +31,7 @@ never refunds more than was captured.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -45,7 +46,6 @@ from rest_framework.exceptions import ValidationError
 
 from ocpi_peer import versions
 from ocpi_peer.models import Partner
-from ocpi_peer.transport import format_datetime
 from payments import gateway, refunds
 from payments.cases import open_case, resolve_case
 from payments.charging import link_checkout
@@ -61,7 +61,7 @@ from payments.models import (
 from payments.money import Money
 from payments.services import _book
 from stations import tariffs
-from stations.pricing import SessionCost, TariffError
+from stations.pricing import Price, SessionCost, TariffError
 
 
 @dataclass(frozen=True)
@@ -317,7 +317,9 @@ def _session_differs(checkout: Checkout, cdr_total: Decimal, flags: list[tuple[s
 def _shown_price(checkout: Checkout, cdr: Cdr, flags: list[tuple[str, str]]) -> Decimal | None:
     """The price shown to the driver (the checkout's tariff snapshot) applied to the CDR's
     quantities, incl. VAT; None, flagged, when it cannot be computed."""
-    return _shown_price_of(checkout, cdr.version, cdr.body, flags, what="this CDR")
+    return _shown_price_of(
+        checkout, partial(_cdr_quantities, cdr.version, cdr.body), flags, what="this CDR"
+    )
 
 
 # What makes the price shown inapplicable to a CDR: an unreadable body, a snapshot it cannot
@@ -327,8 +329,19 @@ UNPRICEABLE = (ValidationError, TariffError, KeyError, TypeError, ValueError)
 
 def shown_cost(checkout: Checkout, version: str, body: str) -> SessionCost:
     """The price shown to the driver (the checkout's tariff snapshot) applied to the
-    quantities of a CDR (or a Session written as one) in `version`'s JSON; raises one of
-    UNPRICEABLE when it cannot be. Receipts print the same figures settlement charged."""
+    quantities of a CDR in `version`'s JSON; raises one of UNPRICEABLE when it cannot be.
+    Receipts print the same figures settlement charged."""
+    return _apply_shown(checkout, _cdr_quantities(version, body))
+
+
+def _cdr_quantities(version: str, body: str) -> tariffs.CdrPricing:
+    spec = versions.get(version)
+    return tariffs.cdr_pricing(
+        spec.read(spec.cdr_pricing, simplejson.loads(body, use_decimal=True))
+    )
+
+
+def _apply_shown(checkout: Checkout, quantities: tariffs.CdrPricing) -> SessionCost:
     snapshot = checkout.tariff_snapshot
     fields = {
         "currency": snapshot["currency"],
@@ -339,17 +352,19 @@ def shown_cost(checkout: Checkout, version: str, body: str) -> SessionCost:
         "max_price_excl_vat": snapshot["max_price"][0] or None,
         "max_price_incl_vat": snapshot["max_price"][1] or None,
     }
-    spec = versions.get(version)
-    quantities = spec.read(spec.cdr_pricing, simplejson.loads(body, use_decimal=True))
     shown = tariffs.from_fields(fields, time_zone=snapshot.get("time_zone"))
     return tariffs.check_cdr(quantities, shown, tariff_id=snapshot["tariff_id"]).cost
 
 
 def _shown_price_of(
-    checkout: Checkout, version: str, body: str, flags: list[tuple[str, str]], *, what: str
+    checkout: Checkout,
+    quantities: Callable[[], tariffs.CdrPricing],
+    flags: list[tuple[str, str]],
+    *,
+    what: str,
 ) -> Decimal | None:
     try:
-        return shown_cost(checkout, version, body).total.incl_vat
+        return _apply_shown(checkout, quantities()).total.incl_vat
     except UNPRICEABLE as exc:
         flags.append(
             (Case.Kind.PRICE_DIFFERENCE, f"the price shown could not be applied to {what}: {exc}")
@@ -743,11 +758,7 @@ def plan_expiring_hold(*, checkout_id: int) -> HoldPlan | None:
     flags: list[tuple[str, str]] = []
     total = _session_total(checkout, session)
     shown = _shown_price_of(
-        checkout,
-        checkout.partner.version,
-        _session_as_cdr(checkout, session),
-        flags,
-        what="the last session",
+        checkout, partial(_session_quantities, checkout, session), flags, what="the last session"
     )
     candidates = [total, checkout.hold_amount] + ([shown] if shown is not None else [])
     capture = Money(min(candidates), currency).to_minor()
@@ -769,36 +780,32 @@ def _session_total(checkout: Checkout, session: ChargingSession) -> Decimal:
     return Decimal(0) if total is None else total
 
 
-def _session_as_cdr(checkout: Checkout, session: ChargingSession) -> str:
-    """The session's quantities in the partner's CDR shape, so the price shown can be applied
-    to them exactly as to a CDR."""
+def _session_quantities(checkout: Checkout, session: ChargingSession) -> tariffs.CdrPricing:
+    """The session's quantities as a CDR states them, so the price shown is applied to them
+    exactly as to a CDR. Its stored charging periods are in the partner's version's shape; a
+    session that states none cannot be priced (a CDR without periods is refused too)."""
+    if not session.charging_periods:
+        raise ValidationError({"charging_periods": "the session states no charging periods"})
+    spec = versions.get(checkout.partner.version)
     end = session.end or checkout.ended_at or timezone.now()
     hours = Decimal((end - session.start).total_seconds()) / 3600
     country = checkout.evse.location.country
-    body: dict[str, Any] = {
-        "start_date_time": format_datetime(session.start),
-        "currency": session.currency or checkout.currency,
-        "charging_periods": session.charging_periods,
-        "total_energy": session.kwh,
-        "total_time": hours.quantize(Decimal("0.0001")),
-    }
-    excl = session.total_cost_excl_vat or Decimal(0)
-    if checkout.partner.version == "2.1.1":
-        body |= {
-            "stop_date_time": format_datetime(end),
-            "location": {"country": country},
-            "total_cost": excl,
-        }
-    else:
-        total: dict[str, Any] = {"excl_vat": excl}
-        if session.total_cost_incl_vat is not None:
-            total["incl_vat"] = session.total_cost_incl_vat
-        body |= {
-            "end_date_time": format_datetime(end),
-            "cdr_location": {"country": country},
-            "total_cost": total,
-        }
-    return simplejson.dumps(body, use_decimal=True, default=str)
+    return tariffs.CdrPricing(
+        start=session.start,
+        end=end,
+        currency=session.currency or checkout.currency,
+        country=country.upper(),
+        time_zone=tariffs.resolve_zone(None, country),
+        tariffs={},
+        periods=tuple(
+            tariffs.tariff_period(spec.read(spec.charging_period, period))
+            for period in session.charging_periods
+        ),
+        total_cost=Price(session.total_cost_excl_vat or Decimal(0), session.total_cost_incl_vat),
+        total_energy=session.kwh,
+        total_time=hours.quantize(Decimal("0.0001")),
+        tariff_ids_stated=spec.charging_period.tariff_ids_stated,
+    )
 
 
 def record_expiring_hold(*, plan: HoldPlan, intent: gateway.Intent) -> None:

@@ -595,6 +595,37 @@ class CdrPricing:
         object.__setattr__(self, "periods", tuple(self.periods))
 
 
+def tariff_period(fields: Mapping[str, Any]) -> TariffPeriod:
+    """A charging period from what a version's ChargingPeriodSerializer validates into:
+    `start`, `dimensions` (type to volume) and `tariff_id`."""
+    return TariffPeriod(
+        period=ChargingPeriod(start=fields["start"], dimensions=fields["dimensions"]),
+        tariff_id=fields.get("tariff_id"),
+    )
+
+
+def cdr_pricing(fields: Mapping[str, Any]) -> CdrPricing:
+    """What pricing needs from a CDR, from what a version's CdrPricingSerializer validates
+    into: its tariffs and time restrictions are read in the zone its location names, else the
+    country's when the country keeps one clock (`resolve_zone`)."""
+    zone = resolve_zone(fields["time_zone"], fields["country"])
+    own = {t["ocpi_id"].upper(): from_fields(t, time_zone=zone) for t in fields["tariffs"]}
+    return CdrPricing(
+        start=fields["start"],
+        end=fields["end"],
+        currency=fields["currency"],
+        country=fields["country"],
+        time_zone=zone,
+        tariffs=own,
+        periods=tuple(tariff_period(p) for p in fields["periods"]),
+        total_cost=Price(fields["total_cost_excl_vat"], fields["total_cost_incl_vat"]),
+        total_energy=fields["total_energy"],
+        total_time=fields["total_time"],
+        total_parking_time=fields["total_parking_time"],
+        tariff_ids_stated=fields["tariff_ids_stated"],
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CdrCheck:
     """A CDR recomputed with one tariff. `difference` is the CDR's total minus ours (exact;

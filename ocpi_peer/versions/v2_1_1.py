@@ -7,18 +7,30 @@ from typing import Any
 from rest_framework import serializers
 
 from ocpi_peer.versions import v2_2_1
-from ocpi_peer.versions.v2_2_1 import Credentials, Endpoint, Party, optional
-from stations.tariffs import CdrPricing
+from ocpi_peer.versions.fields import (
+    BusinessDetailsSerializer,
+    CiStringField,
+    Credentials,
+    DateTimeField,
+    Endpoint,
+    NumberField,
+    OpenEnumField,
+    Party,
+    TokenField,
+    UrlField,
+    optional,
+    rename,
+)
 
 
 class CredentialsSerializer(serializers.Serializer):
     """2.1.1 credentials are flat: one party, implicitly the CPO, no roles list (C-02)."""
 
-    token = v2_2_1.TokenField()
-    url = v2_2_1.UrlField()
-    business_details = v2_2_1.BusinessDetailsSerializer()
-    party_id = v2_2_1.CiStringField(max_length=3)
-    country_code = v2_2_1.CiStringField(max_length=2, min_length=2)
+    token = TokenField()
+    url = UrlField()
+    business_details = BusinessDetailsSerializer()
+    party_id = CiStringField(max_length=3)
+    country_code = CiStringField(max_length=2, min_length=2)
 
     def validate(self, attrs: dict[str, Any]) -> Credentials:
         party = Party(
@@ -35,7 +47,7 @@ class EndpointSerializer(serializers.Serializer):
     """2.1.1 endpoints have no role."""
 
     identifier = serializers.CharField(max_length=64)
-    url = v2_2_1.UrlField()
+    url = UrlField()
 
     def validate(self, attrs: dict[str, Any]) -> Endpoint:
         return Endpoint(module=attrs["identifier"], role="", url=attrs["url"])
@@ -53,8 +65,8 @@ class ConnectorSerializer(v2_2_1.ConnectorSerializer):
     tariff_id = optional(serializers.CharField, max_length=36)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        v2_2_1._rename(attrs, "voltage", "max_voltage")
-        v2_2_1._rename(attrs, "amperage", "max_amperage")
+        rename(attrs, "voltage", "max_voltage")
+        rename(attrs, "amperage", "max_amperage")
         if "tariff_id" in attrs:
             tariff_id = attrs.pop("tariff_id")
             attrs["tariff_ids"] = [tariff_id] if tariff_id else []
@@ -72,6 +84,8 @@ class ConnectorSerializer(v2_2_1.ConnectorSerializer):
 
 
 class EvseSerializer(v2_2_1.EvseSerializer):
+    """`uid` is string(39) in 2.1.1 (string(36) in 2.2.1), and the connectors are 2.1.1's."""
+
     uid = serializers.CharField(max_length=39)
     connector = ConnectorSerializer
 
@@ -87,7 +101,7 @@ class LocationSerializer(v2_2_1.LocationSerializer):
     state = None
     parking_type = None
     id = serializers.CharField(max_length=39)
-    type = v2_2_1.OpenEnumField()
+    type = OpenEnumField()
     address = serializers.CharField(max_length=45)
     postal_code = serializers.CharField(max_length=10)
     time_zone = optional(serializers.CharField, max_length=255)
@@ -95,7 +109,7 @@ class LocationSerializer(v2_2_1.LocationSerializer):
     evse = EvseSerializer
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        v2_2_1._rename(attrs, "type", "parking_type")
+        rename(attrs, "type", "parking_type")
         return super().validate(attrs)
 
     def to_representation(self, location: Any) -> dict[str, Any]:
@@ -114,6 +128,8 @@ class PriceComponentSerializer(v2_2_1.PriceComponentSerializer):
 
 
 class TariffElementSerializer(v2_2_1.TariffElementSerializer):
+    """Its price components are 2.1.1's (no `vat`)."""
+
     price_components = serializers.ListField(child=PriceComponentSerializer(), min_length=1)
 
 
@@ -155,6 +171,7 @@ class ChargingPeriodSerializer(v2_2_1.ChargingPeriodSerializer):
 
     tariff_id = None
     dimension = CdrDimensionSerializer
+    tariff_ids_stated = False  # so every period is priced, and none is warned about
 
 
 class CdrPricingSerializer(v2_2_1.CdrPricingSerializer):
@@ -165,16 +182,15 @@ class CdrPricingSerializer(v2_2_1.CdrPricingSerializer):
     cdr_location = None
     end_date_time = None
     location = v2_2_1.CdrLocationPricingSerializer()
-    stop_date_time = v2_2_1.DateTimeField()
-    total_cost = v2_2_1.NumberField()
+    stop_date_time = DateTimeField()
+    total_cost = NumberField()
 
     tariff = TariffSerializer
     charging_period = ChargingPeriodSerializer
-    tariff_ids_stated = False
 
-    def validate(self, attrs: dict[str, Any]) -> CdrPricing:
-        v2_2_1._rename(attrs, "location", "cdr_location")
-        v2_2_1._rename(attrs, "stop_date_time", "end_date_time")
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        rename(attrs, "location", "cdr_location")
+        rename(attrs, "stop_date_time", "end_date_time")
         attrs["total_cost"] = {"excl_vat": attrs["total_cost"]}  # no Price class in 2.1.1
         return super().validate(attrs)
 
@@ -192,6 +208,8 @@ class TokenSerializer(v2_2_1.TokenSerializer):
 
 
 class LocationReferencesSerializer(v2_2_1.LocationReferencesSerializer):
+    """2.1.1 can also name connectors (`connector_ids`, dropped in 2.2.1)."""
+
     connector_ids = serializers.ListField(
         child=serializers.CharField(max_length=36), required=False, allow_null=True
     )
@@ -222,15 +240,15 @@ class SessionSerializer(v2_2_1.SessionSerializer):
     evse_uid = None
     connector_id = None
     total_cost = None
-    start_datetime = v2_2_1.DateTimeField()
-    end_datetime = optional(v2_2_1.DateTimeField)
+    start_datetime = DateTimeField()
+    end_datetime = optional(DateTimeField)
     auth_id = serializers.CharField(max_length=36)
     location = serializers.DictField()
-    total_cost = optional(v2_2_1.NumberField)
+    total_cost = optional(NumberField)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        v2_2_1._rename(attrs, "start_datetime", "start_date_time")
-        v2_2_1._rename(attrs, "end_datetime", "end_date_time")
+        rename(attrs, "start_datetime", "start_date_time")
+        rename(attrs, "end_datetime", "end_date_time")
         if "location" in attrs:
             location = attrs.pop("location")
             evse = (location.get("evses") or [{}])[0]
@@ -256,12 +274,12 @@ class CdrSerializer(v2_2_1.CdrSerializer):
     total_cost = None
     credit = None
     credit_reference_id = None
-    stop_date_time = v2_2_1.DateTimeField()
+    stop_date_time = DateTimeField()
     auth_id = serializers.CharField(max_length=36)
-    total_cost = v2_2_1.NumberField()
+    total_cost = NumberField()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        v2_2_1._rename(attrs, "stop_date_time", "end_date_time")
+        rename(attrs, "stop_date_time", "end_date_time")
         auth_id = attrs.pop("auth_id")
         attrs["cdr_token"] = {"uid": ""}
         attrs["total_cost"] = {"excl_vat": attrs["total_cost"]}
@@ -273,7 +291,9 @@ class CdrSerializer(v2_2_1.CdrSerializer):
 class Version(v2_2_1.Version):
     number = "2.1.1"
     token_base64 = False  # 2.1.1 sends the token raw
-    modules = {m: r for m, r in v2_2_1.Version.modules.items() if m != "hubclientinfo"}
+    routing_headers = False  # 2.1.1 has no routing headers
+    modules = {m: r for m, r in v2_2_1.Version.modules.items() if m != "hubclientinfo"}  # 2.2+
+    # the serializers above, where 2.1.1's objects differ from 2.2.1's
     credentials = CredentialsSerializer
     endpoint = EndpointSerializer
     location = LocationSerializer

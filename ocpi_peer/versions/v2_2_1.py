@@ -1,91 +1,49 @@
 """OCPI 2.2.1, the reference version: serializers that turn its JSON into our domain values and
-back, and the table of modules we serve. `v2_1_1` redefines only what differs."""
+back, and the table of modules we serve. What every version shares (field types, values,
+helpers) is in `fields`; `v2_1_1` redefines only what differs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
-from functools import cache
-from typing import Any, get_args
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
-from ocpi_peer.transport import format_datetime, parse_datetime
-from stations.pricing import CdrDimensionType, ChargingPeriod, Price
-from stations.tariffs import CdrPricing, TariffPeriod, from_fields, resolve_zone
+from ocpi_peer.transport import format_datetime
+from ocpi_peer.versions.fields import (
+    RECEIVER,
+    SENDER,
+    AnyJson,
+    BusinessDetailsSerializer,
+    CiStringField,
+    Credentials,
+    DateTimeField,
+    Endpoint,
+    GeoLocationSerializer,
+    JsonList,
+    JsonObject,
+    NumberField,
+    OpenEnumField,
+    Party,
+    TokenField,
+    UrlField,
+    VersionDetailsSerializer,
+    blank,
+    optional,
+    partial_validator,
+    plain,
+    read_nested,
+    rename,
+    validate,
+    without_empty,
+)
 
-SENDER, RECEIVER = "SENDER", "RECEIVER"
 ROLES = ("CPO", "EMSP", "HUB", "NAP", "NSP", "OTHER", "SCSP")
 
 
-@dataclass(frozen=True, slots=True)
-class Party:
-    role: str
-    country_code: str
-    party_id: str
-    name: str
-    website: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    token: str
-    url: str
-    parties: tuple[Party, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    module: str
-    role: str  # "" where the version has no roles
-    url: str
-
-
-# --- shared field types -----------------------------------------------------------------------
-
-
-class TokenField(serializers.CharField):
-    """A credentials token: 1 to 64 printable ASCII characters, no spaces (C-01)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_length=64, trim_whitespace=False, **kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        value = super().to_internal_value(data)
-        if not all("!" <= c <= "~" for c in value):
-            raise serializers.ValidationError("only printable ASCII without spaces is allowed")
-        return value
-
-
-class UrlField(serializers.CharField):
-    """An absolute http(s) URL; Django's URLField would refuse hosts without a dot."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_length=255, **kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        value = super().to_internal_value(data)
-        if not value.startswith(("http://", "https://")) or " " in value:
-            raise serializers.ValidationError("must be an absolute http(s) URL")
-        return value
-
-
-class CiStringField(serializers.CharField):
-    """Case-insensitive identifiers (T-21) are kept upper-case so that keys compare equal."""
-
-    def to_internal_value(self, data: Any) -> str:
-        return super().to_internal_value(data).upper()
-
-
 # --- credentials ------------------------------------------------------------------------------
-
-
-class BusinessDetailsSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    website = UrlField(required=False, allow_null=True, allow_blank=True)
 
 
 class CredentialsRoleSerializer(serializers.Serializer):
@@ -119,11 +77,6 @@ class CredentialsSerializer(serializers.Serializer):
 # --- versions ---------------------------------------------------------------------------------
 
 
-class VersionSerializer(serializers.Serializer):
-    version = serializers.CharField(max_length=10)
-    url = UrlField()
-
-
 class EndpointSerializer(serializers.Serializer):
     identifier = serializers.CharField(max_length=64)
     role = serializers.ChoiceField(choices=(SENDER, RECEIVER))
@@ -131,118 +84,6 @@ class EndpointSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> Endpoint:
         return Endpoint(module=attrs["identifier"], role=attrs["role"], url=attrs["url"])
-
-
-class VersionDetailsSerializer(serializers.Serializer):
-    version = serializers.CharField(max_length=10)
-    endpoints = serializers.ListField(child=serializers.DictField(), min_length=1)
-
-
-# --- common field types for objects -----------------------------------------------------------
-
-
-class DateTimeField(serializers.Field):
-    """OCPI DateTime: read as CPMS write it (`Z`, `+00:00`, or no zone = UTC), written with `Z`."""
-
-    default_error_messages = {"invalid": "not an RFC 3339 date-time: {value!r}"}
-
-    def to_internal_value(self, data: Any) -> datetime:
-        try:
-            return parse_datetime(data)
-        except (TypeError, ValueError):
-            self.fail("invalid", value=data)
-            raise  # unreachable: fail() raises
-
-    def to_representation(self, value: datetime) -> str:
-        return format_datetime(value)
-
-
-class NumberField(serializers.Field):
-    """A JSON number kept exact (Decimal, never float), written back exactly as it came."""
-
-    default_error_messages = {"invalid": "not a number: {value!r}"}
-
-    def to_internal_value(self, data: Any) -> Decimal:
-        if isinstance(data, bool) or not isinstance(data, Decimal | int | str):
-            self.fail("invalid", value=data)
-        try:
-            value = Decimal(data)
-        except InvalidOperation:
-            self.fail("invalid", value=data)
-        if not value.is_finite():
-            self.fail("invalid", value=data)
-        return value
-
-    def to_representation(self, value: Any) -> Decimal:
-        return Decimal(value)
-
-
-class OpenEnumField(serializers.CharField):
-    """Enums are read as strings: an unknown value is kept, never a reason to refuse (L-10)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 40)
-        super().__init__(**kwargs)
-
-
-def optional(field: type[serializers.Field], *args: Any, **kwargs: Any) -> serializers.Field:
-    """An optional field: absent, null (and for strings, empty) all mean "not given". DRF
-    rebuilds fields from their constructor arguments, so these must be passed, not set after."""
-    kwargs |= {"required": False, "allow_null": True}
-    if issubclass(field, serializers.CharField):
-        kwargs["allow_blank"] = True
-    return field(*args, **kwargs)
-
-
-class AnyJson(serializers.Field):
-    """Any JSON value, as parsed (Decimal numbers included: DRF's JSONField would re-encode it
-    with the standard library and refuse a Decimal)."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        return data
-
-    def to_representation(self, value: Any) -> Any:
-        return value
-
-
-class JsonList(serializers.ListField):
-    """A list we keep as JSON without reading into it (images, directions …); null means empty."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(child=AnyJson(), required=False, allow_null=True, **kwargs)
-
-    def to_internal_value(self, data: Any) -> list[Any]:
-        return [] if data is None else super().to_internal_value(data)
-
-
-class JsonObject(serializers.JSONField):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=False, allow_null=True, **kwargs)
-
-    def to_internal_value(self, data: Any) -> Any:
-        if data is not None and not isinstance(data, dict):
-            raise serializers.ValidationError("must be an object")
-        return _plain(data)
-
-
-def _plain(value: Any) -> Any:
-    """JSON for a JSONField: Decimals become strings there, so nothing is turned into a float."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-LATITUDE = r"^-?[0-9]{1,2}\.[0-9]{5,7}$"
-LONGITUDE = r"^-?[0-9]{1,3}\.[0-9]{5,7}$"
-
-
-class GeoLocationSerializer(serializers.Serializer):
-    latitude = serializers.RegexField(LATITUDE, max_length=10)
-    longitude = serializers.RegexField(LONGITUDE, max_length=11)
 
 
 # --- locations --------------------------------------------------------------------------------
@@ -265,8 +106,8 @@ class ConnectorSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """Domain field names: `connector_id`, and a list of tariff ids in every version. Only
         keys present are touched, so the same code serves PUT (full) and PATCH (partial)."""
-        _rename(attrs, "id", "connector_id")
-        _blank(attrs, "tariff_ids", "terms_and_conditions")
+        rename(attrs, "id", "connector_id")
+        blank(attrs, "tariff_ids", "terms_and_conditions")
         return attrs
 
     def to_representation(self, connector: Any) -> dict[str, Any]:
@@ -282,7 +123,7 @@ class ConnectorSerializer(serializers.Serializer):
             "terms_and_conditions": connector.terms_and_conditions,
             "last_updated": format_datetime(connector.last_updated),
         }
-        return _without_empty(data, keep=("tariff_ids",) if connector.tariff_ids else ())
+        return without_empty(data, keep=("tariff_ids",) if connector.tariff_ids else ())
 
 
 class EvseSerializer(serializers.Serializer):
@@ -307,12 +148,12 @@ class EvseSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "connectors" in attrs:
             attrs["connectors"] = [
-                _read(self.connector, c, "connectors") for c in attrs["connectors"]
+                read_nested(self.connector, c, "connectors") for c in attrs["connectors"]
             ]
         _coordinates(attrs)
-        _blank(attrs, "evse_id", "floor_level", "physical_reference", "capabilities")
-        _blank(attrs, "parking_restrictions", "status_schedule", "directions", "images")
-        return _plain(attrs)
+        blank(attrs, "evse_id", "floor_level", "physical_reference", "capabilities")
+        blank(attrs, "parking_restrictions", "status_schedule", "directions", "images")
+        return plain(attrs)
 
     def to_representation(self, evse: Any) -> dict[str, Any]:
         data = {
@@ -332,7 +173,7 @@ class EvseSerializer(serializers.Serializer):
             "images": evse.images,
             "last_updated": format_datetime(evse.last_updated),
         }
-        return _without_empty(data)
+        return without_empty(data)
 
 
 class LocationSerializer(serializers.Serializer):
@@ -366,13 +207,13 @@ class LocationSerializer(serializers.Serializer):
     evse = EvseSerializer
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        _rename(attrs, "id", "ocpi_id")
+        rename(attrs, "id", "ocpi_id")
         if "evses" in attrs or not self.partial:
-            attrs["evses"] = [_read(self.evse, e, "evses") for e in attrs.get("evses") or []]
+            attrs["evses"] = [read_nested(self.evse, e, "evses") for e in attrs.get("evses") or []]
         _coordinates(attrs)
-        _blank(attrs, "name", "postal_code", "state", "parking_type", "time_zone", "facilities")
-        _blank(attrs, "publish_allowed_to", "related_locations", "directions", "images")
-        return _plain(attrs)
+        blank(attrs, "name", "postal_code", "state", "parking_type", "time_zone", "facilities")
+        blank(attrs, "publish_allowed_to", "related_locations", "directions", "images")
+        return plain(attrs)
 
     def to_representation(self, location: Any) -> dict[str, Any]:
         data = {
@@ -403,35 +244,7 @@ class LocationSerializer(serializers.Serializer):
             "energy_mix": location.energy_mix,
             "last_updated": format_datetime(location.last_updated),
         }
-        return _without_empty(data, keep=("publish",))
-
-
-def _rename(attrs: dict[str, Any], old: str, new: str) -> None:
-    if old in attrs:
-        attrs[new] = attrs.pop(old)
-
-
-_LISTS = frozenset(
-    {
-        "tariff_ids",
-        "capabilities",
-        "parking_restrictions",
-        "status_schedule",
-        "directions",
-        "images",
-        "facilities",
-        "publish_allowed_to",
-        "related_locations",
-        "tariff_alt_text",
-    }
-)
-
-
-def _blank(attrs: dict[str, Any], *keys: str) -> None:
-    """A present but null optional field means "none": our empty value for its kind."""
-    for key in keys:
-        if key in attrs and attrs[key] is None:
-            attrs[key] = [] if key in _LISTS else ""
+        return without_empty(data, keep=("publish",))
 
 
 def _coordinates(attrs: dict[str, Any]) -> None:
@@ -439,37 +252,6 @@ def _coordinates(attrs: dict[str, Any]) -> None:
         coordinates = attrs.pop("coordinates") or {}
         attrs["latitude"] = coordinates.get("latitude", "")
         attrs["longitude"] = coordinates.get("longitude", "")
-
-
-@cache
-def _validator(serializer: type[serializers.Serializer]) -> serializers.Serializer:
-    """One instance per serializer class, reused: DRF deep-copies every field each time a
-    serializer is built, which dominated the cost of reading a page of 1,000 locations."""
-    return serializer()
-
-
-@cache
-def _partial_validator(serializer: type[serializers.Serializer]) -> serializers.Serializer:
-    """As `_validator`, for PATCH bodies (only the fields given): the EVSE status PATCH is the
-    busiest request we answer."""
-    return serializer(partial=True)
-
-
-def validate(serializer: type[serializers.Serializer], data: Any) -> Any:
-    """`data` validated into the serializer's domain value; ValidationError names the field."""
-    return _validator(serializer).run_validation(data)
-
-
-def _read(serializer: type[serializers.Serializer], data: Any, where: str) -> Any:
-    try:
-        return validate(serializer, data)
-    except serializers.ValidationError as exc:
-        raise serializers.ValidationError({where: exc.detail}) from exc
-
-
-def _without_empty(data: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Optional fields we do not have are left out rather than sent as null or ""."""
-    return {k: v for k, v in data.items() if k in keep or v not in (None, "", [])}
 
 
 # --- tariffs ----------------------------------------------------------------------------------
@@ -537,7 +319,7 @@ class TariffSerializer(serializers.Serializer):
     vat_stated = True
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        _rename(attrs, "id", "ocpi_id")
+        rename(attrs, "id", "ocpi_id")
         for name in ("min_price", "max_price"):
             if name in attrs:
                 price = attrs.pop(name) or {}
@@ -547,20 +329,20 @@ class TariffSerializer(serializers.Serializer):
             attrs["elements"] = [
                 {
                     "price_components": [
-                        _without_empty(dict(c), keep=("step_size",)) for c in e["price_components"]
+                        without_empty(dict(c), keep=("step_size",)) for c in e["price_components"]
                     ],
                     **(
-                        {"restrictions": _without_empty(dict(e["restrictions"]))}
+                        {"restrictions": without_empty(dict(e["restrictions"]))}
                         if e.get("restrictions")
                         else {}
                     ),
                 }
                 for e in attrs["elements"]
             ]
-        _blank(attrs, "type", "tariff_alt_url", "tariff_alt_text")
+        blank(attrs, "type", "tariff_alt_url", "tariff_alt_text")
         if not self.partial:
             attrs["vat_stated"] = self.vat_stated
-        return _plain(attrs)
+        return plain(attrs)
 
     def to_representation(self, tariff: Any) -> dict[str, Any]:
         data = {
@@ -579,7 +361,7 @@ class TariffSerializer(serializers.Serializer):
             "energy_mix": tariff.energy_mix,
             "last_updated": format_datetime(tariff.last_updated),
         }
-        return _without_empty(data)
+        return without_empty(data)
 
 
 _NUMERIC_KEYS = frozenset(
@@ -608,7 +390,21 @@ def _price(excl: Decimal | None, incl: Decimal | None) -> dict[str, Any] | None:
 
 # --- CDRs and session charging periods: what pricing reads ------------------------------------
 
-CDR_DIMENSION_TYPES = get_args(CdrDimensionType)
+CDR_DIMENSION_TYPES = (
+    "CURRENT",
+    "ENERGY",
+    "ENERGY_EXPORT",
+    "ENERGY_IMPORT",
+    "MAX_CURRENT",
+    "MIN_CURRENT",
+    "MAX_POWER",
+    "MIN_POWER",
+    "PARKING_TIME",
+    "POWER",
+    "RESERVATION_TIME",
+    "STATE_OF_CHARGE",
+    "TIME",
+)
 
 
 class CdrDimensionSerializer(serializers.Serializer):
@@ -617,26 +413,31 @@ class CdrDimensionSerializer(serializers.Serializer):
 
 
 class ChargingPeriodSerializer(serializers.Serializer):
-    """A Session's or CDR's ChargingPeriod as a `TariffPeriod`: the engine's ChargingPeriod and
-    the tariff the CPO says applied (absent: none did)."""
+    """A Session's or CDR's ChargingPeriod as plain values for pricing (`stations.tariffs.
+    tariff_period` makes the engine's period of them): `start`, `dimensions` (type to volume)
+    and the `tariff_id` the CPO says applied (None: none did)."""
 
     start_date_time = DateTimeField()
     dimensions = serializers.ListField(child=serializers.DictField(), min_length=1)
     tariff_id = optional(CiStringField, max_length=36)
 
     dimension = CdrDimensionSerializer
+    tariff_ids_stated = True  # periods say which tariff applied
 
-    def validate(self, attrs: dict[str, Any]) -> TariffPeriod:
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         volumes: dict[str, Decimal] = {}
         for raw in attrs["dimensions"]:
-            dimension = _read(self.dimension, raw, "dimensions")
+            dimension = read_nested(self.dimension, raw, "dimensions")
             if dimension["type"] in volumes:  # which volume would count is anyone's guess
                 raise serializers.ValidationError(
                     {"dimensions": f"{dimension['type']} is given twice"}
                 )
             volumes[dimension["type"]] = dimension["volume"]
-        period = ChargingPeriod(start=attrs["start_date_time"], dimensions=volumes)
-        return TariffPeriod(period=period, tariff_id=attrs.get("tariff_id") or None)
+        return {
+            "start": attrs["start_date_time"],
+            "dimensions": volumes,
+            "tariff_id": attrs.get("tariff_id") or None,
+        }
 
 
 class CdrLocationPricingSerializer(serializers.Serializer):
@@ -648,8 +449,10 @@ class CdrLocationPricingSerializer(serializers.Serializer):
 
 
 class CdrPricingSerializer(serializers.Serializer):
-    """The parts of a CDR that pricing reads, as a `CdrPricing` (TA-03, CDR-05); the other
-    fields are neither read nor checked here."""
+    """The parts of a CDR that pricing reads (TA-03, CDR-05), as plain values that
+    `stations.tariffs.cdr_pricing` turns into the engine's; the other fields are neither read
+    nor checked here. Its tariffs are read as the Tariffs module reads them, its periods as
+    `ChargingPeriodSerializer` does; the location's `time_zone` is given as it came."""
 
     start_date_time = DateTimeField()
     end_date_time = DateTimeField()
@@ -664,33 +467,30 @@ class CdrPricingSerializer(serializers.Serializer):
 
     tariff = TariffSerializer
     charging_period = ChargingPeriodSerializer
-    tariff_ids_stated = True  # periods say which tariff applied
 
-    def validate(self, attrs: dict[str, Any]) -> CdrPricing:
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         location = attrs["cdr_location"]
-        zone = resolve_zone(location.get("time_zone"), location["country"])
-        tariffs = {}
-        for raw in attrs.get("tariffs") or []:
-            fields = _read(self.tariff, raw, "tariffs")
-            tariffs[fields["ocpi_id"].upper()] = from_fields(fields, time_zone=zone)
-        periods = tuple(
-            _read(self.charging_period, p, "charging_periods") for p in attrs["charging_periods"]
-        )
         total = attrs["total_cost"]
-        return CdrPricing(
-            start=attrs["start_date_time"],
-            end=attrs["end_date_time"],
-            currency=attrs["currency"],
-            country=location["country"].upper(),
-            time_zone=zone,
-            tariffs=tariffs,
-            periods=periods,
-            total_cost=Price(total["excl_vat"], total.get("incl_vat")),
-            total_energy=attrs["total_energy"],
-            total_time=attrs["total_time"],
-            total_parking_time=attrs.get("total_parking_time"),
-            tariff_ids_stated=self.tariff_ids_stated,
-        )
+        return {
+            "start": attrs["start_date_time"],
+            "end": attrs["end_date_time"],
+            "currency": attrs["currency"],
+            "country": location["country"].upper(),
+            "time_zone": location.get("time_zone") or None,
+            "tariffs": [
+                read_nested(self.tariff, raw, "tariffs") for raw in attrs.get("tariffs") or []
+            ],
+            "periods": [
+                read_nested(self.charging_period, p, "charging_periods")
+                for p in attrs["charging_periods"]
+            ],
+            "total_cost_excl_vat": total["excl_vat"],
+            "total_cost_incl_vat": total.get("incl_vat"),
+            "total_energy": attrs["total_energy"],
+            "total_time": attrs["total_time"],
+            "total_parking_time": attrs.get("total_parking_time"),
+            "tariff_ids_stated": self.charging_period.tariff_ids_stated,
+        }
 
 
 # --- tokens (we are the Sender) ----------------------------------------------------------------
@@ -793,9 +593,9 @@ class SessionSerializer(serializers.Serializer):
     last_updated = DateTimeField()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        _rename(attrs, "id", "session_id")
-        _rename(attrs, "start_date_time", "start")
-        _rename(attrs, "end_date_time", "end")
+        rename(attrs, "id", "session_id")
+        rename(attrs, "start_date_time", "start")
+        rename(attrs, "end_date_time", "end")
         if "cdr_token" in attrs:
             attrs["token_uid"] = attrs.pop("cdr_token")["uid"]
         if "total_cost" in attrs:
@@ -803,13 +603,13 @@ class SessionSerializer(serializers.Serializer):
             attrs["total_cost_excl_vat"] = cost.get("excl_vat")
             attrs["total_cost_incl_vat"] = cost.get("incl_vat")
         attrs.pop("auth_method", None)
-        _blank(attrs, "authorization_reference")
+        blank(attrs, "authorization_reference")
         return _plain_periods(attrs)
 
 
 def _plain_periods(attrs: dict[str, Any]) -> dict[str, Any]:
     if "charging_periods" in attrs:
-        attrs["charging_periods"] = _plain(attrs["charging_periods"] or [])
+        attrs["charging_periods"] = plain(attrs["charging_periods"] or [])
     return attrs
 
 
@@ -863,6 +663,7 @@ class CdrSerializer(serializers.Serializer):
 class Version:
     number = "2.2.1"
     token_base64 = True  # T-02: the header carries Base64(token)
+    routing_headers = True  # T-16: OCPI-to/from-* headers on functional modules
     # What we serve, with the role we play in each (V-07). Later modules add themselves here.
     modules: dict[str, str] = {
         "credentials": SENDER,
@@ -940,7 +741,7 @@ class Version:
             raise serializers.ValidationError("a PATCH body is a non-empty object")
         if cls.patch_needs_last_updated and "last_updated" not in data:
             raise serializers.ValidationError({"last_updated": "required in a PATCH"})
-        changes = dict(_partial_validator(serializer).run_validation(data))
+        changes = dict(partial_validator(serializer).run_validation(data))
         changes.setdefault("last_updated", timezone.now())  # 2.1.1: when we received it (T-07)
         return changes
 

@@ -35,7 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         spec = versions.get("2.2.1")
         fields: dict[str, Any] = _read(spec, spec.tariff, options["tariff_json"], "tariff")
-        cdr: tariffs.CdrPricing = _read(spec, spec.cdr_pricing, options["cdr_json"], "CDR")
+        cdr = tariffs.cdr_pricing(_read(spec, spec.cdr_pricing, options["cdr_json"], "CDR"))
         zone = cdr.time_zone
         if options["time_zone"]:
             zone = tariffs.valid_zone(options["time_zone"])

@@ -1,0 +1,269 @@
+"""What every OCPI version we speak reads and writes alike: the field types (tokens, URLs,
+CiStrings, DateTimes, exact numbers, open enums), the serializers that are the same in every
+version, the values registration deals in, and the helpers the version modules build their
+serializers with. A version module holds only what is its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+from rest_framework import serializers
+
+from ocpi_peer.transport import format_datetime, parse_datetime
+
+SENDER, RECEIVER = "SENDER", "RECEIVER"  # the interface a module is offered as
+
+# --- what registration deals in -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    role: str
+    country_code: str
+    party_id: str
+    name: str
+    website: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    token: str
+    url: str
+    parties: tuple[Party, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    module: str
+    role: str  # "" where the version has no roles
+    url: str
+
+
+# --- shared field types -----------------------------------------------------------------------
+
+
+class TokenField(serializers.CharField):
+    """A credentials token: 1 to 64 printable ASCII characters, no spaces (C-01)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=64, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not all("!" <= c <= "~" for c in value):
+            raise serializers.ValidationError("only printable ASCII without spaces is allowed")
+        return value
+
+
+class UrlField(serializers.CharField):
+    """An absolute http(s) URL; Django's URLField would refuse hosts without a dot."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=255, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not value.startswith(("http://", "https://")) or " " in value:
+            raise serializers.ValidationError("must be an absolute http(s) URL")
+        return value
+
+
+class CiStringField(serializers.CharField):
+    """Case-insensitive identifiers (T-21) are kept upper-case so that keys compare equal."""
+
+    def to_internal_value(self, data: Any) -> str:
+        return super().to_internal_value(data).upper()
+
+
+# --- serializers alike in every version -------------------------------------------------------
+
+
+class BusinessDetailsSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    website = UrlField(required=False, allow_null=True, allow_blank=True)
+
+
+class VersionSerializer(serializers.Serializer):
+    version = serializers.CharField(max_length=10)
+    url = UrlField()
+
+
+class VersionDetailsSerializer(serializers.Serializer):
+    version = serializers.CharField(max_length=10)
+    endpoints = serializers.ListField(child=serializers.DictField(), min_length=1)
+
+
+# --- common field types for objects -----------------------------------------------------------
+
+
+class DateTimeField(serializers.Field):
+    """OCPI DateTime: read as CPMS write it (`Z`, `+00:00`, or no zone = UTC), written with `Z`."""
+
+    default_error_messages = {"invalid": "not an RFC 3339 date-time: {value!r}"}
+
+    def to_internal_value(self, data: Any) -> datetime:
+        try:
+            return parse_datetime(data)
+        except (TypeError, ValueError):
+            self.fail("invalid", value=data)
+            raise  # unreachable: fail() raises
+
+    def to_representation(self, value: datetime) -> str:
+        return format_datetime(value)
+
+
+class NumberField(serializers.Field):
+    """A JSON number kept exact (Decimal, never float), written back exactly as it came."""
+
+    default_error_messages = {"invalid": "not a number: {value!r}"}
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, bool) or not isinstance(data, Decimal | int | str):
+            self.fail("invalid", value=data)
+        try:
+            value = Decimal(data)
+        except InvalidOperation:
+            self.fail("invalid", value=data)
+        if not value.is_finite():
+            self.fail("invalid", value=data)
+        return value
+
+    def to_representation(self, value: Any) -> Decimal:
+        return Decimal(value)
+
+
+class OpenEnumField(serializers.CharField):
+    """Enums are read as strings: an unknown value is kept, never a reason to refuse (L-10)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+
+
+def optional(field: type[serializers.Field], *args: Any, **kwargs: Any) -> serializers.Field:
+    """An optional field: absent, null (and for strings, empty) all mean "not given". DRF
+    rebuilds fields from their constructor arguments, so these must be passed, not set after."""
+    kwargs |= {"required": False, "allow_null": True}
+    if issubclass(field, serializers.CharField):
+        kwargs["allow_blank"] = True
+    return field(*args, **kwargs)
+
+
+class AnyJson(serializers.Field):
+    """Any JSON value, as parsed (Decimal numbers included: DRF's JSONField would re-encode it
+    with the standard library and refuse a Decimal)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class JsonList(serializers.ListField):
+    """A list we keep as JSON without reading into it (images, directions …); null means empty."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=AnyJson(), required=False, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        return [] if data is None else super().to_internal_value(data)
+
+
+class JsonObject(serializers.JSONField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if data is not None and not isinstance(data, dict):
+            raise serializers.ValidationError("must be an object")
+        return plain(data)
+
+
+def plain(value: Any) -> Any:
+    """JSON for a JSONField: Decimals become strings there, so nothing is turned into a float."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+LATITUDE = r"^-?[0-9]{1,2}\.[0-9]{5,7}$"
+LONGITUDE = r"^-?[0-9]{1,3}\.[0-9]{5,7}$"
+
+
+class GeoLocationSerializer(serializers.Serializer):
+    latitude = serializers.RegexField(LATITUDE, max_length=10)
+    longitude = serializers.RegexField(LONGITUDE, max_length=11)
+
+
+# --- helpers for the version modules' serializers --------------------------------------------
+
+
+def rename(attrs: dict[str, Any], old: str, new: str) -> None:
+    """A wire name to its domain name. Only a key that is present moves, so the same code
+    serves PUT (full) and PATCH (partial) bodies."""
+    if old in attrs:
+        attrs[new] = attrs.pop(old)
+
+
+_LISTS = frozenset(
+    {
+        "tariff_ids",
+        "capabilities",
+        "parking_restrictions",
+        "status_schedule",
+        "directions",
+        "images",
+        "facilities",
+        "publish_allowed_to",
+        "related_locations",
+        "tariff_alt_text",
+    }
+)
+
+
+def blank(attrs: dict[str, Any], *keys: str) -> None:
+    """A present but null optional field means "none": our empty value for its kind."""
+    for key in keys:
+        if key in attrs and attrs[key] is None:
+            attrs[key] = [] if key in _LISTS else ""
+
+
+@cache
+def _validator(serializer: type[serializers.Serializer]) -> serializers.Serializer:
+    """One instance per serializer class, reused: DRF deep-copies every field each time a
+    serializer is built, which dominated the cost of reading a page of 1,000 locations."""
+    return serializer()
+
+
+@cache
+def partial_validator(serializer: type[serializers.Serializer]) -> serializers.Serializer:
+    """As `_validator`, for PATCH bodies (only the fields given): the EVSE status PATCH is the
+    busiest request we answer."""
+    return serializer(partial=True)
+
+
+def validate(serializer: type[serializers.Serializer], data: Any) -> Any:
+    """`data` validated into the serializer's domain value; ValidationError names the field."""
+    return _validator(serializer).run_validation(data)
+
+
+def read_nested(serializer: type[serializers.Serializer], data: Any, where: str) -> Any:
+    """A nested object validated by its own (cached) serializer; an error names where it sits."""
+    try:
+        return validate(serializer, data)
+    except serializers.ValidationError as exc:
+        raise serializers.ValidationError({where: exc.detail}) from exc
+
+
+def without_empty(data: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Optional fields we do not have are left out rather than sent as null or ""."""
+    return {k: v for k, v in data.items() if k in keep or v not in (None, "", [])}
