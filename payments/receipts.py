@@ -44,8 +44,8 @@ from django.utils.translation import gettext as _
 from ocpi_peer.models import PartnerParty
 from payments import exports, ocmf, settlement
 from payments.models import Cdr, ChargingSession, Checkout, CpoTerms
-from payments.money import Money
 from stations import tariffs
+from stations.money import Money
 from stations.pricing import Locale, SessionCost, format_amount
 
 logger = logging.getLogger(__name__)

@@ -25,9 +25,9 @@ from django.utils.translation import gettext_lazy
 from ocpi_peer.models import Partner
 from payments import gateway
 from payments.models import Checkout, CpoTerms, Deadline, DriverToken, LedgerEntry, StripeEvent
-from payments.money import Money
 from stations import selectors, tariffs
 from stations.models import Connector, Evse
+from stations.money import Money
 from stations.pricing import Locale
 
 logger = logging.getLogger(__name__)

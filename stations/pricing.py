@@ -96,11 +96,12 @@ Exactness and rounding (TA-10, STYLE §6)
     divisions are price × seconds / 3600 (once per dimension total) and the cutting of coarse
     periods. Every returned amount is therefore exact whenever its value has a finite decimal
     expansion (every spec vector), otherwise correct to 60 significant digits. Nothing here is
-    rounded to minor units: that happens once, when money is charged, with `round_to_minor` /
-    `Price.rounded` / `SessionCost.rounded_total` (half-up, away from zero, from the ISO 4217
-    minor-unit table; excl. and incl. rounded independently, so tariff_2's 4.75 / 4.997 is
-    4.75 / 5.00). Before rounding a quantity up to its step, values within 1e-12 of a step
-    multiple count as on it, so residue from cutting a coarse period never adds a whole step.
+    rounded to minor units: that happens once, when money is charged, with `round_to_minor`
+    (`stations.money`) / `Price.rounded` / `SessionCost.rounded_total` (half-up, away from zero,
+    from the ISO 4217 minor-unit table; excl. and incl. rounded independently, so tariff_2's
+    4.75 / 4.997 is 4.75 / 5.00). Before rounding a quantity up to its step, values within 1e-12
+    of a step multiple count as on it, so residue from cutting a coarse period never adds a whole
+    step.
 
 OCPI 2.1.1 (checklist §5.6)
     One engine: the 2.1.1 reader sets `vat_stated=False`, leaves min/max_price, min/max_current
@@ -130,6 +131,8 @@ from types import MappingProxyType
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from stations.money import round_to_minor
+
 DimensionType = Literal["ENERGY", "FLAT", "PARKING_TIME", "TIME"]
 CdrDimensionType = Literal[
     "CURRENT",
@@ -154,38 +157,11 @@ DIMENSION_TYPES: tuple[DimensionType, ...] = get_args(DimensionType)
 DAYS_OF_WEEK: tuple[DayOfWeek, ...] = get_args(DayOfWeek)  # index is date.weekday()
 RESERVATION_TYPES: tuple[ReservationType, ...] = get_args(ReservationType)
 
-# ISO 4217 minor units of the currencies a European CPO may price in (and a few more). A
-# currency missing here is refused, never assumed to have 2 decimals (STYLE §6).
-MINOR_UNITS: Mapping[str, int] = MappingProxyType(
-    {
-        "EUR": 2, "CHF": 2, "GBP": 2, "DKK": 2, "NOK": 2, "SEK": 2, "PLN": 2, "CZK": 2,
-        "HUF": 2, "RON": 2, "BGN": 2, "RSD": 2, "TRY": 2, "UAH": 2, "USD": 2, "CAD": 2,
-        "AUD": 2, "NZD": 2, "ISK": 0, "JPY": 0, "KRW": 0, "CLP": 0, "BHD": 3, "KWD": 3,
-        "JOD": 3, "OMR": 3, "TND": 3,
-    }
-)  # fmt: skip
-
 
 class TariffError(ValueError):
     """Input the engine cannot price: a naive datetime, a period after `end`, a negative
-    duration, a local-time restriction without a time zone, an unknown time zone or currency."""
-
-
-# --- money ------------------------------------------------------------------------------------
-
-
-def minor_units(currency: str) -> int:
-    """Decimal places of the currency's minor unit (EUR 2, JPY 0, KWD 3)."""
-    try:
-        return MINOR_UNITS[currency]
-    except KeyError:
-        raise TariffError(f"no minor-unit entry for currency {currency!r}") from None
-
-
-def round_to_minor(amount: Decimal, currency: str) -> Decimal:
-    """`amount` rounded half-up (away from zero, refunds too) to the currency's minor unit;
-    for the moment money is charged, never for intermediate results."""
-    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
+    duration, a local-time restriction without a time zone, an unknown time zone. (A currency
+    without a minor-unit entry is `stations.money.UnknownCurrency`, raised when rounding.)"""
 
 
 def _check_decimal(owner: str, name: str, value: object, *, optional: bool = False) -> None:

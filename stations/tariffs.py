@@ -39,6 +39,7 @@ from django.db.models import Q
 
 from stations import pricing
 from stations.models import Connector, Location, Tariff
+from stations.money import UnknownCurrency, round_to_minor
 from stations.pricing import (
     ChargingPeriod,
     Locale,
@@ -530,7 +531,7 @@ def shown_price(connector: Connector, *, at: datetime, locale: Locale) -> PriceS
             _estimate(priced, connector, kwh, power_kw, at, locale, vat_fallback)
             for kwh in ESTIMATE_KWH
         )
-    except TariffError as error:  # e.g. a currency without a minor-unit entry
+    except (TariffError, UnknownCurrency) as error:  # e.g. no minor-unit entry
         return PriceShown(lines=lines, estimates=(), unpriceable_reason=str(error), **shown)
     return PriceShown(lines=lines, estimates=estimates, **shown)
 
@@ -553,7 +554,7 @@ def _estimate(
         vat_fallback=vat_fallback,
     ).total
     incl = cost.incl_vat is not None
-    amount = pricing.round_to_minor(
+    amount = round_to_minor(
         cost.incl_vat if cost.incl_vat is not None else cost.excl_vat, priced.currency
     )
     text = _estimate_text(kwh, amount, priced.currency, locale, incl)
