@@ -26,9 +26,9 @@ from ocpi_peer.models import Partner
 from payments import gateway
 from payments.models import Checkout, CpoTerms, Deadline, DriverToken, LedgerEntry, StripeEvent
 from stations import selectors, tariffs
+from stations.l10n import Locale
 from stations.models import Connector, Evse
 from stations.money import Money
-from stations.pricing import Locale
 
 logger = logging.getLogger(__name__)
 Status = Checkout.Status
