@@ -38,9 +38,8 @@ from payments.models import (
     Refund,
     StripeEvent,
 )
-from payments.money import Money
 from stations.admin import ReadOnlyAdmin
-from stations.pricing import MINOR_UNITS
+from stations.money import MINOR_UNITS, Money
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -21,7 +21,8 @@ from rest_framework.views import APIView
 
 from payments import charging, gateway, services
 from payments.models import Checkout
-from stations import pricing, selectors, tariffs
+from stations import l10n, selectors, tariffs
+from stations.l10n import Locale
 from stations.models import Evse
 
 logger = logging.getLogger(__name__)
@@ -109,7 +110,13 @@ STANDARD_NAMES = {
 }
 
 
-def describe_evse(evse: Evse, *, locale: str) -> dict[str, Any]:
+def describe_evse(evse: Evse, *, locale: Locale) -> dict[str, Any]:
+    """The charger as the driver's page shows it, prices, power and hold in `locale`."""
+    with translation.override(locale):
+        return _describe_evse(evse, locale)
+
+
+def _describe_evse(evse: Evse, locale: Locale) -> dict[str, Any]:
     now = timezone.now()
     reason = services.why_not_payable(evse)
     connectors = []
@@ -126,12 +133,12 @@ def describe_evse(evse: Evse, *, locale: str) -> dict[str, Any]:
                 "format": connector.format,
                 "power_type": connector.power_type,
                 "power_kw": str(power.normalize()) if power is not None else None,
-                "power_text": _power_text(power, locale),
+                "power_text": _power_text(power),
                 "tariff": _price(shown),
                 "payable": payable,
                 "hold": str(hold.amount) if hold else None,
                 "hold_text": _("Up to %(amount)s is reserved.")
-                % {"amount": pricing.format_amount(hold.amount, hold.currency, locale)}
+                % {"amount": l10n.amount(hold.amount, hold.currency)}
                 if hold
                 else "",
             }
@@ -156,13 +163,12 @@ def describe_evse(evse: Evse, *, locale: str) -> dict[str, Any]:
     }
 
 
-def _power_text(power: Decimal | None, locale: str) -> str:
+def _power_text(power: Decimal | None) -> str:
     """Power as drivers know it: "22 kW", "3,7 kW"."""
     if power is None:
         return ""
     rounded = power.quantize(Decimal(1) if power >= 10 else Decimal("0.1")).normalize()
-    text = f"{rounded:f}"
-    return (text.replace(".", ",") if locale == "de" else text) + " kW"
+    return f"{l10n.number(rounded)} kW"
 
 
 def _price(shown: tariffs.PriceShown | None) -> dict[str, Any] | None:
@@ -254,7 +260,7 @@ class EvseView(DriverView):
         evse = selectors.find_evse(evse_id)
         if evse is None:
             raise services.UnknownEvse(f"no charger is known as {evse_id}")
-        return Response(describe_evse(evse, locale=_locale(request)))
+        return Response(describe_evse(evse, locale=l10n.active_locale()))
 
 
 class NewCheckoutSerializer(serializers.Serializer):
@@ -281,7 +287,7 @@ class CheckoutsView(DriverView):
                 evse_id=data.validated_data["evse_id"],
                 connector_id=data.validated_data["connector_id"],
                 email=data.validated_data.get("email", ""),
-                locale=data.validated_data.get("locale") or _locale(request),
+                locale=data.validated_data.get("locale") or l10n.active_locale(),
                 client_ip=request.META.get("REMOTE_ADDR"),
             )
         except services.UnknownEvse as exc:
@@ -369,8 +375,3 @@ class StopView(DriverView):
         else:
             checkout = charging.request_stop(public_id=public_id)
         return Response(describe_checkout(checkout), status=status.HTTP_202_ACCEPTED)
-
-
-def _locale(request: Request) -> str:
-    language = (getattr(request, "LANGUAGE_CODE", None) or "en")[:2]
-    return language if language in ("de", "en") else "en"

@@ -41,8 +41,7 @@ from django.utils import timezone
 from payments import gateway, services
 from payments.cases import open_case
 from payments.models import Case, Checkout, Dispute, LedgerEntry
-from payments.money import Money
-from stations.pricing import MINOR_UNITS
+from stations.money import MINOR_UNITS, Money
 
 logger = logging.getLogger(__name__)
 

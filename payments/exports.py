@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db.models import QuerySet, Sum
 
 from payments.models import Checkout, LedgerEntry
-from payments.money import Money
+from stations.money import Money
 
 Kind = LedgerEntry.Kind
 

@@ -44,13 +44,12 @@ from django.utils.translation import gettext as _
 from ocpi_peer.models import PartnerParty
 from payments import exports, ocmf, settlement
 from payments.models import Cdr, ChargingSession, Checkout, CpoTerms
-from payments.money import Money
-from stations import tariffs
-from stations.pricing import Locale, SessionCost, format_amount
+from stations import l10n, tariffs
+from stations.money import Money
+from stations.pricing import SessionCost
 
 logger = logging.getLogger(__name__)
 
-LANGUAGES: tuple[Locale, ...] = ("de", "en")
 _ZERO = Decimal(0)
 
 
@@ -162,12 +161,8 @@ class Receipt:
     calibration: Calibration | None
 
     def money(self, amount: Decimal | None) -> str:
-        """An amount as the active language writes it: "12,34 €" / "€12.34"."""
-        if amount is None:
-            return "–"
-        if amount < 0:  # "-€0.20", not "€-0.20"
-            return "-" + format_amount(-amount, self.currency, _language())
-        return format_amount(amount, self.currency, _language())
+        """An amount as the active language writes it: "12,34 €" / "€12.34", "-€0.20"."""
+        return "–" if amount is None else l10n.amount(amount, self.currency)
 
     @property
     def card(self) -> str:
@@ -221,7 +216,7 @@ def receipt_for(checkout: Checkout) -> Receipt:
     return Receipt(
         number=f"{settings.OCPI_PARTY_ID}-{checkout.pk:08d}",
         public_id=checkout.public_id,
-        locale=checkout.locale if checkout.locale in LANGUAGES else "en",
+        locale=l10n.known_locale(checkout.locale),
         issued_at=checkout.settled_at or timezone.now(),
         seller=_seller(checkout),
         payment_service=Party(
@@ -477,15 +472,7 @@ def verdict_text(calibration: Calibration) -> str:
 
 
 def number_text(value: Decimal | None) -> str:
-    if value is None:
-        return "–"
-    text = f"{value.normalize():f}"
-    return text.replace(".", ",") if _language() == "de" else text
-
-
-def _language() -> Locale:
-    language = (translation.get_language() or "en")[:2]
-    return next((known for known in LANGUAGES if known == language), "en")
+    return "–" if value is None else l10n.number(value)
 
 
 # --- words for the dimensions, shared by the page, the PDF and the e-mail ---------------------
@@ -510,12 +497,7 @@ def cost_label(item: CostItem) -> str:
 
 def local_time(moment: datetime | None) -> str:
     """A time in the location's zone (already converted), as the active language writes it."""
-    if moment is None:
-        return "–"
-    zone = moment.tzname() or ""
-    if _language() == "de":
-        return f"{moment:%d.%m.%Y %H:%M} {zone}".strip()
-    return f"{moment:%Y-%m-%d %H:%M} {zone}".strip()
+    return "–" if moment is None else l10n.moment(moment)
 
 
 def rate_text(rate: Decimal | None) -> str:
@@ -610,7 +592,7 @@ def send_receipt(*, checkout_id: int) -> bool:
     claimed = Checkout.objects.filter(pk=checkout_id, receipt_sent_at=None).exclude(email="")
     if not claimed.update(receipt_sent_at=now):
         return False  # a twin call was here first
-    language = checkout.locale if checkout.locale in LANGUAGES else "en"
+    language = l10n.known_locale(checkout.locale)
     sent = False
     try:
         with translation.override(language):

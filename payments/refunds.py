@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from payments.cases import open_case
 from payments.models import Case, Cdr, Checkout, LedgerEntry, Refund
-from payments.money import Money
 from payments.services import _book
+from stations.money import Money
 
 
 class RefundRefused(Exception):

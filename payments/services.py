@@ -25,10 +25,10 @@ from django.utils.translation import gettext_lazy
 from ocpi_peer.models import Partner
 from payments import gateway
 from payments.models import Checkout, CpoTerms, Deadline, DriverToken, LedgerEntry, StripeEvent
-from payments.money import Money
 from stations import selectors, tariffs
+from stations.l10n import Locale
 from stations.models import Connector, Evse
-from stations.pricing import Locale
+from stations.money import Money
 
 logger = logging.getLogger(__name__)
 Status = Checkout.Status

@@ -58,9 +58,9 @@ from payments.models import (
     Deadline,
     LedgerEntry,
 )
-from payments.money import Money
 from payments.services import _book
 from stations import tariffs
+from stations.money import Money
 from stations.pricing import Price, SessionCost, TariffError
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from payments import api, receipts, services
 from payments.models import Checkout
 from payments.receipt_pdf import receipt_pdf
-from stations import selectors
+from stations import l10n, selectors
 
 STATUS_TEXT = {
     "created": gettext_lazy("Waiting for your payment"),
@@ -30,23 +30,18 @@ STATUS_TEXT = {
 }
 
 
-def _locale(request: HttpRequest) -> str:
-    language = (translation.get_language() or "en")[:2]
-    return language if language in ("de", "en") else "en"
-
-
 @require_GET
 def charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
     evse = selectors.find_evse(evse_id)
     if evse is None:
         return render(request, "payments/unknown_evse.html", {"evse_id": evse_id[:64]}, status=404)
-    info = api.describe_evse(evse, locale=_locale(request))
+    info = api.describe_evse(evse, locale=l10n.active_locale())
     context = {
         "info": info,
         "evse": evse,
         "stripe_js_url": settings.STRIPE_JS_URL,
         "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
-        "locale": _locale(request),
+        "locale": l10n.active_locale(),
     }
     return render(request, "payments/charge.html", context)
 
@@ -78,9 +73,9 @@ def checkout_page(request: HttpRequest, public_id: str) -> HttpResponse:
 
 def _driver_language(request: HttpRequest, checkout: Checkout) -> str:
     """The language the driver chose with the switcher, else the one they paid in."""
-    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) in receipts.LANGUAGES:
-        return _locale(request)
-    return checkout.locale if checkout.locale in receipts.LANGUAGES else _locale(request)
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) in l10n.LOCALES:
+        return l10n.active_locale()
+    return checkout.locale if checkout.locale in l10n.LOCALES else l10n.active_locale()
 
 
 def _private(response: HttpResponse) -> HttpResponse:

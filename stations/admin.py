@@ -8,7 +8,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 
-from stations import pricing, tariffs
+from stations import pricing, tariffs, wording
 from stations.models import Connector, Evse, Location, Tariff
 
 
@@ -141,7 +141,7 @@ class TariffAdmin(ReadOnlyAdmin):
     @admin.display(description="as drivers see it")
     def as_drivers_see_it(self, tariff: Tariff) -> str:
         try:
-            lines = pricing.describe_tariff(tariffs.to_pricing(tariff, time_zone=None), "en")
+            lines = wording.describe_tariff(tariffs.to_pricing(tariff, time_zone=None), "en")
         except (pricing.TariffError, ValueError, KeyError) as error:
             return f"cannot be shown: {error}"
         return " · ".join(lines)

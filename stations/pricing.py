@@ -1,9 +1,10 @@
 """The tariff engine: what a session costs under an OCPI tariff, in exact decimals.
 
-Pure Python, no Django models and no OCPI dicts: the version readers (`ocpi_peer.versions`) turn
-Tariff JSON and a Session's or CDR's charging periods into the dataclasses below. Services call
-`price_session` (to check a CDR, TA-03, or show a running total), `estimate` (the "20 kWh ≈
-11,80 €" line before a start) and `describe_tariff` (the price list a driver reads).
+Pure Python, no Django models, no OCPI dicts and no words: the version readers
+(`ocpi_peer.versions`) turn Tariff JSON and a Session's or CDR's charging periods into the
+dataclasses below. Services call `price_session` (to check a CDR, TA-03, or show a running total)
+and `estimate` (the cost behind the "20 kWh ≈ 11,80 €" line before a start); `unit_price` and
+`limit_price` give the figures of the price list that `stations.wording` puts into words.
 
 The rules, from OCPI 2.2.1 (branch release-2.2.1-bugfixes: mod_tariffs, and mod_cdrs "step_size"
 and "ChargingPeriod") and OCPI-CHECKLIST §5.4. Where the spec leaves a choice, the choice and
@@ -96,11 +97,12 @@ Exactness and rounding (TA-10, STYLE §6)
     divisions are price × seconds / 3600 (once per dimension total) and the cutting of coarse
     periods. Every returned amount is therefore exact whenever its value has a finite decimal
     expansion (every spec vector), otherwise correct to 60 significant digits. Nothing here is
-    rounded to minor units: that happens once, when money is charged, with `round_to_minor` /
-    `Price.rounded` / `SessionCost.rounded_total` (half-up, away from zero, from the ISO 4217
-    minor-unit table; excl. and incl. rounded independently, so tariff_2's 4.75 / 4.997 is
-    4.75 / 5.00). Before rounding a quantity up to its step, values within 1e-12 of a step
-    multiple count as on it, so residue from cutting a coarse period never adds a whole step.
+    rounded to minor units: that happens once, when money is charged, with `round_to_minor`
+    (`stations.money`) / `Price.rounded` / `SessionCost.rounded_total` (half-up, away from zero,
+    from the ISO 4217 minor-unit table; excl. and incl. rounded independently, so tariff_2's
+    4.75 / 4.997 is 4.75 / 5.00). Before rounding a quantity up to its step, values within 1e-12
+    of a step multiple count as on it, so residue from cutting a coarse period never adds a whole
+    step.
 
 OCPI 2.1.1 (checklist §5.6)
     One engine: the 2.1.1 reader sets `vat_stated=False`, leaves min/max_price, min/max_current
@@ -117,7 +119,6 @@ from decimal import (
     ROUND_CEILING,
     ROUND_FLOOR,
     ROUND_HALF_EVEN,
-    ROUND_HALF_UP,
     Context,
     Decimal,
     DivisionByZero,
@@ -129,6 +130,8 @@ from itertools import pairwise
 from types import MappingProxyType
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from stations.money import round_to_minor
 
 DimensionType = Literal["ENERGY", "FLAT", "PARKING_TIME", "TIME"]
 CdrDimensionType = Literal[
@@ -148,44 +151,16 @@ CdrDimensionType = Literal[
 ]
 DayOfWeek = Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
 ReservationType = Literal["RESERVATION", "RESERVATION_EXPIRES"]
-Locale = Literal["de", "en"]
 
 DIMENSION_TYPES: tuple[DimensionType, ...] = get_args(DimensionType)
 DAYS_OF_WEEK: tuple[DayOfWeek, ...] = get_args(DayOfWeek)  # index is date.weekday()
 RESERVATION_TYPES: tuple[ReservationType, ...] = get_args(ReservationType)
 
-# ISO 4217 minor units of the currencies a European CPO may price in (and a few more). A
-# currency missing here is refused, never assumed to have 2 decimals (STYLE §6).
-MINOR_UNITS: Mapping[str, int] = MappingProxyType(
-    {
-        "EUR": 2, "CHF": 2, "GBP": 2, "DKK": 2, "NOK": 2, "SEK": 2, "PLN": 2, "CZK": 2,
-        "HUF": 2, "RON": 2, "BGN": 2, "RSD": 2, "TRY": 2, "UAH": 2, "USD": 2, "CAD": 2,
-        "AUD": 2, "NZD": 2, "ISK": 0, "JPY": 0, "KRW": 0, "CLP": 0, "BHD": 3, "KWD": 3,
-        "JOD": 3, "OMR": 3, "TND": 3,
-    }
-)  # fmt: skip
-
 
 class TariffError(ValueError):
     """Input the engine cannot price: a naive datetime, a period after `end`, a negative
-    duration, a local-time restriction without a time zone, an unknown time zone or currency."""
-
-
-# --- money ------------------------------------------------------------------------------------
-
-
-def minor_units(currency: str) -> int:
-    """Decimal places of the currency's minor unit (EUR 2, JPY 0, KWD 3)."""
-    try:
-        return MINOR_UNITS[currency]
-    except KeyError:
-        raise TariffError(f"no minor-unit entry for currency {currency!r}") from None
-
-
-def round_to_minor(amount: Decimal, currency: str) -> Decimal:
-    """`amount` rounded half-up (away from zero, refunds too) to the currency's minor unit;
-    for the moment money is charged, never for intermediate results."""
-    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
+    duration, a local-time restriction without a time zone, an unknown time zone. (A currency
+    without a minor-unit entry is `stations.money.UnknownCurrency`, raised when rounding.)"""
 
 
 def _check_decimal(owner: str, name: str, value: object, *, optional: bool = False) -> None:
@@ -1013,6 +988,27 @@ def _incl_from_rate(tariff: Tariff, excl: Decimal, vat_fallback: Decimal | None)
     return None if rate is None else excl * (_HUNDRED + rate) / _HUNDRED
 
 
+def unit_price(tariff: Tariff, component: PriceComponent, vat_fallback: Decimal | None) -> Price:
+    """A component's price per unit as a price list shows it: incl. VAT at the component's
+    rate (TA-07; `vat_fallback` where the version states none), None when the rate is unknown."""
+    rate = component.vat
+    if rate is None:
+        rate = _ZERO if tariff.vat_stated else vat_fallback
+    if rate is None:
+        return Price(component.price)
+    with localcontext(_CTX):
+        return Price(component.price, component.price * (_HUNDRED + rate) / _HUNDRED)
+
+
+def limit_price(tariff: Tariff, limit: Price, vat_fallback: Decimal | None) -> Price:
+    """A min_price or max_price with its incl. VAT amount: as stated, else from the tariff's
+    single VAT rate (TA-08); None when the components do not share one known rate."""
+    if limit.incl_vat is not None:
+        return limit
+    with localcontext(_CTX):
+        return Price(limit.excl_vat, _incl_from_rate(tariff, limit.excl_vat, vat_fallback))
+
+
 def _in_window(clock: time, start: time | None, end: time | None) -> bool:
     """start_time inclusive, end_time exclusive, wrapping past midnight; end 00:00 is 24:00."""
     if end is None or end == _MIDNIGHT:
@@ -1055,300 +1051,3 @@ def _offset_changes(zone: ZoneInfo, start: datetime, stop: datetime) -> list[dat
                 changes.append(change)
         a, before = b, after
     return changes
-
-
-# --- the price list a driver reads --------------------------------------------------------------
-
-_SYMBOLS: Mapping[str, str] = MappingProxyType({"EUR": "€", "GBP": "£", "USD": "$"})
-_DAY_ABBREVIATIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
-        "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-    }
-)
-_DAY_ADVERBS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "de": ("montags", "dienstags", "mittwochs", "donnerstags", "freitags", "samstags",
-               "sonntags"),
-        "en": ("on Mondays", "on Tuesdays", "on Wednesdays", "on Thursdays", "on Fridays",
-               "on Saturdays", "on Sundays"),
-    }
-)  # fmt: skip
-_DASH = "\u2013"  # en dash, for ranges
-
-# The unit after a price: (dimension, reservation kind, "minute" | "hour" | "") -> words
-_UNITS: Mapping[str, Mapping[tuple[str, str | None, str], str]] = MappingProxyType(
-    {
-        "de": {
-            ("ENERGY", None, ""): "pro kWh",
-            ("FLAT", None, ""): "je Ladevorgang",
-            ("TIME", None, "minute"): "pro Minute Ladezeit",
-            ("TIME", None, "hour"): "pro Stunde Ladezeit",
-            ("PARKING_TIME", None, "minute"): "pro Minute Standzeit ohne Laden",
-            ("PARKING_TIME", None, "hour"): "pro Stunde Standzeit ohne Laden",
-            ("FLAT", "RESERVATION", ""): "je Reservierung",
-            ("TIME", "RESERVATION", "minute"): "pro Minute Reservierung",
-            ("TIME", "RESERVATION", "hour"): "pro Stunde Reservierung",
-            ("FLAT", "RESERVATION_EXPIRES", ""): "bei verfallener Reservierung",
-            ("TIME", "RESERVATION_EXPIRES", "minute"): "pro Minute verfallener Reservierung",
-            ("TIME", "RESERVATION_EXPIRES", "hour"): "pro Stunde verfallener Reservierung",
-        },
-        "en": {
-            ("ENERGY", None, ""): "per kWh",
-            ("FLAT", None, ""): "per session",
-            ("TIME", None, "minute"): "per minute charging",
-            ("TIME", None, "hour"): "per hour charging",
-            ("PARKING_TIME", None, "minute"): "per minute parked without charging",
-            ("PARKING_TIME", None, "hour"): "per hour parked without charging",
-            ("FLAT", "RESERVATION", ""): "per reservation",
-            ("TIME", "RESERVATION", "minute"): "per minute reserved",
-            ("TIME", "RESERVATION", "hour"): "per hour reserved",
-            ("FLAT", "RESERVATION_EXPIRES", ""): "if a reservation expires",
-            ("TIME", "RESERVATION_EXPIRES", "minute"): "per minute of an expired reservation",
-            ("TIME", "RESERVATION_EXPIRES", "hour"): "per hour of an expired reservation",
-        },
-    }
-)
-_WORDS: Mapping[str, Mapping[str, str]] = MappingProxyType(
-    {
-        "de": {
-            "free": "Kostenlos",
-            "min_price": "mindestens {} je Ladevorgang",
-            "max_price": "höchstens {} je Ladevorgang",
-            "excl_vat": "zzgl. MwSt.",
-            "step": "abgerechnet je angefangene {}",
-            "minute": "Minute",
-            "weekend": "am Wochenende",
-            "from_time": "ab {}",
-            "until_time": "bis {}",
-            "from_date": "ab {}",
-            "until_date": "bis {}",
-            "date_range": "{}" + _DASH + "{}",
-            "after": "nach {}",
-            "first": "in den ersten {}",
-            "first_hour": "in der ersten Stunde",
-            "between": "zwischen {} und {}",
-            "min_kwh": "ab {} kWh",
-            "max_kwh": "für die ersten {} kWh",
-            "kwh_range": "von {} bis {} kWh",
-            "min": "ab {}",
-            "max": "unter {}",
-        },
-        "en": {
-            "free": "Free of charge",
-            "min_price": "minimum {} per session",
-            "max_price": "maximum {} per session",
-            "excl_vat": "excl. VAT",
-            "step": "billed per started {}",
-            "minute": "minute",
-            "weekend": "on weekends",
-            "from_time": "from {}",
-            "until_time": "until {}",
-            "from_date": "from {}",
-            "until_date": "until {}",
-            "date_range": "{} to {}",
-            "after": "after {}",
-            "first": "for the first {}",
-            "first_hour": "for the first hour",
-            "between": "between {} and {}",
-            "min_kwh": "after {} kWh",
-            "max_kwh": "for the first {} kWh",
-            "kwh_range": "from {} to {} kWh",
-            "min": "from {}",
-            "max": "below {}",
-        },
-    }
-)
-
-
-def describe_tariff(
-    tariff: Tariff, locale: Locale, *, vat_fallback: Decimal | None = None
-) -> list[str]:
-    """The tariff as lines a driver reads, in the tariff's order (earlier lines win):
-    "0,59 € pro kWh", "0,10 € pro Minute Ladezeit nach 4 h", "1,00 € je Ladevorgang".
-
-    Prices include VAT whenever it is known (consumer price law wants the gross price), with up
-    to 4 decimals; time is per minute when that is a whole cent, else per hour. Restrictions
-    follow in plain words, then step_size (TA-12 asks to warn about it). German uses a decimal
-    comma and "0,59 €", English "€0.59". Components that can never apply (after an unrestricted
-    element of the same dimension) and FLAT fees of 0 are left out; a tariff that charges
-    nothing reads "Kostenlos" / "Free of charge"."""
-    if locale not in _WORDS:
-        raise ValueError(f"unknown locale {locale!r}")
-    with localcontext(_CTX):
-        priced = any(c.price for e in tariff.elements for c in e.price_components)
-        minimum = tariff.min_price is not None and tariff.min_price.excl_vat > 0
-        if not priced and not minimum:
-            return [_WORDS[locale]["free"]]
-        lines = []
-        covered: set[str] = set()  # dimensions an unrestricted element already prices
-        for element in tariff.elements:
-            r = element.restrictions
-            kind = r.reservation if r is not None else None
-            seen: set[str] = set()
-            for c in element.price_components:
-                if c.type in seen or (kind is None and c.type in covered):
-                    continue
-                seen.add(c.type)
-                if c.type == "FLAT" and not c.price:
-                    continue
-                lines.append(_describe_component(tariff, c, r, locale, vat_fallback))
-            if r is None or r == TariffRestrictions():
-                covered |= seen
-        for limit, key in ((tariff.min_price, "min_price"), (tariff.max_price, "max_price")):
-            if limit is not None:
-                lines.append(_describe_limit(tariff, limit, key, locale, vat_fallback))
-        return lines
-
-
-def _describe_component(
-    tariff: Tariff,
-    c: PriceComponent,
-    r: TariffRestrictions | None,
-    locale: Locale,
-    vat_fallback: Decimal | None,
-) -> str:
-    words = _WORDS[locale]
-    rate = c.vat if c.vat is not None else (_ZERO if tariff.vat_stated else vat_fallback)
-    shown = c.price if rate is None else c.price * (_HUNDRED + rate) / _HUNDRED
-    kind = r.reservation if r is not None else None
-    per = ""
-    if c.type in ("TIME", "PARKING_TIME"):
-        per_minute = shown / 60
-        if per_minute == per_minute.quantize(Decimal("0.01")):
-            per, shown = "minute", per_minute
-        else:
-            per = "hour"
-    units = _UNITS[locale]
-    unit = units.get((c.type, kind, per)) or units[(c.type, None, per)]  # spec: only FLAT, TIME
-    parts = [format_amount(shown, tariff.currency, locale), unit]
-    qualifiers = _describe_restrictions(r, locale) if r is not None else []
-    if qualifiers:
-        parts.append(", ".join(qualifiers))
-    notes = []
-    if c.step_size > 1 and c.type in ("TIME", "PARKING_TIME"):
-        size = words["minute"] if c.step_size == 60 else _duration(c.step_size)
-        notes.append(words["step"].format(size))
-    elif c.step_size > 1 and c.type == "ENERGY":
-        size = _number(Decimal(c.step_size) / _WH_PER_KWH, locale) + " kWh"
-        notes.append(words["step"].format(size))
-    if rate is None:
-        notes.append(words["excl_vat"])
-    if notes:
-        parts.append("(" + "; ".join(notes) + ")")
-    return " ".join(parts)
-
-
-def _describe_limit(
-    tariff: Tariff, limit: Price, key: str, locale: Locale, vat_fallback: Decimal | None
-) -> str:
-    words = _WORDS[locale]
-    shown = limit.incl_vat
-    if shown is None:
-        shown = _incl_from_rate(tariff, limit.excl_vat, vat_fallback)
-    if shown is None:
-        text = words[key].format(format_amount(limit.excl_vat, tariff.currency, locale))
-        return f"{text} ({words['excl_vat']})"
-    return words[key].format(format_amount(shown, tariff.currency, locale))
-
-
-def _describe_restrictions(r: TariffRestrictions, locale: Locale) -> list[str]:
-    words = _WORDS[locale]
-    out = []
-    days = _describe_days(r.day_of_week, locale)
-    if days:
-        out.append(days)
-    if r.start_time is not None and r.end_time is not None:
-        end = "24:00" if r.end_time == _MIDNIGHT else f"{r.end_time:%H:%M}"
-        out.append(f"{r.start_time:%H:%M}{_DASH}{end}")
-    elif r.start_time is not None:
-        out.append(words["from_time"].format(f"{r.start_time:%H:%M}"))
-    elif r.end_time is not None and r.end_time != _MIDNIGHT:
-        out.append(words["until_time"].format(f"{r.end_time:%H:%M}"))
-    first_day = None if r.start_date is None else _date(r.start_date, locale)
-    last_day = None if r.end_date is None else _date(r.end_date - timedelta(days=1), locale)
-    if first_day and last_day:
-        out.append(words["date_range"].format(first_day, last_day))
-    elif first_day:
-        out.append(words["from_date"].format(first_day))
-    elif last_day:
-        out.append(words["until_date"].format(last_day))
-    if r.min_duration is not None and r.max_duration is not None:
-        out.append(words["between"].format(_duration(r.min_duration), _duration(r.max_duration)))
-    elif r.min_duration is not None:
-        out.append(words["after"].format(_duration(r.min_duration)))
-    elif r.max_duration is not None:
-        out.append(
-            words["first_hour"]
-            if r.max_duration == 3600
-            else words["first"].format(_duration(r.max_duration))
-        )
-    if r.min_kwh is not None and r.max_kwh is not None:
-        out.append(
-            words["kwh_range"].format(_number(r.min_kwh, locale), _number(r.max_kwh, locale))
-        )
-    elif r.min_kwh is not None:
-        out.append(words["min_kwh"].format(_number(r.min_kwh, locale)))
-    elif r.max_kwh is not None:
-        out.append(words["max_kwh"].format(_number(r.max_kwh, locale)))
-    for low, high, unit in ((r.min_power, r.max_power, "kW"), (r.min_current, r.max_current, "A")):
-        if low is not None:
-            out.append(words["min"].format(f"{_number(low, locale)} {unit}"))
-        if high is not None:
-            out.append(words["max"].format(f"{_number(high, locale)} {unit}"))
-    return out
-
-
-def _describe_days(days: frozenset[DayOfWeek], locale: Locale) -> str | None:
-    """Mo–Fr, am Wochenende, samstags, Mo, Mi, Fr; nothing for every day."""
-    if not days or len(days) == len(DAYS_OF_WEEK):
-        return None
-    indexes = sorted(DAYS_OF_WEEK.index(d) for d in days)
-    if indexes == [5, 6]:
-        return _WORDS[locale]["weekend"]
-    if len(indexes) == 1:
-        return _DAY_ADVERBS[locale][indexes[0]]
-    names = _DAY_ABBREVIATIONS[locale]
-    runs: list[list[int]] = []
-    for i in indexes:
-        if runs and runs[-1][-1] == i - 1:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-    parts = []
-    for run in runs:
-        if len(run) >= 3:
-            parts.append(f"{names[run[0]]}{_DASH}{names[run[-1]]}")
-        else:
-            parts += [names[i] for i in run]
-    return ", ".join(parts)
-
-
-def format_amount(amount: Decimal, currency: str, locale: Locale) -> str:
-    """An amount as "0,2975 €" or "€0.2975": 2 to 4 decimals, so a unit price is shown as it
-    is (not as 0,30); round a total with `round_to_minor` first."""
-    quantized = amount.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-    whole, _, fraction = f"{quantized:f}".partition(".")
-    text = f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
-    symbol = _SYMBOLS.get(currency)
-    if locale == "de":
-        return f"{text.replace('.', ',')} {symbol or currency}"
-    return f"{symbol}{text}" if symbol else f"{currency} {text}"
-
-
-def _number(value: Decimal, locale: Locale) -> str:
-    text = f"{value.normalize():f}"
-    return text.replace(".", ",") if locale == "de" else text
-
-
-def _date(day: date, locale: Locale) -> str:
-    return f"{day:%d.%m.%Y}" if locale == "de" else day.isoformat()
-
-
-def _duration(seconds: int) -> str:
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{hours} h"] if hours else []
-    parts += [f"{minutes} min"] if minutes else []
-    parts += [f"{secs} s"] if secs or not parts else []
-    return " ".join(parts)

@@ -37,11 +37,12 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 
-from stations import pricing
+from stations import pricing, wording
+from stations.l10n import Locale
 from stations.models import Connector, Location, Tariff
+from stations.money import UnknownCurrency, round_to_minor
 from stations.pricing import (
     ChargingPeriod,
-    Locale,
     Price,
     PriceComponent,
     SessionCost,
@@ -410,7 +411,6 @@ ESTIMATE_KWH: tuple[Decimal, ...] = (Decimal(10), Decimal(20), Decimal(40))
 PHASES: Mapping[str, int] = MappingProxyType(
     {"AC_1_PHASE": 1, "AC_2_PHASE": 2, "AC_2_PHASE_SPLIT": 2, "AC_3_PHASE": 3, "DC": 1}
 )
-_EXCL_VAT: Mapping[str, str] = MappingProxyType({"de": "zzgl. MwSt.", "en": "excl. VAT"})
 
 
 def connector_power_kw(connector: Connector) -> Decimal | None:
@@ -484,14 +484,6 @@ def _alt_text(tariff: Tariff, locale: Locale) -> str:
     return str(texts[0]["text"]) if texts else ""
 
 
-def _estimate_text(kwh: Decimal, amount: Decimal, currency: str, locale: Locale, incl: bool) -> str:
-    quantity = f"{kwh.normalize():f}"
-    if locale == "de":
-        quantity = quantity.replace(".", ",")
-    text = f"{quantity} kWh ≈ {pricing.format_amount(amount, currency, locale)}"
-    return text if incl else f"{text} {_EXCL_VAT[locale]}"
-
-
 def shown_price(connector: Connector, *, at: datetime, locale: Locale) -> PriceShown | None:
     """What a driver paying at this connector at `at` is shown, in German or English; None when
     no tariff applies. Never raises for a tariff it cannot price: `unpriceable_reason` says why."""
@@ -514,7 +506,7 @@ def shown_price(connector: Connector, *, at: datetime, locale: Locale) -> PriceS
     }
     try:
         priced = to_pricing(tariff, time_zone=zone)
-        lines = tuple(pricing.describe_tariff(priced, locale, vat_fallback=vat_fallback))
+        lines = tuple(wording.describe_tariff(priced, locale, vat_fallback=vat_fallback))
     except (TariffError, TypeError, ValueError, KeyError) as error:
         return PriceShown(
             lines=(), estimates=(), unpriceable_reason=f"unreadable tariff: {error}", **shown
@@ -530,7 +522,7 @@ def shown_price(connector: Connector, *, at: datetime, locale: Locale) -> PriceS
             _estimate(priced, connector, kwh, power_kw, at, locale, vat_fallback)
             for kwh in ESTIMATE_KWH
         )
-    except TariffError as error:  # e.g. a currency without a minor-unit entry
+    except (TariffError, UnknownCurrency) as error:  # e.g. no minor-unit entry
         return PriceShown(lines=lines, estimates=(), unpriceable_reason=str(error), **shown)
     return PriceShown(lines=lines, estimates=estimates, **shown)
 
@@ -553,10 +545,10 @@ def _estimate(
         vat_fallback=vat_fallback,
     ).total
     incl = cost.incl_vat is not None
-    amount = pricing.round_to_minor(
+    amount = round_to_minor(
         cost.incl_vat if cost.incl_vat is not None else cost.excl_vat, priced.currency
     )
-    text = _estimate_text(kwh, amount, priced.currency, locale, incl)
+    text = wording.describe_estimate(kwh, amount, priced.currency, locale, incl_vat=incl)
     return Estimate(energy_kwh=kwh, cost=cost, amount=amount, incl_vat=incl, text=text)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from payments import refunds
 from payments.models import Case, Dispute
-from payments.money import Money
+from stations.money import Money
 from tests.payments.test_dispute_opened import (
     captured,
     dispute_event,

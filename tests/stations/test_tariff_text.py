@@ -5,21 +5,28 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import translation
 
+from stations import l10n
+from stations.money import round_to_minor
 from stations.pricing import (
     Price,
     PriceComponent,
     Tariff,
     TariffElement,
     TariffRestrictions,
-    describe_tariff,
     estimate,
-    format_amount,
-    round_to_minor,
 )
+from stations.wording import describe_tariff
 from tests.stations.tariff_json import load_example, read_tariff
 
 D = Decimal
+
+
+def format_amount(amount: Decimal, currency: str, locale: l10n.Locale) -> str:
+    with translation.override(locale):
+        return l10n.amount(amount, currency)
+
 
 # Vienna, 20 % VAT: a start fee, energy, charging time after 4 h, parking by day, a cap.
 VIENNA = Tariff(

@@ -12,6 +12,7 @@ from simplejson import JSONDecodeError
 from ocpi_peer import versions
 from ocpi_peer.transport import describe, dumps, loads
 from stations import tariffs
+from stations.money import UnknownCurrency
 from stations.pricing import Price, TariffError
 
 
@@ -45,7 +46,7 @@ class Command(BaseCommand):
             tariff = tariffs.from_fields(fields, time_zone=zone)
             check = tariffs.check_cdr(cdr, tariff, tariff_id=fields["ocpi_id"])
             rounded = check.cost.rounded_total
-        except TariffError as error:
+        except (TariffError, UnknownCurrency) as error:
             raise CommandError(f"cannot price this CDR: {error}") from None
         except ArithmeticError as error:  # the engine's decimal context traps overflow
             raise CommandError(f"cannot price this CDR: numbers out of range ({error!r})") from None
