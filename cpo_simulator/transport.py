@@ -1,7 +1,7 @@
 """What every module of the CPO simulator shares: envelope, status codes, DateTime, token forms.
 
 This package is a second, independent reading of OCPI that the platform is tested against, so it
-imports nothing from the product (`ocpi_peer.*` outside this package, `stations`, `payments`).
+imports nothing from the product (`config`, `ocpi_peer`, `stations`, `payments`).
 A mistake shared by both sides would make every test pass; keep it that way.
 """
 

@@ -64,7 +64,7 @@ from .transport import (
 if TYPE_CHECKING:
     from .server import CpoSimulator
 
-logger = logging.getLogger("ocpi_peer.simulator")
+logger = logging.getLogger("cpo_simulator")
 
 COMMANDS_221: Final = (
     "CANCEL_RESERVATION",

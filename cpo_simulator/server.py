@@ -62,7 +62,7 @@ from .transport import (
     version_key,
 )
 
-logger = logging.getLogger("ocpi_peer.simulator")
+logger = logging.getLogger("cpo_simulator")
 
 ModuleHandler = Callable[["CpoSimulator", InboundRequest], Reply]
 

@@ -70,7 +70,7 @@ from .transport import (
 if TYPE_CHECKING:
     from .server import CpoSimulator
 
-logger = logging.getLogger("ocpi_peer.simulator")
+logger = logging.getLogger("cpo_simulator")
 
 CDR_FAULTS: Final = (
     None,

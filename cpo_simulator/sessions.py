@@ -63,7 +63,7 @@ from .transport import (
 if TYPE_CHECKING:
     from .server import CpoSimulator
 
-logger = logging.getLogger("ocpi_peer.simulator")
+logger = logging.getLogger("cpo_simulator")
 
 SESSION_FAULTS: Final = (None, "duplicate_pushes", "out_of_order", "invalid")
 DEFAULT_CURRENCY: Final = "EUR"
