@@ -398,7 +398,8 @@ def setup(argv: list[str]) -> None:
     import django
 
     django.setup()
-    from cpo_simulator.locations import Fleet, location_object
+    from cpo_simulator.fleet import Fleet
+    from cpo_simulator.locations import location_object
     from ocpi_peer import versions
     from ocpi_peer.models import Partner, PartnerEndpoint, PartnerParty
     from stations import services

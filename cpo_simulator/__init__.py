@@ -15,7 +15,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .server import CpoSimulator, SimulatorState
+    from .peer import SimulatorState
+    from .server import CpoSimulator
     from .transport import Recorded, SimulatorError, Status
 
 __all__ = ["CpoSimulator", "Recorded", "SimulatorError", "SimulatorState", "Status"]
@@ -24,7 +25,7 @@ _MODULE_OF = {
     "CpoSimulator": "server",
     "Recorded": "transport",
     "SimulatorError": "transport",
-    "SimulatorState": "server",
+    "SimulatorState": "peer",
     "Status": "transport",
 }
 

@@ -1,4 +1,4 @@
-"""The CPO simulator: an OCPI peer playing a CPO's backend over real HTTP, and its state.
+"""The CPO simulator: an OCPI peer playing a CPO's backend over real HTTP.
 
 It is an independent implementation the platform is tested against (see `transport.py`): it
 serves its Versions, Credentials, Locations and Tariffs Sender endpoints from a background
@@ -15,6 +15,12 @@ thread that ends with the simulator.
 Strictness is the point. It reads and writes the token in exactly its version's form (base64 for
 2.2.x, raw for 2.1.1 and for `raw_tokens=True`), validates what the eMSP sends it, and answers
 with the envelope on every response, errors included.
+
+The state is kept in parts, each in the module that reads it: the connection (`peer.Peer`), the
+fleet (`locations.Stations`), the tokens pushed (`tokens.TokenBook`), the commands received
+(`commands.CommandLog`), the sessions (`sessions.SessionBook`) and the CDRs (`cdrs.CdrBook`).
+Each module handler is given only the parts it needs; `CpoSimulator` owns them all, serves HTTP,
+routes each request to its handler, and is what tests and the demo drive.
 """
 
 from __future__ import annotations
@@ -24,59 +30,46 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Final
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 from uuid import uuid4
 
 import httpx
 
 from . import cdrs, commands, credentials, locations, sessions, tariffs, tokens, versions
-from .cdrs import CDR_FAULTS, CdrBook, Delivery
-from .commands import COMMAND_FAULTS, ReceivedCommand
-from .locations import EVSE_STATUSES, Change, Fleet
-from .sessions import SESSION_FAULTS, ChargingSession
+from .cdrs import CdrBook, Delivery
+from .commands import CommandLog, ReceivedCommand
+from .fleet import CONNECTORS_PER_EVSE, EVSES_PER_LOCATION, Fleet
+from .locations import Stations
+from .peer import Peer, SimulatorState
+from .sessions import Charging, ChargingSession, SessionBook
+from .tokens import TokenBook
 from .transport import (
     CONFIGURATION_MODULES,
     CPO_INTERFACES,
-    KNOWN_VERSIONS,
     InboundRequest,
     OcpiFailure,
+    OneOf,
+    Paging,
     Recorded,
     Reply,
     SimulatorError,
     Status,
-    authorization,
-    dump_json,
     envelope,
-    format_datetime,
     is_221_shape,
-    is_valid_token,
     load_json,
-    new_token,
     token_from_header,
-    uses_base64,
-    version_key,
 )
+from .workers import Workers
 
 logger = logging.getLogger("cpo_simulator")
 
-ModuleHandler = Callable[["CpoSimulator", InboundRequest], Reply]
-
-# One entry per module the simulator implements; a module it publishes without a handler here
-# answers 404 with OCPI 2000. Later modules (sessions, cdrs, ...) add themselves to this table.
-MODULE_HANDLERS: dict[str, ModuleHandler] = {
-    "credentials": credentials.handle,
-    "locations": locations.handle,
-    "tariffs": tariffs.handle,
-    "sessions": sessions.handle,
-    "tokens": tokens.handle,
-    "commands": commands.handle,
-    "cdrs": cdrs.handle,
-}
+ModuleHandler = Callable[[InboundRequest], Reply]
 
 FAULTS: Final = (None, "garbage", "http500")
 MAX_STATUS_CHURN: Final = 1000.0  # statuses per second; one push in flight at a time anyway
@@ -88,7 +81,6 @@ CHURN_STATUSES: Final = ("AVAILABLE", "CHARGING") * 3 + (
     "INOPERATIVE",
     "UNKNOWN",
 )
-OUTBOUND_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
 WORKER_JOIN_SECONDS: Final = 5.0  # how long stop() waits for session and command threads in all
 _GARBAGE: Final = (
     b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
@@ -96,90 +88,12 @@ _GARBAGE: Final = (
 )
 
 
-@dataclass
-class SimulatorState:
-    """Registration state. Read and write it only while holding `CpoSimulator.lock`.
-
-    `inbound` holds every token the eMSP may currently use on any module: normally one, two
-    while a registration or rotation the simulator started is pending."""
-
-    token_a_valid: bool = True
-    inbound: set[str] = field(default_factory=set)
-    current_token: str | None = None
-    registered: bool = False
-    emsp_token: str | None = None
-    emsp_version: str | None = None
-    emsp_endpoints: dict[str, str] = field(default_factory=dict)
-    emsp_versions_url: str | None = None
-    emsp_credentials: dict[str, Any] | None = None
-    emsp_roles: list[dict[str, Any]] = field(default_factory=list)
-
-    def register(
-        self,
-        *,
-        inbound_token: str,
-        emsp_token: str,
-        version: str,
-        endpoints: dict[str, str],
-        versions_url: str,
-        credentials: dict[str, Any],
-        roles: list[dict[str, Any]],
-    ) -> None:
-        """Registration (either flow) or a PUT succeeded: token A dies, one token remains."""
-        self.token_a_valid = False
-        self.inbound = {inbound_token}
-        self.current_token = inbound_token
-        self.registered = True
-        self.emsp_token = emsp_token
-        self.emsp_version = version
-        self.emsp_endpoints = dict(endpoints)
-        self.emsp_versions_url = versions_url
-        self.emsp_credentials = credentials
-        self.emsp_roles = roles
-
-    def rotate(self, *, inbound_token: str, emsp_token: str, credentials: dict[str, Any]) -> None:
-        self.inbound = {inbound_token}
-        self.current_token = inbound_token
-        self.emsp_token = emsp_token
-        self.emsp_credentials = credentials
-
-    def forget(self) -> None:
-        """Unregistered: every token issued is dead; token A stays dead too (C-06)."""
-        self.inbound = set()
-        self.current_token = None
-        self.registered = False
-        self.emsp_token = None
-        self.emsp_version = None
-        self.emsp_endpoints = {}
-        self.emsp_versions_url = None
-        self.emsp_credentials = None
-        self.emsp_roles = []
-
-
-class _OneOf:
-    """An attribute that takes only the listed values, so a misspelt fault fails at once
-    instead of silently meaning "no fault"."""
-
-    def __init__(self, allowed: tuple[str | None, ...]) -> None:
-        self.allowed = allowed
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name, self.private = name, f"_{name}"
-
-    def __get__(self, obj: object, owner: type | None = None) -> Any:
-        return self if obj is None else getattr(obj, self.private)
-
-    def __set__(self, obj: object, value: str | None) -> None:
-        if value not in self.allowed:
-            raise ValueError(f"{self.name} must be one of {self.allowed}")
-        setattr(obj, self.private, value)
-
-
 class CpoSimulator:
     """A CPO's OCPI backend on `host:port` (see the module docstring); also a context manager.
 
-    Thread-safe: requests are served on daemon threads, and every read or write of `state` and
-    `requests` happens under `lock` (re-entrant). No lock is held during an outbound call.
+    Thread-safe: requests are served on daemon threads, and every read or write of its state
+    and `requests` happens under `lock` (re-entrant, shared by all its parts). No lock is held
+    during an outbound call.
 
     Charging options: `charge_kw` (every session's power), `time_scale` (simulated seconds per
     real second, see `sessions.py`), `update_interval` (real seconds between a session's
@@ -191,11 +105,9 @@ class CpoSimulator:
     holds the answer). CDRs (`cdrs.py`): `cdr_delay` (seconds from a session's end to its CDR)
     and `cdr_fault`, both settable at run time."""
 
-    # Misbehaviour a test or the command line switches on, each settable while running.
-    fault = _OneOf(FAULTS)  # None, "garbage" (200 with HTML) or "http500" (500 with 3000)
-    command_fault = _OneOf(COMMAND_FAULTS)  # how the Commands Receiver misbehaves: commands.py
-    session_fault = _OneOf(SESSION_FAULTS)  # duplicate, out-of-order or INVALID: sessions.py
-    cdr_fault = _OneOf(CDR_FAULTS)  # how CDRs misbehave, read when a session ends: cdrs.py
+    # Misbehaviour of the whole server a test or the command line switches on, settable while
+    # running; the modules' own faults live with their state (`command_fault`, ... below).
+    fault = OneOf(FAULTS)  # None, "garbage" (200 with HTML) or "http500" (500 with 3000)
 
     def __init__(
         self,
@@ -211,8 +123,8 @@ class CpoSimulator:
         location_count: int = 0,
         page_size: int = 50,
         public_base_url: str | None = None,
-        evses_per_location: int = locations.EVSES_PER_LOCATION,
-        connectors_per_evse: int = locations.CONNECTORS_PER_EVSE,
+        evses_per_location: int = EVSES_PER_LOCATION,
+        connectors_per_evse: int = CONNECTORS_PER_EVSE,
         tariff_count: int = 2,
         ad_hoc_tariffs: bool = False,
         latency: float = 0.0,
@@ -231,17 +143,20 @@ class CpoSimulator:
         cdr_delay: float = 0.0,
         cdr_fault: str | None = None,
     ) -> None:
-        self.versions: tuple[str, ...] = tuple(versions)
-        if not self.versions or len(set(self.versions)) != len(self.versions):
-            raise ValueError("versions must list at least one version, each once")
-        unknown = [v for v in self.versions if v not in KNOWN_VERSIONS]
-        if unknown:
-            raise ValueError(f"unknown OCPI versions {unknown}; known: {list(KNOWN_VERSIONS)}")
-        self.omit_modules: frozenset[str] = frozenset(omit_modules)
-        if not self.omit_modules <= CPO_INTERFACES.keys():
-            raise ValueError(f"omit_modules must be among {list(CPO_INTERFACES)}")
-        if token_a is not None and not is_valid_token(token_a):
-            raise ValueError("token_a must be 1 to 64 printable ASCII characters without spaces")
+        self.lock = threading.RLock()
+        self.peer = Peer(
+            versions=tuple(versions),
+            host=host,
+            port=port,
+            country_code=country_code,
+            party_id=party_id,
+            name=name,
+            token_a=token_a,
+            raw_tokens=raw_tokens,
+            omit_modules=frozenset(omit_modules),
+            public_base_url=public_base_url,
+            lock=self.lock,
+        )
         if location_count < 0 or page_size < 1:
             raise ValueError("location_count must be >= 0 and page_size >= 1")
         if evses_per_location < 0 or connectors_per_evse < 1 or tariff_count < 0:
@@ -250,66 +165,65 @@ class CpoSimulator:
             )
         if not 0 <= status_churn <= MAX_STATUS_CHURN:
             raise ValueError(f"status_churn must be between 0 and {MAX_STATUS_CHURN:g} per second")
-        if not (charge_kw > 0 and time_scale > 0 and update_interval > 0):
-            raise ValueError("charge_kw, time_scale and update_interval must be > 0")
-        if not isinstance(command_timeout, int) or command_timeout < 1:
-            raise ValueError("command_timeout must be an int >= 1 (seconds)")
-        if not min(start_delay, result_delay, late_seconds, hold_seconds) >= 0:
-            raise ValueError("start_delay, result_delay, late_seconds, hold_seconds must be >= 0")
-        self.host = host
-        self.port = port
-        self.country_code = country_code
-        self.party_id = party_id
-        self.name = name
-        self.token_a: str = token_a or new_token()
-        self.raw_tokens = raw_tokens
-        self.location_count = location_count
-        self.page_size = page_size
-        self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
-        self.evses_per_location = evses_per_location
-        self.connectors_per_evse = connectors_per_evse
-        self.tariff_count = tariff_count
-        self.ad_hoc_tariffs = ad_hoc_tariffs
+        self.paging = Paging(page_size)
+        fleet = Fleet(
+            country_code=country_code,
+            party_id=party_id,
+            operator_name=name,
+            evses_per_location=evses_per_location,
+            connectors_per_evse=connectors_per_evse,
+            tariff_count=tariff_count,
+            ad_hoc_tariffs=ad_hoc_tariffs,
+        )
+        self.stations = Stations(fleet, location_count, self.lock)
+        self.session_book = SessionBook(
+            self.lock,
+            charge_kw=charge_kw,
+            time_scale=time_scale,
+            update_interval=update_interval,
+            session_fault=session_fault,
+        )
+        self.command_log = CommandLog(
+            self.lock,
+            command_timeout=command_timeout,
+            command_fault=command_fault,
+            require_known_token=require_known_token,
+            start_delay=start_delay,
+            result_delay=result_delay,
+            late_seconds=late_seconds,
+            hold_seconds=hold_seconds,
+        )
+        self.token_book = TokenBook(self.lock)
+        self.cdr_book = CdrBook(self.lock, cdr_delay=cdr_delay, cdr_fault=cdr_fault)
+        self.workers = Workers()
+        self.charging = Charging(
+            book=self.session_book,
+            stations=self.stations,
+            peer=self.peer,
+            workers=self.workers,
+            completed=self._session_completed,
+        )
         self.status_churn = status_churn
-        self.lock = threading.RLock()
-        self.state = SimulatorState()
         self.requests: list[Recorded] = []
-        self.last_error: str | None = None
         self.churn_pushes = 0  # status pushes the churn thread made, answered or not
         self.churn_failures = 0  # ... that did not reach the eMSP or were not answered 2xx
         self.fault = None
-        self._fail_after_pages: int | None = None
-        self._changes: dict[int, Change] = {}  # by location index; see locations.Change
-        self._stopping = threading.Event()
         self._latency_changed = threading.Condition()
         self.latency = latency
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._churn: threading.Thread | None = None
-        # Charging (tokens.py, commands.py, sessions.py); all under `lock`.
-        self.charge_kw = charge_kw
-        self.time_scale = time_scale
-        self.update_interval = update_interval
-        self.command_timeout = command_timeout
-        self.require_known_token = require_known_token
-        self.start_delay = start_delay
-        self.result_delay = result_delay
-        self.late_seconds = late_seconds
-        self.hold_seconds = hold_seconds
-        self.command_fault = command_fault
-        self.session_fault = session_fault
-        self.session_push_failures = 0  # session pushes not delivered or not answered 2xx
-        self._tokens: dict[tokens.TokenKey, dict[str, Any]] = {}
-        self._commands: list[ReceivedCommand] = []
-        self._sessions: dict[str, ChargingSession] = {}  # in creation order
-        self._claims: set[tuple[int, int]] = set()  # (location, EVSE) a start is pending on
-        self._reservations: dict[str, dict[str, Any]] = {}
-        self._session_changed = threading.Condition(self.lock)
-        self._workers: list[threading.Thread] = []
-        self.cdr_delay = cdr_delay
-        self.cdr_fault = cdr_fault
-        self.cdr_book = CdrBook()  # under `lock`
-        self._cdr_changed = threading.Condition(self.lock)
+        # One entry per module the simulator implements, given the state that module needs; a
+        # module it publishes without a handler here answers 404 with OCPI 2000.
+        self._handlers: dict[str, ModuleHandler] = {
+            "credentials": partial(credentials.handle, self.peer),
+            "locations": partial(locations.handle, self.stations, self.paging),
+            "tariffs": partial(tariffs.handle, fleet, self.paging),
+            "sessions": partial(sessions.handle, self.session_book, self.peer, self.paging),
+            "tokens": partial(tokens.handle, self.token_book, self.peer),
+            "commands": partial(commands.handle, self.command_log, self.charging, self.token_book),
+            "cdrs": partial(cdrs.handle, self.cdr_book, self.paging),
+        }
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -317,9 +231,9 @@ class CpoSimulator:
         """Bind (port 0 picks a free one) and serve from a daemon thread; returns self."""
         if self._server is not None:
             raise SimulatorError("the simulator is already running")
-        self._stopping.clear()
-        self._server = _Server((self.host, self.port), self)
-        self.port = self._server.server_address[1]
+        self.workers.stopping.clear()
+        self._server = _Server((self.peer.host, self.peer.port), self)
+        self.peer.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -341,13 +255,13 @@ class CpoSimulator:
         server, thread, churn = self._server, self._thread, self._churn
         if server is None:
             return
-        self._stopping.set()
+        self.workers.stopping.set()
         with self._latency_changed:
             self._latency_changed.notify_all()
         with self.lock:
-            for session in self._sessions.values():
+            for session in self.session_book.sessions.values():
                 session.wake.set()
-            workers, self._workers = self._workers, []
+        workers = self.workers.take()
         server.shutdown()
         server.server_close()
         for each in (thread, churn):
@@ -369,35 +283,122 @@ class CpoSimulator:
     ) -> None:
         self.stop()
 
-    # --- what tests read ---------------------------------------------------------------------
+    # --- who it is, where it serves --------------------------------------------------------------
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        return self.peer.versions
+
+    @property
+    def host(self) -> str:
+        return self.peer.host
+
+    @property
+    def port(self) -> int:
+        return self.peer.port
+
+    @property
+    def country_code(self) -> str:
+        return self.peer.country_code
+
+    @property
+    def party_id(self) -> str:
+        return self.peer.party_id
+
+    @property
+    def name(self) -> str:
+        return self.peer.name
+
+    @property
+    def token_a(self) -> str:
+        return self.peer.token_a
+
+    @property
+    def raw_tokens(self) -> bool:
+        return self.peer.raw_tokens
+
+    @property
+    def omit_modules(self) -> frozenset[str]:
+        return self.peer.omit_modules
 
     @property
     def base_url(self) -> str:
-        if self.public_base_url:
-            return self.public_base_url
-        if self.port == 0:
-            raise SimulatorError("start() the simulator before asking for its URLs")
-        return f"http://{self.host}:{self.port}"
+        return self.peer.base_url
 
     @property
     def versions_url(self) -> str:
-        return f"{self.base_url}/ocpi/versions"
+        return self.peer.versions_url
 
     def version_url(self, version: str) -> str:
         """Where `version`'s details are; module endpoints are below it."""
-        return f"{self.base_url}/ocpi/{version}"
+        return self.peer.version_url(version)
+
+    def base64_for(self, version: str) -> bool:
+        """Whether the simulator writes and reads tokens base64-encoded under `version`."""
+        return self.peer.base64_for(version)
+
+    def new_token(self) -> str:
+        return self.peer.new_token()
+
+    # --- what it knows of the eMSP ---------------------------------------------------------------
+
+    @property
+    def state(self) -> SimulatorState:
+        """Registration state; read and write it only while holding `lock`."""
+        return self.peer.state
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the last registration, rotation or unregistration failed, if it did."""
+        return self.peer.last_error
+
+    @property
+    def registered(self) -> bool:
+        return self.peer.registered
+
+    @property
+    def emsp_token(self) -> str | None:
+        """The token the simulator calls the eMSP with (B in flow 1, C in flow 2)."""
+        return self.peer.emsp_token
+
+    @property
+    def emsp_endpoints(self) -> dict[str, str]:
+        """The eMSP's URL per module id, for the interface a CPO calls (a copy)."""
+        return self.peer.emsp_endpoints
+
+    @property
+    def emsp_version(self) -> str | None:
+        return self.peer.emsp_version
+
+    @property
+    def emsp_versions_url(self) -> str | None:
+        return self.peer.emsp_versions_url
+
+    @property
+    def emsp_credentials(self) -> dict[str, Any] | None:
+        """The eMSP's last Credentials object, as it sent it."""
+        return self.peer.emsp_credentials
+
+    @property
+    def current_token(self) -> str | None:
+        """The token the eMSP must now use to call the simulator (C in flow 1, B in flow 2)."""
+        return self.peer.current_token
+
+    # --- settings that may change while it runs --------------------------------------------------
+
+    @property
+    def page_size(self) -> int:
+        return self.paging.page_size
 
     @property
     def fail_after_pages(self) -> int | None:
         """None, or N: list endpoints answer their first N pages, then HTTP 500 with 3000 for
         any page further into the list (a CPMS falling over in the middle of a pull)."""
-        return self._fail_after_pages
+        return self.paging.fail_after_pages
 
     @fail_after_pages.setter
     def fail_after_pages(self, value: int | None) -> None:
-        if value is not None and (not isinstance(value, int) or value < 0):
-            raise ValueError("fail_after_pages must be None or an int >= 0")
-        self._fail_after_pages = value
+        self.paging.fail_after_pages = value
 
     @property
     def latency(self) -> float:
@@ -414,170 +415,103 @@ class CpoSimulator:
             self._latency_changed.notify_all()
 
     @property
+    def command_fault(self) -> str | None:
+        """How the Commands Receiver misbehaves: `commands.py`."""
+        return self.command_log.command_fault  # type: ignore[no-any-return]
+
+    @command_fault.setter
+    def command_fault(self, value: str | None) -> None:
+        self.command_log.command_fault = value
+
+    @property
+    def session_fault(self) -> str | None:
+        """Duplicate, out-of-order or INVALID session pushes: `sessions.py`."""
+        return self.session_book.session_fault  # type: ignore[no-any-return]
+
+    @session_fault.setter
+    def session_fault(self, value: str | None) -> None:
+        self.session_book.session_fault = value
+
+    @property
+    def cdr_fault(self) -> str | None:
+        """How CDRs misbehave, read when a session ends: `cdrs.py`."""
+        return self.cdr_book.cdr_fault  # type: ignore[no-any-return]
+
+    @cdr_fault.setter
+    def cdr_fault(self, value: str | None) -> None:
+        self.cdr_book.cdr_fault = value
+
+    @property
     def cdr_delay(self) -> float:
         """Seconds from a session's end to its CDR's POST (0: at once)."""
-        return self._cdr_delay
+        return self.cdr_book.cdr_delay
 
     @cdr_delay.setter
     def cdr_delay(self, value: float) -> None:
-        if not value >= 0:
-            raise ValueError("cdr_delay must be >= 0 seconds")
-        self._cdr_delay = float(value)
+        self.cdr_book.cdr_delay = value
 
-    @property
-    def registered(self) -> bool:
-        with self.lock:
-            return self.state.registered
-
-    @property
-    def emsp_token(self) -> str | None:
-        """The token the simulator calls the eMSP with (B in flow 1, C in flow 2)."""
-        with self.lock:
-            return self.state.emsp_token
-
-    @property
-    def emsp_endpoints(self) -> dict[str, str]:
-        """The eMSP's URL per module id, for the interface a CPO calls (a copy)."""
-        with self.lock:
-            return dict(self.state.emsp_endpoints)
-
-    @property
-    def emsp_version(self) -> str | None:
-        with self.lock:
-            return self.state.emsp_version
-
-    @property
-    def emsp_versions_url(self) -> str | None:
-        with self.lock:
-            return self.state.emsp_versions_url
-
-    @property
-    def emsp_credentials(self) -> dict[str, Any] | None:
-        """The eMSP's last Credentials object, as it sent it."""
-        with self.lock:
-            return self.state.emsp_credentials
-
-    @property
-    def current_token(self) -> str | None:
-        """The token the eMSP must now use to call the simulator (C in flow 1, B in flow 2)."""
-        with self.lock:
-            return self.state.current_token
-
-    def base64_for(self, version: str) -> bool:
-        """Whether the simulator writes and reads tokens base64-encoded under `version`."""
-        return uses_base64(version, raw_tokens=self.raw_tokens)
-
-    def new_token(self) -> str:
-        return new_token()
+    # --- the fleet -------------------------------------------------------------------------------
 
     @property
     def fleet(self) -> Fleet:
-        return Fleet(
-            country_code=self.country_code,
-            party_id=self.party_id,
-            operator_name=self.name,
-            evses_per_location=self.evses_per_location,
-            connectors_per_evse=self.connectors_per_evse,
-            tariff_count=self.tariff_count,
-            ad_hoc_tariffs=self.ad_hoc_tariffs,
-        )
+        return self.stations.fleet
+
+    @property
+    def location_count(self) -> int:
+        return self.stations.location_count
+
+    @property
+    def evses_per_location(self) -> int:
+        return self.stations.fleet.evses_per_location
+
+    @property
+    def connectors_per_evse(self) -> int:
+        return self.stations.fleet.connectors_per_evse
+
+    @property
+    def tariff_count(self) -> int:
+        return self.stations.fleet.tariff_count
+
+    @property
+    def ad_hoc_tariffs(self) -> bool:
+        return self.stations.fleet.ad_hoc_tariffs
 
     def location(self, index: int, version: str | None = None) -> dict[str, Any]:
         """Location number `index` (0-based) as served under `version` (default: the agreed
         version, else the simulator's highest), with what changed since (`touch`,
         `push_evse_status`), so tests can compare with what was stored."""
-        with self.lock:
-            change = self._changes.get(index)
-            if change is not None:  # a copy: the churn thread may change it meanwhile
-                change = Change(
-                    change.last_updated, dict(change.evse_updated), dict(change.evse_status)
-                )
-        return locations.location_object(
-            version or self._default_version(), index, self.fleet, change
-        )
+        return self.stations.location(index, version or self.peer.default_version())
 
     def tariff_ids(self, version: str | None = None) -> list[str]:
         """The ids of every tariff served under `version`, in list order."""
-        return [plan.id for plan in self._plans(version)]
+        return [plan.id for plan in self.stations.plans(version or self.peer.default_version())]
 
     def tariff(self, tariff_id: str, version: str | None = None) -> dict[str, Any]:
         """Tariff `tariff_id` as served under `version`; ValueError if there is none."""
-        version = version or self._default_version()
-        for plan in self._plans(version):
-            if plan.id == tariff_id:
-                return tariffs.tariff_object(
-                    plan, version, country_code=self.country_code, party_id=self.party_id
-                )
-        raise ValueError(f"no tariff {tariff_id!r} under {version}")
+        return self.stations.tariff(tariff_id, version or self.peer.default_version())
 
     def changed_locations(self) -> dict[int, datetime]:
         """`last_updated` of each location changed since it was generated, by index."""
-        with self.lock:
-            return {index: change.last_updated for index, change in self._changes.items()}
-
-    def _plans(self, version: str | None) -> tuple[tariffs.Plan, ...]:
-        return tariffs.catalogue(
-            self.tariff_count,
-            ad_hoc_tariffs=self.ad_hoc_tariffs,
-            version=version or self._default_version(),
-        )
-
-    # --- changes at the CPO --------------------------------------------------------------------
+        return self.stations.changed_locations()
 
     def touch(self, index: int, at: datetime | None = None) -> datetime:
         """Location `index` and its EVSEs were updated at `at` (default now; whole seconds,
         UTC): a `date_from` pull now finds it with that `last_updated`. Returns the stamp."""
-        self._check_index(index)
-        moment = _whole_seconds(at)
-        with self.lock:
-            change = self._changes.setdefault(index, Change(moment))
-            change.last_updated = moment
-            for n in range(1, self.evses_per_location + 1):
-                change.evse_updated[n] = moment
-        return moment
+        return self.stations.touch(index, at)
 
     def push_evse_status(
         self, index: int, evse_number: int, status: str, at: datetime | None = None
     ) -> httpx.Response:
-        """The EVSE's status changed at `at` (default now): record it, so GETs and pulls show
-        it (the location's `last_updated` moves with it, L-01), then PATCH `{status,
-        last_updated}` to the eMSP's Locations Receiver with the current token. SimulatorError
-        if there is no eMSP to push to or it cannot be reached (the change stays recorded)."""
-        self._check_index(index)
-        if not 1 <= evse_number <= self.evses_per_location:
-            raise ValueError(f"EVSE number must be 1 to {self.evses_per_location}")
-        if status not in EVSE_STATUSES:
-            raise ValueError(f"status must be one of {EVSE_STATUSES}")
-        moment = _whole_seconds(at)
-        path = self._locations_path(index, locations.evse_uid(index, evse_number))
-        self._resolve(path)  # no eMSP to tell: raise before recording anything
-        with self.lock:
-            change = self._changes.setdefault(index, Change(locations.last_updated(index)))
-            change.last_updated = max(change.last_updated, moment)
-            change.evse_updated[evse_number] = moment
-            change.evse_status[evse_number] = status
-        body = {"status": status, "last_updated": format_datetime(moment)}
-        return self.call_us("PATCH", path, json=body)
+        """See `locations.push_evse_status`: record the EVSE's new status, PATCH it to us."""
+        return locations.push_evse_status(self.stations, self.peer, index, evse_number, status, at)
 
     def push_location(self, index: int) -> httpx.Response:
         """PUT location `index`, as the agreed version serves it now, to the eMSP's Receiver."""
-        self._check_index(index)
-        location = self.location(index)
-        return self.call_us("PUT", self._locations_path(index), json=location)
+        return locations.push_location(self.stations, self.peer, index)
 
     def push_tariff(self, tariff_id: str) -> httpx.Response:
         """PUT a tariff to the eMSP's Tariffs Receiver (`{url}/{cc}/{pid}/{tariff_id}`)."""
-        tariff = self.tariff(tariff_id)
-        path = f"tariffs/{self.country_code}/{self.party_id}/{quote(tariff_id, safe='')}"
-        return self.call_us("PUT", path, json=tariff)
-
-    def _locations_path(self, index: int, *below: str) -> str:
-        parts = [self.country_code, self.party_id, locations.location_id(index), *below]
-        return "locations/" + "/".join(quote(part, safe="") for part in parts)
-
-    def _check_index(self, index: int) -> None:
-        if not 0 <= index < self.location_count:
-            raise ValueError(f"location index must be 0 to {self.location_count - 1}")
+        return tariffs.push_tariff(self.stations.fleet, self.peer, tariff_id)
 
     def _churn_statuses(self) -> None:
         """`status_churn` random EVSE status pushes a second to the registered eMSP, one at a
@@ -586,9 +520,10 @@ class CpoSimulator:
         interval = 1.0 / self.status_churn
         pick = random.Random()
         due = time.monotonic()
-        while not self._stopping.is_set():
+        stopping = self.workers.stopping
+        while not stopping.is_set():
             delay = due - time.monotonic()
-            if delay > 0 and self._stopping.wait(delay):
+            if delay > 0 and stopping.wait(delay):
                 return
             due = max(due + interval, time.monotonic())  # never a burst to catch up
             if (
@@ -610,31 +545,52 @@ class CpoSimulator:
             if not response.is_success:
                 self.churn_failures += 1
 
-    # --- charging: tokens, commands, sessions -------------------------------------------------
+    # --- charging: tokens, commands, sessions, CDRs ----------------------------------------------
+
+    @property
+    def charge_kw(self) -> float:
+        return self.session_book.charge_kw
+
+    @property
+    def time_scale(self) -> float:
+        return self.session_book.time_scale
+
+    @property
+    def update_interval(self) -> float:
+        return self.session_book.update_interval
+
+    @property
+    def session_push_failures(self) -> int:
+        """Session pushes not delivered or not answered 2xx."""
+        with self.lock:
+            return self.session_book.push_failures
 
     @property
     def tokens(self) -> dict[tokens.TokenKey, dict[str, Any]]:
         """Tokens the eMSP pushed, by (COUNTRY_CODE, PARTY_ID, UID, type): a copy."""
         with self.lock:
-            return {key: dict(token) for key, token in self._tokens.items()}
+            return {key: dict(token) for key, token in self.token_book.tokens.items()}
 
     @property
     def commands(self) -> list[ReceivedCommand]:
         """Every command request received, oldest first (copies; see `ReceivedCommand`)."""
         with self.lock:
-            return [replace(entry) for entry in self._commands]
+            return [replace(entry) for entry in self.command_log.commands]
 
     @property
     def sessions(self) -> dict[str, dict[str, Any]]:
         """Every session by id, oldest first, as the Session object of its version stands now."""
         with self.lock:
-            return {sid: sessions.session_object(self, s) for sid, s in self._sessions.items()}
+            return {
+                sid: sessions.session_object(self.peer, s)
+                for sid, s in self.session_book.sessions.items()
+            }
 
     @property
     def reservations(self) -> dict[str, dict[str, Any]]:
         """ReserveNow bodies of the reservations held, by upper-cased reservation id."""
         with self.lock:
-            return {key: dict(body) for key, body in self._reservations.items()}
+            return {key: dict(body) for key, body in self.command_log.reservations.items()}
 
     def wait_for_session(
         self,
@@ -646,25 +602,7 @@ class CpoSimulator:
         `status` (any status if None), as it stands. For COMPLETED and INVALID, it returns once
         the final push and the EVSE's AVAILABLE push have both been sent. TimeoutError after
         `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        with self._session_changed:
-            while True:
-                for sid, session in self._sessions.items():
-                    if session_id is not None and sid != session_id:
-                        continue
-                    if session.pushed_status is None:
-                        continue
-                    if status is None or session.pushed_status == status:
-                        if status in ("COMPLETED", "INVALID") and not session.done.is_set():
-                            continue
-                        return sessions.session_object(self, session)
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(
-                        f"no session {session_id or ''} pushed with status {status} "
-                        f"within {timeout} s"
-                    )
-                self._session_changed.wait(remaining)
+        return sessions.wait_for(self.session_book, self.peer, status, timeout, session_id)
 
     def end_session(
         self, session_id: str, reason: str | None = None, timeout: float = 30.0
@@ -673,17 +611,14 @@ class CpoSimulator:
         final figures are pushed as COMPLETED (INVALID with that fault) and the EVSE goes back
         to AVAILABLE. Returns the final Session once that is done; ValueError for an unknown
         id, SimulatorError if the simulator is not running or the runner does not finish."""
-        with self.lock:
-            session = self._sessions.get(session_id)
-        if session is None:
-            raise ValueError(f"no session {session_id!r}")
-        if self._server is None and not session.done.is_set():
-            raise SimulatorError("the simulator is not running: no session can end")
-        sessions.request_end(session, reason)
-        if not session.done.wait(timeout):
-            raise SimulatorError(f"session {session_id} did not end within {timeout} s")
-        with self.lock:
-            return sessions.session_object(self, session)
+        return sessions.end(
+            self.session_book,
+            self.peer,
+            session_id,
+            reason,
+            timeout,
+            running=self._server is not None,
+        )
 
     def start_session_unasked(
         self,
@@ -700,58 +635,23 @@ class CpoSimulator:
         `token_uid` (and `contract_id`, default the uid) under the eMSP's party. Returns the new
         session's id; the runner pushes it like any other. SimulatorError if one of the
         simulator's own sessions occupies the EVSE (its generated status does not matter)."""
-        self._check_index(location_index)
-        if not 1 <= evse_number <= self.evses_per_location:
-            raise ValueError(f"EVSE number must be 1 to {self.evses_per_location}")
-        if connector_id not in {str(c) for c in range(1, self.connectors_per_evse + 1)}:
-            raise ValueError(f"connector_id must be 1 to {self.connectors_per_evse}")
-        if self._server is None:
-            raise SimulatorError("start() the simulator first")
-        with self.lock:
-            busy = (location_index, evse_number) in self._claims or any(
-                s.index == location_index and s.evse_number == evse_number and not s.done.is_set()
-                for s in self._sessions.values()
-            )
-        if busy:
-            raise SimulatorError("a session is already starting or charging on that EVSE")
-        version = self._default_version()
-        party = self._emsp_party() or ("", "")
-        held = next(
-            (
-                token
-                for (_, _, uid, kind), token in self.tokens.items()
-                if uid == token_uid.upper() and kind == token_type
-            ),
-            None,
-        )
-        token: dict[str, Any] = held or {
-            "country_code": party[0],
-            "party_id": party[1],
-            "uid": token_uid,
-            "type": token_type,
-            "contract_id": contract_id or token_uid,
-            "auth_id": contract_id or token_uid,
-        }
-        session = sessions.begin(
-            self,
-            version=version,
-            index=location_index,
-            evse_number=evse_number,
+        session = sessions.start_unasked(
+            self.charging,
+            self.token_book,
+            location_index,
+            evse_number,
+            token_uid,
+            token_type=token_type,
+            contract_id=contract_id,
             connector_id=connector_id,
-            token=token,
-            auth_method="WHITELIST",
+            running=self._server is not None,
         )
         return session.id
 
     def push_session(self, session_id: str) -> httpx.Response:
         """PUT the session as it stands to the eMSP again (the CPO resynchronising after a
         failed PATCH, T-07). SimulatorError if the eMSP cannot be reached."""
-        with self.lock:
-            session = self._sessions.get(session_id)
-            if session is None:
-                raise ValueError(f"no session {session_id!r}")
-            body = sessions.session_object(self, session)
-        return self.call_us("PUT", sessions.session_path(self, session_id), json=body)
+        return sessions.push(self.session_book, self.peer, session_id)
 
     @property
     def cdrs(self) -> list[Delivery]:
@@ -762,81 +662,36 @@ class CpoSimulator:
     def wait_for_cdr(self, session_id: str | None = None, timeout: float = 10.0) -> Delivery:
         """The first CDR delivery (of that session's CDRs, if given); TimeoutError if none
         within `timeout` seconds."""
-        return cdrs.wait(self, session_id, timeout)
+        return cdrs.wait(self.cdr_book, session_id, timeout)
 
     def send_cdr(self, session_id: str) -> Delivery:
         """POST the session's CDR (again) now; see `cdrs.send_for`."""
-        return cdrs.send_for(self, session_id)
+        return cdrs.send_for(self.cdr_book, self.session_book, self.peer, session_id)
 
     def release_cdrs(self) -> list[Delivery]:
         """Send the CDRs the "late" fault held back."""
-        return cdrs.release(self)
+        return cdrs.release(self.cdr_book, self.peer)
 
     def _session_completed(self, session: ChargingSession) -> None:
         """Called by a session's runner once it ended COMPLETED and said so: its CDR."""
-        cdrs.session_completed(self, session)
+        cdrs.session_completed(self.cdr_book, self.peer, self.workers.stopping, session)
 
-    def _record_evse_status(self, index: int, evse_number: int, status: str) -> datetime:
-        """Record the EVSE's new status now, stamped (real clock, whole seconds) strictly after
-        its previous stamp, so that a quick CHARGING then AVAILABLE are not equally old."""
-        moment = _whole_seconds(None)
-        with self.lock:
-            change = self._changes.setdefault(index, Change(locations.last_updated(index)))
-            previous = change.evse_updated.get(evse_number)
-            if previous is not None and moment <= previous:
-                moment = previous + timedelta(seconds=1)
-            change.last_updated = max(change.last_updated, moment)
-            change.evse_updated[evse_number] = moment
-            change.evse_status[evse_number] = status
-        return moment
-
-    def _tell_evse_status(
-        self, index: int, evse_number: int, status: str, moment: datetime
-    ) -> None:
-        """PATCH a status recorded at `moment` to the eMSP's Locations Receiver, if it has one;
-        failures are logged, as a CPMS would."""
-        path = self._locations_path(index, locations.evse_uid(index, evse_number))
-        body = {"status": status, "last_updated": format_datetime(moment)}
-        try:
-            self.call_us("PATCH", path, json=body)
-        except SimulatorError as exc:
-            logger.info("EVSE status %s not pushed: %s", status, exc)
-
-    def _spawn(self, job: Callable[[], None], name: str) -> None:
-        """Run `job` on a daemon worker thread that `stop()` waits for (briefly)."""
-        if self._stopping.is_set():
-            return
-        worker = threading.Thread(target=job, name=f"cpo-simulator-{name}", daemon=True)
-        with self.lock:
-            self._workers = [w for w in self._workers if w.is_alive()]
-            self._workers.append(worker)
-        worker.start()
-
-    def _defer(self, job: Callable[[], None], name: str) -> None:
-        """Start `job` once the answer being written on this thread has been sent (a command's
-        result must not overtake its CommandResponse); at once outside a request."""
-        pending: list[tuple[Callable[[], None], str]] | None = getattr(_after_answer, "jobs", None)
-        if pending is None:
-            self._spawn(job, name)
-        else:
-            pending.append((job, name))
-
-    # --- what the simulator does to the eMSP -------------------------------------------------
+    # --- what the simulator does to the eMSP -----------------------------------------------------
 
     def register_with(self, versions_url: str, token: str) -> httpx.Response:
         """Flow 2: register with the eMSP, which issued `token` (A). See `credentials.py`."""
-        self.last_error = None
-        return credentials.register_with(self, versions_url, token)
+        self.peer.last_error = None
+        return credentials.register_with(self.peer, versions_url, token)
 
     def rotate_with_us(self) -> httpx.Response:
         """PUT fresh credentials to the eMSP; stores the token it answers with."""
-        self.last_error = None
-        return credentials.rotate_with_us(self)
+        self.peer.last_error = None
+        return credentials.rotate_with_us(self.peer)
 
     def unregister_from_us(self) -> httpx.Response:
         """DELETE on the eMSP's credentials endpoint, then forget the eMSP."""
-        self.last_error = None
-        return credentials.unregister_from_us(self)
+        self.peer.last_error = None
+        return credentials.unregister_from_us(self.peer)
 
     def call_us(
         self,
@@ -850,30 +705,16 @@ class CpoSimulator:
         headers: dict[str, str] | None = None,
         authorize: bool = True,
     ) -> httpx.Response:
-        """Any call to the eMSP, for tests that send wrong tokens, bad bodies and the like.
-
-        `module_or_url`: a module id ("locations"), a module id and a path below it
-        ("locations/NL/SIM/LOC00001"), "versions" for the eMSP's versions URL, or a full URL.
-        `token` defaults to `emsp_token`, `encode` (base64 or raw) to the agreed version's form,
-        `authorize=False` sends no Authorization header at all. Functional modules get routing
-        headers under 2.2.x; `headers` are applied last and override anything."""
-        url, module = self._resolve(module_or_url)
-        version = self._default_version()
-        token = token if token is not None else self.emsp_token
-        if authorize and token is None:
-            raise SimulatorError("no token to call the eMSP with: register first or pass token=")
-        out_headers: dict[str, str] = {}
-        if module is not None and module not in CONFIGURATION_MODULES and is_221_shape(version):
-            out_headers |= self._routing_headers(to=self._emsp_party())
-        out_headers |= headers or {}
-        return self.send(
-            method.upper(),
-            url,
-            token=token,
-            base64_form=self.base64_for(version) if encode is None else encode,
+        """Any call to the eMSP, for tests that send wrong tokens, bad bodies and the like: see
+        `Peer.call_us`."""
+        return self.peer.call_us(
+            method,
+            module_or_url,
             json=json,
             content=content,
-            headers=out_headers,
+            token=token,
+            encode=encode,
+            headers=headers,
             authorize=authorize,
         )
 
@@ -890,63 +731,18 @@ class CpoSimulator:
         correlation_id: str | None = None,
         authorize: bool = True,
     ) -> httpx.Response:
-        """One HTTP call out (T-15 ids, Content-Type on bodies); SimulatorError if no answer.
-
-        A fresh connection each time, so a test that stops the eMSP sees the failure at once."""
-        out = httpx.Headers(
-            {"X-Request-ID": str(uuid4()), "X-Correlation-ID": correlation_id or str(uuid4())}
+        """One HTTP call out; see `Peer.send`."""
+        return self.peer.send(
+            method,
+            url,
+            token=token,
+            base64_form=base64_form,
+            json=json,
+            content=content,
+            headers=headers,
+            correlation_id=correlation_id,
+            authorize=authorize,
         )
-        if authorize:
-            if token is None:
-                raise SimulatorError(f"{method} {url}: no token to authorize with")
-            out["Authorization"] = authorization(token, base64_form=base64_form)
-        if json is not None:
-            content = dump_json(json)
-        if content is not None:
-            out["Content-Type"] = "application/json"
-        out.update(headers or {})  # case-insensitively: a caller's header replaces ours
-        try:
-            with httpx.Client(timeout=OUTBOUND_TIMEOUT, trust_env=False) as client:
-                response = client.request(method, url, content=content, headers=out)
-        except httpx.HTTPError as exc:
-            logger.info("-> %s %s failed: %s", method, url, type(exc).__name__)
-            raise SimulatorError(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
-        logger.info("-> %s %s %d", method, url, response.status_code)
-        return response
-
-    def _resolve(self, module_or_url: str) -> tuple[str, str | None]:
-        if module_or_url.startswith(("http://", "https://")):
-            return module_or_url, None
-        if module_or_url == "versions":
-            versions_url = self.emsp_versions_url
-            if versions_url is None:
-                raise SimulatorError("the eMSP's versions URL is not known: register first")
-            return versions_url, "versions"
-        module, _, below = module_or_url.partition("/")
-        url = self.emsp_endpoints.get(module)
-        if url is None:
-            raise SimulatorError(f"the eMSP published no {module!r} endpoint the CPO can call")
-        return (f"{url.rstrip('/')}/{below}" if below else url), module
-
-    def _default_version(self) -> str:
-        return self.emsp_version or max(self.versions, key=version_key)
-
-    def _emsp_party(self) -> tuple[str, str] | None:
-        with self.lock:
-            for role in self.state.emsp_roles:
-                if role.get("role") == "EMSP":
-                    return role["country_code"], role["party_id"]
-        return None
-
-    def _routing_headers(self, *, to: tuple[str, str] | None) -> dict[str, str]:
-        """T-16: from the simulator's CPO role to `to`, when it is known."""
-        headers = {
-            "OCPI-from-country-code": self.country_code,
-            "OCPI-from-party-id": self.party_id,
-        }
-        if to is not None:
-            headers |= {"OCPI-to-country-code": to[0], "OCPI-to-party-id": to[1]}
-        return headers
 
     # --- serving -------------------------------------------------------------------------------
 
@@ -968,7 +764,7 @@ class CpoSimulator:
         out_headers: list[tuple[str, str]]
         down = self._commands_down(split.path)
         if down is not None:  # command_fault "down": 503, no body at all, nothing done
-            commands.record_down(self, down[0], down[1], body)
+            commands.record_down(self.command_log, down[0], down[1], body)
             record.status = 503
             logger.info("%s %s 503 (commands down)", method, raw_path)
             return 503, [], b""
@@ -993,7 +789,7 @@ class CpoSimulator:
 
     def _commands_down(self, path: str) -> tuple[str, str] | None:
         """(version, command) when `command_fault` is "down" and `path` is a command POST."""
-        if self._command_fault != "down":
+        if self.command_fault != "down":
             return None
         parts = [unquote(part) for part in path.split("/") if part]
         if (
@@ -1010,7 +806,7 @@ class CpoSimulator:
         """Hold the answer until `latency` seconds after the request came in (re-read when it
         changes), or until the simulator stops."""
         with self._latency_changed:
-            while not self._stopping.is_set():
+            while not self.workers.stopping.is_set():
                 remaining = received + self._latency - time.monotonic()
                 if remaining <= 0:
                     return
@@ -1051,7 +847,7 @@ class CpoSimulator:
             forms = {self.base64_for(version) for version in self.versions}
             self._authenticate(headers, forms, token_a_allowed=True)
             _only_get(method)
-            return versions.versions_list(self)
+            return versions.versions_list(self.peer)
         version, *rest = parts[1:]
         if version not in self.versions:
             raise OcpiFailure(
@@ -1061,12 +857,12 @@ class CpoSimulator:
         if not rest:
             self._authenticate(headers, forms, token_a_allowed=True)
             _only_get(method)
-            return versions.version_details(self, version)
+            return versions.version_details(self.peer, version)
         module, *segments = rest
         if module not in CPO_INTERFACES or module in self.omit_modules:
             raise OcpiFailure(Status.CLIENT_ERROR, f"no {module!r} endpoint", http_status=404)
         token, kind = self._authenticate(headers, forms, token_a_allowed=module == "credentials")
-        handler = MODULE_HANDLERS.get(module)
+        handler = self._handlers.get(module)
         if handler is None:
             raise OcpiFailure(
                 Status.CLIENT_ERROR,
@@ -1084,13 +880,16 @@ class CpoSimulator:
             token=token,
             token_kind=kind,
             correlation_id=correlation_id,
+            module_url=f"{self.version_url(version)}/{module}",
         )
-        reply = handler(self, request)
+        reply = handler(request)
         if module not in CONFIGURATION_MODULES and is_221_shape(version):
             caller_country = headers.get("OCPI-from-country-code")
             caller_party = headers.get("OCPI-from-party-id")
             to = (caller_country, caller_party) if caller_country and caller_party else None
-            reply.headers = self._routing_headers(to=to or self._emsp_party()) | reply.headers
+            reply.headers = self.peer.routing_headers(to=to or self.peer.emsp_party()) | (
+                reply.headers
+            )
         return reply
 
     def _authenticate(
@@ -1123,14 +922,6 @@ class CpoSimulator:
         )
 
 
-def _whole_seconds(at: datetime | None) -> datetime:
-    """`at` (default now) in UTC without its fraction: what the simulator's DateTimes carry."""
-    moment = datetime.now(UTC) if at is None else at
-    if moment.tzinfo is None:
-        raise ValueError("a change needs an aware datetime")
-    return moment.astimezone(UTC).replace(microsecond=0)
-
-
 def _only_get(method: str) -> None:
     if method != "GET":
         raise OcpiFailure(Status.CLIENT_ERROR, f"{method} not allowed here", http_status=405)
@@ -1143,10 +934,6 @@ def _maybe_json(body: bytes) -> Any:
         return load_json(body)
     except (ValueError, UnicodeDecodeError):
         return None
-
-
-# Per request thread: jobs to start once the answer is written (see `CpoSimulator._defer`).
-_after_answer = threading.local()
 
 
 class _Server(ThreadingHTTPServer):
@@ -1166,11 +953,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "CpoSimulator/1.0"
 
     def _serve(self) -> None:
-        """Answer, then start the jobs the answer deferred (`CpoSimulator._defer`), even when
-        the client is gone by then (it timed out: the CPO carries on regardless)."""
+        """Answer, then start the jobs the answer deferred (`Workers.answering`)."""
         simulator = self.server.simulator
-        _after_answer.jobs = []
-        try:
+        with simulator.workers.answering():
             try:
                 length = int(self.headers.get("Content-Length") or 0)
             except ValueError:
@@ -1189,10 +974,6 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
             except OSError as exc:
                 logger.info("%s %s: answer not delivered: %s", self.command, self.path, exc)
-        finally:
-            jobs, _after_answer.jobs = _after_answer.jobs, None
-            for job, name in jobs:
-                simulator._spawn(job, name)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
 
