@@ -398,9 +398,10 @@ def setup(argv: list[str]) -> None:
     import django
 
     django.setup()
+    from cpo_simulator.fleet import Fleet
+    from cpo_simulator.locations import location_object
     from ocpi_peer import versions
     from ocpi_peer.models import Partner, PartnerEndpoint, PartnerParty
-    from ocpi_peer.simulator.locations import Fleet, location_object
     from stations import services
 
     spec = versions.get("2.2.1")

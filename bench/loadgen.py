@@ -39,7 +39,7 @@ STATUSES = (b"AVAILABLE", b"CHARGING", b"BLOCKED", b"OUTOFORDER")
 
 
 def setup(argv: list[str]) -> None:
-    from ocpi_peer.simulator import CpoSimulator
+    from cpo_simulator import CpoSimulator
 
     parser = argparse.ArgumentParser(prog="python -m bench.loadgen setup")
     parser.add_argument("--versions-url", required=True)

@@ -5,7 +5,7 @@ Everything runs on 127.0.0.1 as in production: our app under gunicorn (gthread 2
 PostgreSQL (scratch database `chargepay_bench_settle`), one Celery worker (`-c 1`, prefork,
 `-l warning`) on Redis (a database of its own, REDIS_DB, which must be empty before and is
 flushed after), and the fake Stripe (`python -m config.fakestripe`, i.e. localstripe). The CPO
-is the simulator (`ocpi_peer.simulator.CpoSimulator`, OCPI 2.2.1, AD_HOC_PAYMENT tariffs) run
+is the simulator (`cpo_simulator.CpoSimulator`, OCPI 2.2.1, AD_HOC_PAYMENT tariffs) run
 inside the measuring process (`python -m bench.settle measure`), because its CDRs are held back
 (`cdr_fault="late"`) and the benchmark decides when and how they are POSTed.
 
@@ -284,7 +284,7 @@ def measure(argv: list[str]) -> None:
     import django
 
     django.setup()
-    from ocpi_peer.simulator import CpoSimulator
+    from cpo_simulator import CpoSimulator
 
     budget = Budget(args.budget, "settle measure")
     sim = CpoSimulator(

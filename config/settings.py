@@ -3,6 +3,7 @@ bare machine (SQLite, a broker in files under var/, localhost URLs, test-mode ke
 
 import base64
 import hashlib
+import importlib.util
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -42,6 +43,10 @@ INSTALLED_APPS = [
     "stations",
     "payments",
 ]
+# The CPO simulator sits beside the product in a checkout and is left out of the wheel: where it
+# can be imported, its app adds `manage.py simulate_cpo`; an installed product just lacks it.
+if importlib.util.find_spec("cpo_simulator") is not None:
+    INSTALLED_APPS.append("cpo_simulator")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

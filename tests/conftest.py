@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 
-from ocpi_peer.simulator import CpoSimulator
+from cpo_simulator import CpoSimulator
 from tests.support.localstripe import FakeStripe, running
 
 StartCpo = Callable[..., CpoSimulator]

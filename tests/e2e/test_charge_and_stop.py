@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Locator, expect
 
-from ocpi_peer.simulator import CpoSimulator
+from cpo_simulator import CpoSimulator
 from payments.models import Checkout, LedgerEntry
 from tests.e2e.conftest import Phone
 from tests.payments.charging import push_stations

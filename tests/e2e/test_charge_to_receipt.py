@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from ocpi_peer.simulator import CpoSimulator
+from cpo_simulator import CpoSimulator
 from payments.models import Checkout
 from tests.e2e.conftest import Phone
 from tests.payments.charging import push_stations

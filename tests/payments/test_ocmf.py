@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ocpi_peer.simulator.ocmf import MeterSigner
+from cpo_simulator.ocmf import MeterSigner
 from payments import ocmf
 from payments.ocmf import check_cdr_signed_data, check_signed_data, parse_ocmf, verify_ocmf
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ocpi_peer.simulator import CpoSimulator
-from ocpi_peer.simulator.transport import load_json
+from cpo_simulator import CpoSimulator
+from cpo_simulator.transport import load_json
 
 
 @dataclass(frozen=True)

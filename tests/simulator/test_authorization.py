@@ -5,7 +5,7 @@ import base64
 import httpx
 import pytest
 
-from ocpi_peer.simulator import CpoSimulator
+from cpo_simulator import CpoSimulator
 
 
 def auth(token: str, *, base64_form: bool) -> dict[str, str]:

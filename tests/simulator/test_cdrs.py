@@ -21,10 +21,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 from django.core.management.base import CommandError
 
-from ocpi_peer.management.commands.simulate_cpo import Command as SimulateCpo
-from ocpi_peer.simulator import CpoSimulator
-from ocpi_peer.simulator.cdrs import NO_ENDPOINT
-from ocpi_peer.simulator.transport import authorization, load_json, parse_datetime
+from cpo_simulator import CpoSimulator
+from cpo_simulator.cdrs import NO_ENDPOINT
+from cpo_simulator.management.commands.simulate_cpo import Command as SimulateCpo
+from cpo_simulator.transport import authorization, load_json, parse_datetime
 from tests.helpers import wait_until
 from tests.simulator.emsp import envelope
 from tests.simulator.test_charging import Call, ChargingEmsp, command, modern, start_body

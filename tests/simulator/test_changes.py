@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from ocpi_peer.simulator import CpoSimulator, SimulatorError
-from ocpi_peer.simulator.transport import authorization, load_json
+from cpo_simulator import CpoSimulator, SimulatorError
+from cpo_simulator.transport import authorization, load_json
 from tests.simulator.emsp import RecordingEmsp
 from tests.simulator.test_locations import EPOCH, crawl, headers_for, stamp
 

@@ -15,8 +15,8 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from ocpi_peer.simulator import CpoSimulator, SimulatorError
-from ocpi_peer.simulator.transport import authorization, load_json, parse_datetime
+from cpo_simulator import CpoSimulator, SimulatorError
+from cpo_simulator.transport import authorization, load_json, parse_datetime
 from tests.helpers import wait_until
 from tests.simulator.emsp import RecordingEmsp, envelope
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ocpi_peer.simulator.transport import authorization, parse_datetime
+from cpo_simulator.transport import authorization, parse_datetime
 from tests.helpers import wait_until
 from tests.simulator import test_charging as charging
 from tests.simulator.test_charging import (

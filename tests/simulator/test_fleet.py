@@ -2,7 +2,7 @@
 
 import httpx
 
-from ocpi_peer.simulator import CpoSimulator
+from cpo_simulator import CpoSimulator
 from tests.simulator.test_locations import headers_for
 
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from ocpi_peer.simulator import CpoSimulator
-from ocpi_peer.simulator.credentials import own_credentials
+from cpo_simulator import CpoSimulator
+from cpo_simulator.credentials import own_credentials
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 NEXT_LINK = re.compile(r'^<([^>]+)>; rel="next"$')

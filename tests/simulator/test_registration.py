@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ocpi_peer.simulator import CpoSimulator, SimulatorError
+from cpo_simulator import CpoSimulator, SimulatorError
 from tests.simulator.emsp import json_server
 
 

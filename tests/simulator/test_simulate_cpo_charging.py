@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import httpx
 
-from ocpi_peer.simulator.transport import authorization, parse_datetime
+from cpo_simulator.transport import authorization, parse_datetime
 from tests.helpers import wait_until
 from tests.simulator.test_charging import ChargingEmsp, results, start_body
 from tests.simulator.test_simulate_cpo_command import MANAGE, read_line

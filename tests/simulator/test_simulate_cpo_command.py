@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from ocpi_peer.simulator.transport import authorization
+from cpo_simulator.transport import authorization
 from tests.helpers import wait_until
 from tests.simulator.emsp import RecordingEmsp
 

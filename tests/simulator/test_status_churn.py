@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from ocpi_peer.simulator import CpoSimulator
+from cpo_simulator import CpoSimulator
 from tests.helpers import wait_until
 from tests.simulator.emsp import RecordingEmsp
 

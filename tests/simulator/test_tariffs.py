@@ -5,8 +5,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from ocpi_peer.simulator import CpoSimulator
-from ocpi_peer.simulator.transport import load_json
+from cpo_simulator import CpoSimulator
+from cpo_simulator.transport import load_json
 from tests.simulator.test_locations import crawl, headers_for, stamp
 
 

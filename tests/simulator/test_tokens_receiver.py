@@ -6,8 +6,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ocpi_peer.simulator import CpoSimulator
-from ocpi_peer.simulator.transport import authorization
+from cpo_simulator import CpoSimulator
+from cpo_simulator.transport import authorization
 from tests.simulator import test_charging as charging
 from tests.simulator.test_charging import (
     ChargingEmsp,

@@ -6,7 +6,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from ocpi_peer.simulator import CpoSimulator
+from cpo_simulator import CpoSimulator
 
 
 def auth(token: str, *, base64_form: bool) -> dict[str, str]:

@@ -44,15 +44,19 @@ acknowledged and does nothing.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from . import locations, sessions, tokens
+from .sessions import Charging
+from .tokens import TokenBook
 from .transport import (
     InboundRequest,
     OcpiFailure,
+    OneOf,
     Reply,
     SimulatorError,
     Status,
@@ -61,10 +65,7 @@ from .transport import (
     parse_datetime,
 )
 
-if TYPE_CHECKING:
-    from .server import CpoSimulator
-
-logger = logging.getLogger("ocpi_peer.simulator")
+logger = logging.getLogger("cpo_simulator")
 
 COMMANDS_221: Final = (
     "CANCEL_RESERVATION",
@@ -132,6 +133,52 @@ class _Plan:
     cancel: Callable[[], None] | None = None  # undoes a claim when the effect never runs
 
 
+class CommandLog:
+    """Every command request received (`commands`, oldest first), the reservations held (by
+    upper-cased reservation id), and how the Commands Receiver behaves (see the module
+    docstring): `command_fault` (settable while running), `command_timeout`,
+    `require_known_token`, `start_delay`, `result_delay`, `late_seconds`, `hold_seconds`.
+    Read and write it under `lock`."""
+
+    command_fault = OneOf(COMMAND_FAULTS)
+
+    def __init__(
+        self,
+        lock: threading.RLock,
+        *,
+        command_timeout: int,
+        command_fault: str | None,
+        require_known_token: bool,
+        start_delay: float,
+        result_delay: float,
+        late_seconds: float,
+        hold_seconds: float,
+    ) -> None:
+        if not isinstance(command_timeout, int) or command_timeout < 1:
+            raise ValueError("command_timeout must be an int >= 1 (seconds)")
+        if not min(start_delay, result_delay, late_seconds, hold_seconds) >= 0:
+            raise ValueError("start_delay, result_delay, late_seconds, hold_seconds must be >= 0")
+        self.lock = lock
+        self.commands: list[ReceivedCommand] = []
+        self.reservations: dict[str, dict[str, Any]] = {}
+        self.command_timeout = command_timeout
+        self.command_fault = command_fault
+        self.require_known_token = require_known_token
+        self.start_delay = start_delay
+        self.result_delay = result_delay
+        self.late_seconds = late_seconds
+        self.hold_seconds = hold_seconds
+
+
+@dataclass(frozen=True)
+class _Desk:
+    """What deciding and following up a command reads and changes, passed along together."""
+
+    log: CommandLog
+    charging: Charging
+    tokens: TokenBook
+
+
 class _UnknownLocation(Exception):
     """The command names a location, EVSE or connector the CPO does not have (2003)."""
 
@@ -140,15 +187,17 @@ def commands_for(version: str) -> tuple[str, ...]:
     return COMMANDS_221 if is_221_shape(version) else COMMANDS_211
 
 
-def record_down(sim: CpoSimulator, version: str, command: str, body: bytes) -> None:
+def record_down(log: CommandLog, version: str, command: str, body: bytes) -> None:
     """ "down": the request is recorded, answered 503 without a body by the server, and dropped."""
     entry = ReceivedCommand(command=command, version=version, body=_maybe_json(body))
     entry.http_status = 503
-    with sim.lock:
-        sim._commands.append(entry)
+    with log.lock:
+        log.commands.append(entry)
 
 
-def handle(sim: CpoSimulator, request: InboundRequest) -> Reply:
+def handle(
+    log: CommandLog, charging: Charging, token_book: TokenBook, request: InboundRequest
+) -> Reply:
     """POST `{url}/{command}`: validate, decide, answer, and plan the follow-up."""
     if request.method != "POST":
         raise OcpiFailure(Status.CLIENT_ERROR, "commands only take POST", http_status=405)
@@ -161,21 +210,21 @@ def handle(sim: CpoSimulator, request: InboundRequest) -> Reply:
     entry = ReceivedCommand(
         command=request.segments[0], version=request.version, body=_maybe_json(request.body)
     )
-    with sim.lock:
-        sim._commands.append(entry)
+    with log.lock:
+        log.commands.append(entry)
     try:
-        reply = _handle(sim, request, entry)
+        reply = _handle(_Desk(log, charging, token_book), request, entry)
     except OcpiFailure as failure:
-        with sim.lock:
+        with log.lock:
             entry.ocpi_status, entry.http_status = int(failure.status), failure.http_status
         raise
-    with sim.lock:
+    with log.lock:
         entry.ocpi_status, entry.http_status = int(reply.status), reply.http_status
         entry.response = reply.data if isinstance(reply.data, dict) else None
     return reply
 
 
-def _handle(sim: CpoSimulator, request: InboundRequest, entry: ReceivedCommand) -> Reply:
+def _handle(desk: _Desk, request: InboundRequest, entry: ReceivedCommand) -> Reply:
     body = request.json_body()
     version = request.version
     try:
@@ -189,45 +238,45 @@ def _handle(sim: CpoSimulator, request: InboundRequest, entry: ReceivedCommand) 
             "RESERVE_NOW": _reserve_now,
             "CANCEL_RESERVATION": _cancel_reservation,
         }[entry.command]
-        verdict, message, plan = decide(sim, body, version, entry)
+        verdict, message, plan = decide(desk, body, version, entry)
     except ValueError as exc:
         raise OcpiFailure(Status.INVALID_PARAMETERS, str(exc)) from exc
     except _UnknownLocation as exc:
         return Reply(
-            command_response(sim, version, "REJECTED", str(exc)),
+            command_response(desk.log, version, "REJECTED", str(exc)),
             status=Status.UNKNOWN_LOCATION,
             message=str(exc),
         )
-    fault = sim.command_fault
+    fault = desk.log.command_fault
     if verdict == "ACCEPTED" and fault in ("reject", "not_supported"):
         verdict = "REJECTED" if fault == "reject" else "NOT_SUPPORTED"
         message = f"simulated {fault}"
     if verdict != "ACCEPTED" or plan is None:
         if plan is not None and plan.cancel is not None:
             plan.cancel()
-        return Reply(command_response(sim, version, verdict, message))
-    if fault == "read_timeout" and sim._stopping.wait(sim.hold_seconds):
+        return Reply(command_response(desk.log, version, verdict, message))
+    if fault == "read_timeout" and desk.charging.workers.stopping.wait(desk.log.hold_seconds):
         if plan.cancel is not None:
             plan.cancel()
         raise OcpiFailure(Status.SERVER_ERROR, "simulator stopping", http_status=503)
-    plan = _with_fault(sim, entry.command, plan, fault)
+    plan = _with_fault(desk, entry.command, plan, fault)
     correlation_id = request.correlation_id
-    sim._defer(
-        lambda: _follow_up(sim, entry, plan, response_url, version, correlation_id),
+    desk.charging.workers.defer(
+        lambda: _follow_up(desk, entry, plan, response_url, version, correlation_id),
         f"command-{entry.command.lower()}",
     )
-    return Reply(command_response(sim, version, "ACCEPTED", None))
+    return Reply(command_response(desk.log, version, "ACCEPTED", None))
 
 
-def _with_fault(sim: CpoSimulator, command: str, plan: _Plan, fault: str | None) -> _Plan:
+def _with_fault(desk: _Desk, command: str, plan: _Plan, fault: str | None) -> _Plan:
     """Apply `command_fault` to what an ACCEPTED command does next (module docstring)."""
-    plan.result_after = sim.result_delay
+    plan.result_after = desk.log.result_delay
     if command == "START_SESSION" and plan.effect is not None:
-        plan.effect_after = sim.start_delay
+        plan.effect_after = desk.log.start_delay
     if fault == "no_result":
         plan.result, plan.effect = None, None
     elif fault == "late_result":
-        plan.result_after = sim.late_seconds
+        plan.result_after = desk.log.late_seconds
     elif fault == "timeout_then_start":
         plan.result, plan.message = "TIMEOUT", "simulated charger time-out"
     elif fault == "result_failed":
@@ -241,12 +290,12 @@ def _with_fault(sim: CpoSimulator, command: str, plan: _Plan, fault: str | None)
 
 
 def command_response(
-    sim: CpoSimulator, version: str, result: str, message: str | None
+    log: CommandLog, version: str, result: str, message: str | None
 ) -> dict[str, Any]:
     """2.2.1: `{result, timeout, message?}`; 2.1.1: `{result}` only."""
     if not is_221_shape(version):
         return {"result": result}
-    response: dict[str, Any] = {"result": result, "timeout": sim.command_timeout}
+    response: dict[str, Any] = {"result": result, "timeout": log.command_timeout}
     if message:
         response["message"] = [{"language": "en", "text": message}]
     return response
@@ -263,7 +312,7 @@ def result_body(version: str, result: str, message: str | None) -> dict[str, Any
 
 
 def _follow_up(
-    sim: CpoSimulator,
+    desk: _Desk,
     entry: ReceivedCommand,
     plan: _Plan,
     response_url: str,
@@ -271,17 +320,17 @@ def _follow_up(
     correlation_id: str,
 ) -> None:
     """Wait, POST the result, wait, take effect; a stopping simulator drops what is left."""
-    if plan.result_after > 0 and sim._stopping.wait(plan.result_after):
+    if plan.result_after > 0 and desk.charging.workers.stopping.wait(plan.result_after):
         _cancel(plan)
         return
     if plan.result is not None:
-        _post_result(sim, entry, response_url, version, correlation_id, plan)
+        _post_result(desk, entry, response_url, version, correlation_id, plan)
     if plan.effect is None:
         return
-    if plan.effect_after > 0 and sim._stopping.wait(plan.effect_after):
+    if plan.effect_after > 0 and desk.charging.workers.stopping.wait(plan.effect_after):
         _cancel(plan)
         return
-    if sim._stopping.is_set():
+    if desk.charging.workers.stopping.is_set():
         _cancel(plan)
         return
     plan.effect()
@@ -293,7 +342,7 @@ def _cancel(plan: _Plan) -> None:
 
 
 def _post_result(
-    sim: CpoSimulator,
+    desk: _Desk,
     entry: ReceivedCommand,
     response_url: str,
     version: str,
@@ -302,16 +351,17 @@ def _post_result(
 ) -> None:
     assert plan.result is not None
     body = result_body(version, plan.result, plan.message)
-    with sim.lock:
+    peer = desk.charging.peer
+    with desk.log.lock, peer.lock:
         entry.result = body
-        token = sim.state.emsp_token
-    headers = sim._routing_headers(to=sim._emsp_party()) if is_221_shape(version) else {}
+        token = peer.state.emsp_token
+    headers = peer.routing_headers(to=peer.emsp_party()) if is_221_shape(version) else {}
     try:
-        response = sim.send(
+        response = peer.send(
             "POST",
             response_url,
             token=token,
-            base64_form=sim.base64_for(version),
+            base64_form=peer.base64_for(version),
             json=body,
             headers=headers,
             correlation_id=correlation_id,
@@ -319,7 +369,7 @@ def _post_result(
     except SimulatorError as exc:
         logger.info("%s result not delivered: %s", entry.command, exc)
         return
-    with sim.lock:
+    with desk.log.lock:
         entry.result_http_status = response.status_code
 
 
@@ -329,7 +379,7 @@ _Decision = tuple[str, str | None, _Plan | None]  # (CommandResponseType, messag
 
 
 def _start_session(
-    sim: CpoSimulator, body: dict[str, Any], version: str, entry: ReceivedCommand
+    desk: _Desk, body: dict[str, Any], version: str, entry: ReceivedCommand
 ) -> _Decision:
     modern = is_221_shape(version)
     token = _token(body, version)
@@ -341,32 +391,32 @@ def _start_session(
         reference = None  # 2.1.1 has no authorization_reference
     if connector_id is not None and evse_uid is None:
         raise ValueError("evse_uid is required when connector_id is set")
-    index = _location(sim, location_id)
-    evse_number = _evse(sim, index, evse_uid) if evse_uid is not None else None
+    index = _location(desk, location_id)
+    evse_number = _evse(desk, index, evse_uid) if evse_uid is not None else None
     if connector_id is not None:
         assert evse_number is not None
-        _connector(sim, index, evse_number, connector_id)
-    refusal = _token_refusal(sim, token, version)
+        _connector(desk, index, evse_number, connector_id)
+    refusal = _token_refusal(desk, token, version)
     if refusal is not None:
         return "REJECTED", refusal, None
-    with sim.lock:
+    with desk.charging.book.lock:
         if evse_number is None:  # the CPO picks an EVSE: the first free one
             free = [
                 n
-                for n in range(1, sim.evses_per_location + 1)
-                if _evse_refusal(sim, index, n) is None
+                for n in range(1, desk.charging.stations.fleet.evses_per_location + 1)
+                if _evse_refusal(desk, index, n) is None
             ]
             evse_number = free[0] if free else 1
-        refusal = _evse_refusal(sim, index, evse_number)
+        refusal = _evse_refusal(desk, index, evse_number)
         if refusal is None:
-            sim._claims.add((index, evse_number))
+            desk.charging.book.claims.add((index, evse_number))
     chosen_evse, chosen_connector = evse_number, connector_id or "1"
     if refusal is not None:
         return "ACCEPTED", None, _Plan(result=refusal, message=f"the EVSE is {refusal[5:].lower()}")
 
     def start() -> None:
         session = sessions.begin(
-            sim,
+            desk.charging,
             version=version,
             index=index,
             evse_number=chosen_evse,
@@ -375,23 +425,24 @@ def _start_session(
             auth_method="COMMAND",
             authorization_reference=reference,
         )
-        with sim.lock:
+        with desk.log.lock:
             entry.session_id = session.id
 
     def release() -> None:
-        with sim.lock:
-            sim._claims.discard((index, chosen_evse))
+        with desk.charging.book.lock:
+            desk.charging.book.claims.discard((index, chosen_evse))
 
     return "ACCEPTED", None, _Plan(result="ACCEPTED", effect=start, cancel=release)
 
 
 def _stop_session(
-    sim: CpoSimulator, body: dict[str, Any], version: str, entry: ReceivedCommand
+    desk: _Desk, body: dict[str, Any], version: str, entry: ReceivedCommand
 ) -> _Decision:
     session_id = _id(body.get("session_id"), "session_id", "2.2.1", required=True)
-    with sim.lock:
+    book = desk.charging.book
+    with desk.log.lock, book.lock:
         session = next(
-            (s for s in sim._sessions.values() if s.id.upper() == session_id.upper()), None
+            (s for s in book.sessions.values() if s.id.upper() == session_id.upper()), None
         )
         if session is None or not session.active:
             return "UNKNOWN_SESSION", f"no ongoing session {session_id!r}", None
@@ -405,18 +456,18 @@ def _stop_session(
 
 
 def _unlock_connector(
-    sim: CpoSimulator, body: dict[str, Any], version: str, entry: ReceivedCommand
+    desk: _Desk, body: dict[str, Any], version: str, entry: ReceivedCommand
 ) -> _Decision:
     location_id = _id(body.get("location_id"), "location_id", version, required=True)
     evse_uid = _id(body.get("evse_uid"), "evse_uid", version, required=True)
     connector_id = _id(body.get("connector_id"), "connector_id", "2.2.1", required=True)
-    index = _location(sim, location_id)
-    _connector(sim, index, _evse(sim, index, evse_uid), connector_id)
+    index = _location(desk, location_id)
+    _connector(desk, index, _evse(desk, index, evse_uid), connector_id)
     return "ACCEPTED", None, _Plan(result="ACCEPTED")
 
 
 def _reserve_now(
-    sim: CpoSimulator, body: dict[str, Any], version: str, entry: ReceivedCommand
+    desk: _Desk, body: dict[str, Any], version: str, entry: ReceivedCommand
 ) -> _Decision:
     modern = is_221_shape(version)
     token = _token(body, version)
@@ -436,33 +487,33 @@ def _reserve_now(
     evse_uid = _id(body.get("evse_uid"), "evse_uid", version)
     if modern:
         _id(body.get("authorization_reference"), "authorization_reference", version)
-    index = _location(sim, location_id)
+    index = _location(desk, location_id)
     if evse_uid is not None:
-        _evse(sim, index, evse_uid)
-    refusal = _token_refusal(sim, token, version)
+        _evse(desk, index, evse_uid)
+    refusal = _token_refusal(desk, token, version)
     if refusal is not None:
         return "REJECTED", refusal, None
     kept = dict(body)
 
     def reserve() -> None:
-        with sim.lock:
-            sim._reservations[reservation_id.upper()] = kept
+        with desk.log.lock:
+            desk.log.reservations[reservation_id.upper()] = kept
 
     return "ACCEPTED", None, _Plan(result="ACCEPTED", effect=reserve)
 
 
 def _cancel_reservation(
-    sim: CpoSimulator, body: dict[str, Any], version: str, entry: ReceivedCommand
+    desk: _Desk, body: dict[str, Any], version: str, entry: ReceivedCommand
 ) -> _Decision:
     reservation_id = _id(body.get("reservation_id"), "reservation_id", version, required=True)
-    with sim.lock:
-        known = reservation_id.upper() in sim._reservations
+    with desk.log.lock:
+        known = reservation_id.upper() in desk.log.reservations
     if not known:
         return "ACCEPTED", None, _Plan(result="UNKNOWN_RESERVATION")
 
     def cancel() -> None:
-        with sim.lock:
-            sim._reservations.pop(reservation_id.upper(), None)
+        with desk.log.lock:
+            desk.log.reservations.pop(reservation_id.upper(), None)
 
     return "ACCEPTED", None, _Plan(result="ACCEPTED", effect=cancel)
 
@@ -501,16 +552,16 @@ def _token(body: dict[str, Any], version: str) -> dict[str, Any]:
     return token
 
 
-def _token_refusal(sim: CpoSimulator, token: dict[str, Any], version: str) -> str | None:
+def _token_refusal(desk: _Desk, token: dict[str, Any], version: str) -> str | None:
     """Why the CPO refuses the token itself (REJECTED), or None."""
     if is_221_shape(version):
-        party = sim._emsp_party()
+        party = desk.charging.peer.emsp_party()
         owner = (str(token["country_code"]).upper(), str(token["party_id"]).upper())
         if party is not None and owner != (party[0].upper(), party[1].upper()):
             return "the token belongs to another party than the eMSP sending the command"
-    if not sim.require_known_token:
+    if not desk.log.require_known_token:
         return None
-    held = tokens.find(sim, token, version)
+    held = tokens.find(desk.tokens, token, version)
     if held is None:
         return "unknown token: push it through the Tokens module first"
     if held.get("valid") is False or token.get("valid") is False:
@@ -518,43 +569,43 @@ def _token_refusal(sim: CpoSimulator, token: dict[str, Any], version: str) -> st
     return None
 
 
-def _location(sim: CpoSimulator, location_id: str) -> int:
+def _location(desk: _Desk, location_id: str) -> int:
     index = locations.location_index(location_id.upper())
-    if index is None or index >= sim.location_count:
+    if index is None or index >= desk.charging.stations.location_count:
         raise _UnknownLocation(f"unknown location {location_id!r}")
     return index
 
 
-def _evse(sim: CpoSimulator, index: int, evse_uid: str) -> int:
+def _evse(desk: _Desk, index: int, evse_uid: str) -> int:
     prefix = f"{locations.location_id(index)}-"
     number = evse_uid.upper().removeprefix(prefix)
     if (
         not evse_uid.upper().startswith(prefix)
         or not number.isdigit()
-        or not 1 <= int(number) <= sim.evses_per_location
+        or not 1 <= int(number) <= desk.charging.stations.fleet.evses_per_location
         or locations.evse_uid(index, int(number)) != evse_uid.upper()
     ):
         raise _UnknownLocation(f"unknown EVSE {evse_uid!r} at {locations.location_id(index)}")
     return int(number)
 
 
-def _connector(sim: CpoSimulator, index: int, evse_number: int, connector_id: str) -> None:
-    if connector_id not in {str(c) for c in range(1, sim.connectors_per_evse + 1)}:
+def _connector(desk: _Desk, index: int, evse_number: int, connector_id: str) -> None:
+    connectors = desk.charging.stations.fleet.connectors_per_evse
+    if connector_id not in {str(c) for c in range(1, connectors + 1)}:
         raise _UnknownLocation(
             f"unknown connector {connector_id!r} at {locations.evse_uid(index, evse_number)}"
         )
 
 
-def _evse_refusal(sim: CpoSimulator, index: int, evse_number: int) -> str | None:
+def _evse_refusal(desk: _Desk, index: int, evse_number: int) -> str | None:
     """EVSE_OCCUPIED, EVSE_INOPERATIVE, or None when a session could start there now. Hold
-    `sim.lock` (re-entrant) so the answer and a claim go together."""
-    with sim.lock:
-        if (index, evse_number) in sim._claims or any(
-            s.index == index and s.evse_number == evse_number and not s.done.is_set()
-            for s in sim._sessions.values()
-        ):
+    the session book's lock (re-entrant) so the answer and a claim go together."""
+    book, stations, peer = desk.charging.book, desk.charging.stations, desk.charging.peer
+    with book.lock:
+        if book.occupied(index, evse_number):
             return "EVSE_OCCUPIED"
-        status = sim.location(index)["evses"][evse_number - 1]["status"]
+        location = stations.location(index, peer.default_version())
+        status = location["evses"][evse_number - 1]["status"]
     if status in _OCCUPIED:
         return "EVSE_OCCUPIED"
     if status in _INOPERATIVE:

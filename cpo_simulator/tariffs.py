@@ -18,22 +18,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
+from urllib.parse import quote
 
+import httpx
+
+from .fleet import Fleet
+from .peer import Peer
 from .transport import (
     InboundRequest,
     OcpiFailure,
+    Paging,
     Reply,
     Status,
     format_datetime,
     is_221_shape,
-    list_page,
     matching,
     stamp_of,
 )
-
-if TYPE_CHECKING:
-    from .server import CpoSimulator
 
 AC_TARIFF_ID: Final = "TARIFF-AC"
 DC_TARIFF_ID: Final = "TARIFF-DC"
@@ -147,29 +149,47 @@ def _component(kind: str, incl_vat: Decimal, modern: bool, *, step_size: int = 1
     return component
 
 
-def handle(sim: CpoSimulator, request: InboundRequest) -> Reply:
+def find(fleet: Fleet, tariff_id: str, version: str) -> dict[str, Any]:
+    """Tariff `tariff_id` of the fleet as served under `version`; ValueError if there is none."""
+    plans = catalogue(fleet.tariff_count, ad_hoc_tariffs=fleet.ad_hoc_tariffs, version=version)
+    for plan in plans:
+        if plan.id == tariff_id:
+            return tariff_object(
+                plan, version, country_code=fleet.country_code, party_id=fleet.party_id
+            )
+    raise ValueError(f"no tariff {tariff_id!r} under {version}")
+
+
+def push_tariff(fleet: Fleet, peer: Peer, tariff_id: str) -> httpx.Response:
+    """PUT a tariff, as the agreed version serves it, to the eMSP's Tariffs Receiver
+    (`{url}/{cc}/{pid}/{tariff_id}`)."""
+    tariff = find(fleet, tariff_id, peer.default_version())
+    path = f"tariffs/{fleet.country_code}/{fleet.party_id}/{quote(tariff_id, safe='')}"
+    return peer.call_us("PUT", path, json=tariff)
+
+
+def handle(fleet: Fleet, paging: Paging, request: InboundRequest) -> Reply:
     """GET list, or GET one tariff by id (Sender interface, checklist 5.1)."""
     if request.method != "GET":
         raise OcpiFailure(
             Status.CLIENT_ERROR, "the Tariffs Sender only answers GET", http_status=405
         )
-    plans = catalogue(sim.tariff_count, ad_hoc_tariffs=sim.ad_hoc_tariffs, version=request.version)
+    plans = catalogue(
+        fleet.tariff_count, ad_hoc_tariffs=fleet.ad_hoc_tariffs, version=request.version
+    )
     if request.segments:
         wanted = request.segments[0]
         found = next((plan for plan in plans if plan.id == wanted), None)
         if found is None or len(request.segments) > 1:
             raise OcpiFailure(Status.CLIENT_ERROR, f"no tariff {wanted!r}", http_status=404)
-        return Reply(sim.tariff(found.id, request.version))
-    return list_page(
-        request.query,
+        return Reply(find(fleet, found.id, request.version))
+    return paging.page(
+        request,
         matching(len(plans), request.query, {}),
         lambda number: tariff_object(
             plans[number],
             request.version,
-            country_code=sim.country_code,
-            party_id=sim.party_id,
+            country_code=fleet.country_code,
+            party_id=fleet.party_id,
         ),
-        page_size=sim.page_size,
-        list_url=f"{sim.version_url(request.version)}/tariffs",
-        fail_after_pages=sim.fail_after_pages,
     )

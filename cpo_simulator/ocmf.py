@@ -12,7 +12,7 @@ secp256r1 via `cryptography`; `MeterSigner("secp192k1")` signs on the curve many
 which OpenSSL lacks, via the pure Python `ecdsa` package, so that path can be exercised too.
 
 Independent of the product on purpose, like the rest of the simulator: nothing here imports
-`payments`, `stations` or `ocpi_peer` outside this package.
+`config`, `payments`, `stations` or `ocpi_peer`.
 """
 
 from __future__ import annotations

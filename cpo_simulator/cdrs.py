@@ -46,31 +46,31 @@ from __future__ import annotations
 import base64
 import logging
 import re
+import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 from uuid import uuid4
 
 from . import ocmf, sessions
+from .peer import Peer
 from .transport import (
     InboundRequest,
     OcpiFailure,
+    OneOf,
+    Paging,
     Reply,
     SimulatorError,
     Status,
     format_datetime,
     is_221_shape,
-    list_page,
     matching,
     parse_datetime,
 )
 
-if TYPE_CHECKING:
-    from .server import CpoSimulator
-
-logger = logging.getLogger("ocpi_peer.simulator")
+logger = logging.getLogger("cpo_simulator")
 
 CDR_FAULTS: Final = (
     None,
@@ -118,15 +118,34 @@ class Delivery:
     error: str | None = None
 
 
-@dataclass
 class CdrBook:
-    """The simulator's CDR state; read and write it only under `CpoSimulator.lock`."""
+    """The simulator's CDR state, and how CDRs are sent: `cdr_delay` and `cdr_fault`, both
+    settable while running. Read and write it only under `lock`; `changed` is notified on
+    every delivery."""
 
-    created: list[CreatedCdr] = field(default_factory=list)
-    deliveries: list[Delivery] = field(default_factory=list)
-    held: list[CreatedCdr] = field(default_factory=list)  # "late": until release_cdrs()
-    registers: dict[tuple[int, int], Decimal] = field(default_factory=dict)  # by (loc, EVSE)
-    last_stamp: datetime | None = None
+    cdr_fault = OneOf(CDR_FAULTS)  # how CDRs misbehave, read when a session ends
+
+    def __init__(self, lock: threading.RLock, *, cdr_delay: float, cdr_fault: str | None) -> None:
+        self.lock = lock
+        self.changed = threading.Condition(lock)
+        self.created: list[CreatedCdr] = []
+        self.deliveries: list[Delivery] = []
+        self.held: list[CreatedCdr] = []  # "late": until release_cdrs()
+        self.registers: dict[tuple[int, int], Decimal] = {}  # by (location, EVSE)
+        self.last_stamp: datetime | None = None
+        self.cdr_delay = cdr_delay
+        self.cdr_fault = cdr_fault
+
+    @property
+    def cdr_delay(self) -> float:
+        """Seconds from a session's end to its CDR's POST (0: at once)."""
+        return self._cdr_delay
+
+    @cdr_delay.setter
+    def cdr_delay(self, value: float) -> None:
+        if not value >= 0:
+            raise ValueError("cdr_delay must be >= 0 seconds")
+        self._cdr_delay = float(value)
 
 
 # --- building ------------------------------------------------------------------------------------
@@ -162,14 +181,13 @@ def _inflated(cost: sessions.Cost) -> sessions.Cost:
     )
 
 
-def _stamp(sim: CpoSimulator, session: sessions.ChargingSession) -> datetime:
+def _stamp(book: CdrBook, session: sessions.ChargingSession) -> datetime:
     """A CDR's `last_updated` is its creation time (7.1): now, but never before the session's
     (simulated, possibly future) end, and strictly after the previous CDR's, so each CDR has a
     stamp of its own for `date_from` pulls."""
     moment = datetime.now(UTC).replace(microsecond=0)
     if session.end is not None:
         moment = max(moment, session.end)
-    book = sim.cdr_book
     if book.last_stamp is not None and moment <= book.last_stamp:
         moment = book.last_stamp + timedelta(seconds=1)
     book.last_stamp = moment
@@ -208,21 +226,21 @@ def _tamper(record: str) -> str:
 
 
 def _readings(
-    sim: CpoSimulator, session: sessions.ChargingSession, *, mismatch: bool
+    book: CdrBook, session: sessions.ChargingSession, *, mismatch: bool
 ) -> tuple[Decimal, Decimal]:
-    """The meter's start and end readings; moves the EVSE's register on (under `sim.lock`)."""
+    """The meter's start and end readings; moves the EVSE's register on (under `book.lock`)."""
     key = (session.index, session.evse_number)
-    start = sim.cdr_book.registers.get(key, INITIAL_REGISTER_KWH)
+    start = book.registers.get(key, INITIAL_REGISTER_KWH)
     end = start + session.kwh + (ENERGY_MISMATCH_KWH if mismatch else Decimal(0))
-    sim.cdr_book.registers[key] = end
+    book.registers[key] = end
     return start, end
 
 
 def build(
-    sim: CpoSimulator, session: sessions.ChargingSession, fault: str | None
+    book: CdrBook, peer: Peer, session: sessions.ChargingSession, fault: str | None
 ) -> dict[str, Any]:
     """The session's CDR in its version's shape, with `fault` applied to its content. Call it
-    under `sim.lock` on an ended session; it moves the EVSE's meter register on."""
+    under `book.lock` on an ended session; it moves the EVSE's meter register on."""
     assert session.end is not None
     version = session.version
     tariff = session.tariff
@@ -233,7 +251,7 @@ def build(
     )
     billed = _inflated(cost) if fault in ("wrong_total", "credit_after") else cost
     total_time = sum((p.hours for p in session.periods), Decimal(0))
-    as_session = sessions.session_object(sim, session)
+    as_session = sessions.session_object(peer, session)
     cdr_id = new_cdr_id()
     tariffs = [tariff] if tariff is not None else []
     if not is_221_shape(version):
@@ -252,9 +270,9 @@ def build(
             "total_time": total_time,
             "total_parking_time": Decimal(0),
             **({"remark": session.end_reason} if session.end_reason else {}),
-            "last_updated": format_datetime(_stamp(sim, session)),
+            "last_updated": format_datetime(_stamp(book, session)),
         }
-    start_kwh, end_kwh = _readings(sim, session, mismatch=fault == "energy_mismatch")
+    start_kwh, end_kwh = _readings(book, session, mismatch=fault == "energy_mismatch")
     signed, serial = _signed_data(session, start_kwh, end_kwh, tamper=fault == "tampered_signature")
     location = session.location_at_start or {}
     (evse,) = location["evses"]  # cut to the session's EVSE and connector at its start
@@ -272,8 +290,8 @@ def build(
         "connector_power_type": connector["power_type"],
     }
     cdr: dict[str, Any] = {
-        "country_code": sim.country_code,
-        "party_id": sim.party_id,
+        "country_code": peer.country_code,
+        "party_id": peer.party_id,
         "id": cdr_id,
         "start_date_time": format_datetime(session.start),
         "end_date_time": format_datetime(session.end),
@@ -307,7 +325,7 @@ def build(
     }
     if session.end_reason:
         cdr["remark"] = session.end_reason[:255]
-    cdr["last_updated"] = format_datetime(_stamp(sim, session))
+    cdr["last_updated"] = format_datetime(_stamp(book, session))
     return cdr
 
 
@@ -325,13 +343,15 @@ def _negated(price: Any) -> Any:
 # --- sending -------------------------------------------------------------------------------------
 
 
-def session_completed(sim: CpoSimulator, session: sessions.ChargingSession) -> None:
+def session_completed(
+    book: CdrBook, peer: Peer, stopping: threading.Event, session: sessions.ChargingSession
+) -> None:
     """On the session's runner thread, after its final push: create its CDR(s) as `cdr_fault`
-    says, wait `cdr_delay` (cut short by `stop()`), send them."""
-    fault = sim.cdr_fault
-    with sim.lock:
-        body = build(sim, session, fault)
-        original = _create(sim, session, body, "cdr")
+    says, wait `cdr_delay` (cut short by `stopping`), send them."""
+    fault = book.cdr_fault
+    with book.lock:
+        body = build(book, peer, session, fault)
+        original = _create(book, session, body, "cdr")
         extra: list[CreatedCdr] = []
         if fault == "credit_after" and is_221_shape(session.version):
             credit = dict(body)
@@ -342,8 +362,8 @@ def session_completed(sim: CpoSimulator, session: sessions.ChargingSession) -> N
                 "credit_reference_id": body["id"],
             }
             credit.pop("last_updated")
-            credit["last_updated"] = format_datetime(_stamp(sim, session))
-            extra.append(_create(sim, session, credit, "credit"))
+            credit["last_updated"] = format_datetime(_stamp(book, session))
+            extra.append(_create(book, session, credit, "credit"))
             corrected = dict(body)
             corrected["id"] = new_cdr_id()
             corrected["total_cost"] = _price_object(
@@ -352,23 +372,23 @@ def session_completed(sim: CpoSimulator, session: sessions.ChargingSession) -> N
                 else sessions.Cost(Decimal("0.00"), Decimal("0.00"))
             )
             corrected.pop("last_updated")
-            corrected["last_updated"] = format_datetime(_stamp(sim, session))
-            extra.append(_create(sim, session, corrected, "corrected"))
+            corrected["last_updated"] = format_datetime(_stamp(book, session))
+            extra.append(_create(book, session, corrected, "corrected"))
         if fault == "late":
-            sim.cdr_book.held.append(original)
+            book.held.append(original)
     if fault in ("no_cdr", "late"):
         return
-    if sim.cdr_delay > 0 and sim._stopping.wait(sim.cdr_delay):
+    if book.cdr_delay > 0 and stopping.wait(book.cdr_delay):
         return
-    deliver(sim, original, "cdr")
+    deliver(book, peer, original, "cdr")
     if fault == "duplicate":
-        deliver(sim, original, "duplicate")
+        deliver(book, peer, original, "duplicate")
     for each in extra:
-        deliver(sim, each, each.kind)
+        deliver(book, peer, each, each.kind)
 
 
 def _create(
-    sim: CpoSimulator, session: sessions.ChargingSession, body: dict[str, Any], kind: str
+    book: CdrBook, session: sessions.ChargingSession, body: dict[str, Any], kind: str
 ) -> CreatedCdr:
     created = CreatedCdr(
         id=body["id"],
@@ -378,19 +398,19 @@ def _create(
         body=body,
         last_updated=parse_datetime(body["last_updated"]),
     )
-    sim.cdr_book.created.append(created)
+    book.created.append(created)
     return created
 
 
-def deliver(sim: CpoSimulator, cdr: CreatedCdr, kind: str) -> Delivery:
+def deliver(book: CdrBook, peer: Peer, cdr: CreatedCdr, kind: str) -> Delivery:
     """POST one CDR to the eMSP's `{url}` and record the outcome (never raises)."""
     http_status = ocpi_status = None
     location = error = None
-    if "cdrs" not in sim.emsp_endpoints:
+    if "cdrs" not in peer.emsp_endpoints:
         error = NO_ENDPOINT
     else:
         try:
-            response = sim.call_us("POST", "cdrs", json=cdr.body)
+            response = peer.call_us("POST", "cdrs", json=cdr.body)
         except SimulatorError as exc:
             error = str(exc)
             logger.info("CDR %s not delivered: %s", cdr.id, exc)
@@ -412,53 +432,58 @@ def deliver(sim: CpoSimulator, cdr: CreatedCdr, kind: str) -> Delivery:
         location=location,
         error=error,
     )
-    with sim._cdr_changed:
-        sim.cdr_book.deliveries.append(delivery)
-        sim._cdr_changed.notify_all()
+    with book.changed:
+        book.deliveries.append(delivery)
+        book.changed.notify_all()
     return delivery
 
 
-def release(sim: CpoSimulator) -> list[Delivery]:
+def release(book: CdrBook, peer: Peer) -> list[Delivery]:
     """Send every CDR "late" held back, oldest first."""
-    with sim.lock:
-        held, sim.cdr_book.held = sim.cdr_book.held, []
-    return [deliver(sim, cdr, "late") for cdr in held]
+    with book.lock:
+        held, book.held = book.held, []
+    return [deliver(book, peer, cdr, "late") for cdr in held]
 
 
-def send_for(sim: CpoSimulator, session_id: str) -> Delivery:
+def send_for(
+    book: CdrBook, sessions_book: sessions.SessionBook, peer: Peer, session_id: str
+) -> Delivery:
     """(Re)send the session's CDR: its latest one that is not a credit, created now (without any
     fault) if it has none yet. ValueError for an unknown session or one not ended COMPLETED."""
-    with sim.lock:
-        session = sim._sessions.get(session_id)
+    with book.lock, sessions_book.lock:
+        session = sessions_book.sessions.get(session_id)
         if session is None:
             raise ValueError(f"no session {session_id!r}")
         if session.status != "COMPLETED" or not session.done.is_set():
             raise ValueError(f"session {session_id} has not ended COMPLETED")
-        mine = [c for c in sim.cdr_book.created if c.session_id == session_id]
+        mine = [c for c in book.created if c.session_id == session_id]
         regular = [c for c in mine if c.kind != "credit"]
-        cdr = regular[-1] if regular else _create(sim, session, build(sim, session, None), "cdr")
-    return deliver(sim, cdr, "resend")
+        if regular:
+            cdr = regular[-1]
+        else:
+            cdr = _create(book, session, build(book, peer, session, None), "cdr")
+    return deliver(book, peer, cdr, "resend")
 
 
-def wait(sim: CpoSimulator, session_id: str | None, timeout: float) -> Delivery:
+def wait(book: CdrBook, session_id: str | None, timeout: float) -> Delivery:
     """The first delivery record (of `session_id`'s CDRs if given); TimeoutError after
     `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    with sim._cdr_changed:
+    with book.changed:
         while True:
-            for delivery in sim.cdr_book.deliveries:
+            for delivery in book.deliveries:
                 if session_id is None or delivery.session_id == session_id:
                     return delivery
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"no CDR {session_id or ''} sent within {timeout} s")
-            sim._cdr_changed.wait(remaining)
+            book.changed.wait(remaining)
 
 
 # --- the Sender interface ------------------------------------------------------------------------
 
 
-def handle(sim: CpoSimulator, request: InboundRequest) -> Reply:
+def handle(book: CdrBook, paging: Paging, request: InboundRequest) -> Reply:
     """GET list (`date_from`, `date_to`, `offset`, `limit`): every CDR created in the requested
     version's shape (2.2.x or 2.1.1), oldest first, paginated like the other lists (T-19)."""
     if request.method != "GET":
@@ -466,14 +491,9 @@ def handle(sim: CpoSimulator, request: InboundRequest) -> Reply:
     if request.segments:
         raise OcpiFailure(Status.CLIENT_ERROR, "no such cdrs resource", http_status=404)
     modern = is_221_shape(request.version)
-    with sim.lock:
-        found = [c for c in sim.cdr_book.created if is_221_shape(c.version) == modern]
+    with book.lock:
+        found = [c for c in book.created if is_221_shape(c.version) == modern]
     stamps = {number: cdr.last_updated for number, cdr in enumerate(found)}
-    return list_page(
-        request.query,
-        matching(len(found), request.query, stamps),
-        lambda number: found[number].body,
-        page_size=sim.page_size,
-        list_url=f"{sim.version_url(request.version)}/cdrs",
-        fail_after_pages=sim.fail_after_pages,
+    return paging.page(
+        request, matching(len(found), request.query, stamps), lambda number: found[number].body
     )

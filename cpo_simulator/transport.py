@@ -1,7 +1,7 @@
 """What every module of the CPO simulator shares: envelope, status codes, DateTime, token forms.
 
 This package is a second, independent reading of OCPI that the platform is tested against, so it
-imports nothing from the product (`ocpi_peer.*` outside this package, `stations`, `payments`).
+imports nothing from the product (`config`, `ocpi_peer`, `stations`, `payments`).
 A mistake shared by both sides would make every test pass; keep it that way.
 """
 
@@ -127,6 +127,7 @@ class InboundRequest:
     token: str
     token_kind: str
     correlation_id: str
+    module_url: str  # the module's endpoint as the simulator publishes it: where lists link to
 
     def json_body(self) -> Any:
         """The parsed body; malformed JSON is a transport error (HTTP 400 with 2001, T-13)."""
@@ -333,6 +334,60 @@ def list_page(
         params += [("offset", str(offset + len(page))), ("limit", str(limit))]
         headers["Link"] = f'<{list_url}?{urlencode(params)}>; rel="next"'
     return Reply(page, headers=headers)
+
+
+class Paging:
+    """How every Sender list pages (`list_page`): `page_size`, and `fail_after_pages`, None or N
+    (list endpoints answer their first N pages, then HTTP 500 with 3000 for any page further
+    into the list: a CPMS falling over in the middle of a pull). Settable while running."""
+
+    def __init__(self, page_size: int) -> None:
+        if page_size < 1:
+            raise ValueError("page_size must be >= 1")
+        self.page_size = page_size
+        self._fail_after_pages: int | None = None
+
+    @property
+    def fail_after_pages(self) -> int | None:
+        return self._fail_after_pages
+
+    @fail_after_pages.setter
+    def fail_after_pages(self, value: int | None) -> None:
+        if value is not None and (not isinstance(value, int) or value < 0):
+            raise ValueError("fail_after_pages must be None or an int >= 0")
+        self._fail_after_pages = value
+
+    def page(
+        self, request: InboundRequest, matches: Sequence[int], build: Callable[[int], Any]
+    ) -> Reply:
+        """The page of `matches` the request asks for, each object made by `build`."""
+        return list_page(
+            request.query,
+            matches,
+            build,
+            page_size=self.page_size,
+            list_url=request.module_url,
+            fail_after_pages=self.fail_after_pages,
+        )
+
+
+class OneOf:
+    """An attribute that takes only the listed values, so a misspelt fault fails at once
+    instead of silently meaning "no fault"."""
+
+    def __init__(self, allowed: tuple[str | None, ...]) -> None:
+        self.allowed = allowed
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.private = name, f"_{name}"
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        return self if obj is None else getattr(obj, self.private)
+
+    def __set__(self, obj: object, value: str | None) -> None:
+        if value not in self.allowed:
+            raise ValueError(f"{self.name} must be one of {self.allowed}")
+        setattr(obj, self.private, value)
 
 
 def _parse_date(query: Mapping[str, str], name: str) -> datetime:

@@ -1,7 +1,7 @@
 """The simulator's Tokens Receiver (checklist §8): the eMSP pushes its tokens before using them.
 
 `GET`, `PUT` and `PATCH` on `{url}/{country_code}/{party_id}/{token_uid}[?type=...]` (2.2.1; 2.1.1
-has no `?type=` and identifies a token by uid alone). Tokens are kept in memory on the simulator,
+has no `?type=` and identifies a token by uid alone). Tokens are kept in memory, in a `TokenBook`
 keyed by `TokenKey`, and read by `commands.py` when `require_known_token` is on: the spec says a
 CPO SHALL NOT check a StartSession's token, yet many CPMS (2.1.1 ones above all) only start
 sessions for tokens they hold, and that is what the option plays.
@@ -13,8 +13,10 @@ enum values, lengths, the URL's `cc`/`pid`/uid/type equal to the body's (T-17), 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+import threading
+from typing import Any, Final
 
+from .peer import Peer
 from .transport import (
     InboundRequest,
     OcpiFailure,
@@ -24,11 +26,17 @@ from .transport import (
     parse_datetime,
 )
 
-if TYPE_CHECKING:
-    from .server import CpoSimulator
-
 # (country_code, party_id, uid) upper-cased, as CiStrings compare, and the type as sent.
 TokenKey = tuple[str, str, str, str]
+
+
+class TokenBook:
+    """The tokens the eMSP pushed, by `TokenKey`; read and write `tokens` under `lock`."""
+
+    def __init__(self, lock: threading.RLock) -> None:
+        self.lock = lock
+        self.tokens: dict[TokenKey, dict[str, Any]] = {}
+
 
 TOKEN_TYPES_221: Final = ("AD_HOC_USER", "APP_USER", "OTHER", "RFID")
 TOKEN_TYPES_211: Final = ("OTHER", "RFID")
@@ -152,16 +160,16 @@ def key_of(country_code: str, party_id: str, uid: str, token_type: str) -> Token
     return (country_code.upper(), party_id.upper(), uid.upper(), token_type)
 
 
-def find(sim: CpoSimulator, token: dict[str, Any], version: str) -> dict[str, Any] | None:
+def find(book: TokenBook, token: dict[str, Any], version: str) -> dict[str, Any] | None:
     """The stored copy of a command's `token`, or None: by (cc, pid, uid, type) in 2.2.1; by uid
     and type in 2.1.1, where the token carries no party (the connection has only one eMSP)."""
     uid, token_type = str(token.get("uid", "")).upper(), token.get("type")
-    with sim.lock:
+    with book.lock:
         if is_221_shape(version):
             country_code, party_id = token.get("country_code", ""), token.get("party_id", "")
-            found = sim._tokens.get(key_of(str(country_code), str(party_id), uid, str(token_type)))
+            found = book.tokens.get(key_of(str(country_code), str(party_id), uid, str(token_type)))
             return dict(found) if found is not None else None
-        for (_, _, stored_uid, stored_type), stored in sim._tokens.items():
+        for (_, _, stored_uid, stored_type), stored in book.tokens.items():
             if stored_uid == uid and stored_type == token_type:
                 return dict(stored)
     return None
@@ -170,7 +178,7 @@ def find(sim: CpoSimulator, token: dict[str, Any], version: str) -> dict[str, An
 # --- the Receiver interface ----------------------------------------------------------------------
 
 
-def handle(sim: CpoSimulator, request: InboundRequest) -> Reply:
+def handle(book: TokenBook, peer: Peer, request: InboundRequest) -> Reply:
     """GET, PUT, PATCH on `{url}/{cc}/{pid}/{uid}`; anything else is 405 (tokens are never
     deleted: the eMSP sets `valid: false`)."""
     if len(request.segments) != 3:
@@ -182,13 +190,13 @@ def handle(sim: CpoSimulator, request: InboundRequest) -> Reply:
             Status.CLIENT_ERROR, f"{request.method} not allowed on a token", http_status=405
         )
     country_code, party_id, uid = request.segments
-    _check_owner(sim, country_code, party_id)
+    _check_owner(peer, country_code, party_id)
     modern = is_221_shape(request.version)
     token_type = request.query.get("type", DEFAULT_TYPE) if modern else None
     if token_type is not None and token_type not in TOKEN_TYPES_221:
         raise OcpiFailure(Status.INVALID_PARAMETERS, f"type must be one of {TOKEN_TYPES_221}")
     if request.method == "GET":
-        found = _lookup(sim, country_code, party_id, uid, token_type)
+        found = _lookup(book, country_code, party_id, uid, token_type)
         if found is None:
             raise OcpiFailure(Status.CLIENT_ERROR, f"no token {uid!r}", http_status=404)
         return Reply(found[1])
@@ -199,16 +207,16 @@ def handle(sim: CpoSimulator, request: InboundRequest) -> Reply:
     except ValueError as exc:
         raise OcpiFailure(Status.INVALID_PARAMETERS, str(exc)) from exc
     if request.method == "PUT":
-        return _put(sim, body, country_code, party_id, uid, modern=modern)
-    return _patch(sim, body, country_code, party_id, uid, token_type)
+        return _put(book, body, country_code, party_id, uid, modern=modern)
+    return _patch(book, body, country_code, party_id, uid, token_type)
 
 
-def _check_owner(sim: CpoSimulator, country_code: str, party_id: str) -> None:
+def _check_owner(peer: Peer, country_code: str, party_id: str) -> None:
     """T-17: tokens are the eMSP's; a `cc`/`pid` that is none of its roles is answered 404."""
-    with sim.lock:
+    with peer.lock:
         roles = [
             (str(role.get("country_code", "")).upper(), str(role.get("party_id", "")).upper())
-            for role in sim.state.emsp_roles
+            for role in peer.state.emsp_roles
             if role.get("role") == "EMSP"
         ]
     if (country_code.upper(), party_id.upper()) not in roles:
@@ -232,19 +240,19 @@ def _check_identity(
 
 
 def _lookup(
-    sim: CpoSimulator, country_code: str, party_id: str, uid: str, token_type: str | None
+    book: TokenBook, country_code: str, party_id: str, uid: str, token_type: str | None
 ) -> tuple[TokenKey, dict[str, Any]] | None:
     """2.2.1 looks up by the full key; 2.1.1 (`token_type` None) by uid within the party."""
     wanted = key_of(country_code, party_id, uid, token_type or "")
-    with sim.lock:
-        for key, token in sim._tokens.items():
+    with book.lock:
+        for key, token in book.tokens.items():
             if key[:3] == wanted[:3] and (token_type is None or key[3] == token_type):
                 return key, dict(token)
     return None
 
 
 def _put(
-    sim: CpoSimulator,
+    book: TokenBook,
     body: dict[str, Any],
     country_code: str,
     party_id: str,
@@ -254,18 +262,18 @@ def _put(
 ) -> Reply:
     """Create (201) or replace (200) the whole token; 2.1.1 has one token per uid."""
     key = key_of(country_code, party_id, uid, body["type"])
-    with sim.lock:
-        existed = key in sim._tokens
+    with book.lock:
+        existed = key in book.tokens
         if not modern:  # 2.1.1: a new type for the uid replaces the old one
-            for other in [k for k in sim._tokens if k[:3] == key[:3] and k != key]:
-                del sim._tokens[other]
+            for other in [k for k in book.tokens if k[:3] == key[:3] and k != key]:
+                del book.tokens[other]
                 existed = True
-        sim._tokens[key] = dict(body)
+        book.tokens[key] = dict(body)
     return Reply(http_status=200 if existed else 201)
 
 
 def _patch(
-    sim: CpoSimulator,
+    book: TokenBook,
     body: dict[str, Any],
     country_code: str,
     party_id: str,
@@ -273,8 +281,8 @@ def _patch(
     token_type: str | None,
 ) -> Reply:
     """Merge the fields sent (T-07); an unknown token is 404 so the eMSP PUTs it whole."""
-    with sim.lock:
-        found = _lookup(sim, country_code, party_id, uid, token_type)
+    with book.lock:
+        found = _lookup(book, country_code, party_id, uid, token_type)
         if found is None:
             raise OcpiFailure(
                 Status.CLIENT_ERROR, f"no token {uid!r}: PUT it first", http_status=404
@@ -282,6 +290,6 @@ def _patch(
         key, token = found
         token.update(body)
         new_key = key_of(country_code, party_id, uid, str(token["type"]))
-        del sim._tokens[key]
-        sim._tokens[new_key] = token
+        del book.tokens[key]
+        book.tokens[new_key] = token
     return Reply()

@@ -38,32 +38,35 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 from urllib.parse import quote
 from uuid import uuid4
 
 import httpx
 
 from . import locations
+from .locations import Stations, tell_evse_status
+from .peer import Peer
+from .tokens import TokenBook
 from .transport import (
     InboundRequest,
     OcpiFailure,
+    OneOf,
+    Paging,
     Reply,
     SimulatorError,
     Status,
     format_datetime,
     is_221_shape,
-    list_page,
     matching,
 )
+from .workers import Workers
 
-if TYPE_CHECKING:
-    from .server import CpoSimulator
-
-logger = logging.getLogger("ocpi_peer.simulator")
+logger = logging.getLogger("cpo_simulator")
 
 SESSION_FAULTS: Final = (None, "duplicate_pushes", "out_of_order", "invalid")
 DEFAULT_CURRENCY: Final = "EUR"
@@ -89,7 +92,7 @@ class Period:
 
 @dataclass(eq=False)
 class ChargingSession:
-    """One session's state. Its runner thread changes it, always under `CpoSimulator.lock`;
+    """One session's state. Its runner thread changes it, always under `SessionBook.lock`;
     others only set `end_requested` (and `end_reason`) and wake it."""
 
     id: str
@@ -135,6 +138,57 @@ class ChargingSession:
     @property
     def active(self) -> bool:
         return not self.end_requested and self.end is None
+
+
+class SessionBook:
+    """Every session by id in creation order (`sessions`), the (location, EVSE) pairs a start is
+    pending on (`claims`), and how sessions charge: `charge_kw`, `time_scale`,
+    `update_interval`, `session_fault` (settable while running). Read and write it under
+    `lock`; `changed` is notified whenever a session's push status moves."""
+
+    session_fault = OneOf(SESSION_FAULTS)  # duplicate, out-of-order or INVALID pushes
+
+    def __init__(
+        self,
+        lock: threading.RLock,
+        *,
+        charge_kw: float,
+        time_scale: float,
+        update_interval: float,
+        session_fault: str | None,
+    ) -> None:
+        if not (charge_kw > 0 and time_scale > 0 and update_interval > 0):
+            raise ValueError("charge_kw, time_scale and update_interval must be > 0")
+        self.lock = lock
+        self.sessions: dict[str, ChargingSession] = {}
+        self.claims: set[tuple[int, int]] = set()
+        self.changed = threading.Condition(lock)
+        self.push_failures = 0  # session pushes not delivered or not answered 2xx
+        self.charge_kw = charge_kw
+        self.time_scale = time_scale
+        self.update_interval = update_interval
+        self.session_fault = session_fault
+
+    def occupied(self, index: int, evse_number: int) -> bool:
+        """Whether a start is pending on the EVSE or one of the simulator's sessions is on it."""
+        with self.lock:
+            return (index, evse_number) in self.claims or any(
+                s.index == index and s.evse_number == evse_number and not s.done.is_set()
+                for s in self.sessions.values()
+            )
+
+
+@dataclass(frozen=True)
+class Charging:
+    """What starting and running a session takes: the book it is kept in, the fleet it charges
+    at, the eMSP it tells (`peer`), the workers its runner runs on, and what follows once it
+    has ended COMPLETED (`completed`: its CDR)."""
+
+    book: SessionBook
+    stations: Stations
+    peer: Peer
+    workers: Workers
+    completed: Callable[[ChargingSession], None]
 
 
 # --- prices --------------------------------------------------------------------------------------
@@ -248,17 +302,17 @@ def _clamp(
 
 
 def connector_tariff(
-    sim: CpoSimulator, index: int, evse_number: int, connector_id: str, version: str
+    stations: Stations, index: int, evse_number: int, connector_id: str, version: str
 ) -> dict[str, Any] | None:
     """The tariff a session on that connector is priced by (see the module docstring)."""
-    location = sim.location(index, version)
+    location = stations.location(index, version)
     connector = next(
         c for c in location["evses"][evse_number - 1]["connectors"] if c["id"] == connector_id
     )
     ids = connector.get("tariff_ids") or (
         [connector["tariff_id"]] if connector.get("tariff_id") else []
     )
-    found = [sim.tariff(tariff_id, version) for tariff_id in ids]
+    found = [stations.tariff(tariff_id, version) for tariff_id in ids]
     regular = [tariff for tariff in found if tariff.get("type") != "AD_HOC_PAYMENT"]
     return (regular or found or [None])[0]
 
@@ -297,19 +351,19 @@ def _render_cost(cost: Cost, version: str) -> Any:
 
 
 def session_object(
-    sim: CpoSimulator, session: ChargingSession, version: str | None = None
+    peer: Peer, session: ChargingSession, version: str | None = None
 ) -> dict[str, Any]:
     """The Session as it stands, in `version`'s shape (default: the session's own). Call it
-    while holding `sim.lock`, or on a session nobody changes any more."""
+    while holding the book's lock, or on a session nobody changes any more."""
     version = version or session.version
     tariff_id = session.tariff["id"] if session.tariff else None
     periods = [render_period(period, version, tariff_id) for period in session.periods]
     token = session.token
     if is_221_shape(version):
-        party = sim._emsp_party() or ("", "")
+        party = peer.emsp_party() or ("", "")
         out: dict[str, Any] = {
-            "country_code": sim.country_code,
-            "party_id": sim.party_id,
+            "country_code": peer.country_code,
+            "party_id": peer.party_id,
             "id": session.id,
             "start_date_time": format_datetime(session.start),
         }
@@ -358,11 +412,11 @@ def session_object(
 
 
 def _location_211(
-    sim: CpoSimulator, index: int, evse_number: int, connector_id: str, version: str = "2.1.1"
-) -> dict:
+    stations: Stations, index: int, evse_number: int, connector_id: str, version: str = "2.1.1"
+) -> dict[str, Any]:
     """2.1.1 embeds the Location "including only the relevant EVSE and connector"; the CDR of
     any version is made from the same cut (in `version`'s shape)."""
-    location = sim.location(index, version)
+    location = stations.location(index, version)
     evse = dict(location["evses"][evse_number - 1])
     evse["connectors"] = [c for c in evse["connectors"] if c["id"] == connector_id]
     location["evses"] = [evse]
@@ -373,7 +427,7 @@ def _location_211(
 
 
 def begin(
-    sim: CpoSimulator,
+    charging: Charging,
     *,
     version: str,
     index: int,
@@ -385,9 +439,10 @@ def begin(
 ) -> ChargingSession:
     """Start a session on that connector now, and its runner. The EVSE is recorded CHARGING at
     once (the runner tells the eMSP after the Session PUT)."""
+    book, stations = charging.book, charging.stations
     now = datetime.now(UTC).replace(microsecond=0)
-    tariff = connector_tariff(sim, index, evse_number, connector_id, version)
-    evse_stamp = sim._record_evse_status(index, evse_number, "CHARGING")
+    tariff = connector_tariff(stations, index, evse_number, connector_id, version)
+    evse_stamp = stations.record_evse_status(index, evse_number, "CHARGING")
     session = ChargingSession(
         id=str(uuid4()),
         version=version,
@@ -398,20 +453,20 @@ def begin(
         auth_method=auth_method,
         authorization_reference=authorization_reference,
         tariff=tariff,
-        location_211=_location_211(sim, index, evse_number, connector_id),
-        charge_kw=Decimal(str(sim.charge_kw)),
-        time_scale=sim.time_scale,
+        location_211=_location_211(stations, index, evse_number, connector_id),
+        charge_kw=Decimal(str(book.charge_kw)),
+        time_scale=book.time_scale,
         start=now,
         started_at=time.monotonic(),
         last_updated=now,
         evse_stamp=evse_stamp,
-        location_at_start=_location_211(sim, index, evse_number, connector_id, version),
+        location_at_start=_location_211(stations, index, evse_number, connector_id, version),
     )
     session.total_cost = price(tariff, session.kwh, 0) if tariff else None
-    with sim.lock:
-        sim._sessions[session.id] = session
-        sim._claims.discard((index, evse_number))
-    sim._spawn(lambda: _run(sim, session), f"session-{session.id[:8]}")
+    with book.lock:
+        book.sessions[session.id] = session
+        book.claims.discard((index, evse_number))
+    charging.workers.spawn(lambda: _run(charging, session), f"session-{session.id[:8]}")
     return session
 
 
@@ -423,40 +478,43 @@ def request_end(session: ChargingSession, reason: str | None) -> None:
     session.wake.set()
 
 
-def _run(sim: CpoSimulator, session: ChargingSession) -> None:
+def _run(charging: Charging, session: ChargingSession) -> None:
     """PUT, EVSE CHARGING, PATCH every `update_interval` until asked to end, final PATCH, EVSE
     AVAILABLE. A stopping simulator ends the loop without any further push (a CPMS gone down)."""
-    with sim.lock:
-        body = session_object(sim, session)
-    _deliver(sim, session, "PUT", body, final=False)
-    _pushed(sim, session, body["status"])
+    book, stations, peer = charging.book, charging.stations, charging.peer
+    with book.lock:
+        body = session_object(peer, session)
+    _deliver(charging, session, "PUT", body, final=False)
+    _pushed(book, session, body["status"])
     assert session.evse_stamp is not None
-    sim._tell_evse_status(session.index, session.evse_number, "CHARGING", session.evse_stamp)
+    tell_evse_status(
+        peer, stations.fleet, session.index, session.evse_number, "CHARGING", session.evse_stamp
+    )
     while True:
-        session.wake.wait(sim.update_interval)
+        session.wake.wait(book.update_interval)
         session.wake.clear()
-        if sim._stopping.is_set():
+        if charging.workers.stopping.is_set():
             return
         final = session.end_requested
-        patch = _tick(sim, session, final=final)
+        patch = _tick(book, session, final=final)
         if patch is not None:
-            _deliver(sim, session, "PATCH", patch, final=final)
+            _deliver(charging, session, "PATCH", patch, final=final)
         if final:
             break
         if patch is not None:
-            _pushed(sim, session, session.status)
-    stamp = sim._record_evse_status(session.index, session.evse_number, "AVAILABLE")
-    sim._tell_evse_status(session.index, session.evse_number, "AVAILABLE", stamp)
+            _pushed(book, session, session.status)
+    stamp = stations.record_evse_status(session.index, session.evse_number, "AVAILABLE")
+    tell_evse_status(peer, stations.fleet, session.index, session.evse_number, "AVAILABLE", stamp)
     session.done.set()
-    _pushed(sim, session, session.status)  # only now: waiting for COMPLETED sees it all sent
+    _pushed(book, session, session.status)  # only now: waiting for COMPLETED sees it all sent
     if session.status == "COMPLETED":  # an INVALID session is not billed: no CDR
-        sim._session_completed(session)
+        charging.completed(session)
 
 
-def _tick(sim: CpoSimulator, session: ChargingSession, *, final: bool) -> dict[str, Any] | None:
+def _tick(book: SessionBook, session: ChargingSession, *, final: bool) -> dict[str, Any] | None:
     """Advance the session to the simulated now; the PATCH body for it, or None if no simulated
     second has passed. The final tick always moves at least one second and closes the session."""
-    with sim.lock:
+    with book.lock:
         elapsed = int((time.monotonic() - session.started_at) * session.time_scale)
         if final:
             elapsed = max(elapsed, session.elapsed + 1)
@@ -475,7 +533,7 @@ def _tick(sim: CpoSimulator, session: ChargingSession, *, final: bool) -> dict[s
         session.last_updated = session.start + timedelta(seconds=elapsed)
         if final:
             session.end = session.last_updated
-            session.status = "INVALID" if sim.session_fault == "invalid" else "COMPLETED"
+            session.status = "INVALID" if book.session_fault == "invalid" else "COMPLETED"
         return _patch_body(session, period)
 
 
@@ -500,57 +558,181 @@ def _patch_body(session: ChargingSession, period: Period) -> dict[str, Any]:
 
 
 def _deliver(
-    sim: CpoSimulator, session: ChargingSession, method: str, body: dict[str, Any], *, final: bool
+    charging: Charging,
+    session: ChargingSession,
+    method: str,
+    body: dict[str, Any],
+    *,
+    final: bool,
 ) -> None:
     """Send one push as `session_fault` says: twice each ("duplicate_pushes"), or every other
     PATCH held back and sent after the next one ("out_of_order"; the final PATCH too is followed
     by the one held, so a stale ACTIVE-time PATCH arrives after COMPLETED)."""
-    fault = sim.session_fault
+    fault = charging.book.session_fault
     if fault == "out_of_order" and method == "PATCH":
         if session.held is None and not final:
             session.held = body
             return
         held, session.held = session.held, None
-        _send(sim, session, method, body)
+        _send(charging, session, method, body)
         if held is not None:
-            _send(sim, session, method, held)
+            _send(charging, session, method, held)
         return
     for _ in range(2 if fault == "duplicate_pushes" else 1):
-        _send(sim, session, method, body)
+        _send(charging, session, method, body)
 
 
-def session_path(sim: CpoSimulator, session_id: str) -> str:
+def session_path(peer: Peer, session_id: str) -> str:
     """Below the eMSP's Sessions endpoint: the CPO's `cc`/`pid` and the session id (T-17)."""
-    parts = (sim.country_code, sim.party_id, session_id)
+    parts = (peer.country_code, peer.party_id, session_id)
     return "sessions/" + "/".join(quote(part, safe="") for part in parts)
 
 
 def _send(
-    sim: CpoSimulator, session: ChargingSession, method: str, body: dict[str, Any]
+    charging: Charging, session: ChargingSession, method: str, body: dict[str, Any]
 ) -> httpx.Response | None:
+    book = charging.book
     try:
-        response = sim.call_us(method, session_path(sim, session.id), json=body)
+        response = charging.peer.call_us(method, session_path(charging.peer, session.id), json=body)
     except SimulatorError as exc:
         logger.info("session %s: %s failed: %s", session.id, method, exc)
-        with sim.lock:
-            sim.session_push_failures += 1
+        with book.lock:
+            book.push_failures += 1
         return None
     if not response.is_success:
-        with sim.lock:
-            sim.session_push_failures += 1
+        with book.lock:
+            book.push_failures += 1
     return response
 
 
-def _pushed(sim: CpoSimulator, session: ChargingSession, status: str) -> None:
-    with sim._session_changed:
+def _pushed(book: SessionBook, session: ChargingSession, status: str) -> None:
+    with book.changed:
         session.pushed_status = status
-        sim._session_changed.notify_all()
+        book.changed.notify_all()
+
+
+# --- what tests ask of sessions -------------------------------------------------------------------
+
+
+def wait_for(
+    book: SessionBook, peer: Peer, status: str | None, timeout: float, session_id: str | None
+) -> dict[str, Any]:
+    """The first session (oldest first; `session_id` to pick one) whose last push carried
+    `status` (any status if None), as it stands. For COMPLETED and INVALID, it returns once
+    the final push and the EVSE's AVAILABLE push have both been sent. TimeoutError after
+    `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    with book.changed:
+        while True:
+            for sid, session in book.sessions.items():
+                if session_id is not None and sid != session_id:
+                    continue
+                if session.pushed_status is None:
+                    continue
+                if status is None or session.pushed_status == status:
+                    if status in ("COMPLETED", "INVALID") and not session.done.is_set():
+                        continue
+                    return session_object(peer, session)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(
+                    f"no session {session_id or ''} pushed with status {status} within {timeout} s"
+                )
+            book.changed.wait(remaining)
+
+
+def end(
+    book: SessionBook,
+    peer: Peer,
+    session_id: str,
+    reason: str | None,
+    timeout: float,
+    *,
+    running: bool,
+) -> dict[str, Any]:
+    """The car or the charger ends the session (see `CpoSimulator.end_session`); `running`:
+    whether the simulator serves, without which no runner can end it."""
+    with book.lock:
+        session = book.sessions.get(session_id)
+    if session is None:
+        raise ValueError(f"no session {session_id!r}")
+    if not running and not session.done.is_set():
+        raise SimulatorError("the simulator is not running: no session can end")
+    request_end(session, reason)
+    if not session.done.wait(timeout):
+        raise SimulatorError(f"session {session_id} did not end within {timeout} s")
+    with book.lock:
+        return session_object(peer, session)
+
+
+def start_unasked(
+    charging: Charging,
+    token_book: TokenBook,
+    location_index: int,
+    evse_number: int,
+    token_uid: str,
+    *,
+    token_type: str,
+    contract_id: str | None,
+    connector_id: str,
+    running: bool,
+) -> ChargingSession:
+    """A session nobody commanded (see `CpoSimulator.start_session_unasked`); `running`:
+    whether the simulator serves, without which no runner could push it."""
+    book, stations, peer = charging.book, charging.stations, charging.peer
+    stations.check_index(location_index)
+    stations.check_evse(evse_number)
+    if connector_id not in {str(c) for c in range(1, stations.fleet.connectors_per_evse + 1)}:
+        raise ValueError(f"connector_id must be 1 to {stations.fleet.connectors_per_evse}")
+    if not running:
+        raise SimulatorError("start() the simulator first")
+    if book.occupied(location_index, evse_number):
+        raise SimulatorError("a session is already starting or charging on that EVSE")
+    version = peer.default_version()
+    party = peer.emsp_party() or ("", "")
+    with token_book.lock:
+        held = next(
+            (
+                dict(token)
+                for (_, _, uid, kind), token in token_book.tokens.items()
+                if uid == token_uid.upper() and kind == token_type
+            ),
+            None,
+        )
+    token: dict[str, Any] = held or {
+        "country_code": party[0],
+        "party_id": party[1],
+        "uid": token_uid,
+        "type": token_type,
+        "contract_id": contract_id or token_uid,
+        "auth_id": contract_id or token_uid,
+    }
+    return begin(
+        charging,
+        version=version,
+        index=location_index,
+        evse_number=evse_number,
+        connector_id=connector_id,
+        token=token,
+        auth_method="WHITELIST",
+    )
+
+
+def push(book: SessionBook, peer: Peer, session_id: str) -> httpx.Response:
+    """PUT the session as it stands to the eMSP again (the CPO resynchronising after a
+    failed PATCH, T-07). SimulatorError if the eMSP cannot be reached."""
+    with book.lock:
+        session = book.sessions.get(session_id)
+        if session is None:
+            raise ValueError(f"no session {session_id!r}")
+        body = session_object(peer, session)
+    return peer.call_us("PUT", session_path(peer, session_id), json=body)
 
 
 # --- the Sender interface ------------------------------------------------------------------------
 
 
-def handle(sim: CpoSimulator, request: InboundRequest) -> Reply:
+def handle(book: SessionBook, peer: Peer, paging: Paging, request: InboundRequest) -> Reply:
     """GET list (`date_from` required, both versions) and, under 2.2.1, the charging
     preferences PUT, which no simulated EVSE supports (404 with 2001, S-10)."""
     segments = request.segments
@@ -560,8 +742,8 @@ def handle(sim: CpoSimulator, request: InboundRequest) -> Reply:
         and len(segments) == 2
         and segments[1] == "charging_preferences"
     ):
-        with sim.lock:
-            known = any(s.id.upper() == segments[0].upper() for s in sim._sessions.values())
+        with book.lock:
+            known = any(s.id.upper() == segments[0].upper() for s in book.sessions.values())
         if not known:
             raise OcpiFailure(Status.CLIENT_ERROR, f"no session {segments[0]!r}", http_status=404)
         raise OcpiFailure(
@@ -577,15 +759,10 @@ def handle(sim: CpoSimulator, request: InboundRequest) -> Reply:
         )
     if "date_from" not in request.query:
         raise OcpiFailure(Status.INVALID_PARAMETERS, "date_from is required for sessions")
-    with sim.lock:
-        runs = list(sim._sessions.values())  # creation order: the list's stable order
+    with book.lock:
+        runs = list(book.sessions.values())  # creation order: the list's stable order
         stamps = {number: run.last_updated for number, run in enumerate(runs)}
-        objects = [session_object(sim, run, request.version) for run in runs]
-    return list_page(
-        request.query,
-        matching(len(runs), request.query, stamps),
-        lambda number: objects[number],
-        page_size=sim.page_size,
-        list_url=f"{sim.version_url(request.version)}/sessions",
-        fail_after_pages=sim.fail_after_pages,
+        objects = [session_object(peer, run, request.version) for run in runs]
+    return paging.page(
+        request, matching(len(runs), request.query, stamps), lambda number: objects[number]
     )

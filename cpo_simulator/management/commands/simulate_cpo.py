@@ -23,10 +23,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ocpi_peer.simulator import CpoSimulator, SimulatorError
-from ocpi_peer.simulator.cdrs import CDR_FAULTS
-from ocpi_peer.simulator.commands import COMMAND_FAULTS
-from ocpi_peer.simulator.sessions import SESSION_FAULTS
+from cpo_simulator import CpoSimulator, SimulatorError
+from cpo_simulator.cdrs import CDR_FAULTS
+from cpo_simulator.commands import COMMAND_FAULTS
+from cpo_simulator.sessions import SESSION_FAULTS
 
 
 class Command(BaseCommand):
@@ -208,7 +208,7 @@ def _split(values: list[str]) -> tuple[str, ...]:
 
 def _log_requests_to_stderr() -> None:
     """One line per request whatever LOG_LEVEL says; the simulator never logs tokens."""
-    logger = logging.getLogger("ocpi_peer.simulator")
+    logger = logging.getLogger("cpo_simulator")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s simulate_cpo %(message)s"))
     logger.addHandler(handler)

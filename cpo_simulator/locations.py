@@ -4,34 +4,37 @@ Location `i` (0-based) is a pure function of `i`, the version and the fleet's sh
 20,000 costs nothing until a page is asked for, and a test can rebuild any object the platform
 should have stored. `last_updated` is `EPOCH + i` seconds: a date window is a range of indexes.
 What a test changes since (`CpoSimulator.touch`, `push_evse_status`) is kept apart, as a small
-`Change` per changed location, and laid over the generated object.
+`Change` per changed location, and laid over the generated object; `Stations` holds both.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+from urllib.parse import quote
+
+import httpx
 
 from . import tariffs
+from .fleet import Change, Fleet
+from .peer import Peer
 from .transport import (
     InboundRequest,
     OcpiFailure,
+    Paging,
     Reply,
+    SimulatorError,
     Status,
     format_datetime,
     is_221_shape,
-    list_page,
     matching,
     stamp_of,
 )
 
-if TYPE_CHECKING:
-    from .server import CpoSimulator
-
-EVSES_PER_LOCATION: Final = 2  # the default shape: an AC and a DC EVSE ...
-CONNECTORS_PER_EVSE: Final = 2  # ... with two connectors each
+logger = logging.getLogger("cpo_simulator")
 EVSE_STATUSES: Final = (
     "AVAILABLE",
     "BLOCKED",
@@ -86,29 +89,6 @@ def location_index(text: str) -> int | None:
 def last_updated(index: int) -> datetime:
     """When location `index` was last updated, unless it was changed since."""
     return stamp_of(index)
-
-
-@dataclass(frozen=True)
-class Fleet:
-    """The shape of every simulated location and of the tariffs its connectors name."""
-
-    country_code: str
-    party_id: str
-    operator_name: str
-    evses_per_location: int = EVSES_PER_LOCATION
-    connectors_per_evse: int = CONNECTORS_PER_EVSE
-    tariff_count: int = 2
-    ad_hoc_tariffs: bool = False
-
-
-@dataclass(slots=True)
-class Change:
-    """What changed at one location since it was generated: its `last_updated`, and per EVSE
-    number a `last_updated` and perhaps a new status. Connectors never change."""
-
-    last_updated: datetime
-    evse_updated: dict[int, datetime] = field(default_factory=dict)
-    evse_status: dict[int, str] = field(default_factory=dict)
 
 
 def location_object(
@@ -238,36 +218,169 @@ def _connector(
     return connector
 
 
-def handle(sim: CpoSimulator, request: InboundRequest) -> Reply:
+class Stations:
+    """The fleet: `location_count` locations of `fleet`'s shape, generated on demand, and what
+    changed at them since (`changes`, by location index, read and written under `lock`)."""
+
+    def __init__(self, fleet: Fleet, location_count: int, lock: threading.RLock) -> None:
+        self.fleet = fleet
+        self.location_count = location_count
+        self.lock = lock
+        self.changes: dict[int, Change] = {}
+
+    def location(self, index: int, version: str) -> dict[str, Any]:
+        """Location number `index` (0-based) as served under `version`, with what changed."""
+        with self.lock:
+            change = self.changes.get(index)
+            if change is not None:  # a copy: the churn thread may change it meanwhile
+                change = Change(
+                    change.last_updated, dict(change.evse_updated), dict(change.evse_status)
+                )
+        return location_object(version, index, self.fleet, change)
+
+    def changed_locations(self) -> dict[int, datetime]:
+        """`last_updated` of each location changed since it was generated, by index."""
+        with self.lock:
+            return {index: change.last_updated for index, change in self.changes.items()}
+
+    def plans(self, version: str) -> tuple[tariffs.Plan, ...]:
+        return tariffs.catalogue(
+            self.fleet.tariff_count, ad_hoc_tariffs=self.fleet.ad_hoc_tariffs, version=version
+        )
+
+    def tariff(self, tariff_id: str, version: str) -> dict[str, Any]:
+        """Tariff `tariff_id` as served under `version`; ValueError if there is none."""
+        return tariffs.find(self.fleet, tariff_id, version)
+
+    def check_index(self, index: int) -> None:
+        if not 0 <= index < self.location_count:
+            raise ValueError(f"location index must be 0 to {self.location_count - 1}")
+
+    def check_evse(self, evse_number: int) -> None:
+        if not 1 <= evse_number <= self.fleet.evses_per_location:
+            raise ValueError(f"EVSE number must be 1 to {self.fleet.evses_per_location}")
+
+    def touch(self, index: int, at: datetime | None = None) -> datetime:
+        """Location `index` and its EVSEs were updated at `at` (default now; whole seconds,
+        UTC). Returns the stamp."""
+        self.check_index(index)
+        moment = whole_seconds(at)
+        with self.lock:
+            change = self.changes.setdefault(index, Change(moment))
+            change.last_updated = moment
+            for n in range(1, self.fleet.evses_per_location + 1):
+                change.evse_updated[n] = moment
+        return moment
+
+    def set_evse_status(self, index: int, evse_number: int, status: str, moment: datetime) -> None:
+        """The EVSE's status changed at `moment`; the location's `last_updated` moves with it
+        (L-01)."""
+        with self.lock:
+            change = self.changes.setdefault(index, Change(last_updated(index)))
+            change.last_updated = max(change.last_updated, moment)
+            change.evse_updated[evse_number] = moment
+            change.evse_status[evse_number] = status
+
+    def record_evse_status(self, index: int, evse_number: int, status: str) -> datetime:
+        """Record the EVSE's new status now, stamped (real clock, whole seconds) strictly after
+        its previous stamp, so that a quick CHARGING then AVAILABLE are not equally old."""
+        moment = whole_seconds(None)
+        with self.lock:
+            change = self.changes.setdefault(index, Change(last_updated(index)))
+            previous = change.evse_updated.get(evse_number)
+            if previous is not None and moment <= previous:
+                moment = previous + timedelta(seconds=1)
+            change.last_updated = max(change.last_updated, moment)
+            change.evse_updated[evse_number] = moment
+            change.evse_status[evse_number] = status
+        return moment
+
+
+def whole_seconds(at: datetime | None) -> datetime:
+    """`at` (default now) in UTC without its fraction: what the simulator's DateTimes carry."""
+    moment = datetime.now(UTC) if at is None else at
+    if moment.tzinfo is None:
+        raise ValueError("a change needs an aware datetime")
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def locations_path(fleet: Fleet, index: int, *below: str) -> str:
+    """Below the eMSP's Locations endpoint: the CPO's `cc`/`pid`, the location id, and more."""
+    parts = [fleet.country_code, fleet.party_id, location_id(index), *below]
+    return "locations/" + "/".join(quote(part, safe="") for part in parts)
+
+
+def tell_evse_status(
+    peer: Peer, fleet: Fleet, index: int, evse_number: int, status: str, moment: datetime
+) -> None:
+    """PATCH a status recorded at `moment` to the eMSP's Locations Receiver, if it has one;
+    failures are logged, as a CPMS would."""
+    path = locations_path(fleet, index, evse_uid(index, evse_number))
+    body = {"status": status, "last_updated": format_datetime(moment)}
+    try:
+        peer.call_us("PATCH", path, json=body)
+    except SimulatorError as exc:
+        logger.info("EVSE status %s not pushed: %s", status, exc)
+
+
+def push_evse_status(
+    stations: Stations,
+    peer: Peer,
+    index: int,
+    evse_number: int,
+    status: str,
+    at: datetime | None = None,
+) -> httpx.Response:
+    """The EVSE's status changed at `at` (default now): record it, so GETs and pulls show
+    it (the location's `last_updated` moves with it, L-01), then PATCH `{status,
+    last_updated}` to the eMSP's Locations Receiver with the current token. SimulatorError
+    if there is no eMSP to push to or it cannot be reached (the change stays recorded)."""
+    stations.check_index(index)
+    stations.check_evse(evse_number)
+    if status not in EVSE_STATUSES:
+        raise ValueError(f"status must be one of {EVSE_STATUSES}")
+    moment = whole_seconds(at)
+    path = locations_path(stations.fleet, index, evse_uid(index, evse_number))
+    peer.resolve(path)  # no eMSP to tell: raise before recording anything
+    stations.set_evse_status(index, evse_number, status, moment)
+    body = {"status": status, "last_updated": format_datetime(moment)}
+    return peer.call_us("PATCH", path, json=body)
+
+
+def push_location(stations: Stations, peer: Peer, index: int) -> httpx.Response:
+    """PUT location `index`, as the agreed version serves it now, to the eMSP's Receiver."""
+    stations.check_index(index)
+    location = stations.location(index, peer.default_version())
+    return peer.call_us("PUT", locations_path(stations.fleet, index), json=location)
+
+
+def handle(stations: Stations, paging: Paging, request: InboundRequest) -> Reply:
     """GET list, or GET one Location / EVSE / Connector (Sender interface, checklist 4.1)."""
     if request.method != "GET":
         raise OcpiFailure(
             Status.CLIENT_ERROR, "the Locations Sender only answers GET", http_status=405
         )
     if not request.segments:
-        return _list(sim, request)
-    return _one(sim, request)
+        return _list(stations, paging, request)
+    return _one(stations, request)
 
 
-def _list(sim: CpoSimulator, request: InboundRequest) -> Reply:
+def _list(stations: Stations, paging: Paging, request: InboundRequest) -> Reply:
     """T-19: offset/limit (capped at page_size), date_from inclusive, date_to exclusive."""
-    return list_page(
-        request.query,
-        matching(sim.location_count, request.query, sim.changed_locations()),
-        lambda index: sim.location(index, request.version),
-        page_size=sim.page_size,
-        list_url=f"{sim.version_url(request.version)}/locations",
-        fail_after_pages=sim.fail_after_pages,
+    return paging.page(
+        request,
+        matching(stations.location_count, request.query, stations.changed_locations()),
+        lambda index: stations.location(index, request.version),
     )
 
 
-def _one(sim: CpoSimulator, request: InboundRequest) -> Reply:
+def _one(stations: Stations, request: InboundRequest) -> Reply:
     """`{url}/{location_id}[/{evse_uid}[/{connector_id}]]`; unknown ids are HTTP 404."""
     location_key, *rest = request.segments
     index = location_index(location_key)
-    if index is None or index >= sim.location_count or len(rest) > 2:
+    if index is None or index >= stations.location_count or len(rest) > 2:
         raise OcpiFailure(Status.UNKNOWN_LOCATION, f"no location {location_key!r}", http_status=404)
-    found = sim.location(index, request.version)
+    found = stations.location(index, request.version)
     for (child, key), wanted in zip((("evses", "uid"), ("connectors", "id")), rest, strict=False):
         match = next((item for item in found[child] if item[key] == wanted), None)
         if match is None:

@@ -10,11 +10,12 @@ C-05) and later rotates or leaves. Registration calls made while answering a req
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import uuid4
 
 import httpx
 
+from .peer import Peer
 from .transport import (
     CPO_INTERFACES,
     ROLES,
@@ -28,9 +29,6 @@ from .transport import (
     read_envelope,
     version_key,
 )
-
-if TYPE_CHECKING:
-    from .server import CpoSimulator
 
 
 class UnsupportedVersion(SimulatorError):
@@ -47,23 +45,23 @@ class PeerCredentials:
     raw: dict[str, Any]
 
 
-def own_credentials(sim: CpoSimulator, version: str, token: str) -> dict[str, Any]:
+def own_credentials(peer: Peer, version: str, token: str) -> dict[str, Any]:
     """The simulator's Credentials object (C-01/C-02) carrying `token`, in `version`'s shape."""
-    business_details = {"name": sim.name}
+    business_details = {"name": peer.name}
     if is_221_shape(version):
         role = {
             "role": "CPO",
             "business_details": business_details,
-            "party_id": sim.party_id,
-            "country_code": sim.country_code,
+            "party_id": peer.party_id,
+            "country_code": peer.country_code,
         }
-        return {"token": token, "url": sim.versions_url, "roles": [role]}
+        return {"token": token, "url": peer.versions_url, "roles": [role]}
     return {
         "token": token,
-        "url": sim.versions_url,
+        "url": peer.versions_url,
         "business_details": business_details,
-        "party_id": sim.party_id,
-        "country_code": sim.country_code,
+        "party_id": peer.party_id,
+        "country_code": peer.country_code,
     }
 
 
@@ -113,39 +111,39 @@ def _check_role(role: Any, where: str) -> None:
 # --- inbound: the eMSP calls the simulator's credentials endpoint -------------------------------
 
 
-def handle(sim: CpoSimulator, request: InboundRequest) -> Reply:
+def handle(peer: Peer, request: InboundRequest) -> Reply:
     """C-03: GET, POST, PUT, DELETE on `{base}/ocpi/{version}/credentials`."""
     if request.segments:
         raise OcpiFailure(Status.CLIENT_ERROR, "no such credentials resource", http_status=404)
     if request.method == "GET":
-        with sim.lock:
-            token = sim.state.current_token if sim.state.registered else request.token
-        return Reply(own_credentials(sim, request.version, token or request.token))
+        with peer.lock:
+            token = peer.state.current_token if peer.state.registered else request.token
+        return Reply(own_credentials(peer, request.version, token or request.token))
     if request.method in ("POST", "PUT"):
-        return _accept(sim, request, updating=request.method == "PUT")
+        return _accept(peer, request, updating=request.method == "PUT")
     if request.method == "DELETE":
-        with sim.lock:
-            if not sim.state.registered:
+        with peer.lock:
+            if not peer.state.registered:
                 raise OcpiFailure(Status.CLIENT_ERROR, "not registered", http_status=405)
-            sim.state.forget()
+            peer.state.forget()
         return Reply()
     raise OcpiFailure(Status.CLIENT_ERROR, f"{request.method} not allowed", http_status=405)
 
 
-def _accept(sim: CpoSimulator, request: InboundRequest, *, updating: bool) -> Reply:
+def _accept(peer: Peer, request: InboundRequest, *, updating: bool) -> Reply:
     """POST (flow 1) or PUT: read the eMSP's versions and details with its token, then issue C.
 
     No lock is held while calling out: the eMSP may call the simulator meanwhile."""
-    _check_registered(sim, updating=updating)
+    _check_registered(peer, updating=updating)
     try:
-        peer = parse_credentials(request.json_body(), request.version)
+        theirs = parse_credentials(request.json_body(), request.version)
     except ValueError as exc:
         raise OcpiFailure(Status.INVALID_PARAMETERS, str(exc)) from exc
     try:
         _, endpoints = fetch_peer_version(
-            sim,
-            peer.url,
-            peer.token,
+            peer,
+            theirs.url,
+            theirs.token,
             version=request.version,
             correlation_id=request.correlation_id,
         )
@@ -153,24 +151,24 @@ def _accept(sim: CpoSimulator, request: InboundRequest, *, updating: bool) -> Re
         raise OcpiFailure(Status.UNSUPPORTED_VERSION, str(exc)) from exc
     except SimulatorError as exc:
         raise OcpiFailure(Status.UNABLE_TO_USE_CLIENT_API, str(exc)) from exc
-    token_c = sim.new_token()
-    with sim.lock:
-        _check_registered(sim, updating=updating)  # a twin request may have won meanwhile
-        sim.state.register(
+    token_c = peer.new_token()
+    with peer.lock:
+        _check_registered(peer, updating=updating)  # a twin request may have won meanwhile
+        peer.state.register(
             inbound_token=token_c,
-            emsp_token=peer.token,
+            emsp_token=theirs.token,
             version=request.version,
             endpoints=endpoints,
-            versions_url=peer.url,
-            credentials=peer.raw,
-            roles=peer.roles,
+            versions_url=theirs.url,
+            credentials=theirs.raw,
+            roles=theirs.roles,
         )
-    return Reply(own_credentials(sim, request.version, token_c))
+    return Reply(own_credentials(peer, request.version, token_c))
 
 
-def _check_registered(sim: CpoSimulator, *, updating: bool) -> None:
-    with sim.lock:
-        registered = sim.state.registered
+def _check_registered(peer: Peer, *, updating: bool) -> None:
+    with peer.lock:
+        registered = peer.state.registered
     if registered and not updating:
         raise OcpiFailure(Status.CLIENT_ERROR, "already registered: PUT to update", http_status=405)
     if updating and not registered:
@@ -181,7 +179,7 @@ def _check_registered(sim: CpoSimulator, *, updating: bool) -> None:
 
 
 def fetch_peer_version(
-    sim: CpoSimulator,
+    peer: Peer,
     versions_url: str,
     token: str,
     *,
@@ -193,31 +191,31 @@ def fetch_peer_version(
     Returns the version and the eMSP endpoints the CPO would call, by module id. The versions
     list is read with the token in the form of the version asked for (or of the simulator's
     highest), the details in the form of the version chosen."""
-    probe = version or max(sim.versions, key=version_key)
-    response = sim.send(
+    probe = version or max(peer.versions, key=version_key)
+    response = peer.send(
         "GET",
         versions_url,
         token=token,
-        base64_form=sim.base64_for(probe),
+        base64_form=peer.base64_for(probe),
         correlation_id=correlation_id,
     )
     offered = _version_entries(read_envelope(response, f"GET {versions_url}"))
     if version is None:
-        common = [number for number in offered if number in sim.versions]
+        common = [number for number in offered if number in peer.versions]
         if not common:
             raise UnsupportedVersion(
                 f"no common version: the eMSP offers {sorted(offered)}, "
-                f"the simulator {list(sim.versions)}"
+                f"the simulator {list(peer.versions)}"
             )
         version = max(common, key=version_key)
     elif version not in offered:
         raise UnsupportedVersion(f"the eMSP does not offer {version} (it offers {sorted(offered)})")
     details_url = offered[version]
-    response = sim.send(
+    response = peer.send(
         "GET",
         details_url,
         token=token,
-        base64_form=sim.base64_for(version),
+        base64_form=peer.base64_for(version),
         correlation_id=correlation_id,
     )
     details = read_envelope(response, f"GET {details_url}")
@@ -281,21 +279,21 @@ def choose_endpoints(details: Any, version: str) -> dict[str, str]:
 # --- outbound: the simulator drives the eMSP's credentials endpoint ----------------------------
 
 
-def register_with(sim: CpoSimulator, versions_url: str, token: str) -> httpx.Response:
+def register_with(peer: Peer, versions_url: str, token: str) -> httpx.Response:
     """Flow 2 (C-05) with the token A the eMSP issued; returns the eMSP's answer to the POST.
 
     Token B is accepted from before the POST, since the eMSP calls back with it while the POST
     is pending; it is dropped again if the registration does not complete."""
     correlation_id = str(uuid4())
     version, endpoints = fetch_peer_version(
-        sim, versions_url, token, version=None, correlation_id=correlation_id
+        peer, versions_url, token, version=None, correlation_id=correlation_id
     )
     credentials_url = endpoints.get("credentials")
     if credentials_url is None:
         raise SimulatorError("the eMSP's version details list no credentials endpoint")
-    token_b = sim.new_token()
-    response, peer = _offer(
-        sim,
+    token_b = peer.new_token()
+    response, theirs = _offer(
+        peer,
         "POST",
         credentials_url,
         token=token,
@@ -304,27 +302,27 @@ def register_with(sim: CpoSimulator, versions_url: str, token: str) -> httpx.Res
         failure="registration failed",
         correlation_id=correlation_id,
     )
-    if peer is None:
+    if theirs is None:
         return response
-    with sim.lock:
-        sim.state.register(
+    with peer.lock:
+        peer.state.register(
             inbound_token=token_b,
-            emsp_token=peer.token,
+            emsp_token=theirs.token,
             version=version,
             endpoints=endpoints,
-            versions_url=peer.url,
-            credentials=peer.raw,
-            roles=peer.roles,
+            versions_url=theirs.url,
+            credentials=theirs.raw,
+            roles=theirs.roles,
         )
     return response
 
 
-def rotate_with_us(sim: CpoSimulator) -> httpx.Response:
+def rotate_with_us(peer: Peer) -> httpx.Response:
     """PUT fresh credentials (token B') to the eMSP; the old token stays valid until it answers."""
-    version, credentials_url, emsp_token = _registration(sim)
-    new_inbound = sim.new_token()
-    response, peer = _offer(
-        sim,
+    version, credentials_url, emsp_token = _registration(peer)
+    new_inbound = peer.new_token()
+    response, theirs = _offer(
+        peer,
         "PUT",
         credentials_url,
         token=emsp_token,
@@ -332,15 +330,17 @@ def rotate_with_us(sim: CpoSimulator) -> httpx.Response:
         inbound=new_inbound,
         failure="rotation failed",
     )
-    if peer is None:
+    if theirs is None:
         return response
-    with sim.lock:
-        sim.state.rotate(inbound_token=new_inbound, emsp_token=peer.token, credentials=peer.raw)
+    with peer.lock:
+        peer.state.rotate(
+            inbound_token=new_inbound, emsp_token=theirs.token, credentials=theirs.raw
+        )
     return response
 
 
 def _offer(
-    sim: CpoSimulator,
+    peer: Peer,
     method: str,
     credentials_url: str,
     *,
@@ -354,47 +354,47 @@ def _offer(
     from before the request (the eMSP may call back while it is pending) and is dropped again
     if the exchange fails: the eMSP's answer and its credentials, or None with `last_error`
     saying `failure` and why."""
-    with sim.lock:
-        sim.state.inbound.add(inbound)
+    with peer.lock:
+        peer.state.inbound.add(inbound)
     try:
-        response = sim.send(
+        response = peer.send(
             method,
             credentials_url,
             token=token,
-            base64_form=sim.base64_for(version),
-            json=own_credentials(sim, version, inbound),
+            base64_form=peer.base64_for(version),
+            json=own_credentials(peer, version, inbound),
             correlation_id=correlation_id,
         )
     except SimulatorError:
-        with sim.lock:
-            sim.state.inbound.discard(inbound)
+        with peer.lock:
+            peer.state.inbound.discard(inbound)
         raise
     try:
-        peer = parse_credentials(read_envelope(response, f"{method} {credentials_url}"), version)
+        theirs = parse_credentials(read_envelope(response, f"{method} {credentials_url}"), version)
     except (SimulatorError, ValueError) as exc:
-        with sim.lock:
-            sim.state.inbound.discard(inbound)
-        sim.last_error = f"{failure}: {exc}"
+        with peer.lock:
+            peer.state.inbound.discard(inbound)
+        peer.last_error = f"{failure}: {exc}"
         return response, None
-    return response, peer
+    return response, theirs
 
 
-def unregister_from_us(sim: CpoSimulator) -> httpx.Response:
+def unregister_from_us(peer: Peer) -> httpx.Response:
     """DELETE on the eMSP's credentials endpoint; the simulator forgets the eMSP whatever the
     answer, as a CPO leaving a partnership would."""
-    version, credentials_url, emsp_token = _registration(sim)
+    version, credentials_url, emsp_token = _registration(peer)
     try:
-        return sim.send(
-            "DELETE", credentials_url, token=emsp_token, base64_form=sim.base64_for(version)
+        return peer.send(
+            "DELETE", credentials_url, token=emsp_token, base64_form=peer.base64_for(version)
         )
     finally:
-        with sim.lock:
-            sim.state.forget()
+        with peer.lock:
+            peer.state.forget()
 
 
-def _registration(sim: CpoSimulator) -> tuple[str, str, str]:
-    with sim.lock:
-        state = sim.state
+def _registration(peer: Peer) -> tuple[str, str, str]:
+    with peer.lock:
+        state = peer.state
         if not state.registered or state.emsp_version is None or state.emsp_token is None:
             raise SimulatorError("not registered with an eMSP")
         credentials_url = state.emsp_endpoints.get("credentials")
