@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ocpi_peer import commands, sync
 from ocpi_peer.client import PeerError
-from payments import charging, gateway, receipts, refunds, services, settlement
+from payments import charging, dispatch, gateway, receipts, refunds, services, settlement
 from payments.models import Cdr, Checkout
 
 RETRY_AFTER = timedelta(minutes=2)
@@ -25,7 +25,7 @@ def sweep_deadlines() -> int:
 
 @shared_task
 def handle_deadline(deadline_id: int) -> None:
-    services.handle_deadline(deadline_id=deadline_id)
+    dispatch.handle_deadline(deadline_id=deadline_id)
 
 
 @shared_task(bind=True, max_retries=12)
