@@ -772,13 +772,14 @@ class CaseAdmin(ReadOnlyAdmin):
             LedgerEntry.objects.filter(
                 checkout_id=case.about_checkout, kind=LedgerEntry.Kind.FAILED_REFUND
             )
+            .select_related("refund")
             .order_by("-created_at", "-pk")
             .first()
         )
         url = reverse("admin:payments_checkout_refund", args=[case.about_checkout])
         if failed is not None:
             amount = Money.from_minor(failed.amount_minor, failed.currency).amount
-            reason = failed.note.split(": ", 1)[0]  # the note is "<reason>: <Stripe's error>"
+            reason = failed.refund.reason if failed.refund else ""
             url += "?" + urlencode({"amount": str(amount), "reason": reason})
         return HttpResponseRedirect(url)
 

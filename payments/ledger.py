@@ -4,7 +4,7 @@ that moves money books through here, inside its own transaction with the checkou
 
 from __future__ import annotations
 
-from payments.models import Checkout, LedgerEntry
+from payments.models import Checkout, LedgerEntry, Refund
 
 
 def book(
@@ -15,8 +15,10 @@ def book(
     key: str,
     stripe_id: str = "",
     note: str = "",
+    refund: Refund | None = None,
 ) -> None:
-    """Append to the ledger once: the key is unique, so a replay books nothing."""
+    """Append to the ledger once: the key is unique, so a replay books nothing. A refund's
+    rows (REFUND, FAILED_REFUND) name the `Refund` they book, which says why."""
     LedgerEntry.objects.get_or_create(
         idempotency_key=key,
         defaults={
@@ -27,5 +29,6 @@ def book(
             "stripe_id": stripe_id,
             "merchant": checkout.merchant,
             "note": note,
+            "refund": refund,
         },
     )

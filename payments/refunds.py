@@ -172,6 +172,7 @@ def record_refund(*, refund_id: int, stripe_refund_id: str) -> None:
         key=f"refund:{refund.key}",
         stripe_id=stripe_refund_id,
         note=refund.reason,
+        refund=refund,
     )
     if checkout.payment_status == Checkout.PaymentStatus.DISPUTED:
         return  # a dispute's outcome decides the status (`payments.disputes`)
@@ -198,6 +199,7 @@ def record_refund_failure(*, refund_id: int, error: str) -> None:
         refund.amount_minor,
         key=f"failed-refund:{refund.key}",
         note=f"{refund.reason}: {error}",
+        refund=refund,
     )
     open_case(
         Case.Kind.FAILED_REFUND,
