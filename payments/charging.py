@@ -290,7 +290,8 @@ def link_checkout(partner: Partner, data: dict[str, Any]) -> int | None:
     return None
 
 
-# An INVALID session fails a checkout that was paid for (an unpaid one has no session to link).
+# What an INVALID session fails: a checkout that was paid for and has not ended (the state
+# machine also lets an unpaid checkout fail, on declines, which is not a session's business).
 _SESSION_MAY_FAIL = {Status.AUTHORIZED, Status.STARTING, Status.CHARGING, Status.STOPPING}
 
 
