@@ -24,7 +24,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from ocpi_peer.models import CommandRequest, Partner
-from payments import charging, exports, refunds, settlement, tasks
+from payments import charging, exports, refunds, settlement
 from payments.cases import resolve_case
 from payments.models import (
     Case,
@@ -38,6 +38,7 @@ from payments.models import (
     Refund,
     StripeEvent,
 )
+from payments.queue import enqueue_on_commit
 from stations.admin import ReadOnlyAdmin
 from stations.money import MINOR_UNITS, Money
 
@@ -261,7 +262,7 @@ class CheckoutAdmin(ReadOnlyAdmin):
     def unlock_connector(self, request: HttpRequest, queryset: QuerySet[Checkout]) -> None:
         for checkout in queryset:
             command_id = charging.begin_unlock(checkout_id=checkout.pk)
-            tasks.send_command.delay(command_id)
+            enqueue_on_commit("payments.tasks.send_command", command_id)
             self.message_user(
                 request, f"{checkout}: unlock sent; its answer shows under Commands", messages.INFO
             )
@@ -753,7 +754,7 @@ class CaseAdmin(ReadOnlyAdmin):
                     request, f"{case}: not an open failed capture with a CDR", messages.WARNING
                 )
                 continue
-            tasks.settle_cdr.delay(cdr_id)
+            enqueue_on_commit("payments.tasks.settle_cdr", cdr_id)
             self.message_user(
                 request, f"{case}: capture queued again; resolve the case once it is settled"
             )
@@ -771,13 +772,14 @@ class CaseAdmin(ReadOnlyAdmin):
             LedgerEntry.objects.filter(
                 checkout_id=case.about_checkout, kind=LedgerEntry.Kind.FAILED_REFUND
             )
+            .select_related("refund")
             .order_by("-created_at", "-pk")
             .first()
         )
         url = reverse("admin:payments_checkout_refund", args=[case.about_checkout])
         if failed is not None:
             amount = Money.from_minor(failed.amount_minor, failed.currency).amount
-            reason = failed.note.split(": ", 1)[0]  # the note is "<reason>: <Stripe's error>"
+            reason = failed.refund.reason if failed.refund else ""
             url += "?" + urlencode({"amount": str(amount), "reason": reason})
         return HttpResponseRedirect(url)
 

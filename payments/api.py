@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from payments import charging, gateway, services
+from payments import charging, gateway, services, states
 from payments.models import Checkout
 from stations import l10n, selectors, tariffs
 from stations.l10n import Locale
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY = 16 * 1024
 
-_HTTP_STATUS: dict[type[services.CheckoutError], int] = {
+_HTTP_STATUS: dict[type[states.CheckoutError], int] = {
     services.UnknownEvse: 404,
     services.UnknownConnector: 400,
     services.UnknownCheckout: 404,
@@ -38,7 +38,7 @@ _HTTP_STATUS: dict[type[services.CheckoutError], int] = {
     services.RateLimited: 429,
     services.PaymentInProgress: 409,
     services.PaymentFailed: 402,
-    services.TransitionRefused: 409,
+    states.TransitionRefused: 409,
 }
 
 
@@ -60,7 +60,7 @@ class SmallJSONParser(JSONParser):
 
 
 def driver_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
-    if isinstance(exc, services.CheckoutError):
+    if isinstance(exc, states.CheckoutError):
         code = _HTTP_STATUS.get(type(exc), 400)
         return Response({"error": exc.code, "detail": str(exc)}, status=code)
     if isinstance(exc, gateway.GatewayError):

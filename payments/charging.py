@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +17,9 @@ from ocpi_peer import commands
 from ocpi_peer.models import CommandRequest, Partner
 from payments.cases import open_case
 from payments.models import Case, ChargingSession, Checkout, Deadline, DriverToken
-from payments.services import TransitionRefused, UnknownCheckout, _let_go, issue_token
+from payments.queue import enqueue_on_commit
+from payments.services import UnknownCheckout, issue_token
+from payments.states import ALLOWED_FROM, let_go, move
 
 Status = Checkout.Status
 
@@ -35,26 +36,12 @@ RESULT_WORDS = {
     "UNKNOWN_SESSION": gettext_lazy("the operator did not know the session"),
 }
 
-_MOVES: dict[str, set[str]] = {
-    Status.STARTING: {Status.AUTHORIZED},
-    Status.CHARGING: {Status.AUTHORIZED, Status.STARTING},
-    Status.STOPPING: {Status.STARTING, Status.CHARGING},
-    Status.FINISHED: {Status.STARTING, Status.CHARGING, Status.STOPPING},
-    Status.FAILED: {Status.AUTHORIZED, Status.STARTING, Status.CHARGING, Status.STOPPING},
-}
-
-
-def _move(checkout: Checkout, to: str) -> None:
-    if checkout.status not in _MOVES[to]:
-        raise TransitionRefused(f"checkout is {checkout.status}, it cannot become {to}")
-    checkout.status = to
-
 
 def _fail_start(checkout: Checkout, reason: str) -> None:
     """The start failed: the driver is told why and the hold is released at once."""
-    _move(checkout, Status.FAILED)
+    move(checkout, Status.FAILED)
     checkout.failure_reason = reason
-    _let_go(checkout)
+    let_go(checkout)
     checkout.save()
 
 
@@ -101,7 +88,7 @@ def begin_start(*, checkout_id: int) -> int | None:
         return None
     if checkout.status != Status.AUTHORIZED:
         return None
-    _move(checkout, Status.STARTING)
+    move(checkout, Status.STARTING)
     checkout.save(update_fields=["status"])
     command = CommandRequest.objects.create(
         partner=checkout.partner, checkout=checkout, command="START_SESSION"
@@ -303,12 +290,17 @@ def link_checkout(partner: Partner, data: dict[str, Any]) -> int | None:
     return None
 
 
+# What an INVALID session fails: a checkout that was paid for and has not ended (the state
+# machine also lets an unpaid checkout fail, on declines, which is not a session's business).
+_SESSION_MAY_FAIL = {Status.AUTHORIZED, Status.STARTING, Status.CHARGING, Status.STOPPING}
+
+
 def _follow(checkout: Checkout, session: ChargingSession) -> None:
     """The checkout follows its session: ACTIVE → charging, COMPLETED → finished, INVALID →
     nothing billed. A session for a checkout whose hold is gone is stopped and flagged."""
     if session.status == "ACTIVE":
         if checkout.status in (Status.AUTHORIZED, Status.STARTING):
-            _move(checkout, Status.CHARGING)
+            move(checkout, Status.CHARGING)
             checkout.start_unconfirmed = False
             checkout.save(update_fields=["status", "start_unconfirmed"])
             if checkout.stop_requested_at:
@@ -329,8 +321,8 @@ def _follow(checkout: Checkout, session: ChargingSession) -> None:
                 _send_stop_later(checkout)  # the stop pressed before the session id was known
         elif checkout.status == Status.CHARGING:
             _stop_if_near_hold(checkout, session)
-    elif session.status == "COMPLETED" and checkout.status in _MOVES[Status.FINISHED]:
-        _move(checkout, Status.FINISHED)
+    elif session.status == "COMPLETED" and checkout.status in ALLOWED_FROM[Status.FINISHED]:
+        move(checkout, Status.FINISHED)
         checkout.ended_at = session.end or timezone.now()
         checkout.evse_claim = None
         checkout.save(update_fields=["status", "ended_at", "evse_claim"])
@@ -340,12 +332,12 @@ def _follow(checkout: Checkout, session: ChargingSession) -> None:
                 kind=Deadline.Kind.MISSING_CDR,
                 due_at=timezone.now() + settings.MISSING_CDR_AFTER,
             )
-    elif session.status == "INVALID" and checkout.status in _MOVES[Status.FAILED]:
-        _move(checkout, Status.FAILED)
+    elif session.status == "INVALID" and checkout.status in _SESSION_MAY_FAIL:
+        move(checkout, Status.FAILED)
         checkout.failure_reason = str(
             gettext_lazy("the charger's operator reported the session as invalid")
         )
-        _let_go(checkout)
+        let_go(checkout)
         checkout.save()
         open_case(
             Case.Kind.INVALID_SESSION,
@@ -372,7 +364,7 @@ def _stop_if_near_hold(checkout: Checkout, session: ChargingSession) -> None:
     )
     if cost >= threshold:
         checkout.stop_requested_at, checkout.stop_reason = timezone.now(), "cost limit"
-        _move(checkout, Status.STOPPING)
+        move(checkout, Status.STOPPING)
         checkout.save(update_fields=["status", "stop_requested_at", "stop_reason"])
         _send_stop_later(checkout)
 
@@ -386,9 +378,7 @@ def _margin(checkout: Checkout) -> Decimal:
 
 
 def _send_stop_later(checkout: Checkout) -> None:
-    from payments import tasks
-
-    transaction.on_commit(partial(tasks.send_stop.delay, checkout.pk))
+    enqueue_on_commit("payments.tasks.send_stop", checkout.pk)
 
 
 # --- stopping -------------------------------------------------------------------------------
@@ -403,7 +393,7 @@ def request_stop(*, public_id: str, reason: str = "driver") -> Checkout:
         raise UnknownCheckout("no such checkout")
     if checkout.status in (Status.STOPPING, Status.FINISHED, Status.SETTLED):
         return checkout  # pressed twice: one stop
-    _move(checkout, Status.STOPPING)
+    move(checkout, Status.STOPPING)
     checkout.stop_requested_at, checkout.stop_reason = timezone.now(), reason
     checkout.save(update_fields=["status", "stop_requested_at", "stop_reason"])
     if checkout.sessions.exists():

@@ -38,7 +38,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from payments import gateway, services
+from payments import gateway, ledger, services
 from payments.cases import open_case
 from payments.models import Case, Checkout, Dispute, LedgerEntry
 from stations.money import MINOR_UNITS, Money
@@ -110,7 +110,7 @@ def _apply_dispute(checkout: Checkout, dispute: gateway.Dispute) -> Dispute:
         mismatch = f"{dispute.currency}, the checkout in {checkout.currency}"
         _add_line(case, f"Nothing booked: the dispute is in {mismatch}.")
     if same_currency and not dispute.status.startswith("warning_"):
-        services._book(
+        ledger.book(
             checkout,
             LedgerEntry.Kind.DISPUTE,
             dispute.amount,
@@ -155,7 +155,7 @@ def _close(checkout: Checkout, row: Dispute, case: Case, dispute: gateway.Disput
 
 
 def _book_outcome(checkout: Checkout, dispute: gateway.Dispute, amount: int, note: str) -> None:
-    services._book(
+    ledger.book(
         checkout,
         LedgerEntry.Kind.DISPUTE,
         amount,

@@ -222,6 +222,14 @@ class LedgerEntry(models.Model):
     stripe_id = models.CharField(max_length=255, blank=True)
     merchant = models.CharField(max_length=64, default="platform")
     note = models.TextField(blank=True, help_text="why: a refund's reason, a failure's message")
+    refund = models.ForeignKey(
+        "Refund",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+        help_text="the refund a REFUND or FAILED_REFUND row books",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -19,7 +19,7 @@ Calibration law (Eichrecht): a CDR's `signed_data` is shown as received (signed 
 encoding, public key) with the verdict of `payments.ocmf` in plain words; other encodings are
 shown raw for the driver's transparency software.
 
-`send_receipt` and `erase_old_emails` are the two writes here, for tasks to call.
+The e-mail that carries a receipt (with its PDF) is `payments.receipt_mail`'s.
 """
 
 from __future__ import annotations
@@ -34,11 +34,8 @@ from zoneinfo import ZoneInfo
 
 import simplejson
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ocpi_peer.models import PartnerParty
@@ -565,67 +562,3 @@ def receipt_path(public_id: str) -> str:
 
 def receipt_url(public_id: str) -> str:
     return str(settings.PUBLIC_BASE_URL) + receipt_path(public_id)
-
-
-# --- e-mail -----------------------------------------------------------------------------------
-
-
-def send_receipt(*, checkout_id: int) -> bool:
-    """E-mail the receipt (text, HTML, PDF attached) in the driver's language, once: True when
-    it was sent now. Nothing is sent without an address, before settlement, or when
-    `receipt_sent_at` says it went already; calling it twice, or from two workers, sends one.
-
-    The checkout is claimed by a conditional update before sending; if the mail server fails the
-    claim is undone and the error raised, so a task can retry."""
-    from payments.receipt_pdf import receipt_pdf
-
-    checkout = (
-        Checkout.objects.select_related("evse__location", "connector", "partner")
-        .filter(pk=checkout_id)
-        .first()
-    )
-    if checkout is None or not checkout.email or checkout.receipt_sent_at is not None:
-        return False
-    if checkout.status != Checkout.Status.SETTLED:
-        return False
-    now = timezone.now()
-    claimed = Checkout.objects.filter(pk=checkout_id, receipt_sent_at=None).exclude(email="")
-    if not claimed.update(receipt_sent_at=now):
-        return False  # a twin call was here first
-    language = l10n.known_locale(checkout.locale)
-    sent = False
-    try:
-        with translation.override(language):
-            receipt = receipt_for(checkout)
-            context = {
-                "receipt": receipt,
-                "text": present(receipt),
-                "receipt_url": receipt_url(checkout.public_id),
-                "LANGUAGE_CODE": language,
-            }
-            subject = _("Your charging receipt %(number)s") % {"number": receipt.number}
-            text = render_to_string("payments/email/receipt.txt", context)
-            html = render_to_string("payments/email/receipt.html", context)
-            pdf = receipt_pdf(receipt)
-        message = EmailMultiAlternatives(
-            subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[checkout.email]
-        )
-        message.attach_alternative(html, "text/html")
-        message.attach(f"receipt-{receipt.number}.pdf", pdf, "application/pdf")
-        message.send()
-        sent = True
-    finally:
-        if not sent:  # whatever failed (mail server, rendering): undo the claim for a retry
-            unclaim = Checkout.objects.filter(pk=checkout_id, receipt_sent_at=now)
-            unclaim.update(receipt_sent_at=None)
-    logger.info("receipt of checkout %s e-mailed", checkout_id)  # never log the address
-    return True
-
-
-def erase_old_emails(*, now: datetime) -> int:
-    """Blank the e-mail address of checkouts that ended or settled longer than
-    `EMAIL_RETENTION` ago (ARCHITECTURE.md "Privacy"); their receipts stay viewable by link.
-    Returns how many addresses were erased."""
-    cutoff = now - settings.EMAIL_RETENTION
-    old = Q(settled_at__lt=cutoff) | Q(ended_at__lt=cutoff)
-    return Checkout.objects.filter(old).exclude(email="").update(email="")

@@ -16,15 +16,15 @@ in the checkout's lock, so that:
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import partial
 
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from payments.cases import open_case
+from payments.ledger import book
 from payments.models import Case, Cdr, Checkout, LedgerEntry, Refund
-from payments.services import _book
+from payments.queue import enqueue_on_commit
 from stations.money import Money
 
 
@@ -139,9 +139,7 @@ def queue(
         reason=reason,
         requested_by=requested_by,
     )
-    from payments import tasks
-
-    transaction.on_commit(partial(tasks.refund_payment.delay, refund.pk))
+    enqueue_on_commit("payments.tasks.refund_payment", refund.pk)
     return refund
 
 
@@ -167,13 +165,14 @@ def record_refund(*, refund_id: int, stripe_refund_id: str) -> None:
     refund.status, refund.stripe_refund_id = Refund.Status.REFUNDED, stripe_refund_id
     refund.done_at = timezone.now()
     refund.save(update_fields=["status", "stripe_refund_id", "done_at"])
-    _book(
+    book(
         checkout,
         LedgerEntry.Kind.REFUND,
         refund.amount_minor,
         key=f"refund:{refund.key}",
         stripe_id=stripe_refund_id,
         note=refund.reason,
+        refund=refund,
     )
     if checkout.payment_status == Checkout.PaymentStatus.DISPUTED:
         return  # a dispute's outcome decides the status (`payments.disputes`)
@@ -194,12 +193,13 @@ def record_refund_failure(*, refund_id: int, error: str) -> None:
         return
     refund.status, refund.failure, refund.done_at = Refund.Status.FAILED, error, timezone.now()
     refund.save(update_fields=["status", "failure", "done_at"])
-    _book(
+    book(
         checkout,
         LedgerEntry.Kind.FAILED_REFUND,
         refund.amount_minor,
         key=f"failed-refund:{refund.key}",
         note=f"{refund.reason}: {error}",
+        refund=refund,
     )
     open_case(
         Case.Kind.FAILED_REFUND,

@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +23,10 @@ from django.utils.translation import gettext_lazy
 
 from ocpi_peer.models import Partner
 from payments import gateway
+from payments.ledger import book
 from payments.models import Checkout, CpoTerms, Deadline, DriverToken, LedgerEntry, StripeEvent
+from payments.queue import enqueue_on_commit
+from payments.states import CheckoutError, TransitionRefused, let_go, move
 from stations import selectors, tariffs
 from stations.l10n import Locale
 from stations.models import Connector, Evse
@@ -32,12 +34,6 @@ from stations.money import Money
 
 logger = logging.getLogger(__name__)
 Status = Checkout.Status
-
-
-class CheckoutError(Exception):
-    """Something the driver must be told; the message is meant for them (or the API client)."""
-
-    code = "checkout_error"
 
 
 class UnknownEvse(CheckoutError):
@@ -70,26 +66,6 @@ class PaymentInProgress(CheckoutError):
 
 class PaymentFailed(CheckoutError):
     code = "payment_failed"
-
-
-class TransitionRefused(CheckoutError):
-    code = "transition_refused"
-
-
-_ALLOWED_FROM: dict[str, set[str]] = {  # the state machine, one line a target
-    Status.AUTHORIZED: {Status.CREATED},
-    Status.FAILED: {Status.CREATED, Status.AUTHORIZED, Status.STARTING},
-    Status.EXPIRED: {Status.CREATED},
-}
-
-
-def _move(checkout: Checkout, to: str) -> None:
-    if checkout.status not in _ALLOWED_FROM[to]:
-        raise TransitionRefused(
-            _("checkout is %(status)s, it cannot become %(to)s")
-            % {"status": checkout.status, "to": to}
-        )
-    checkout.status = to
 
 
 # --- can this EVSE be paid for now? -----------------------------------------------------------
@@ -390,11 +366,11 @@ def _declined(checkout_id: int, reason: str) -> Checkout:
     checkout.failure_reason = _("Your card was declined. Please try another card.")
     logger.info("checkout %s: card declined: %s", checkout.pk, reason)
     if checkout.declines >= settings.CHECKOUT_MAX_DECLINES and checkout.status == Status.CREATED:
-        _move(checkout, Status.FAILED)
+        move(checkout, Status.FAILED)
         checkout.failure_reason = _(
             "Your card was declined %(n)s times. For your safety no further attempt is possible."
         ) % {"n": checkout.declines}
-        _let_go(checkout)
+        let_go(checkout)
     checkout.save()
     return checkout
 
@@ -420,13 +396,13 @@ def apply_intent(*, checkout_id: int, intent: gateway.Intent) -> Checkout:
         return checkout
     checkout.stripe_payment_intent = intent.id
     if intent.status == "requires_capture":
-        _move(checkout, Status.AUTHORIZED)
+        move(checkout, Status.AUTHORIZED)
         checkout.authorized_at = timezone.now()
         checkout.payment_status = Checkout.PaymentStatus.HELD
         checkout.card_brand = intent.card_brand or ""
         checkout.card_last4 = intent.card_last4 or ""
         checkout.failure_reason = ""
-        _book(
+        book(
             checkout,
             LedgerEntry.Kind.HOLD,
             intent.amount_capturable or intent.amount,
@@ -446,9 +422,7 @@ def apply_intent(*, checkout_id: int, intent: gateway.Intent) -> Checkout:
             kind=Deadline.Kind.HOLD_EXPIRING,
             due_at=checkout.capture_before - settings.EXPIRING_HOLD_MARGIN,
         )
-        from payments import tasks
-
-        transaction.on_commit(partial(tasks.start_charging.delay, checkout.pk))
+        enqueue_on_commit("payments.tasks.start_charging", checkout.pk)
     elif intent.status in ("requires_payment_method", "canceled"):
         # 3-D Secure failed or the card was refused after all: another card may be tried.
         checkout.stripe_payment_intent = ""
@@ -457,56 +431,19 @@ def apply_intent(*, checkout_id: int, intent: gateway.Intent) -> Checkout:
             "why": intent.decline_reason or _("authentication failed")
         }
         if checkout.declines >= settings.CHECKOUT_MAX_DECLINES:
-            _move(checkout, Status.FAILED)
-            _let_go(checkout)
+            move(checkout, Status.FAILED)
+            let_go(checkout)
     checkout.save()
     return checkout
-
-
-def _book(
-    checkout: Checkout,
-    kind: str,
-    amount_minor: int,
-    *,
-    key: str,
-    stripe_id: str = "",
-    note: str = "",
-) -> None:
-    """Append to the ledger once: the key is unique, so a replay books nothing."""
-    LedgerEntry.objects.get_or_create(
-        idempotency_key=key,
-        defaults={
-            "checkout": checkout,
-            "kind": kind,
-            "amount_minor": amount_minor,
-            "currency": checkout.currency,
-            "stripe_id": stripe_id,
-            "merchant": checkout.merchant,
-            "note": note,
-        },
-    )
 
 
 # --- ending without charging ------------------------------------------------------------------
 
 
-def _let_go(checkout: Checkout) -> None:
-    """The checkout no longer holds its EVSE; any hold is released by a task after commit."""
-    checkout.evse_claim = None
-    checkout.ended_at = timezone.now()
-    if checkout.stripe_payment_intent and checkout.payment_status in (
-        Checkout.PaymentStatus.NONE,
-        Checkout.PaymentStatus.HELD,
-    ):
-        from payments import tasks
-
-        transaction.on_commit(partial(tasks.release_hold.delay, checkout.pk))
-
-
 def _expire(checkout: Checkout, *, reason: str) -> None:
-    _move(checkout, Status.EXPIRED)
+    move(checkout, Status.EXPIRED)
     checkout.failure_reason = reason
-    _let_go(checkout)
+    let_go(checkout)
     checkout.save()
 
 
@@ -520,9 +457,9 @@ def cancel_checkout(*, public_id: str) -> Checkout:
     if checkout.status == Status.CREATED:
         _expire(checkout, reason=_("cancelled by the driver"))
     elif checkout.status == Status.AUTHORIZED:
-        _move(checkout, Status.FAILED)
+        move(checkout, Status.FAILED)
         checkout.failure_reason = _("cancelled by the driver before charging started")
-        _let_go(checkout)
+        let_go(checkout)
         checkout.save()
     elif checkout.status not in (Status.FAILED, Status.EXPIRED):
         raise TransitionRefused(
@@ -542,7 +479,7 @@ def record_release(*, checkout_id: int, intent: gateway.Intent) -> None:
             .first()
         )
         if held:
-            _book(
+            book(
                 checkout,
                 LedgerEntry.Kind.RELEASE,
                 held,
@@ -558,40 +495,18 @@ def record_release(*, checkout_id: int, intent: gateway.Intent) -> None:
 # --- deadlines and webhooks -------------------------------------------------------------------
 
 
-_SETTLEMENT_DEADLINES = {
-    Deadline.Kind.CREDIT_WAIT,
-    Deadline.Kind.MISSING_CDR,
-    Deadline.Kind.HOLD_EXPIRING,
-}
-
-
-@transaction.atomic(durable=True)
-def handle_deadline(*, deadline_id: int) -> None:
-    """Re-checks under the checkout's lock: a twin task, or a payment or session that came in
-    meanwhile, makes this a no-op."""
-    from payments import charging
-
-    checkout_id = Deadline.objects.values_list("checkout_id", flat=True).get(pk=deadline_id)
-    checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
-    deadline = Deadline.objects.get(pk=deadline_id)
-    if deadline.done_at is not None:
-        return
-    if deadline.kind == Deadline.Kind.UNPAID and checkout.status == Status.CREATED:
-        if checkout.pay_pending_since is not None:  # a payment is being placed: look again soon
-            deadline.due_at = timezone.now() + PENDING_PAY_TIMEOUT
-            deadline.save(update_fields=["due_at"])
-            return
-        _expire(checkout, reason=_("not paid in time"))
-    elif deadline.kind == Deadline.Kind.COMMAND_TIMEOUT:
-        charging.command_timed_out(checkout)
-    elif deadline.kind == Deadline.Kind.START_GRACE:
-        charging.start_grace_over(checkout)
-    elif deadline.kind in _SETTLEMENT_DEADLINES:
-        from payments import settlement
-
-        settlement.deadline_due(checkout, deadline.kind)
-    deadline.done_at = timezone.now()
-    deadline.save(update_fields=["done_at"])
+def unpaid_deadline_due(checkout: Checkout, deadline: Deadline) -> bool:
+    """The claim's time is up (`dispatch.handle_deadline`, checkout locked): an unpaid checkout
+    expires. While a payment is being placed the deadline is moved on instead, and False says
+    it is not done."""
+    if checkout.status != Status.CREATED:
+        return True
+    if checkout.pay_pending_since is not None:  # a payment is being placed: look again soon
+        deadline.due_at = timezone.now() + PENDING_PAY_TIMEOUT
+        deadline.save(update_fields=["due_at"])
+        return False
+    _expire(checkout, reason=_("not paid in time"))
+    return True
 
 
 def stored_stripe_event(event: gateway.WebhookEvent) -> bool:
@@ -604,22 +519,6 @@ def stored_stripe_event(event: gateway.WebhookEvent) -> bool:
             )
     except IntegrityError:
         return False
-    return True
-
-
-def record_stripe_event(event: gateway.WebhookEvent) -> bool:
-    """Store each event once and act on it as `confirm` would: read the intent from Stripe and
-    apply it. Returns False for a replay, which changes nothing."""
-    if event.dispute is not None:  # stored with what it books, in one transaction
-        from payments import disputes
-
-        return disputes.record_dispute_event(event=event, dispute=event.dispute)
-    if not stored_stripe_event(event):
-        return False
-    if event.intent_id:
-        checkout = Checkout.objects.filter(stripe_payment_intent=event.intent_id).first()
-        if checkout is not None:
-            apply_intent(checkout_id=checkout.pk, intent=gateway.retrieve(event.intent_id))
     return True
 
 

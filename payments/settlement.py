@@ -49,6 +49,7 @@ from ocpi_peer.models import Partner
 from payments import gateway, refunds
 from payments.cases import open_case, resolve_case
 from payments.charging import link_checkout
+from payments.ledger import book
 from payments.models import (
     Case,
     Cdr,
@@ -58,7 +59,7 @@ from payments.models import (
     Deadline,
     LedgerEntry,
 )
-from payments.services import _book
+from payments.queue import enqueue_on_commit
 from stations import tariffs
 from stations.money import Money
 from stations.pricing import Price, SessionCost, TariffError
@@ -113,9 +114,7 @@ def record_cdr(
             cdr=cdr,
         )
     if checkout_id:
-        from payments import tasks
-
-        transaction.on_commit(partial(tasks.settle_cdr.delay, cdr.pk))
+        enqueue_on_commit("payments.tasks.settle_cdr", cdr.pk)
     return Received(cdr, created=True, conflict=False)
 
 
@@ -171,9 +170,7 @@ def link_cdr(*, cdr_pk: int, checkout_id: int, by: str) -> Cdr:
         cdr.save(update_fields=["checkout"])
         for case in Case.objects.filter(key=f"unmatched-cdr:{cdr.pk}", resolved_at=None):
             resolve_case(case_id=case.pk, by=by, resolution=f"linked to checkout {checkout.pk}")
-        from payments import tasks
-
-        transaction.on_commit(partial(tasks.settle_cdr.delay, cdr.pk))
+        enqueue_on_commit("payments.tasks.settle_cdr", cdr.pk)
     return cdr
 
 
@@ -381,7 +378,7 @@ def record_capture(*, plan: CapturePlan, cdr_pk: int, intent: gateway.Intent) ->
             _reconcile_later(checkout)
             return checkout
         _settle_hold(checkout, plan.capture_minor, intent)
-        _book(checkout, LedgerEntry.Kind.PAYABLE, plan.payable_minor, key=f"payable:{cdr_pk}")
+        book(checkout, LedgerEntry.Kind.PAYABLE, plan.payable_minor, key=f"payable:{cdr_pk}")
         cdr = Cdr.objects.get(pk=cdr_pk)
         _open_cases(plan.flags, checkout, cdr)
         if checkout.cdrs.exclude(pk=cdr_pk).exists():  # a credit or another CDR came meanwhile
@@ -397,7 +394,7 @@ def _settle_hold(checkout: Checkout, capture_minor: int, intent: gateway.Intent)
         capture_minor = intent.amount_received
     held = held_minor(checkout)
     if capture_minor:
-        _book(
+        book(
             checkout,
             LedgerEntry.Kind.CAPTURE,
             capture_minor,
@@ -405,7 +402,7 @@ def _settle_hold(checkout: Checkout, capture_minor: int, intent: gateway.Intent)
             stripe_id=intent.id,
         )
     if held > capture_minor:
-        _book(
+        book(
             checkout,
             LedgerEntry.Kind.RELEASE,
             held - capture_minor,
@@ -439,17 +436,13 @@ def mark_settled(checkout: Checkout) -> None:
     checkout.save(
         update_fields=["status", "settled_at", "payment_status", "evse_claim", "ended_at"]
     )
-    from payments import tasks
-
-    transaction.on_commit(partial(tasks.withdraw_token.delay, checkout.pk))
+    enqueue_on_commit("payments.tasks.withdraw_token", checkout.pk)
     if checkout.email:
-        transaction.on_commit(partial(tasks.send_receipt.delay, checkout.pk))
+        enqueue_on_commit("payments.tasks.send_receipt", checkout.pk)
 
 
 def _reconcile_later(checkout: Checkout) -> None:
-    from payments import tasks
-
-    transaction.on_commit(partial(tasks.reconcile_checkout.delay, checkout.pk))
+    enqueue_on_commit("payments.tasks.reconcile_checkout", checkout.pk)
 
 
 # --- after settlement: credit CDRs, corrected CDRs, CDRs after an early settlement ----------
@@ -500,7 +493,7 @@ def reconcile_locked(checkout: Checkout, *, credit_wait_over: bool) -> str:
             )
         elif f"payable:{original.pk}" in booked:
             amount = Money(cdr_total_incl_vat(checkout, credit), checkout.currency).to_minor()
-            _book(
+            book(
                 checkout,
                 LedgerEntry.Kind.PAYABLE,
                 -abs(amount),
@@ -546,7 +539,7 @@ def _bill_live(checkout: Checkout, cdr: Cdr, credits: list[Cdr], net: int) -> st
     if checkout.ledger.filter(idempotency_key=f"payable:{cdr.pk}").exists():
         return "up to date"
     bill = _bill(checkout, cdr)
-    _book(checkout, LedgerEntry.Kind.PAYABLE, bill.payable_minor, key=f"payable:{cdr.pk}")
+    book(checkout, LedgerEntry.Kind.PAYABLE, bill.payable_minor, key=f"payable:{cdr.pk}")
     _open_cases(bill.flags, checkout, cdr)
     checkout.deadlines.filter(kind=Deadline.Kind.CREDIT_WAIT, done_at=None).update(
         done_at=timezone.now()
@@ -614,29 +607,27 @@ HOLD_RETRY_AFTER = timedelta(hours=1)
 
 
 def deadline_due(checkout: Checkout, kind: str) -> None:
-    """A settlement deadline fell due (`services.handle_deadline`, checkout locked). Calls out
+    """A settlement deadline fell due (`dispatch.handle_deadline`, checkout locked). Calls out
     (a CDR pull, a capture) go to tasks after commit; the next look is armed here, in the same
     transaction, so a lost task is made up for."""
-    from payments import tasks
-
     now = timezone.now()
     if kind == Deadline.Kind.CREDIT_WAIT:
         reconcile_locked(checkout, credit_wait_over=True)
     elif kind == Deadline.Kind.MISSING_CDR and _awaits_cdr(checkout):
         _arm(checkout, Deadline.Kind.MISSING_CDR, now + settings.MISSING_CDR_AFTER)
-        transaction.on_commit(partial(tasks.pull_missing_cdr.delay, checkout.pk))
+        enqueue_on_commit("payments.tasks.pull_missing_cdr", checkout.pk)
     elif kind in (Deadline.Kind.MISSING_CDR, Deadline.Kind.HOLD_EXPIRING) and (
         cdr_pk := _unsettled_cdr(checkout)
     ):
         # The CDR came but its settlement never finished (a task lost with its broker, a
         # worker gone): settle it again, idempotently, before the hold can expire.
         _arm(checkout, kind, now + HOLD_RETRY_AFTER)
-        transaction.on_commit(partial(tasks.settle_cdr.delay, cdr_pk))
+        enqueue_on_commit("payments.tasks.settle_cdr", cdr_pk)
     elif kind == Deadline.Kind.HOLD_EXPIRING and _hold_expires_unbilled(checkout):
         if checkout.capture_before is None or now + HOLD_RETRY_AFTER < checkout.capture_before:
             _arm(checkout, Deadline.Kind.HOLD_EXPIRING, now + HOLD_RETRY_AFTER)
         if checkout.status in _SETTLES_FROM:
-            transaction.on_commit(partial(tasks.settle_expiring_hold.delay, checkout.pk))
+            enqueue_on_commit("payments.tasks.settle_expiring_hold", checkout.pk)
         else:  # it never charged (or failed and its release did not get through): let go
             open_case(
                 Case.Kind.EXPIRING_HOLD,
@@ -644,7 +635,7 @@ def deadline_due(checkout: Checkout, kind: str) -> None:
                 key=f"expiring-hold:{checkout.pk}",
                 checkout=checkout,
             )
-            transaction.on_commit(partial(tasks.release_hold.delay, checkout.pk))
+            enqueue_on_commit("payments.tasks.release_hold", checkout.pk)
 
 
 def _arm(checkout: Checkout, kind: str, due_at: datetime) -> None:

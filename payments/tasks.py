@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ocpi_peer import commands, sync
 from ocpi_peer.client import PeerError
-from payments import charging, gateway, receipts, refunds, services, settlement
+from payments import charging, dispatch, gateway, receipt_mail, refunds, services, settlement
 from payments.models import Cdr, Checkout
 
 RETRY_AFTER = timedelta(minutes=2)
@@ -25,7 +25,7 @@ def sweep_deadlines() -> int:
 
 @shared_task
 def handle_deadline(deadline_id: int) -> None:
-    services.handle_deadline(deadline_id=deadline_id)
+    dispatch.handle_deadline(deadline_id=deadline_id)
 
 
 @shared_task(bind=True, max_retries=12)
@@ -213,11 +213,11 @@ def send_receipt(self: Task, checkout_id: int) -> bool:
     """E-mail the receipt once the checkout is settled; a mail server that fails is tried
     again with backoff (the receipt stays on its page whatever happens)."""
     try:
-        return receipts.send_receipt(checkout_id=checkout_id)
+        return receipt_mail.send_receipt(checkout_id=checkout_id)
     except OSError as exc:  # SMTP errors are OSErrors
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 
 
 @shared_task
 def erase_old_emails() -> int:
-    return receipts.erase_old_emails(now=timezone.now())
+    return receipt_mail.erase_old_emails(now=timezone.now())

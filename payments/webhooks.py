@@ -2,7 +2,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from payments import gateway, services
+from payments import dispatch, gateway
 
 
 @csrf_exempt  # Stripe signs its requests instead
@@ -16,5 +16,5 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         event = gateway.parse_webhook(request.body, request.headers.get("Stripe-Signature", ""))
     except gateway.InvalidWebhook:
         return JsonResponse({"error": "invalid signature or payload"}, status=400)
-    fresh = services.record_stripe_event(event)
+    fresh = dispatch.record_stripe_event(event)
     return JsonResponse({"received": True, "replay": not fresh})

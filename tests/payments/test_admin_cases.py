@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ocpi_peer.models import Partner
 from payments.cases import open_case, resolve_case
-from payments.models import Case, Checkout, CpoTerms
+from payments.models import Case, Checkout, CpoTerms, Refund
 from tests.payments.charger import charger
 from tests.payments.test_admin_settlement_export import at, book, cdr_of, checkout_of
 
@@ -177,7 +177,19 @@ def test_retrying_a_failed_refund_opens_the_refund_form_with_its_amount_and_reas
 ) -> None:
     checkout = Checkout.objects.get(authorization_reference="REF-ONE")
     book(checkout, "failed_refund", 300, at(30, 11))
-    checkout.ledger.filter(kind="failed_refund").update(note="cable broken: card expired")
+    refund = Refund.objects.create(
+        checkout=checkout,
+        key="operator:1",
+        amount_minor=300,
+        currency="EUR",
+        reason="cable broken",
+        requested_by="operator",
+        status=Refund.Status.FAILED,
+        failure="card expired",
+    )
+    checkout.ledger.filter(kind="failed_refund").update(
+        note="cable broken: card expired", refund=refund
+    )
     failed = open_case(
         Case.Kind.FAILED_REFUND, "refund of 3.00 EUR failed", key="failed:1", checkout=checkout
     )

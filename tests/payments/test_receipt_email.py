@@ -7,7 +7,7 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from payments import receipts
+from payments import receipt_mail
 from payments.models import Checkout
 from tests.helpers import free_port, wait_until
 from tests.payments.test_receipt_flow import captured, settled
@@ -22,7 +22,7 @@ def test_the_receipt_is_emailed_once_with_the_pdf(
         connected_cpo, live_server, stripe_settings, email="driver@example.org", locale="de"
     )
     wait_until(lambda: len(mailoutbox) >= 1)  # settlement sent it, after commit
-    assert receipts.send_receipt(checkout_id=checkout.pk) is False  # and never again
+    assert receipt_mail.send_receipt(checkout_id=checkout.pk) is False  # and never again
     assert len(mailoutbox) == 1
     mail = mailoutbox[0]
     assert mail.to == ["driver@example.org"]
@@ -41,7 +41,7 @@ def test_no_address_no_email(
     connected_cpo, live_server, stripe_settings, eager_tasks, mailoutbox
 ) -> None:
     checkout = settled(connected_cpo, live_server, stripe_settings)
-    assert receipts.send_receipt(checkout_id=checkout.pk) is False
+    assert receipt_mail.send_receipt(checkout_id=checkout.pk) is False
     assert mailoutbox == []
 
 
@@ -51,9 +51,9 @@ def test_the_address_is_erased_after_retention_and_the_receipt_stays(
     settings.EMAIL_RETENTION = timedelta(days=30)
     checkout = settled(connected_cpo, live_server, stripe_settings, email="driver@example.org")
     now = timezone.now()
-    assert receipts.erase_old_emails(now=now + timedelta(days=29)) == 0
+    assert receipt_mail.erase_old_emails(now=now + timedelta(days=29)) == 0
     assert Checkout.objects.get(pk=checkout.pk).email == "driver@example.org"
-    assert receipts.erase_old_emails(now=now + timedelta(days=31)) == 1
+    assert receipt_mail.erase_old_emails(now=now + timedelta(days=31)) == 1
     assert Checkout.objects.get(pk=checkout.pk).email == ""
     page = httpx.get(f"{live_server.url}/checkout/{checkout.public_id}/receipt/")
     assert page.status_code == 200 and f"€{captured(checkout)}" in page.text
@@ -69,8 +69,8 @@ def test_a_mail_server_that_fails_leaves_the_receipt_to_be_sent_again(
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     with pytest.raises(OSError):
-        receipts.send_receipt(checkout_id=checkout.pk)
+        receipt_mail.send_receipt(checkout_id=checkout.pk)
     assert Checkout.objects.get(pk=checkout.pk).receipt_sent_at is None
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert receipts.send_receipt(checkout_id=checkout.pk) is True
+    assert receipt_mail.send_receipt(checkout_id=checkout.pk) is True
     assert len(mailoutbox) == 1

@@ -4,7 +4,7 @@ Each gets a page that says so (404), never a server error."""
 import httpx
 import pytest
 
-from payments import receipts
+from payments import receipt_mail, receipts
 from payments.models import Checkout
 from tests.payments.charging import push_stations
 
@@ -34,7 +34,7 @@ def test_before_settlement_the_page_says_the_receipt_is_not_ready(
     checkout = Checkout.objects.get(public_id=created["id"])
     with pytest.raises(receipts.NoReceipt):
         receipts.receipt_for(checkout)
-    assert receipts.send_receipt(checkout_id=checkout.pk) is False
+    assert receipt_mail.send_receipt(checkout_id=checkout.pk) is False
     assert mailoutbox == []
 
     httpx.post(f"{live_server.url}/api/v1/checkouts/{created['id']}/stop", json={})

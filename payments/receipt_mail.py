@@ -1,0 +1,82 @@
+"""The receipt by e-mail: text, HTML and the PDF attached, in the driver's language, once; and
+the erasure of addresses past their retention (ARCHITECTURE.md "Privacy"). It sits above
+`payments.receipts` (the receipt's value and words) and `payments.receipt_pdf` (the PDF made of
+them). These are the two writes about receipts, for tasks to call."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from payments.models import Checkout
+from payments.receipt_pdf import receipt_pdf
+from payments.receipts import present, receipt_for, receipt_url
+from stations import l10n
+
+logger = logging.getLogger(__name__)
+
+
+def send_receipt(*, checkout_id: int) -> bool:
+    """E-mail the receipt (text, HTML, PDF attached) in the driver's language, once: True when
+    it was sent now. Nothing is sent without an address, before settlement, or when
+    `receipt_sent_at` says it went already; calling it twice, or from two workers, sends one.
+
+    The checkout is claimed by a conditional update before sending; if the mail server fails the
+    claim is undone and the error raised, so a task can retry."""
+    checkout = (
+        Checkout.objects.select_related("evse__location", "connector", "partner")
+        .filter(pk=checkout_id)
+        .first()
+    )
+    if checkout is None or not checkout.email or checkout.receipt_sent_at is not None:
+        return False
+    if checkout.status != Checkout.Status.SETTLED:
+        return False
+    now = timezone.now()
+    claimed = Checkout.objects.filter(pk=checkout_id, receipt_sent_at=None).exclude(email="")
+    if not claimed.update(receipt_sent_at=now):
+        return False  # a twin call was here first
+    language = l10n.known_locale(checkout.locale)
+    sent = False
+    try:
+        with translation.override(language):
+            receipt = receipt_for(checkout)
+            context = {
+                "receipt": receipt,
+                "text": present(receipt),
+                "receipt_url": receipt_url(checkout.public_id),
+                "LANGUAGE_CODE": language,
+            }
+            subject = _("Your charging receipt %(number)s") % {"number": receipt.number}
+            text = render_to_string("payments/email/receipt.txt", context)
+            html = render_to_string("payments/email/receipt.html", context)
+            pdf = receipt_pdf(receipt)
+        message = EmailMultiAlternatives(
+            subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[checkout.email]
+        )
+        message.attach_alternative(html, "text/html")
+        message.attach(f"receipt-{receipt.number}.pdf", pdf, "application/pdf")
+        message.send()
+        sent = True
+    finally:
+        if not sent:  # whatever failed (mail server, rendering): undo the claim for a retry
+            unclaim = Checkout.objects.filter(pk=checkout_id, receipt_sent_at=now)
+            unclaim.update(receipt_sent_at=None)
+    logger.info("receipt of checkout %s e-mailed", checkout_id)  # never log the address
+    return True
+
+
+def erase_old_emails(*, now: datetime) -> int:
+    """Blank the e-mail address of checkouts that ended or settled longer than
+    `EMAIL_RETENTION` ago (ARCHITECTURE.md "Privacy"); their receipts stay viewable by link.
+    Returns how many addresses were erased."""
+    cutoff = now - settings.EMAIL_RETENTION
+    old = Q(settled_at__lt=cutoff) | Q(ended_at__lt=cutoff)
+    return Checkout.objects.filter(old).exclude(email="").update(email="")
