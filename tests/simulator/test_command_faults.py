@@ -14,8 +14,8 @@ import pytest
 
 from ocpi_peer.simulator.transport import authorization, parse_datetime
 from tests.helpers import wait_until
-from tests.simulator import test_charging as charging
-from tests.simulator.test_charging import (
+from tests.simulator import charging
+from tests.simulator.charging import (
     ChargingEmsp,
     StartCpo,
     command,
@@ -26,7 +26,7 @@ from tests.simulator.test_charging import (
     token_for,
 )
 
-# the fixtures of test_charging: each eMSP version, its eMSP, simulators registered with it
+# the fixtures of charging.py: each eMSP version, its eMSP, simulators registered with it
 version, emsp, cpo = charging.version, charging.emsp, charging.cpo
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from ocpi_peer.simulator import CpoSimulator
 from ocpi_peer.simulator.transport import authorization
-from tests.simulator import test_charging as charging
-from tests.simulator.test_charging import (
+from tests.simulator import charging
+from tests.simulator.charging import (
     ChargingEmsp,
     StartCpo,
     command,
