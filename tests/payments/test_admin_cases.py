@@ -13,7 +13,7 @@ from ocpi_peer.models import Partner
 from payments.cases import open_case, resolve_case
 from payments.models import Case, Checkout, CpoTerms, Refund
 from tests.payments.charger import charger
-from tests.payments.test_admin_settlement_export import at, book, cdr_of, checkout_of
+from tests.payments.ledger_rows import at, book, cdr_of, checkout_of
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.test import Client
 
 from payments.models import Checkout
 from tests.payments.charger import charger
-from tests.payments.test_pay import VISA, card, pay, started
+from tests.payments.paying import VISA, card, pay, started
 
 pytestmark = pytest.mark.django_db
 

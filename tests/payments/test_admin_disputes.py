@@ -9,7 +9,7 @@ from django.test import Client
 from ocpi_peer.models import Partner
 from payments.models import Dispute
 from tests.payments.charger import charger
-from tests.payments.test_admin_settlement_export import checkout_of
+from tests.payments.ledger_rows import checkout_of
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.test import Client
 
 from payments.models import Case, Cdr
 from tests.payments.charging import reaches
-from tests.payments.test_settlement import cdr_for, finished_session, minor
+from tests.payments.settling import cdr_for, finished_session, minor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

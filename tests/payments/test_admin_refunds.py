@@ -9,8 +9,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from payments.models import Checkout
-from tests.payments.test_refunds import stripe_refunds
-from tests.payments.test_settlement import settled
+from tests.payments.refunding import stripe_refunds
+from tests.payments.settling import settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,22 +1,17 @@
 """The CPO POSTs its CDRs (checklist §7): each is stored once as received, answered with a
 Location to read it back, linked to the checkout it bills, or kept and flagged."""
 
-import copy
 from decimal import Decimal
 
 import pytest
 import simplejson
 
 from payments.models import Cdr
-from tests.ocpi.examples import example, meaningful
+from tests.ocpi.examples import meaningful
 from tests.payments.charging import pay, push_stations, reaches
+from tests.payments.settling import cdr
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def cdr(cdr_id: str = "CDR-1", **changes) -> dict:
-    data = copy.deepcopy(example("cdr_example.json"))
-    return {**data, "country_code": "NL", "party_id": "SIM", "id": cdr_id, **changes}
 
 
 def test_a_cdr_is_stored_once_and_read_back_as_sent(connected_cpo) -> None:

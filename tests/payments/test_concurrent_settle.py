@@ -10,7 +10,7 @@ from django.db import connection
 from payments import tasks
 from payments.models import Case, Cdr
 from tests.payments.charging import reaches
-from tests.payments.test_settlement import cdr_for, finished_session, minor
+from tests.payments.settling import cdr_for, finished_session, minor
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 

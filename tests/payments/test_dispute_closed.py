@@ -7,14 +7,14 @@ import pytest
 from payments import refunds
 from payments.models import Case, Dispute
 from stations.money import Money
-from tests.payments.test_dispute_opened import (
+from tests.payments.disputing import (
     captured,
     dispute_event,
     disputes_of,
     kept,
     post_webhook,
 )
-from tests.payments.test_settlement import settled
+from tests.payments.settling import settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

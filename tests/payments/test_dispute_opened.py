@@ -5,97 +5,17 @@ payment disputed and opens a case for an operator.
 localstripe sends no dispute events, so the tests build them as Stripe documents them (an
 event whose `data.object` is a dispute); that is the one part that is not Stripe's own."""
 
-import json
-import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 import requests
 
-from payments.models import Case, Checkout, Dispute, LedgerEntry, StripeEvent
-from tests.payments.test_settlement import settled
+from payments.models import Case, Dispute, StripeEvent
+from tests.payments.disputing import captured, dispute_event, disputes_of, kept, post_webhook
+from tests.payments.settling import settled
 from tests.support.localstripe import stripe_signature
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-DUE_BY = datetime(2030, 1, 15, 23, 59, 59, tzinfo=UTC)
-
-
-def captured(checkout: Checkout) -> int:
-    return checkout.ledger.get(kind=LedgerEntry.Kind.CAPTURE).amount_minor
-
-
-def dispute_event(
-    checkout: Checkout,
-    kind: str = "charge.dispute.created",
-    *,
-    event_id: str = "evt_dispute_1",
-    dispute_id: str = "dp_1",
-    status: str = "needs_response",
-    reason: str = "fraudulent",
-    amount: int | None = None,
-    intent_id: str | None = None,
-) -> bytes:
-    """A `charge.dispute.*` event as Stripe sends it (API 2024-06-20), about the checkout's
-    payment unless `intent_id` says otherwise."""
-    now = int(time.time())
-    dispute: dict[str, Any] = {
-        "id": dispute_id,
-        "object": "dispute",
-        "amount": captured(checkout) if amount is None else amount,
-        "balance_transactions": [],
-        "charge": "ch_3Disputed0000000000000000",
-        "created": now - 60,
-        "currency": checkout.currency.lower(),
-        "evidence": {"customer_name": None, "uncategorized_text": None},
-        "evidence_details": {
-            "due_by": int(DUE_BY.timestamp()),
-            "has_evidence": False,
-            "past_due": False,
-            "submission_count": 0,
-        },
-        "is_charge_refundable": False,
-        "livemode": False,
-        "metadata": {},
-        "payment_intent": intent_id or checkout.stripe_payment_intent,
-        "reason": reason,
-        "status": status,
-    }
-    body = {
-        "id": event_id,
-        "object": "event",
-        "api_version": "2024-06-20",
-        "created": now,
-        "data": {"object": dispute},
-        "livemode": False,
-        "pending_webhooks": 1,
-        "request": {"id": None, "idempotency_key": None},
-        "type": kind,
-    }
-    return json.dumps(body).encode()
-
-
-def post_webhook(live_server, payload: bytes, secret: str) -> requests.Response:
-    return requests.post(
-        f"{live_server.url}/stripe/webhook/",
-        data=payload,
-        headers={
-            "Content-Type": "application/json",
-            "Stripe-Signature": stripe_signature(payload, secret),
-        },
-        timeout=10,
-    )
-
-
-def disputes_of(checkout: Checkout) -> list[LedgerEntry]:
-    return list(checkout.ledger.filter(kind=LedgerEntry.Kind.DISPUTE))
-
-
-def kept(checkout: Checkout) -> int:
-    """What we kept from the driver: the sign convention in `payments.disputes`."""
-    signs = {"capture": 1, "refund": -1, "dispute": -1}
-    return sum(signs.get(e.kind, 0) * e.amount_minor for e in checkout.ledger.all())
 
 
 def test_a_dispute_is_booked_marks_the_payment_and_opens_a_case(

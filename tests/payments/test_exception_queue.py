@@ -7,7 +7,7 @@ from payments.cases import resolve_case
 from payments.models import Case
 from tests.helpers import wait_until
 from tests.payments.charging import push_stations
-from tests.payments.test_cdrs_received import cdr
+from tests.payments.settling import cdr
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ import pytest
 from payments import gateway
 from payments.models import Case, CpoTerms, Deadline
 from tests.payments.charging import fall_due, reaches
-from tests.payments.test_settlement import cdr_for, finished_session, minor
+from tests.payments.settling import cdr_for, finished_session, minor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,34 +4,11 @@ import pytest
 from django.test import Client
 
 from payments.models import Checkout, LedgerEntry
-from tests.payments.charger import EVSE_ID, charger
-from tests.support.localstripe import complete_3ds, confirm_card_setup
+from tests.payments.charger import charger
+from tests.payments.paying import DECLINED, THREE_DS, VISA, card, pay, started
+from tests.support.localstripe import complete_3ds
 
 pytestmark = pytest.mark.django_db
-
-VISA, DECLINED, THREE_DS = "4242424242424242", "4000000000000341", "4000002500003155"
-
-
-def started(client: Client) -> dict:
-    return client.post(
-        "/api/v1/checkouts",
-        {"evse_id": EVSE_ID, "connector_id": "1"},
-        content_type="application/json",
-    ).json()
-
-
-def card(fake, secret: str, number: str) -> str:
-    """What the browser does: Stripe.js confirms the SetupIntent with the card typed in."""
-    return confirm_card_setup(fake.base_url, secret, number)["payment_method"]
-
-
-def pay(client: Client, checkout_id: str, payment_method: str) -> tuple[int, dict]:
-    response = client.post(
-        f"/api/v1/checkouts/{checkout_id}/pay",
-        {"payment_method": payment_method},
-        content_type="application/json",
-    )
-    return response.status_code, response.json()
 
 
 def test_a_good_card_is_held_and_the_checkout_authorized(client: Client, stripe_settings) -> None:

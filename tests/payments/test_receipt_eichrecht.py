@@ -5,7 +5,7 @@ import httpx
 import pytest
 
 from payments import receipts
-from tests.payments.test_receipt_flow import settled
+from tests.payments.visit import settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

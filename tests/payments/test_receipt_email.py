@@ -10,7 +10,7 @@ from django.utils import timezone
 from payments import receipt_mail
 from payments.models import Checkout
 from tests.helpers import free_port, wait_until
-from tests.payments.test_receipt_flow import captured, settled
+from tests.payments.visit import captured, settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

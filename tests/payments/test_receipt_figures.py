@@ -9,8 +9,8 @@ import pytest
 
 from payments import receipts, refunds
 from tests.payments.charging import reaches
-from tests.payments.test_receipt_flow import captured, settled
-from tests.payments.test_settlement import cdr_for, finished_session
+from tests.payments.settling import cdr_for, finished_session
+from tests.payments.visit import captured, settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

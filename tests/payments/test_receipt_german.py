@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tests.payments.test_receipt_flow import captured, settled
+from tests.payments.visit import captured, settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from tests.payments.test_receipt_flow import captured, settled
+from tests.payments.visit import captured, settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,26 +4,15 @@ words an operator understands."""
 
 from decimal import Decimal
 
-import httpx
 import pytest
 
 from payments import refunds, tasks
 from payments.models import Case, Checkout, Refund
-from tests.payments.test_settlement import settled
+from tests.payments.refunding import stripe_refunds
+from tests.payments.settling import finished_session, settled
 from tests.support.flaky_stripe import flaky
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def stripe_refunds(fake, checkout: Checkout) -> list[dict]:
-    """The refunds Stripe holds for the payment, without localstripe's release of the
-    uncaptured rest (which it shows as a refund without metadata)."""
-    answer = httpx.get(
-        f"{fake.base_url}/v1/refunds",
-        params={"payment_intent": checkout.stripe_payment_intent},
-        headers={"Authorization": f"Bearer {fake.secret_key}"},
-    )
-    return [r for r in answer.json()["data"] if r.get("metadata")]
 
 
 def ask(checkout_id: int, amount: Decimal, reason: str, *, key: str) -> None:
@@ -100,8 +89,6 @@ def test_what_cannot_be_refunded_is_refused_in_words(
 def test_a_checkout_still_holding_money_has_nothing_to_refund(
     connected_cpo, live_server, stripe_settings, eager_tasks
 ) -> None:
-    from tests.payments.test_settlement import finished_session
-
     cpo = connected_cpo(location_count=1, update_interval=0.2)
     checkout, _ = finished_session(cpo, live_server, stripe_settings)
     with pytest.raises(refunds.RefundRefused, match="nothing was captured"):

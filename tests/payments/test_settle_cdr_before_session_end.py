@@ -6,7 +6,7 @@ import pytest
 from payments.models import ChargingSession, Checkout
 from tests.helpers import wait_until
 from tests.payments.charging import pay, push_stations, reaches
-from tests.payments.test_settlement import cdr_for, minor
+from tests.payments.settling import cdr_for, minor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

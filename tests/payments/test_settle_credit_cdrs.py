@@ -10,7 +10,7 @@ import pytest
 from payments.models import Case, Checkout, Deadline, LedgerEntry
 from tests.helpers import wait_until
 from tests.payments.charging import fall_due, pay, push_stations, reaches
-from tests.payments.test_settlement import cdr_for, finished_session
+from tests.payments.settling import cdr_for, finished_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,7 @@ import pytest
 from payments import tasks
 from payments.models import Case, Deadline
 from tests.payments.charging import fall_due, reaches, status_of
-from tests.payments.test_settlement import cdr_for, finished_session, minor
+from tests.payments.settling import cdr_for, finished_session, minor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,7 @@ import pytest
 from payments import gateway, settlement, tasks
 from payments.models import Cdr
 from tests.payments.charging import reaches, status_of
-from tests.payments.test_settlement import cdr_for, finished_session, minor
+from tests.payments.settling import cdr_for, finished_session, minor
 from tests.support.flaky_stripe import flaky
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from payments import tasks
 from payments.models import Checkout, Deadline
 from tests.payments.charger import charger
-from tests.payments.test_pay import THREE_DS, VISA, card, pay, started
+from tests.payments.paying import THREE_DS, VISA, card, pay, started
 
 pytestmark = pytest.mark.django_db
 

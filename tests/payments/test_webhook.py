@@ -8,7 +8,7 @@ from django.test import Client
 
 from payments.models import Checkout, LedgerEntry, StripeEvent
 from tests.payments.charger import charger
-from tests.payments.test_pay import THREE_DS, card, pay, started
+from tests.payments.paying import THREE_DS, card, pay, started
 from tests.support.localstripe import complete_3ds, stripe_signature
 
 pytestmark = pytest.mark.django_db

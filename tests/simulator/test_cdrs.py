@@ -26,8 +26,8 @@ from cpo_simulator.cdrs import NO_ENDPOINT
 from cpo_simulator.management.commands.simulate_cpo import Command as SimulateCpo
 from cpo_simulator.transport import authorization, load_json, parse_datetime
 from tests.helpers import wait_until
+from tests.simulator.charging import Call, ChargingEmsp, command, modern, start_body
 from tests.simulator.emsp import envelope
-from tests.simulator.test_charging import Call, ChargingEmsp, command, modern, start_body
 
 StartCpo = Callable[..., CpoSimulator]
 

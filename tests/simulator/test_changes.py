@@ -10,7 +10,7 @@ import pytest
 from cpo_simulator import CpoSimulator, SimulatorError
 from cpo_simulator.transport import authorization, load_json
 from tests.simulator.emsp import RecordingEmsp
-from tests.simulator.test_locations import EPOCH, crawl, headers_for, stamp
+from tests.simulator.pulling import EPOCH, crawl, headers_for, stamp
 
 
 @pytest.fixture(params=["2.2.1", "2.1.1"])

@@ -7,7 +7,7 @@ import pytest
 
 from cpo_simulator import CpoSimulator
 from tests.helpers import wait_until
-from tests.simulator.test_locations import NEXT_LINK, headers_for
+from tests.simulator.pulling import NEXT_LINK, headers_for
 
 
 def test_garbage_answers_200_with_a_body_that_is_not_json() -> None:

@@ -3,7 +3,7 @@
 import httpx
 
 from cpo_simulator import CpoSimulator
-from tests.simulator.test_locations import headers_for
+from tests.simulator.pulling import headers_for
 
 
 def test_the_default_location_has_an_ac_and_a_dc_evse_with_two_connectors_each() -> None:

@@ -10,8 +10,8 @@ import httpx
 
 from cpo_simulator.transport import authorization, parse_datetime
 from tests.helpers import wait_until
-from tests.simulator.test_charging import ChargingEmsp, results, start_body
-from tests.simulator.test_simulate_cpo_command import MANAGE, read_line
+from tests.simulator.charging import ChargingEmsp, results, start_body
+from tests.simulator.command_line import MANAGE, read_line
 
 
 def test_charging_options_reach_the_simulator() -> None:

@@ -2,37 +2,16 @@
 
 import base64
 import json
-import selectors
 import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import httpx
 
 from cpo_simulator.transport import authorization
 from tests.helpers import wait_until
+from tests.simulator.command_line import MANAGE, read_line
 from tests.simulator.emsp import RecordingEmsp
-
-MANAGE = Path(__file__).resolve().parents[2] / "manage.py"
-
-
-def read_line(process: subprocess.Popen[bytes], timeout: float) -> bytes:
-    """One stdout line, or fail after `timeout` seconds instead of hanging the run."""
-    assert process.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    line = b""
-    while not line.endswith(b"\n"):
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, f"no line from simulate_cpo within {timeout}s: {line!r}"
-        if selector.select(remaining):
-            chunk = process.stdout.read1(4096)  # type: ignore[attr-defined]
-            assert chunk, f"simulate_cpo exited: {process.wait()}"
-            line += chunk
-    return line
 
 
 def test_command_prints_its_line_serves_and_stops_on_sigterm() -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from cpo_simulator import CpoSimulator
 from cpo_simulator.transport import load_json
-from tests.simulator.test_locations import crawl, headers_for, stamp
+from tests.simulator.pulling import crawl, headers_for, stamp
 
 
 def tariffs(sim: CpoSimulator, version: str = "2.2.1", query: str = "") -> list[dict]:

@@ -9,25 +9,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from stations.pricing import ChargingPeriod, Price, Tariff
 from stations.tariffs import number, read_elements, read_restrictions
 from stations.tariffs import read_price as stations_read_price
+from tests.ocpi.examples import example_path
 
 __all__ = ["number", "read_restrictions"]  # still importable from here
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-# In CI the repository is cloned somewhere else with a copy of shared/ beside it.
-EXAMPLES = REPO_ROOT.parent / "shared" / "ocpi-examples"
 DATA = Path(__file__).resolve().parent / "data"
-
-
-def examples_dir(version: str = "2.2.1") -> Path:
-    folder = EXAMPLES / version
-    if not folder.is_dir():
-        pytest.skip(f"OCPI examples not found at {folder} (shared/ should sit beside the repo)")
-    return folder
 
 
 def load_json(path: Path) -> Any:
@@ -35,7 +24,7 @@ def load_json(path: Path) -> Any:
 
 
 def load_example(name: str, version: str = "2.2.1") -> Any:
-    return load_json(examples_dir(version) / name)
+    return load_json(example_path(name, version))
 
 
 def parse_datetime(value: str) -> datetime:

@@ -14,7 +14,7 @@ import simplejson
 from django.core.management import CommandError, call_command
 
 from ocpi_peer.transport import dumps
-from tests.ocpi.examples import EXAMPLES, example
+from tests.ocpi.examples import example, example_path
 
 D = Decimal
 REPO = Path(__file__).resolve().parents[2]
@@ -104,8 +104,7 @@ def test_the_official_cdr_example_prices_to_its_own_total(tmp_path: Path) -> Non
 
 
 def _cdr_file() -> Path:
-    example("cdr_example.json")  # skips when the shared examples are missing
-    return EXAMPLES / "2.2.1" / "cdr_example.json"
+    return example_path("cdr_example.json")
 
 
 def test_a_cdr_asking_more_than_the_tariff_shows_the_difference_exactly(tmp_path: Path) -> None:
@@ -186,9 +185,8 @@ def test_bad_files_end_with_a_clear_message(
 
 
 def test_the_official_put_example_is_refused_for_its_missing_last_updated(tmp_path: Path) -> None:
-    example("tariff_put_example.json")
     with pytest.raises(CommandError, match="last_updated: This field is required"):
-        price_cdr(str(EXAMPLES / "2.2.1" / "tariff_put_example.json"), str(_cdr_file()))
+        price_cdr(str(example_path("tariff_put_example.json")), str(_cdr_file()))
 
 
 def test_a_bad_file_exits_non_zero_without_a_traceback(tmp_path: Path) -> None:

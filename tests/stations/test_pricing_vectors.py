@@ -19,9 +19,9 @@ from stations.pricing import (
     estimate,
     price_session,
 )
+from tests.ocpi.examples import example_names
 from tests.stations.tariff_json import (
     DATA,
-    EXAMPLES,
     load_example,
     load_json,
     parse_datetime,
@@ -271,13 +271,7 @@ def test_tariff_4_prices_a_100_period_session() -> None:
 # --- every official 2.2.1 tariff example ---------------------------------------------------------
 
 
-def _example_tariffs() -> list[str]:
-    folder = EXAMPLES / "2.2.1"
-    names = sorted(p.name for p in folder.glob("tariff*.json")) if folder.is_dir() else []
-    return names or ["(examples missing)"]
-
-
-@pytest.mark.parametrize("name", _example_tariffs())
+@pytest.mark.parametrize("name", example_names("tariff*.json"))
 def test_every_official_tariff_example_prices_a_simple_session(name: str) -> None:
     priced = read_tariff(load_example(name), time_zone=BERLIN)
     cost = price_session(

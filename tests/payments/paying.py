@@ -1,0 +1,31 @@
+"""A driver pays through the checkout API as the browser does, in-process with Django's test
+client: a checkout started at the test charger, a card confirmed with the fake Stripe, `pay`."""
+
+from django.test import Client
+
+from tests.payments.charger import EVSE_ID
+from tests.support.localstripe import confirm_card_setup
+
+VISA, DECLINED, THREE_DS = "4242424242424242", "4000000000000341", "4000002500003155"
+
+
+def started(client: Client) -> dict:
+    return client.post(
+        "/api/v1/checkouts",
+        {"evse_id": EVSE_ID, "connector_id": "1"},
+        content_type="application/json",
+    ).json()
+
+
+def card(fake, secret: str, number: str) -> str:
+    """What the browser does: Stripe.js confirms the SetupIntent with the card typed in."""
+    return confirm_card_setup(fake.base_url, secret, number)["payment_method"]
+
+
+def pay(client: Client, checkout_id: str, payment_method: str) -> tuple[int, dict]:
+    response = client.post(
+        f"/api/v1/checkouts/{checkout_id}/pay",
+        {"payment_method": payment_method},
+        content_type="application/json",
+    )
+    return response.status_code, response.json()
