@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bench.support import ROOT, Budget, Figure, say
+from bench.support import ROOT, Budget, Figure
 
 BUDGET_SECONDS = 60
-EXAMPLE = ROOT.parent / "shared" / "ocpi-examples" / "2.2.1" / "tariff_4_complex.json"
+EXAMPLE = ROOT / "tests" / "ocpi_examples" / "2.2.1" / "tariff_4_complex.json"
 PERIODS = 100
 PERIOD = timedelta(minutes=6)
 START = datetime(2025, 6, 13, 9, 0, tzinfo=UTC)  # Friday 11:00 in Berlin (CEST)
@@ -29,11 +29,6 @@ CALLS, WARMUP = 2_000, 20
 
 def run(budget_seconds: float = BUDGET_SECONDS) -> list[Figure]:
     budget = Budget(budget_seconds, "pricing")
-    if not EXAMPLE.is_file():
-        say(f"pricing: skipped, {EXAMPLE} not found (shared/ should sit beside the repository)")
-        return [
-            Figure("pricing", "price_session, 100 periods", None, "", note=f"skipped: no {EXAMPLE}")
-        ]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 

@@ -10,7 +10,7 @@ from ocpi_peer.models import Partner
 from payments import refunds
 from payments.models import Checkout, LedgerEntry, Refund
 from tests.payments.charger import charger
-from tests.payments.test_admin_settlement_export import checkout_of
+from tests.payments.ledger_rows import checkout_of
 
 pytestmark = pytest.mark.django_db
 
