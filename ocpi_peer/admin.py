@@ -1,13 +1,13 @@
 """Operators manage OCPI partners here: invite (token A for a CPO), register with a CPO, rotate
 tokens, unregister; and read what each partner offers and what we exchanged with it."""
 
-from typing import Any
+from typing import ClassVar
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from ocpi_peer import crypto, registration, tasks
@@ -23,37 +23,37 @@ from ocpi_peer.models import (
 )
 
 
-class PartyInline(admin.TabularInline):
+class PartyInline(admin.TabularInline[PartnerParty, Partner]):
     model = PartnerParty
     extra = 0
     can_delete = False
     readonly_fields = ["role", "country_code", "party_id", "business_name", "website"]
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
         return False
 
 
-class EndpointInline(admin.TabularInline):
+class EndpointInline(admin.TabularInline[PartnerEndpoint, Partner]):
     model = PartnerEndpoint
     extra = 0
     can_delete = False
     readonly_fields = ["module", "role", "url"]
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
         return False
 
 
-class TokenInline(admin.TabularInline):
+class TokenInline(admin.TabularInline[PartnerToken, Partner]):
     """Tokens we issued to the partner, masked: enough to tell two apart, not to use one."""
 
     model = PartnerToken
     extra = 0
     can_delete = False
-    fields = ["masked", "kind", "created_at", "expires_at", "revoked_at"]
+    fields: ClassVar[list[str]] = ["masked", "kind", "created_at", "expires_at", "revoked_at"]
     readonly_fields = fields
     verbose_name_plural = "tokens we issued to them"
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
         return False
 
     @admin.display(description="token")
@@ -61,22 +61,30 @@ class TokenInline(admin.TabularInline):
         return crypto.mask(token.plain)
 
 
-class SyncStateInline(admin.TabularInline):
+class SyncStateInline(admin.TabularInline[SyncState, Partner]):
     """How pulling each module from this partner went (T-08)."""
 
     model = SyncState
     extra = 0
     can_delete = False
-    fields = ["module", "last_run_at", "last_ok", "last_result", "received", "written", "rejected"]
+    fields: ClassVar[list[str]] = [
+        "module",
+        "last_run_at",
+        "last_ok",
+        "last_result",
+        "received",
+        "written",
+        "rejected",
+    ]
     readonly_fields = fields
     verbose_name_plural = "pulls"
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
         return False
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(admin.ModelAdmin[Partner]):
     list_display = [
         "name",
         "status",
@@ -191,7 +199,7 @@ class PartnerAdmin(admin.ModelAdmin):
             level = messages.SUCCESS if note == "we unregistered" else messages.WARNING
             self.message_user(request, f"{partner}: {note}", level)
 
-    def get_urls(self) -> list[Any]:
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "invite/",
@@ -242,7 +250,7 @@ class PartnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(TrafficLog)
-class TrafficLogAdmin(admin.ModelAdmin):
+class TrafficLogAdmin(admin.ModelAdmin[TrafficLog]):
     list_display = [
         "created_at",
         "partner",
@@ -260,12 +268,12 @@ class TrafficLogAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: TrafficLog | None = None) -> bool:
         return False
 
 
 @admin.register(CommandRequest)
-class CommandRequestAdmin(admin.ModelAdmin):
+class CommandRequestAdmin(admin.ModelAdmin[CommandRequest]):
     """Every command with its request, CommandResponse, CommandResult and timing."""
 
     list_display = [
@@ -285,7 +293,9 @@ class CommandRequestAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: CommandRequest | None = None
+    ) -> bool:
         return False
 
     @admin.display(description="result after")
