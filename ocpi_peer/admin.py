@@ -1,7 +1,7 @@
 """Operators manage OCPI partners here: invite (token A for a CPO), register with a CPO, rotate
 tokens, unregister; and read what each partner offers and what we exchanged with it."""
 
-from typing import ClassVar
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -22,8 +22,25 @@ from ocpi_peer.models import (
     TrafficLog,
 )
 
+# django-stubs makes the admin classes generic in their model; Django's own classes cannot be
+# subscripted at run time (django_stubs_ext.monkeypatch() would add that), so the typed bases are
+# for mypy only and the classes below inherit the same Django classes as ever.
+if TYPE_CHECKING:
+    _PartyInlineBase = admin.TabularInline[PartnerParty, Partner]
+    _EndpointInlineBase = admin.TabularInline[PartnerEndpoint, Partner]
+    _TokenInlineBase = admin.TabularInline[PartnerToken, Partner]
+    _SyncStateInlineBase = admin.TabularInline[SyncState, Partner]
+    _PartnerAdminBase = admin.ModelAdmin[Partner]
+    _TrafficLogAdminBase = admin.ModelAdmin[TrafficLog]
+    _CommandRequestAdminBase = admin.ModelAdmin[CommandRequest]
+else:
+    _PartyInlineBase = _EndpointInlineBase = _TokenInlineBase = _SyncStateInlineBase = (
+        admin.TabularInline
+    )
+    _PartnerAdminBase = _TrafficLogAdminBase = _CommandRequestAdminBase = admin.ModelAdmin
 
-class PartyInline(admin.TabularInline[PartnerParty, Partner]):
+
+class PartyInline(_PartyInlineBase):
     model = PartnerParty
     extra = 0
     can_delete = False
@@ -33,7 +50,7 @@ class PartyInline(admin.TabularInline[PartnerParty, Partner]):
         return False
 
 
-class EndpointInline(admin.TabularInline[PartnerEndpoint, Partner]):
+class EndpointInline(_EndpointInlineBase):
     model = PartnerEndpoint
     extra = 0
     can_delete = False
@@ -43,13 +60,13 @@ class EndpointInline(admin.TabularInline[PartnerEndpoint, Partner]):
         return False
 
 
-class TokenInline(admin.TabularInline[PartnerToken, Partner]):
+class TokenInline(_TokenInlineBase):
     """Tokens we issued to the partner, masked: enough to tell two apart, not to use one."""
 
     model = PartnerToken
     extra = 0
     can_delete = False
-    fields: ClassVar[list[str]] = ["masked", "kind", "created_at", "expires_at", "revoked_at"]
+    fields = ("masked", "kind", "created_at", "expires_at", "revoked_at")
     readonly_fields = fields
     verbose_name_plural = "tokens we issued to them"
 
@@ -61,21 +78,13 @@ class TokenInline(admin.TabularInline[PartnerToken, Partner]):
         return crypto.mask(token.plain)
 
 
-class SyncStateInline(admin.TabularInline[SyncState, Partner]):
+class SyncStateInline(_SyncStateInlineBase):
     """How pulling each module from this partner went (T-08)."""
 
     model = SyncState
     extra = 0
     can_delete = False
-    fields: ClassVar[list[str]] = [
-        "module",
-        "last_run_at",
-        "last_ok",
-        "last_result",
-        "received",
-        "written",
-        "rejected",
-    ]
+    fields = ("module", "last_run_at", "last_ok", "last_result", "received", "written", "rejected")
     readonly_fields = fields
     verbose_name_plural = "pulls"
 
@@ -84,7 +93,7 @@ class SyncStateInline(admin.TabularInline[SyncState, Partner]):
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin[Partner]):
+class PartnerAdmin(_PartnerAdminBase):
     list_display = [
         "name",
         "status",
@@ -250,7 +259,7 @@ class PartnerAdmin(admin.ModelAdmin[Partner]):
 
 
 @admin.register(TrafficLog)
-class TrafficLogAdmin(admin.ModelAdmin[TrafficLog]):
+class TrafficLogAdmin(_TrafficLogAdminBase):
     list_display = [
         "created_at",
         "partner",
@@ -273,7 +282,7 @@ class TrafficLogAdmin(admin.ModelAdmin[TrafficLog]):
 
 
 @admin.register(CommandRequest)
-class CommandRequestAdmin(admin.ModelAdmin[CommandRequest]):
+class CommandRequestAdmin(_CommandRequestAdminBase):
     """Every command with its request, CommandResponse, CommandResult and timing."""
 
     list_display = [
