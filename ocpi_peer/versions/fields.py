@@ -212,6 +212,10 @@ class GeoLocationSerializer(serializers.Serializer):
 
 # --- helpers for the version modules' serializers --------------------------------------------
 
+# A serializer leaves out a field its parent declares when it binds that name to None (DRF's own
+# way). Typed Any, as to mypy this is not a field whose type is overridden but one taken away.
+DROPPED: Any = None
+
 
 def rename(attrs: dict[str, Any], old: str, new: str) -> None:
     """A wire name to its domain name. Only a key that is present moves, so the same code
