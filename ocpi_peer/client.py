@@ -106,13 +106,15 @@ class Caller:
         """One request and its envelope. `functional` modules carry routing headers (T-16)."""
         if self.trailing_slash and not url.endswith("/") and "?" not in url:
             url += "/"
-        response = self._send(method, url, json=json, params=params, functional=functional)
+        response, parsed = self._send(method, url, json=json, params=params, functional=functional)
         if response.status_code == 401 and self.discover_form:
             self.base64_form = not self.base64_form
-            response = self._send(method, url, json=json, params=params, functional=functional)
+            response, parsed = self._send(
+                method, url, json=json, params=params, functional=functional
+            )
             if response.status_code == 401:
                 self.base64_form = not self.base64_form
-        return self._read(method, url, response)
+        return self._read(method, url, response, parsed)
 
     def pages(self, url: str, *, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
         """Each page of a Sender's list, following `Link rel="next"` until it is absent (T-20);
@@ -144,7 +146,8 @@ class Caller:
         json: Any,
         params: dict[str, Any] | None,
         functional: bool,
-    ) -> httpx.Response:
+    ) -> tuple[httpx.Response, Any]:
+        """The response and its body as parsed JSON (None if it is not JSON)."""
         request_id = new_request_id()
         headers = {
             "Authorization": authorization_header(self.token, base64_encoded=self.base64_form),
@@ -198,11 +201,9 @@ class Caller:
             duration_ms=int((time.monotonic() - started) * 1000),
             response_body=response.content,
         )
-        response.parsed = parsed  # type: ignore[attr-defined]
-        return response
+        return response, parsed
 
-    def _read(self, method: str, url: str, response: httpx.Response) -> Reply:
-        parsed = response.parsed  # type: ignore[attr-defined]
+    def _read(self, method: str, url: str, response: httpx.Response, parsed: Any) -> Reply:
         status = traffic.status_code_of(parsed)
         if response.status_code == 503:  # not processed: the request may be sent again
             raise PeerError(
