@@ -1,13 +1,13 @@
 """Operators manage OCPI partners here: invite (token A for a CPO), register with a CPO, rotate
 tokens, unregister; and read what each partner offers and what we exchanged with it."""
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from ocpi_peer import crypto, registration, tasks
@@ -22,38 +22,55 @@ from ocpi_peer.models import (
     TrafficLog,
 )
 
+# django-stubs makes the admin classes generic in their model; Django's own classes cannot be
+# subscripted at run time (django_stubs_ext.monkeypatch() would add that), so the typed bases are
+# for mypy only and the classes below inherit the same Django classes as ever.
+if TYPE_CHECKING:
+    _PartyInlineBase = admin.TabularInline[PartnerParty, Partner]
+    _EndpointInlineBase = admin.TabularInline[PartnerEndpoint, Partner]
+    _TokenInlineBase = admin.TabularInline[PartnerToken, Partner]
+    _SyncStateInlineBase = admin.TabularInline[SyncState, Partner]
+    _PartnerAdminBase = admin.ModelAdmin[Partner]
+    _TrafficLogAdminBase = admin.ModelAdmin[TrafficLog]
+    _CommandRequestAdminBase = admin.ModelAdmin[CommandRequest]
+else:
+    _PartyInlineBase = _EndpointInlineBase = _TokenInlineBase = _SyncStateInlineBase = (
+        admin.TabularInline
+    )
+    _PartnerAdminBase = _TrafficLogAdminBase = _CommandRequestAdminBase = admin.ModelAdmin
 
-class PartyInline(admin.TabularInline):
+
+class PartyInline(_PartyInlineBase):
     model = PartnerParty
     extra = 0
     can_delete = False
     readonly_fields = ["role", "country_code", "party_id", "business_name", "website"]
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
         return False
 
 
-class EndpointInline(admin.TabularInline):
+class EndpointInline(_EndpointInlineBase):
     model = PartnerEndpoint
     extra = 0
     can_delete = False
     readonly_fields = ["module", "role", "url"]
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
         return False
 
 
-class TokenInline(admin.TabularInline):
+class TokenInline(_TokenInlineBase):
     """Tokens we issued to the partner, masked: enough to tell two apart, not to use one."""
 
     model = PartnerToken
     extra = 0
     can_delete = False
-    fields = ["masked", "kind", "created_at", "expires_at", "revoked_at"]
+    fields = ("masked", "kind", "created_at", "expires_at", "revoked_at")
     readonly_fields = fields
     verbose_name_plural = "tokens we issued to them"
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
         return False
 
     @admin.display(description="token")
@@ -61,22 +78,22 @@ class TokenInline(admin.TabularInline):
         return crypto.mask(token.plain)
 
 
-class SyncStateInline(admin.TabularInline):
+class SyncStateInline(_SyncStateInlineBase):
     """How pulling each module from this partner went (T-08)."""
 
     model = SyncState
     extra = 0
     can_delete = False
-    fields = ["module", "last_run_at", "last_ok", "last_result", "received", "written", "rejected"]
+    fields = ("module", "last_run_at", "last_ok", "last_result", "received", "written", "rejected")
     readonly_fields = fields
     verbose_name_plural = "pulls"
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
         return False
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(_PartnerAdminBase):
     list_display = [
         "name",
         "status",
@@ -191,7 +208,7 @@ class PartnerAdmin(admin.ModelAdmin):
             level = messages.SUCCESS if note == "we unregistered" else messages.WARNING
             self.message_user(request, f"{partner}: {note}", level)
 
-    def get_urls(self) -> list[Any]:
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "invite/",
@@ -242,7 +259,7 @@ class PartnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(TrafficLog)
-class TrafficLogAdmin(admin.ModelAdmin):
+class TrafficLogAdmin(_TrafficLogAdminBase):
     list_display = [
         "created_at",
         "partner",
@@ -260,12 +277,12 @@ class TrafficLogAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: TrafficLog | None = None) -> bool:
         return False
 
 
 @admin.register(CommandRequest)
-class CommandRequestAdmin(admin.ModelAdmin):
+class CommandRequestAdmin(_CommandRequestAdminBase):
     """Every command with its request, CommandResponse, CommandResult and timing."""
 
     list_display = [
@@ -285,7 +302,9 @@ class CommandRequestAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: CommandRequest | None = None
+    ) -> bool:
         return False
 
     @admin.display(description="result after")

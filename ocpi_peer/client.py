@@ -8,7 +8,7 @@ import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import certifi
@@ -106,18 +106,20 @@ class Caller:
         """One request and its envelope. `functional` modules carry routing headers (T-16)."""
         if self.trailing_slash and not url.endswith("/") and "?" not in url:
             url += "/"
-        response = self._send(method, url, json=json, params=params, functional=functional)
+        response, parsed = self._send(method, url, json=json, params=params, functional=functional)
         if response.status_code == 401 and self.discover_form:
             self.base64_form = not self.base64_form
-            response = self._send(method, url, json=json, params=params, functional=functional)
+            response, parsed = self._send(
+                method, url, json=json, params=params, functional=functional
+            )
             if response.status_code == 401:
                 self.base64_form = not self.base64_form
-        return self._read(method, url, response)
+        return self._read(method, url, response, parsed)
 
     def pages(self, url: str, *, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
         """Each page of a Sender's list, following `Link rel="next"` until it is absent (T-20);
         we never build page URLs ourselves, so a CPMS with odd paging still works."""
-        first: dict[str, Any] | None = dict(params or {})
+        first: dict[str, Any] = dict(params or {})
         if self.partner is not None and self.partner.max_page_size:
             first.setdefault("limit", self.partner.max_page_size)
         next_url: str | None = url
@@ -134,7 +136,7 @@ class Caller:
                 raise PeerError(f"{next_url} did not answer with a list")
             yield reply.data
             next_url = next_link(reply.headers.get("Link", ""))
-            first = None  # the next URL repeats the filters itself
+            first = {}  # the next URL repeats the filters itself
 
     def _send(
         self,
@@ -144,7 +146,8 @@ class Caller:
         json: Any,
         params: dict[str, Any] | None,
         functional: bool,
-    ) -> httpx.Response:
+    ) -> tuple[httpx.Response, Any]:
+        """The response and its body as parsed JSON (None if it is not JSON)."""
         request_id = new_request_id()
         headers = {
             "Authorization": authorization_header(self.token, base64_encoded=self.base64_form),
@@ -163,14 +166,15 @@ class Caller:
             body = dumps(json)
             headers["Content-Type"] = "application/json"
         started = time.monotonic()
-        log = {
-            "direction": "out",
-            "partner": self.partner,
-            "method": method,
-            "request_id": request_id,
-            "correlation": self.correlation,
-            "request_body": body,
-        }
+        log = partial(
+            traffic.record_traffic,
+            direction="out",
+            partner=self.partner,
+            method=method,
+            request_id=request_id,
+            correlation=self.correlation,
+            request_body=body,
+        )
         try:
             timeout = httpx.Timeout(
                 settings.OCPI_READ_TIMEOUT, connect=settings.OCPI_CONNECT_TIMEOUT
@@ -179,8 +183,7 @@ class Caller:
                 response = client.request(method, url, content=body, params=params, headers=headers)
         except httpx.HTTPError as exc:
             reason = _describe_failure(exc)
-            traffic.record_traffic(
-                **log,
+            log(
                 url=url,
                 http_status=None,
                 ocpi_status=None,
@@ -191,19 +194,16 @@ class Caller:
             reached = False if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) else None
             raise PeerError(f"{method} {url}: {reason}", transient=True, reached=reached) from exc
         parsed = _parse(response.content)
-        traffic.record_traffic(
-            **log,
+        log(
             url=str(response.request.url),
             http_status=response.status_code,
             ocpi_status=traffic.status_code_of(parsed),
             duration_ms=int((time.monotonic() - started) * 1000),
             response_body=response.content,
         )
-        response.parsed = parsed  # type: ignore[attr-defined]
-        return response
+        return response, parsed
 
-    def _read(self, method: str, url: str, response: httpx.Response) -> Reply:
-        parsed = response.parsed  # type: ignore[attr-defined]
+    def _read(self, method: str, url: str, response: httpx.Response, parsed: Any) -> Reply:
         status = traffic.status_code_of(parsed)
         if response.status_code == 503:  # not processed: the request may be sent again
             raise PeerError(

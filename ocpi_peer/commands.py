@@ -21,9 +21,12 @@ from ocpi_peer.transport import describe
 logger = logging.getLogger(__name__)
 
 
+Outcome = Literal["accepted", "refused", "not_received", "unknown"]
+
+
 @dataclass(frozen=True)
 class Sent:
-    outcome: Literal["accepted", "refused", "not_received", "unknown"]
+    outcome: Outcome
     timeout: int | None = None  # seconds the CPO gives itself to send the result
     reason: str = ""
 
@@ -76,7 +79,7 @@ def send(command_id: int) -> Sent:
             functional=True,
         )
     except PeerError as exc:
-        outcome = "not_received" if exc.reached is False else "unknown"
+        outcome: Outcome = "not_received" if exc.reached is False else "unknown"
         return _record(command, Sent(outcome, reason=str(exc)), reached=exc.reached)
     if not reply.ok:
         reason = f"OCPI {reply.status_code} {reply.message}".strip()

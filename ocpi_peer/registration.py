@@ -117,7 +117,8 @@ def _form_to_remember(caller: Caller, version: str) -> bool | None:
 
 def _read_credentials(version: str, data: Any) -> Credentials:
     spec = versions.get(version)
-    return spec.read(spec.credentials, data)
+    credentials: Credentials = spec.read(spec.credentials, data)
+    return credentials
 
 
 @transaction.atomic
@@ -165,7 +166,9 @@ def _connect(
             for e in discovery.endpoints
         }.values()
     )
-    others = partner.tokens.usable().exclude(pk=keep_token.pk if keep_token else None)
+    others = partner.tokens.usable()
+    if keep_token is not None:
+        others = others.exclude(pk=keep_token.pk)
     others.filter(kind=PartnerToken.Kind.REGISTRATION).update(revoked_at=now)
     others.filter(kind=PartnerToken.Kind.ACCESS, expires_at=None).update(
         expires_at=now + REPLACED_TOKEN_GRACE

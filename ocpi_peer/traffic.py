@@ -59,6 +59,5 @@ def record_traffic(
 
 def status_code_of(body: Any) -> int | None:
     """The OCPI status of a parsed body, if it is an envelope."""
-    if isinstance(body, dict) and isinstance(body.get("status_code"), int):
-        return body["status_code"]
-    return None
+    code = body.get("status_code") if isinstance(body, dict) else None
+    return code if isinstance(code, int) else None

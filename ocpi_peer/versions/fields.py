@@ -53,7 +53,7 @@ class TokenField(serializers.CharField):
         super().__init__(max_length=64, trim_whitespace=False, **kwargs)
 
     def to_internal_value(self, data: Any) -> str:
-        value = super().to_internal_value(data)
+        value: str = super().to_internal_value(data)
         if not all("!" <= c <= "~" for c in value):
             raise serializers.ValidationError("only printable ASCII without spaces is allowed")
         return value
@@ -66,7 +66,7 @@ class UrlField(serializers.CharField):
         super().__init__(max_length=255, **kwargs)
 
     def to_internal_value(self, data: Any) -> str:
-        value = super().to_internal_value(data)
+        value: str = super().to_internal_value(data)
         if not value.startswith(("http://", "https://")) or " " in value:
             raise serializers.ValidationError("must be an absolute http(s) URL")
         return value
@@ -76,7 +76,8 @@ class CiStringField(serializers.CharField):
     """Case-insensitive identifiers (T-21) are kept upper-case so that keys compare equal."""
 
     def to_internal_value(self, data: Any) -> str:
-        return super().to_internal_value(data).upper()
+        value: str = super().to_internal_value(data)
+        return value.upper()
 
 
 # --- serializers alike in every version -------------------------------------------------------
@@ -195,6 +196,11 @@ def plain(value: Any) -> Any:
     return value
 
 
+def plain_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
+    """`plain` for a serializer's validated fields, which stay a dict."""
+    return {k: plain(v) for k, v in attrs.items()}
+
+
 LATITUDE = r"^-?[0-9]{1,2}\.[0-9]{5,7}$"
 LONGITUDE = r"^-?[0-9]{1,3}\.[0-9]{5,7}$"
 
@@ -205,6 +211,10 @@ class GeoLocationSerializer(serializers.Serializer):
 
 
 # --- helpers for the version modules' serializers --------------------------------------------
+
+# A serializer leaves out a field its parent declares when it binds that name to None (DRF's own
+# way). Typed Any, as to mypy this is not a field whose type is overridden but one taken away.
+DROPPED: Any = None
 
 
 def rename(attrs: dict[str, Any], old: str, new: str) -> None:
@@ -253,7 +263,8 @@ def partial_validator(serializer: type[serializers.Serializer]) -> serializers.S
 
 def validate(serializer: type[serializers.Serializer], data: Any) -> Any:
     """`data` validated into the serializer's domain value; ValidationError names the field."""
-    return _validator(serializer).run_validation(data)
+    # mypy takes a class derived from Any (DRF's, unstubbed) for unhashable (python/mypy#11470).
+    return _validator(serializer).run_validation(data)  # type: ignore[arg-type]
 
 
 def read_nested(serializer: type[serializers.Serializer], data: Any, where: str) -> Any:

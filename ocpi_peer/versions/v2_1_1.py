@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from ocpi_peer.versions import v2_2_1
 from ocpi_peer.versions.fields import (
+    DROPPED,
     BusinessDetailsSerializer,
     CiStringField,
     Credentials,
@@ -56,10 +57,10 @@ class EndpointSerializer(serializers.Serializer):
 class ConnectorSerializer(v2_2_1.ConnectorSerializer):
     """`voltage`/`amperage` without `max_`, one `tariff_id`, no `max_electric_power`."""
 
-    max_voltage = None
-    max_amperage = None
-    max_electric_power = None
-    tariff_ids = None
+    max_voltage = DROPPED
+    max_amperage = DROPPED
+    max_electric_power = DROPPED
+    tariff_ids = DROPPED
     voltage = serializers.IntegerField(min_value=0)
     amperage = serializers.IntegerField(min_value=0)
     tariff_id = optional(serializers.CharField, max_length=36)
@@ -94,12 +95,12 @@ class LocationSerializer(v2_2_1.LocationSerializer):
     """No country_code/party_id (they come from the URL), publish or state; a required `type`
     instead of `parking_type`; `postal_code` required; `time_zone` optional (checklist 4.5)."""
 
-    country_code = None
-    party_id = None
-    publish = None
-    publish_allowed_to = None
-    state = None
-    parking_type = None
+    country_code = DROPPED
+    party_id = DROPPED
+    publish = DROPPED
+    publish_allowed_to = DROPPED
+    state = DROPPED
+    parking_type = DROPPED
     id = serializers.CharField(max_length=39)
     type = OpenEnumField()
     address = serializers.CharField(max_length=45)
@@ -124,7 +125,7 @@ class PriceComponentSerializer(v2_2_1.PriceComponentSerializer):
     """2.1.1 prices exclude VAT and state no rate: a `vat` sent anyway is ignored, since the
     rate we apply is the location country's (checklist TA-07)."""
 
-    vat = None
+    vat = DROPPED
 
 
 class TariffElementSerializer(v2_2_1.TariffElementSerializer):
@@ -137,13 +138,13 @@ class TariffSerializer(v2_2_1.TariffSerializer):
     """No country_code/party_id, type, min/max price, validity window; prices excl. VAT."""
 
     elements = serializers.ListField(child=TariffElementSerializer(), min_length=1)
-    country_code = None
-    party_id = None
-    type = None
-    min_price = None
-    max_price = None
-    start_date_time = None
-    end_date_time = None
+    country_code = DROPPED
+    party_id = DROPPED
+    type = DROPPED
+    min_price = DROPPED
+    max_price = DROPPED
+    start_date_time = DROPPED
+    end_date_time = DROPPED
 
     vat_stated = False
 
@@ -169,7 +170,7 @@ class CdrDimensionSerializer(v2_2_1.CdrDimensionSerializer):
 class ChargingPeriodSerializer(v2_2_1.ChargingPeriodSerializer):
     """No `tariff_id`: a 2.1.1 period cannot say which tariff applied."""
 
-    tariff_id = None
+    tariff_id = DROPPED
     dimension = CdrDimensionSerializer
     tariff_ids_stated = False  # so every period is priced, and none is warned about
 
@@ -179,8 +180,8 @@ class CdrPricingSerializer(v2_2_1.CdrPricingSerializer):
     `stop_date_time` instead of `end_date_time`, and `total_cost` a plain number excl. VAT.
     Periods name no tariff: every period is the CDR's tariff (TA-03's 2.1.1 policy)."""
 
-    cdr_location = None
-    end_date_time = None
+    cdr_location = DROPPED
+    end_date_time = DROPPED
     location = v2_2_1.CdrLocationPricingSerializer()
     stop_date_time = DateTimeField()
     total_cost = NumberField()
@@ -230,16 +231,16 @@ class SessionSerializer(v2_2_1.SessionSerializer):
     instead of a cdr_token, the whole Location (its one EVSE and connector name where), and
     `total_cost` a plain number excl. VAT."""
 
-    country_code = None
-    party_id = None
-    start_date_time = None
-    end_date_time = None
-    cdr_token = None
-    authorization_reference = None
-    location_id = None
-    evse_uid = None
-    connector_id = None
-    total_cost = None
+    country_code = DROPPED
+    party_id = DROPPED
+    start_date_time = DROPPED
+    end_date_time = DROPPED
+    cdr_token = DROPPED
+    authorization_reference = DROPPED
+    location_id = DROPPED
+    evse_uid = DROPPED
+    connector_id = DROPPED
+    total_cost = DROPPED
     start_datetime = DateTimeField()
     end_datetime = optional(DateTimeField)
     auth_id = serializers.CharField(max_length=36)
@@ -265,15 +266,15 @@ class CdrSerializer(v2_2_1.CdrSerializer):
     """2.1.1 CDRs: no party fields (the URL's party owns them), `stop_date_time`, `auth_id`
     instead of a cdr_token, `total_cost` a number excl. VAT, no credit CDRs (checklist §7.4)."""
 
-    country_code = None
-    party_id = None
-    end_date_time = None
-    session_id = None
-    cdr_token = None
-    authorization_reference = None
-    total_cost = None
-    credit = None
-    credit_reference_id = None
+    country_code = DROPPED
+    party_id = DROPPED
+    end_date_time = DROPPED
+    session_id = DROPPED
+    cdr_token = DROPPED
+    authorization_reference = DROPPED
+    total_cost = DROPPED
+    credit = DROPPED
+    credit_reference_id = DROPPED
     stop_date_time = DateTimeField()
     auth_id = serializers.CharField(max_length=36)
     total_cost = NumberField()

@@ -34,6 +34,7 @@ from ocpi_peer.versions.fields import (
     optional,
     partial_validator,
     plain,
+    plain_attrs,
     read_nested,
     rename,
     validate,
@@ -153,7 +154,7 @@ class EvseSerializer(serializers.Serializer):
         _coordinates(attrs)
         blank(attrs, "evse_id", "floor_level", "physical_reference", "capabilities")
         blank(attrs, "parking_restrictions", "status_schedule", "directions", "images")
-        return plain(attrs)
+        return plain_attrs(attrs)
 
     def to_representation(self, evse: Any) -> dict[str, Any]:
         data = {
@@ -213,7 +214,7 @@ class LocationSerializer(serializers.Serializer):
         _coordinates(attrs)
         blank(attrs, "name", "postal_code", "state", "parking_type", "time_zone", "facilities")
         blank(attrs, "publish_allowed_to", "related_locations", "directions", "images")
-        return plain(attrs)
+        return plain_attrs(attrs)
 
     def to_representation(self, location: Any) -> dict[str, Any]:
         data = {
@@ -342,7 +343,7 @@ class TariffSerializer(serializers.Serializer):
         blank(attrs, "type", "tariff_alt_url", "tariff_alt_text")
         if not self.partial:
             attrs["vat_stated"] = self.vat_stated
-        return plain(attrs)
+        return plain_attrs(attrs)
 
     def to_representation(self, tariff: Any) -> dict[str, Any]:
         data = {
@@ -379,7 +380,8 @@ def _exact(elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return [convert(v) for v in value]
         return Decimal(value) if key in _NUMERIC_KEYS and isinstance(value, str) else value
 
-    return convert(elements)
+    converted: list[dict[str, Any]] = convert(elements)
+    return converted
 
 
 def _price(excl: Decimal | None, incl: Decimal | None) -> dict[str, Any] | None:
@@ -741,7 +743,8 @@ class Version:
             raise serializers.ValidationError("a PATCH body is a non-empty object")
         if cls.patch_needs_last_updated and "last_updated" not in data:
             raise serializers.ValidationError({"last_updated": "required in a PATCH"})
-        changes = dict(partial_validator(serializer).run_validation(data))
+        # mypy takes a class derived from Any (DRF's, unstubbed) for unhashable (python/mypy#11470).
+        changes = dict(partial_validator(serializer).run_validation(data))  # type: ignore[arg-type]
         changes.setdefault("last_updated", timezone.now())  # 2.1.1: when we received it (T-07)
         return changes
 
