@@ -88,6 +88,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and simulator share the file: wait for a lock rather than fail at once.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+    # A transaction that reads first and writes later cannot wait for the lock when another
+    # holds it (SQLite answers "database is locked" at once): take the write lock at BEGIN.
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
     # Tests too: a file, not the shared in-memory database, which fails a read at once
     # (instead of waiting) while a live server thread writes; one per test run.
     DATABASES["default"]["TEST"].setdefault("NAME", str(VAR_DIR / f"test-{os.getpid()}.sqlite3"))
