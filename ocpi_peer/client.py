@@ -1,8 +1,8 @@
 """Outbound OCPI calls: the token in the partner's form, ids, routing headers, the traffic log,
 and a page iterator that follows `Link` on the endpoint's host. Every call goes through the
 guarded network of `outbound` (no private addresses, one deadline, a size cap, no redirects).
-Raises `PeerError` with a sentence an operator can act on (see `PeerError.for_partner` for what
-a partner may read); never logs a token."""
+Raises `PeerError` with a sentence an operator can act on (`told_to_partner` is what a partner
+may read of it); never logs a token."""
 
 from __future__ import annotations
 
@@ -43,13 +43,6 @@ class PeerError(Exception):
         # Whether the request can have reached them: False when no connection was made, so a
         # non-idempotent call (a command) may be sent again; None when nobody can tell.
         self.reached = reached
-
-    GENERIC = "we could not use your OCPI API at the URLs you gave us"
-
-    def for_partner(self, reference: str = "") -> str:
-        """What a partner may read about our failed call: nothing of what we found (whether a
-        port is open, what DNS said, what answered); the operator's log keeps that."""
-        return self.GENERIC + (f" (reference {reference})" if reference else "")
 
 
 @dataclass
@@ -289,6 +282,15 @@ def _tls() -> ssl.SSLContext:
     """One TLS context per process: building one reads the CA bundle again, about 16 ms, which
     was half the time from a confirmed hold to START_SESSION leaving."""
     return ssl.create_default_context(cafile=certifi.where())
+
+
+def told_to_partner(reference: str) -> str:
+    """What a partner may read about a failed call of ours: nothing of what we found (whether a
+    port is open, what DNS said, what answered); the traffic log and the admin keep that."""
+    return (
+        "we could not use your OCPI API at the URLs you gave us; our operator has the details "
+        f"(reference {reference})"
+    )
 
 
 def next_link(header: str) -> str | None:
