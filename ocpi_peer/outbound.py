@@ -71,7 +71,7 @@ class _DeadlineStream(httpcore.NetworkStream):
     def _left(self, timeout: float | None, error: type[Exception]) -> float:
         left = self._deadline - time.monotonic()
         if left <= 0:
-            raise error(f"no complete answer within {self._seconds:g} s")
+            raise error(f"the call's deadline of {self._seconds:g} s passed")
         return left if timeout is None else min(timeout, left)
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
