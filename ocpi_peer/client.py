@@ -81,12 +81,11 @@ class Caller:
         self.correlation = traffic.correlation_id.get() or new_request_id()
         self.form_learnt = False  # a 401 made us switch the token form
 
-    def settle_form(self, version: str, *, remembered: bool | None = None) -> None:
-        """Once the version is known, call with its token form (raw in 2.1.1, Base64 in 2.2.1)
-        or the one `remembered` for the partner, unless a 401 has just taught us otherwise."""
+    def settle_form(self, version: str) -> None:
+        """Once the version is known, call with its token form (raw in 2.1.1, Base64 in 2.2.1),
+        unless a 401 has just taught us otherwise."""
         if not self.form_learnt:
-            rule = versions.get(version).token_base64
-            self.base64_form = rule if remembered is None else remembered
+            self.base64_form = versions.get(version).token_base64
 
     @classmethod
     def for_partner(cls, partner: Partner) -> Caller:
@@ -214,19 +213,18 @@ class Caller:
                 settings.OCPI_READ_TIMEOUT, connect=settings.OCPI_CONNECT_TIMEOUT
             )
             transport = GuardedTransport(url=url, ssl_context=_tls())
-            client = httpx.Client(
+            with httpx.Client(
                 transport=transport, timeout=timeout, trust_env=False, follow_redirects=False
-            )
-            request = client.build_request(
-                method, url, content=body, params=params, headers=headers
-            )
-            with client:
+            ) as client:
+                request = client.build_request(
+                    method, url, content=body, params=params, headers=headers
+                )
                 response = client.send(request, stream=True)
                 try:
                     content = read_capped(response)
                 finally:
                     response.close()
-        except OutboundRefused as exc:
+        except (OutboundRefused, httpx.InvalidURL) as exc:
             failed(f"refused by our outbound rules: {exc}")
             raise PeerError(f"{method} {url}: we do not call it: {exc}", reached=False) from exc
         except ResponseTooLarge as exc:
@@ -305,7 +303,10 @@ def next_link(header: str) -> str | None:
 
 def _origin(url: str) -> tuple[str, str, int | None]:
     """Scheme, host and port (the scheme's default when none is written)."""
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "", url, None  # on no host of ours: not followed
     port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme)
     return parsed.scheme, parsed.host, port
 

@@ -174,9 +174,12 @@ class GuardedTransport(httpx.HTTPTransport):
 
     def __init__(self, *, url: str, ssl_context: ssl.SSLContext) -> None:
         super().__init__(verify=ssl_context, trust_env=False)
-        scheme = httpx.URL(url).scheme
+        parsed = httpx.URL(url)  # httpx.InvalidURL: the caller refuses it too
+        scheme = parsed.scheme
         if scheme not in ("http", "https"):
             raise OutboundRefused(f"we only call http(s) URLs, not {scheme or 'this'}")
+        if not parsed.host:
+            raise OutboundRefused("the URL names no host")
         self.backend = GuardedBackend(
             plain_http=scheme == "http", seconds=settings.OCPI_CALL_DEADLINE
         )

@@ -83,9 +83,10 @@ def test_plain_http_to_a_public_address_is_refused_with_debug_off(settings) -> N
         _caller().call("GET", "http://8.8.8.8/ocpi/versions")
 
 
-def test_only_http_and_https_urls_are_called(settings) -> None:
-    with pytest.raises(PeerError, match="we only call http"):
-        _caller().call("GET", "ftp://127.0.0.1/ocpi/versions")
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/ocpi/versions", "http:///x", "http://[::1", ""])
+def test_only_http_and_https_urls_with_a_host_are_called(url: str) -> None:
+    with pytest.raises(PeerError, match="we do not call it"):
+        _caller().call("GET", url)
 
 
 def test_a_lab_reaches_loopback_with_private_urls_allowed(settings) -> None:
