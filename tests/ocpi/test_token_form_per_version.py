@@ -7,6 +7,7 @@ from ocpi_peer.client import Caller
 from ocpi_peer.models import Partner
 from ocpi_peer.registration import register_with_cpo, rotate_credentials
 from tests.conftest import StartCpo
+from tests.ocpi.hostile import Handler, Server, serving
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,3 +43,31 @@ def test_a_221_cpms_that_wants_raw_tokens_keeps_its_learnt_form_across_rotations
     list(Caller.for_partner(partner).pages(partner.endpoint("locations", "SENDER")))
     pull = [r for r in cpo.requests if r.path.endswith("/locations")][-1]
     assert pull.headers["Authorization"] == f"Token {partner.token}"
+
+
+def test_a_211_cpo_that_accepts_both_forms_still_gets_the_raw_token_once_211_is_found() -> None:
+    seen: list[tuple[str, str]] = []  # (path, Authorization) of every call it receives
+
+    def lenient(handler: Handler, server: Server) -> None:  # takes its token in either form
+        seen.append((handler.path, handler.headers.get("Authorization", "")))
+        base = server.url("/ocpi")
+        if handler.path == "/ocpi/versions":
+            handler.answer(200, [{"version": "2.1.1", "url": f"{base}/2.1.1"}])
+        elif handler.path == "/ocpi/2.1.1":
+            modules = ("credentials", "locations")
+            endpoints = [{"identifier": m, "url": f"{base}/2.1.1/{m}"} for m in modules]
+            handler.answer(200, {"version": "2.1.1", "endpoints": endpoints})
+        else:
+            credentials = {
+                "token": "LENIENT-TOKEN-C-123",
+                "url": f"{base}/versions",
+                "business_details": {"name": "Lenient CPO"},
+                "party_id": "LEN",
+                "country_code": "NL",
+            }
+            handler.answer(200, credentials)
+
+    with serving(lenient) as cpo:
+        partner = register_with_cpo(versions_url=cpo.url(), token="LENIENT-TOKEN-A-123")
+    assert partner.version == "2.1.1" and partner.send_token_base64 is None
+    assert seen[-1] == ("/ocpi/2.1.1/credentials", "Token LENIENT-TOKEN-A-123")
