@@ -9,9 +9,10 @@ address; `OCPI_ALLOW_PRIVATE_URLS` (a lab) lets loopback and private addresses t
 link-local (cloud metadata lives there), multicast or unspecified ones. With `DEBUG` off, plain
 `http` is only for such lab addresses: a public address needs `https`.
 
-Each call has one overall deadline (`OCPI_CALL_DEADLINE`): connecting, sending and every read
-get what is left of it, so a server dribbling a byte at a time cannot hold us past it. Bodies are
-read up to `OCPI_MAX_RESPONSE_BYTES`. Redirects are never followed (the caller refuses them)."""
+Each call has one overall deadline (`OCPI_CALL_DEADLINE`): resolving, connecting, sending and
+every read get what is left of it, so a server dribbling a byte at a time cannot hold us past
+it. Bodies are read up to `OCPI_MAX_RESPONSE_BYTES`. Redirects are never followed (the caller
+refuses them)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ import socket
 import ssl
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as ResolutionTimeout
 from typing import Any
 
 import httpcore
@@ -36,6 +39,9 @@ class ResponseTooLarge(Exception):
 
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# getaddrinfo has no timeout of its own: it runs here so the call's deadline bounds the wait.
+_RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ocpi-dns")
 
 
 def refusal(address: Address, *, allow_private: bool) -> str | None:
@@ -136,8 +142,11 @@ class GuardedBackend(httpcore.NetworkBackend):
         raise httpcore.ConnectTimeout(f"could not connect within {self.seconds:g} s")
 
     def _checked(self, host: str, port: int) -> list[Address]:
+        lookup = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
         try:
-            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            found = lookup.result(timeout=max(self.deadline - time.monotonic(), 0))
+        except ResolutionTimeout as exc:
+            raise httpcore.ConnectTimeout(f"{host} did not resolve in time") from exc
         except (OSError, UnicodeError) as exc:
             raise httpcore.ConnectError(f"{host} does not resolve") from exc
         addresses: list[Address] = []
