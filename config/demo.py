@@ -60,6 +60,8 @@ def use_fake_stripe() -> bool:
 
 def main() -> None:
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{WEB}")
+    # The simulated CPO listens on loopback: every process of the demo may call it.
+    os.environ["OCPI_ALLOW_PRIVATE_URLS"] = "true"
     manage("migrate", "--no-input", "-v0")
     manage(
         "shell",

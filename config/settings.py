@@ -155,6 +155,14 @@ OCPI_BUSINESS_NAME = env.str("OCPI_BUSINESS_NAME", default="ChargePay")
 OCPI_TRAFFIC_RETENTION = timedelta(days=90)
 OCPI_CONNECT_TIMEOUT = 5.0  # seconds, outbound OCPI calls
 OCPI_READ_TIMEOUT = 30.0
+# Outbound OCPI calls (ocpi_peer/outbound.py): one deadline for the whole call, however slowly
+# the partner answers; the longest answer we read; the most `Link` pages of one list we follow.
+OCPI_CALL_DEADLINE = 60.0  # seconds
+OCPI_MAX_RESPONSE_BYTES = 20 * 1024 * 1024
+OCPI_MAX_PAGES = 5000
+# A lab: partners on loopback or private addresses (and plain http to them with DEBUG off).
+# Never in production: a partner's URL could then reach our own network.
+OCPI_ALLOW_PRIVATE_URLS = env.bool("OCPI_ALLOW_PRIVATE_URLS", default=False)
 
 # Stripe (test-mode placeholders by default; the demo and the tests point at a local fake).
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_placeholder")

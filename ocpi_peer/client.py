@@ -1,6 +1,8 @@
-"""Outbound OCPI calls: the token in the partner's form, ids, routing headers, timeouts, the
-traffic log, and a page iterator that follows `Link`. Raises `PeerError` with a sentence an
-operator can act on; never logs a token."""
+"""Outbound OCPI calls: the token in the partner's form, ids, routing headers, the traffic log,
+and a page iterator that follows `Link` on the endpoint's host. Every call goes through the
+guarded network of `outbound` (no private addresses, one deadline, a size cap, no redirects).
+Raises `PeerError` with a sentence an operator can act on (`told_to_partner` is what a partner
+may read of it); never logs a token."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
+from urllib.parse import urljoin
 
 import certifi
 import httpx
@@ -17,6 +20,7 @@ from django.conf import settings
 
 from ocpi_peer import traffic, versions
 from ocpi_peer.models import Partner
+from ocpi_peer.outbound import GuardedTransport, OutboundRefused, ResponseTooLarge, read_capped
 from ocpi_peer.transport import authorization_header, dumps, loads, new_request_id
 
 
@@ -75,6 +79,13 @@ class Caller:
             routing,
         )
         self.correlation = traffic.correlation_id.get() or new_request_id()
+        self.form_learnt = False  # a 401 made us switch the token form
+
+    def settle_form(self, version: str) -> None:
+        """Once the version is known, call with its token form (raw in 2.1.1, Base64 in 2.2.1),
+        unless a 401 has just taught us otherwise."""
+        if not self.form_learnt:
+            self.base64_form = versions.get(version).token_base64
 
     @classmethod
     def for_partner(cls, partner: Partner) -> Caller:
@@ -114,16 +125,24 @@ class Caller:
             )
             if response.status_code == 401:
                 self.base64_form = not self.base64_form
+            else:
+                self.form_learnt = True
         return self._read(method, url, response, parsed)
 
     def pages(self, url: str, *, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
         """Each page of a Sender's list, following `Link rel="next"` until it is absent (T-20);
-        we never build page URLs ourselves, so a CPMS with odd paging still works."""
+        we never build page URLs ourselves, so a CPMS with odd paging still works. A next page
+        must stay on the endpoint's scheme, host and port, and there are at most
+        `OCPI_MAX_PAGES` of them: a partner cannot send us elsewhere or keep us forever."""
         first: dict[str, Any] = dict(params or {})
         if self.partner is not None and self.partner.max_page_size:
             first.setdefault("limit", self.partner.max_page_size)
         next_url: str | None = url
+        pages = 0
         while next_url:
+            pages += 1
+            if pages > settings.OCPI_MAX_PAGES:
+                raise PeerError(f"{url}: more than {settings.OCPI_MAX_PAGES} pages, we stopped")
             # httpx replaces a URL's query with `params`, even an empty dict: pass None later.
             reply = self.call("GET", next_url, params=first or None, functional=True)
             if not reply.ok:
@@ -135,7 +154,10 @@ class Caller:
             if not isinstance(reply.data, list):
                 raise PeerError(f"{next_url} did not answer with a list")
             yield reply.data
-            next_url = next_link(reply.headers.get("Link", ""))
+            link = next_link(reply.headers.get("Link", ""))
+            next_url = urljoin(next_url, link) if link else None
+            if next_url is not None and _origin(next_url) != _origin(url):
+                raise PeerError(f"{url}: a next page on another host, not followed: {next_url}")
             first = {}  # the next URL repeats the filters itself
 
     def _send(
@@ -175,31 +197,51 @@ class Caller:
             correlation=self.correlation,
             request_body=body,
         )
-        try:
-            timeout = httpx.Timeout(
-                settings.OCPI_READ_TIMEOUT, connect=settings.OCPI_CONNECT_TIMEOUT
-            )
-            with httpx.Client(timeout=timeout, verify=_tls()) as client:
-                response = client.request(method, url, content=body, params=params, headers=headers)
-        except httpx.HTTPError as exc:
-            reason = _describe_failure(exc)
+
+        def failed(reason: str, *, url: str = url, http_status: int | None = None) -> None:
             log(
                 url=url,
-                http_status=None,
+                http_status=http_status,
                 ocpi_status=None,
                 duration_ms=int((time.monotonic() - started) * 1000),
                 response_body=None,
                 error=reason,
             )
+
+        try:
+            timeout = httpx.Timeout(
+                settings.OCPI_READ_TIMEOUT, connect=settings.OCPI_CONNECT_TIMEOUT
+            )
+            transport = GuardedTransport(url=url, ssl_context=_tls())
+            with httpx.Client(
+                transport=transport, timeout=timeout, trust_env=False, follow_redirects=False
+            ) as client:
+                request = client.build_request(
+                    method, url, content=body, params=params, headers=headers
+                )
+                response = client.send(request, stream=True)
+                try:
+                    content = read_capped(response)
+                finally:
+                    response.close()
+        except (OutboundRefused, httpx.InvalidURL) as exc:
+            failed(f"refused by our outbound rules: {exc}")
+            raise PeerError(f"{method} {url}: we do not call it: {exc}", reached=False) from exc
+        except ResponseTooLarge as exc:
+            failed(str(exc), url=str(response.request.url), http_status=response.status_code)
+            raise PeerError(f"{method} {url}: {exc}") from exc
+        except httpx.HTTPError as exc:
+            reason = _describe_failure(exc)
+            failed(reason)
             reached = False if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) else None
             raise PeerError(f"{method} {url}: {reason}", transient=True, reached=reached) from exc
-        parsed = _parse(response.content)
+        parsed = _parse(content)
         log(
             url=str(response.request.url),
             http_status=response.status_code,
             ocpi_status=traffic.status_code_of(parsed),
             duration_ms=int((time.monotonic() - started) * 1000),
-            response_body=response.content,
+            response_body=content,
         )
         return response, parsed
 
@@ -211,6 +253,12 @@ class Caller:
             )
         if response.status_code == 401:
             raise PeerError(f"{method} {url}: our token was refused (HTTP 401)", status_code=status)
+        if 300 <= response.status_code < 400:
+            where = response.headers.get("Location", "nowhere")
+            raise PeerError(
+                f"{method} {url}: redirected to {where} (HTTP {response.status_code}); we do not "
+                "follow redirects: the partner must give us the final URL"
+            )
         if status is None:
             kind = response.headers.get("Content-Type", "no content type")
             raise PeerError(
@@ -234,6 +282,15 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
+def told_to_partner(reference: str) -> str:
+    """What a partner may read about a failed call of ours: nothing of what we found (whether a
+    port is open, what DNS said, what answered); the traffic log and the admin keep that."""
+    return (
+        "we could not use your OCPI API at the URLs you gave us; our operator has the details "
+        f"(reference {reference})"
+    )
+
+
 def next_link(header: str) -> str | None:
     """The `rel="next"` URL of a Link header (RFC 8288), if any."""
     for link in header.split(","):
@@ -242,6 +299,16 @@ def next_link(header: str) -> str | None:
         if 'rel="next"' in rels or "rel=next" in rels:
             return target.strip().strip("<>")
     return None
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port (the scheme's default when none is written)."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "", url, None  # on no host of ours: not followed
+    port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme)
+    return parsed.scheme, parsed.host, port
 
 
 def _parse(content: bytes) -> Any:
@@ -253,9 +320,9 @@ def _parse(content: bytes) -> Any:
 
 def _describe_failure(exc: httpx.HTTPError) -> str:
     if isinstance(exc, httpx.ConnectTimeout):
-        return "could not connect within 5 s"
+        return f"could not connect in time ({exc})"
     if isinstance(exc, httpx.ConnectError):
-        return "could not connect (refused or unreachable)"
-    if isinstance(exc, httpx.ReadTimeout):
-        return "no answer within 30 s"
-    return f"the connection failed ({type(exc).__name__})"
+        return f"could not connect ({exc or 'refused or unreachable'})"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no complete answer in time ({exc})"
+    return f"the connection failed ({type(exc).__name__}: {exc})"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from ocpi_peer import crypto, versions
-from ocpi_peer.client import Caller, PeerError
+from ocpi_peer.client import Caller, PeerError, told_to_partner
 from ocpi_peer.models import Partner, PartnerEndpoint, PartnerParty, PartnerToken
 from ocpi_peer.transport import OcpiError, Status, describe
 from ocpi_peer.versions.fields import Credentials, Endpoint, Party, VersionSerializer
@@ -141,8 +141,7 @@ def _connect(
     partner.registered_at = partner.registered_at or now
     partner.last_contact_at = now
     partner.last_error = ""
-    if send_token_base64 is not None or partner.send_token_base64 is None:
-        partner.send_token_base64 = send_token_base64
+    partner.send_token_base64 = send_token_base64  # the handshake has just found what works
     partner.party_keys = sorted({f"{p.country_code}*{p.party_id}" for p in theirs.parties})
     partner.save()
     partner.parties.all().delete()
@@ -224,6 +223,8 @@ def _handshake(*, token: PartnerToken, version: str, body: Any) -> dict[str, Any
         discovery = _discover(caller, theirs.url, version=version)
     except RegistrationError as exc:
         _note_error(partner, exc.message)
+        if isinstance(exc.__cause__, PeerError | ValidationError):  # what we found stays ours
+            raise RegistrationError(exc.status, told_to_partner(caller.correlation)) from exc
         raise
     with transaction.atomic(durable=True):
         locked = Partner.objects.select_for_update().get(pk=partner.pk)
@@ -287,7 +288,7 @@ def register_with_cpo(*, versions_url: str, token: str, name: str = "") -> Partn
         )
         token_b, plain_b = _issue_token(partner, PartnerToken.Kind.ACCESS)
     caller.partner = partner
-    caller.discover_form = False  # the form is known now
+    caller.settle_form(discovery.version)  # their version's form from now on, unless a 401 said
     try:
         theirs = _offer_credentials(caller, "POST", credentials_url, discovery.version, plain_b)
         if not name:
@@ -330,9 +331,11 @@ def rotate_credentials(*, partner: Partner) -> Partner:
     if not partner.is_registered:
         raise RegistrationError(Status.CLIENT_ERROR, f"{partner} is not registered")
     caller = Caller.for_partner(partner)
+    caller.base64_form = versions.get(partner.version).token_base64  # learnt again from the rule
     caller.discover_form = True
     try:
         discovery = _discover(caller, partner.versions_url, version=None)
+        caller.settle_form(discovery.version)
         credentials_url = discovery.url("credentials")
         if credentials_url is None:
             raise RegistrationError(

@@ -1,6 +1,7 @@
 """Real peers on loopback: the CPO simulator (which calls our live server) and, from the
 checkout work on, localstripe. PostgreSQL and Redis when DATABASE_URL / CELERY_BROKER_URL say so."""
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,6 +12,15 @@ from cpo_simulator import CpoSimulator
 from tests.support.localstripe import FakeStripe, running
 
 StartCpo = Callable[..., CpoSimulator]
+
+# Every peer of the tests listens on loopback; processes the tests start inherit this. The tests
+# of the outbound guard turn it off again with the `settings` fixture.
+os.environ["OCPI_ALLOW_PRIVATE_URLS"] = "true"
+
+
+@pytest.fixture(autouse=True)
+def private_urls_allowed(settings: Any) -> None:
+    settings.OCPI_ALLOW_PRIVATE_URLS = True
 
 
 @pytest.fixture

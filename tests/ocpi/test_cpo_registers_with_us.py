@@ -122,8 +122,9 @@ def test_we_answer_3001_when_their_versions_are_garbage(
     body = _credentials(cpo.versions_url, token=cpo.token_a)
     response = cpo.call_us("POST", f"{ocpi_base}/2.2.1/credentials", token=token_a, json=body)
     assert response.json()["status_code"] == 3001
-    assert "not an OCPI envelope" in response.json()["status_message"]
+    assert "not an OCPI envelope" not in response.json()["status_message"]  # generic for them
     partner.refresh_from_db()
+    assert "not an OCPI envelope" in partner.last_error  # the details are the operator's
     assert not partner.is_registered and not partner.endpoints.exists()
 
 
