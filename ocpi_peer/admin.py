@@ -432,7 +432,7 @@ class PartyEventAdmin(_EventAdminBase):
     """The audit trail: parties claimed, claims refused (a connection tried to take a party
     another holds) and operators' moves."""
 
-    list_display = ["at", "kind", "__str__", "partner_name", "owner", "by"]
+    list_display = ["at", "kind", "__str__", "partner_name", "owner", "by", "note"]
     list_filter = ["kind"]
     search_fields = ["party_id", "partner_name", "note"]
     date_hierarchy = "at"

@@ -149,7 +149,7 @@ class MoveRefused(ValueError):
     """A move that cannot be done (no such party, already there)."""
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic  # not durable: the admin's change form already runs in a transaction
 def move_party(*, country_code: str, party_id: str, to: Partner, by: str, note: str = "") -> None:
     """An operator gives a party to another connection (a CPO moved from direct to a hub). The
     apps' rows of the party (locations, tariffs) go with it; the old connection may no longer
