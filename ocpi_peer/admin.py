@@ -94,6 +94,24 @@ class PartyEventInline(_EventInlineBase):
         return False
 
 
+class RefusedClaimInline(_EventInlineBase):
+    """Other connections that claimed one of this connection's parties and were refused."""
+
+    model = PartyEvent
+    fk_name = "owner"
+    extra = 0
+    can_delete = False
+    fields = ("at", "kind", "country_code", "party_id", "partner_name", "by", "note")
+    readonly_fields = fields
+    verbose_name_plural = "claims on its parties by other connections"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PartyEvent]:
+        return super().get_queryset(request).filter(kind=PartyEvent.Kind.REFUSED)
+
+    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
+        return False
+
+
 class EndpointInline(_EndpointInlineBase):
     model = PartnerEndpoint
     extra = 0
@@ -198,6 +216,7 @@ class PartnerAdmin(_PartnerAdminBase):
         PartyInline,
         OwnedPartyInline,
         PartyEventInline,
+        RefusedClaimInline,
         EndpointInline,
         SyncStateInline,
         TokenInline,

@@ -5,7 +5,9 @@ import copy
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from cpo_simulator import CpoSimulator
 from ocpi_peer.models import Partner, PartnerToken, PartyEvent, PartyOwnership
@@ -54,7 +56,7 @@ def _snapshot(partner: Partner) -> dict[str, Any]:
 
 
 def test_a_second_cpo_registering_with_an_owned_party_is_refused(
-    cpo_simulator: StartCpo, ocpi_base: str
+    cpo_simulator: StartCpo, ocpi_base: str, client: Client
 ) -> None:
     first, first_cpo = _first_connection(cpo_simulator, ocpi_base)
     before = _snapshot(first)
@@ -76,6 +78,10 @@ def test_a_second_cpo_registering_with_an_owned_party_is_refused(
     assert "Impostor claimed NL*SIM" in case.summary and case.partner_id == second.pk
     # the first connection goes on as before
     assert first_cpo.call_us("GET", "locations/NL/SIM/LOC1").json()["status_code"] == 1000
+    client.force_login(User.objects.create_superuser("operator", "", "secret-pass"))
+    for page in (first, second):  # the owner's page and the claimant's show the refusal
+        html = client.get(f"/admin/ocpi_peer/partner/{page.pk}/change/").content.decode()
+        assert "claim refused" in html and "NL*SIM is held by First CPO" in html
 
 
 def test_we_do_not_register_with_a_cpo_that_claims_an_owned_party(
