@@ -2,7 +2,9 @@
 
 A handshake (either direction, POST or PUT) claims the parties in the partner's credentials;
 a claim of a party another connection holds is refused as a whole, changes nothing and leaves a
-`PartyEvent` for the operator (and tells the apps that listen, `on_refused_claim`). Only an
+`PartyEvent` for the operator (and tells the apps that listen, `on_refused_claim`). A connection
+that has unregistered holds nothing: a CPO that comes back on a new connection takes its parties,
+and their rows, over. Only an
 operator moves a party (`move_party`), e.g. when a CPO goes from a direct link to a hub; the apps
 that hold rows of the party move them along (`on_party_moved`), in the same transaction."""
 
@@ -12,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from ocpi_peer.models import Partner, PartyEvent, PartyOwnership
 
@@ -68,12 +71,14 @@ def _keys(parties: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
 
 
 def taken_from(*, partner: Partner, parties: Iterable[tuple[str, str]]) -> list[Taken]:
-    """The parties among `parties` that another connection holds."""
+    """The parties among `parties` that another live connection holds."""
     wanted = _keys(parties)
     if not wanted:
         return []
-    rows = PartyOwnership.objects.filter(party_id__in={pid for _, pid in wanted}).exclude(
-        partner_id=partner.pk
+    rows = (
+        PartyOwnership.objects.filter(party_id__in={pid for _, pid in wanted})
+        .exclude(partner_id=partner.pk)
+        .exclude(partner__status=Partner.Status.UNREGISTERED)
     )
     return [
         Taken(row.country_code, row.party_id, row.partner)
@@ -99,6 +104,7 @@ def claim_parties(*, partner: Partner, parties: Iterable[tuple[str, str]], by: s
             PartyOwnership.objects.filter(partner=partner).values_list("country_code", "party_id")
         )
         new = wanted - held
+        _take_over_ended(partner, new, by)
         PartyOwnership.objects.bulk_create(
             [PartyOwnership(country_code=cc, party_id=pid, partner=partner) for cc, pid in new],
             ignore_conflicts=True,
@@ -116,6 +122,34 @@ def claim_parties(*, partner: Partner, parties: Iterable[tuple[str, str]], by: s
             for cc, pid in sorted(new)
         )
     return owned_keys(partner)
+
+
+def _take_over_ended(partner: Partner, keys: set[tuple[str, str]], by: str) -> None:
+    """Parties among `keys` whose connection has unregistered pass to `partner`, their rows too."""
+    rows = PartyOwnership.objects.select_for_update().filter(
+        party_id__in={pid for _, pid in keys}, partner__status=Partner.Status.UNREGISTERED
+    )
+    for row in rows.select_related("partner"):
+        if (row.country_code, row.party_id) not in keys:
+            continue
+        source = row.partner
+        row.partner, row.since = partner, timezone.now()
+        row.save(update_fields=["partner", "since"])
+        for mover in _MOVERS:
+            mover(row.country_code, row.party_id, source, partner)
+        source.party_keys = owned_keys(source)
+        source.save(update_fields=["party_keys"])
+        PartyEvent.objects.create(
+            kind=PartyEvent.Kind.CLAIMED,
+            country_code=row.country_code,
+            party_id=row.party_id,
+            partner=partner,
+            partner_name=partner.name,
+            owner=source,
+            by=by,
+            note=f"taken over from {source}, which had unregistered",
+        )
+        keys.discard((row.country_code, row.party_id))
 
 
 def owned_keys(partner: Partner) -> list[str]:
