@@ -110,9 +110,10 @@ class PartnerParty(models.Model):
 
 class PartyOwnership(models.Model):
     """Which connection a `country_code`/`party_id` belongs to: exactly one (directly, or behind
-    a hub). Written when a handshake first claims the party; a claim of a party another connection
-    holds is refused, and only an operator moves a party (`ocpi_peer.parties.move_party`).
-    Parties a connection stops listing stay its own until an operator moves them."""
+    a hub). Written when a handshake first claims the party; a claim of a party another live
+    connection holds is refused, and only an operator moves a party (`ocpi_peer.parties.
+    move_party`). Parties a connection stops listing stay its own; a connection that unregistered
+    holds none, so the CPO's next connection takes them over."""
 
     country_code = models.CharField(max_length=2)
     party_id = models.CharField(max_length=3)
