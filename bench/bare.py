@@ -11,9 +11,22 @@ from datetime import UTC, datetime
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods
 
+from ocpi_peer.models import Partner
 from stations import services
+from stations.models import Location
 
 _OK = b'{"status_code": 1000}'
+# The connection that holds each party's locations, looked up once: the real view has it from
+# the token it authenticated.
+_HOLDERS: dict[tuple[str, str], Partner] = {}
+
+
+def _holder(country_code: str, party_id: str) -> Partner:
+    key = (country_code.upper(), party_id.upper())
+    if key not in _HOLDERS:
+        rows = Location.objects.filter(country_code=key[0], party_id=key[1])
+        _HOLDERS[key] = Partner(pk=rows.values_list("partner_id", flat=True).first())
+    return _HOLDERS[key]
 
 
 @require_http_methods(["PATCH"])
@@ -23,6 +36,7 @@ def evse_status(
     body = json.loads(request.body)
     at = datetime.fromisoformat(body["last_updated"]).astimezone(UTC)
     services.patch_evse_status(
+        partner=_holder(country_code, party_id),
         country_code=country_code,
         party_id=party_id,
         location_id=location_id,

@@ -1,8 +1,10 @@
 """Operators manage OCPI partners here: invite (token A for a CPO), register with a CPO, rotate
-tokens, unregister; and read what each partner offers and what we exchanged with it."""
+tokens, unregister; move a party to another connection; and read what each partner offers,
+which parties it owns, the claims we refused, and what we exchanged with it."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -10,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from ocpi_peer import crypto, registration, tasks
+from ocpi_peer import crypto, parties, registration, tasks
 from ocpi_peer.forms import InviteForm, RegisterForm
 from ocpi_peer.models import (
     CommandRequest,
@@ -18,6 +20,8 @@ from ocpi_peer.models import (
     PartnerEndpoint,
     PartnerParty,
     PartnerToken,
+    PartyEvent,
+    PartyOwnership,
     SyncState,
     TrafficLog,
 )
@@ -27,6 +31,10 @@ from ocpi_peer.models import (
 # for mypy only and the classes below inherit the same Django classes as ever.
 if TYPE_CHECKING:
     _PartyInlineBase = admin.TabularInline[PartnerParty, Partner]
+    _OwnedInlineBase = admin.TabularInline[PartyOwnership, Partner]
+    _EventInlineBase = admin.TabularInline[PartyEvent, Partner]
+    _OwnershipAdminBase = admin.ModelAdmin[PartyOwnership]
+    _EventAdminBase = admin.ModelAdmin[PartyEvent]
     _EndpointInlineBase = admin.TabularInline[PartnerEndpoint, Partner]
     _TokenInlineBase = admin.TabularInline[PartnerToken, Partner]
     _SyncStateInlineBase = admin.TabularInline[SyncState, Partner]
@@ -37,7 +45,9 @@ else:
     _PartyInlineBase = _EndpointInlineBase = _TokenInlineBase = _SyncStateInlineBase = (
         admin.TabularInline
     )
+    _OwnedInlineBase = _EventInlineBase = admin.TabularInline
     _PartnerAdminBase = _TrafficLogAdminBase = _CommandRequestAdminBase = admin.ModelAdmin
+    _OwnershipAdminBase = _EventAdminBase = admin.ModelAdmin
 
 
 class PartyInline(_PartyInlineBase):
@@ -45,6 +55,58 @@ class PartyInline(_PartyInlineBase):
     extra = 0
     can_delete = False
     readonly_fields = ["role", "country_code", "party_id", "business_name", "website"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
+        return False
+
+
+class OwnedPartyInline(_OwnedInlineBase):
+    """The parties this connection owns; "move" gives one to another connection."""
+
+    model = PartyOwnership
+    extra = 0
+    can_delete = False
+    fields = ("country_code", "party_id", "since", "move_link")
+    readonly_fields = fields
+    verbose_name_plural = "parties it owns"
+
+    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
+        return False
+
+    @admin.display(description="")
+    def move_link(self, row: PartyOwnership) -> str:
+        url = reverse("admin:ocpi_peer_partyownership_change", args=[row.pk])
+        return format_html('<a href="{}">move to another connection…</a>', url)
+
+
+class PartyEventInline(_EventInlineBase):
+    """Claims of this connection (first, refused) and parties moved to it."""
+
+    model = PartyEvent
+    fk_name = "partner"
+    extra = 0
+    can_delete = False
+    fields = ("at", "kind", "country_code", "party_id", "owner", "by", "note")
+    readonly_fields = fields
+    verbose_name_plural = "party claims and moves"
+
+    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
+        return False
+
+
+class RefusedClaimInline(_EventInlineBase):
+    """Other connections that claimed one of this connection's parties and were refused."""
+
+    model = PartyEvent
+    fk_name = "owner"
+    extra = 0
+    can_delete = False
+    fields = ("at", "kind", "country_code", "party_id", "partner_name", "by", "note")
+    readonly_fields = fields
+    verbose_name_plural = "claims on its parties by other connections"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PartyEvent]:
+        return super().get_queryset(request).filter(kind=PartyEvent.Kind.REFUSED)
 
     def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
         return False
@@ -150,7 +212,15 @@ class PartnerAdmin(_PartnerAdminBase):
             },
         ),
     ]
-    inlines = [PartyInline, EndpointInline, SyncStateInline, TokenInline]
+    inlines = [
+        PartyInline,
+        OwnedPartyInline,
+        PartyEventInline,
+        RefusedClaimInline,
+        EndpointInline,
+        SyncStateInline,
+        TokenInline,
+    ]
     actions = ["pull_now", "rotate", "unregister"]
     change_list_template = "admin/ocpi_peer/partner/change_list.html"
 
@@ -158,11 +228,17 @@ class PartnerAdmin(_PartnerAdminBase):
         return False  # partners come from "invite" or "register", which do the handshake
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Partner]:
-        return super().get_queryset(request).prefetch_related("parties")
+        return super().get_queryset(request).prefetch_related("parties", "owned_parties")
 
     @admin.display(description="parties")
     def parties_list(self, partner: Partner) -> str:
-        return ", ".join(f"{p.country_code}*{p.party_id} {p.role}" for p in partner.parties.all())
+        """Their roles; a listed party another connection owns is marked as not theirs."""
+        owned = {row.key for row in partner.owned_parties.all()}
+        return ", ".join(
+            f"{p.country_code}*{p.party_id} {p.role}"
+            + ("" if f"{p.country_code}*{p.party_id}" in owned else " (not theirs)")
+            for p in partner.parties.all()
+        )
 
     @admin.display(description="missing modules")
     def missing(self, partner: Partner) -> str:
@@ -312,3 +388,77 @@ class CommandRequestAdmin(_CommandRequestAdminBase):
         if command.sent_at and command.result_at:
             return f"{(command.result_at - command.sent_at).total_seconds():.1f} s"
         return "—"
+
+
+class MovePartyForm(forms.ModelForm):  # type: ignore[type-arg]
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why (e.g. the CPO now connects through a hub); kept in the audit record.",
+    )
+
+    class Meta:
+        model = PartyOwnership
+        fields = ["partner"]
+        labels = {"partner": "owning connection"}
+        help_texts = {
+            "partner": "Choose the connection this party moves to. Its locations and tariffs "
+            "move with it; the connection it leaves can no longer write under it."
+        }
+
+    def clean_partner(self) -> Partner:
+        partner: Partner = self.cleaned_data["partner"]
+        if self.instance.pk and partner.pk == self.instance.partner_id:  # not yet changed
+            raise forms.ValidationError("the party already belongs to this connection")
+        return partner
+
+
+@admin.register(PartyOwnership)
+class PartyOwnershipAdmin(_OwnershipAdminBase):
+    """Who owns each party. Changing the owner is a move (`ocpi_peer.parties.move_party`),
+    recorded with who did it and when."""
+
+    form = MovePartyForm
+    list_display = ["__str__", "partner", "since"]
+    list_filter = ["partner"]
+    search_fields = ["party_id", "country_code", "partner__name"]
+    readonly_fields = ["country_code", "party_id", "since"]
+    fields = ["country_code", "party_id", "since", "partner", "note"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a handshake claims a party
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: PartyOwnership | None = None
+    ) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: PartyOwnership, form: Any, change: bool
+    ) -> None:
+        parties.move_party(
+            country_code=obj.country_code,
+            party_id=obj.party_id,
+            to=obj.partner,
+            by=request.user.get_username(),
+            note=form.cleaned_data.get("note", ""),
+        )
+        obj.refresh_from_db()
+
+
+@admin.register(PartyEvent)
+class PartyEventAdmin(_EventAdminBase):
+    """The audit trail: parties claimed, claims refused (a connection tried to take a party
+    another holds) and operators' moves."""
+
+    list_display = ["at", "kind", "__str__", "partner_name", "owner", "by", "note"]
+    list_filter = ["kind"]
+    search_fields = ["party_id", "partner_name", "note"]
+    date_hierarchy = "at"
+    readonly_fields = [f.name for f in PartyEvent._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PartyEvent | None = None) -> bool:
+        return False

@@ -108,6 +108,66 @@ class PartnerParty(models.Model):
         return f"{self.country_code}*{self.party_id} ({self.role})"
 
 
+class PartyOwnership(models.Model):
+    """Which connection a `country_code`/`party_id` belongs to: exactly one (directly, or behind
+    a hub). Written when a handshake first claims the party; a claim of a party another live
+    connection holds is refused, and only an operator moves a party (`ocpi_peer.parties.
+    move_party`). Parties a connection stops listing stay its own; a connection that unregistered
+    holds none, so the CPO's next connection takes them over."""
+
+    country_code = models.CharField(max_length=2)
+    party_id = models.CharField(max_length=3)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="owned_parties")
+    since = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["country_code", "party_id"]
+        verbose_name = "party owner"
+        verbose_name_plural = "party owners"
+        constraints = [
+            models.UniqueConstraint(fields=["country_code", "party_id"], name="one_owner_a_party")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country_code}*{self.party_id}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.country_code}*{self.party_id}"
+
+
+class PartyEvent(models.Model):
+    """The audit trail of party ownership: first claims, refused claims and operators' moves."""
+
+    class Kind(models.TextChoices):
+        CLAIMED = "claimed", "claimed"
+        REFUSED = "refused", "claim refused"
+        MOVED = "moved", "moved by an operator"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    country_code = models.CharField(max_length=2)
+    party_id = models.CharField(max_length=3)
+    # The connection that claimed the party or received it; empty once that connection is gone
+    # (a refused registration of ours is removed), its name stays in `partner_name`.
+    partner = models.ForeignKey(
+        Partner, null=True, blank=True, on_delete=models.SET_NULL, related_name="party_events"
+    )
+    partner_name = models.CharField(max_length=255, blank=True)
+    # The owner before: the holder a refused claim ran into, or the connection a move took from.
+    owner = models.ForeignKey(
+        Partner, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    by = models.CharField(max_length=150, blank=True, help_text="the operator, or how it came")
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.country_code}*{self.party_id} {self.get_kind_display()}"
+
+
 class PartnerEndpoint(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="endpoints")
     module = models.CharField(max_length=32)

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from ocpi_peer import crypto, versions
+from ocpi_peer import crypto, parties, versions
 from ocpi_peer.client import Caller, PeerError, told_to_partner
 from ocpi_peer.models import Partner, PartnerEndpoint, PartnerParty, PartnerToken
 from ocpi_peer.transport import OcpiError, Status, describe
@@ -131,7 +131,11 @@ def _connect(
     keep_token: PartnerToken | None = None,
 ) -> None:
     """Store what a handshake learnt: their token, version, parties and endpoints. Our other
-    access tokens end after a grace period; token A ends at once."""
+    access tokens end after a grace period; token A ends at once. Raises PartyTaken, having
+    changed nothing, when another connection holds one of their parties."""
+    party_keys = parties.claim_parties(
+        partner=partner, parties=_claimed(theirs), by=f"credentials handshake, {discovery.version}"
+    )
     now = timezone.now()
     partner.token = theirs.token
     partner.versions_url = theirs.url
@@ -142,7 +146,7 @@ def _connect(
     partner.last_contact_at = now
     partner.last_error = ""
     partner.send_token_base64 = send_token_base64  # the handshake has just found what works
-    partner.party_keys = sorted({f"{p.country_code}*{p.party_id}" for p in theirs.parties})
+    partner.party_keys = party_keys
     partner.save()
     partner.parties.all().delete()
     PartnerParty.objects.bulk_create(
@@ -172,6 +176,21 @@ def _connect(
     others.filter(kind=PartnerToken.Kind.ACCESS, expires_at=None).update(
         expires_at=now + REPLACED_TOKEN_GRACE
     )
+
+
+def _claimed(theirs: Credentials) -> list[tuple[str, str]]:
+    return [(p.country_code, p.party_id) for p in theirs.parties]
+
+
+def _refuse_claim(
+    partner: Partner | None, name: str, refused: parties.PartyTaken, how: str
+) -> NoReturn:
+    """Record a refused claim for the operator (the handshake changed nothing) and end the
+    handshake with 2001, naming the parties but not who holds them."""
+    parties.record_refusal(partner=partner, name=name, refused=refused, by=how)
+    if partner is not None:
+        _note_error(partner, f"refused: {refused}")
+    raise RegistrationError(Status.INVALID_PARAMETERS, refused.peer_message) from refused
 
 
 def _issue_token(partner: Partner, kind: str) -> tuple[PartnerToken, str]:
@@ -215,6 +234,11 @@ def update_registration(*, token: PartnerToken, version: str, body: Any) -> dict
 def _handshake(*, token: PartnerToken, version: str, body: Any) -> dict[str, Any]:
     partner = token.partner
     theirs = _read_credentials(version, body)  # ValidationError: 2001
+    how = f"their credentials {'PUT' if partner.is_registered else 'POST'}"
+    try:  # before we call them: a claim on another connection's party goes no further
+        parties.check_claims(partner=partner, parties=_claimed(theirs))
+    except parties.PartyTaken as refused:
+        _refuse_claim(partner, partner.name, refused, how)
     spec = versions.get(version)
     caller = Caller(
         token=theirs.token, base64_form=spec.token_base64, partner=partner, discover_form=True
@@ -226,20 +250,23 @@ def _handshake(*, token: PartnerToken, version: str, body: Any) -> dict[str, Any
         if isinstance(exc.__cause__, PeerError | ValidationError):  # what we found stays ours
             raise RegistrationError(exc.status, told_to_partner(caller.correlation)) from exc
         raise
-    with transaction.atomic(durable=True):
-        locked = Partner.objects.select_for_update().get(pk=partner.pk)
-        if not PartnerToken.objects.usable().filter(pk=token.pk).exists():
-            raise OcpiError(
-                Status.CLIENT_ERROR, "this token was replaced meanwhile", http_status=405
+    try:
+        with transaction.atomic(durable=True):
+            locked = Partner.objects.select_for_update().get(pk=partner.pk)
+            if not PartnerToken.objects.usable().filter(pk=token.pk).exists():
+                raise OcpiError(
+                    Status.CLIENT_ERROR, "this token was replaced meanwhile", http_status=405
+                )
+            new_c, token_c = _issue_token(locked, PartnerToken.Kind.ACCESS)
+            _connect(
+                partner=locked,
+                theirs=theirs,
+                discovery=discovery,
+                send_token_base64=_form_to_remember(caller, version),
+                keep_token=new_c,
             )
-        new_c, token_c = _issue_token(locked, PartnerToken.Kind.ACCESS)
-        _connect(
-            partner=locked,
-            theirs=theirs,
-            discovery=discovery,
-            send_token_base64=_form_to_remember(caller, version),
-            keep_token=new_c,
-        )
+    except parties.PartyTaken as refused:  # another connection claimed it meanwhile
+        _refuse_claim(partner, partner.name, refused, how)
     return our_credentials(version=version, token=token_c)
 
 
@@ -300,6 +327,10 @@ def register_with_cpo(*, versions_url: str, token: str, name: str = "") -> Partn
             send_token_base64=_form_to_remember(caller, discovery.version),
             keep_token=token_b,
         )
+    except parties.PartyTaken as refused:
+        name = partner.name
+        partner.delete()  # nothing half-saved; the refusal is recorded under its name
+        _refuse_claim(None, name, refused, "our credentials POST (we registered with them)")
     except (PeerError, ValidationError, RegistrationError) as exc:
         partner.delete()  # nothing half-saved: the traffic log keeps what happened
         if isinstance(exc, RegistrationError):
@@ -355,15 +386,19 @@ def rotate_credentials(*, partner: Partner) -> Partner:
     if theirs.url != partner.versions_url:  # they moved: read the new place with the new token
         mover = Caller(token=theirs.token, base64_form=caller.base64_form, partner=partner)
         discovery = _discover(mover, theirs.url, version=discovery.version)
-    with transaction.atomic(durable=True):
-        locked = Partner.objects.select_for_update().get(pk=partner.pk)
-        _connect(
-            partner=locked,
-            theirs=theirs,
-            discovery=discovery,
-            send_token_base64=_form_to_remember(caller, discovery.version),
-            keep_token=new_b,
-        )
+    try:
+        with transaction.atomic(durable=True):
+            locked = Partner.objects.select_for_update().get(pk=partner.pk)
+            _connect(
+                partner=locked,
+                theirs=theirs,
+                discovery=discovery,
+                send_token_base64=_form_to_remember(caller, discovery.version),
+                keep_token=new_b,
+            )
+    except parties.PartyTaken as refused:  # nothing of theirs is stored; our new token B ends
+        PartnerToken.objects.filter(pk=new_b.pk).update(revoked_at=timezone.now())
+        _refuse_claim(partner, partner.name, refused, "our credentials PUT (we rotated)")
     return locked
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ocpi_peer.models import PartyEvent
 from payments.models import Case, Cdr, ChargingSession, Checkout
 
 
@@ -18,12 +19,13 @@ def open_case(
     checkout: Checkout | None = None,
     cdr: Cdr | None = None,
     session: ChargingSession | None = None,
+    partner_id: int | None = None,
 ) -> Case:
     """Open a case unless one with this key exists (a retried task or a repeated push opens
     none twice); note the summary on the row it is about, in memory and in the database, so a
     caller that saves that row afterwards keeps it."""
     about = checkout or cdr or session
-    partner_id = getattr(about, "partner_id", None)
+    partner_id = getattr(about, "partner_id", partner_id)
     try:
         with transaction.atomic():
             case, created = Case.objects.get_or_create(
@@ -57,3 +59,18 @@ def resolve_case(*, case_id: int, by: str, resolution: str) -> Case:
             case.resolution = resolution
             case.save(update_fields=["resolved_at", "resolved_by", "resolution"])
     return case
+
+
+def open_refused_claim_cases(events: list[PartyEvent]) -> None:
+    """A registration or rotation claimed a party another connection holds and was refused
+    (`ocpi_peer.parties`): the operator decides whether the party should move. One case per
+    claiming connection and party, however often it retries. Registered in `ready()`."""
+    for event in events:
+        claimant = event.partner_id or event.partner_name
+        open_case(
+            Case.Kind.REFUSED_CLAIM,
+            f"{event.partner_name} claimed {event.country_code}*{event.party_id}, "
+            f"which {event.owner} holds: refused ({event.by})",
+            key=f"refused-claim:{claimant}:{event.country_code}*{event.party_id}",
+            partner_id=event.partner_id,
+        )

@@ -140,6 +140,10 @@ class UnknownSession(LookupError):
     pass
 
 
+class SessionOfAnother(LookupError):
+    """A session id another connection holds under this party: never taken over."""
+
+
 def record_command_result(*, partner: Partner, callback_id: str, result: str, message: str) -> None:
     """A CommandResult on our response_url. A repeat changes nothing; a late one is recorded.
     A refused start fails the checkout unless a session already turned up."""
@@ -238,6 +242,8 @@ def record_session(
             .filter(country_code=country_code, party_id=party_id, session_id=session_id)
             .first()
         )
+        if session is not None and session.partner_id != partner.pk:
+            raise SessionOfAnother(f"session {session_id} is held by another connection")
         checkout_id = session.checkout_id if session else link_checkout(partner, data)
         checkout = Checkout.objects.select_for_update().get(pk=checkout_id) if checkout_id else None
         if session is not None:

@@ -72,6 +72,11 @@ class Received:
     conflict: bool  # the same id came again with other content (CDR-02): refused, flagged
 
 
+class CdrOfAnother(LookupError):
+    """A CDR id another connection holds under this party: neither a repeat nor a conflict of
+    this partner's, and never taken over."""
+
+
 def content_hash(canonical: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -89,6 +94,8 @@ def record_cdr(
     }
     digest = content_hash(canonical)
     existing = Cdr.objects.filter(**key).first()
+    if existing is not None and existing.partner_id != partner.pk:
+        raise CdrOfAnother(f"CDR {fields['cdr_id']} is held by another connection")
     if existing is not None:
         return _repeat(existing, digest)
     checkout_id = _link(partner, fields)
@@ -105,7 +112,10 @@ def record_cdr(
                 **values,
             )
     except IntegrityError:  # a twin request stored it meanwhile
-        return _repeat(Cdr.objects.get(**key), digest)
+        twin = Cdr.objects.get(**key)
+        if twin.partner_id != partner.pk:
+            raise CdrOfAnother(f"CDR {fields['cdr_id']} is held by another connection") from None
+        return _repeat(twin, digest)
     if not checkout_id:
         open_case(
             Case.Kind.UNMATCHED_CDR,

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from ocpi_peer.models import Partner
 from stations.models import Connector, Evse, Location, Tariff, evse_lookup_key
 
 
 def location_object(
+    partner: Partner,
     country_code: str,
     party_id: str,
     location_id: str,
     evse_uid: str | None,
     connector_id: str | None,
 ) -> Location | Evse | Connector | None:
-    """The location, EVSE or connector at an OCPI receiver URL, or None."""
+    """The partner's location, EVSE or connector at an OCPI receiver URL, or None."""
     key = {
+        "partner": partner,
         "country_code": country_code.upper(),
         "party_id": party_id.upper(),
         "ocpi_id": location_id,
@@ -26,9 +29,10 @@ def location_object(
     return Connector.objects.filter(connector_id=connector_id, evse__in=evses).first()
 
 
-def tariff(country_code: str, party_id: str, tariff_id: str) -> Tariff | None:
-    """A tariff the CPO has not retired."""
+def tariff(partner: Partner, country_code: str, party_id: str, tariff_id: str) -> Tariff | None:
+    """A tariff of the partner's that the CPO has not retired."""
     return Tariff.objects.filter(
+        partner=partner,
         country_code=country_code.upper(),
         party_id=party_id.upper(),
         ocpi_id=tariff_id,

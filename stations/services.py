@@ -40,30 +40,58 @@ class UnknownObject(LookupError):
     """A patch or child for an EVSE or connector we do not hold (2001)."""
 
 
+class HeldByAnother(LookupError):
+    """An object another connection holds: a write never moves a row to another partner (only
+    an operator's party move does, `move_party_rows`)."""
+
+
+def _refuse_foreign(foreign: set[Key], skip_foreign: bool) -> None:
+    if foreign and not skip_foreign:
+        keys = ", ".join(f"{cc}*{pid} {oid}" for cc, pid, oid in sorted(foreign))
+        raise HeldByAnother(f"held by another connection: {keys}")
+
+
 # --- locations --------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def store_locations(
-    *, partner: Partner, country_code: str, party_id: str, locations: list[dict[str, Any]]
+    *,
+    partner: Partner,
+    country_code: str,
+    party_id: str,
+    locations: list[dict[str, Any]],
+    skip_foreign: bool = False,
 ) -> tuple[int, int]:
     """Upsert whole locations (with their EVSEs and connectors) in a few bulk statements.
     Returns (created, written): objects not newer than what we hold are skipped. EVSEs and
-    connectors missing from a location are kept, never deleted (L-03)."""
-    return _store_locations(partner, [(country_code, party_id, data) for data in locations])
+    connectors missing from a location are kept, never deleted (L-03). A location another
+    connection holds raises HeldByAnother, or with `skip_foreign` (a pulled page) is left as it
+    is; either way it never changes hands."""
+    return _store_locations(
+        partner, [(country_code, party_id, data) for data in locations], skip_foreign
+    )
 
 
 @transaction.atomic
-def store_owned_locations(*, partner: Partner, locations: list[dict[str, Any]]) -> tuple[int, int]:
+def store_owned_locations(
+    *, partner: Partner, locations: list[dict[str, Any]], skip_foreign: bool = False
+) -> tuple[int, int]:
     """A pulled page: each location names its own owner (T-18)."""
-    return _store_locations(partner, [(d["country_code"], d["party_id"], d) for d in locations])
+    return _store_locations(
+        partner, [(d["country_code"], d["party_id"], d) for d in locations], skip_foreign
+    )
 
 
 def _store_locations(
-    partner: Partner, items: list[tuple[str, str, dict[str, Any]]]
+    partner: Partner, items: list[tuple[str, str, dict[str, Any]]], skip_foreign: bool
 ) -> tuple[int, int]:
     items = [(cc.upper(), pid.upper(), data) for cc, pid, data in items]
-    held = _held_locations(items)
+    found = _locations_by_key({(cc, pid, data["ocpi_id"]) for cc, pid, data in items})
+    foreign = {key for key, (_, _, owner) in found.items() if owner != partner.pk}
+    _refuse_foreign(foreign, skip_foreign)
+    items = [item for item in items if (item[0], item[1], item[2]["ocpi_id"]) not in foreign]
+    held = {key: updated for key, (_, updated, _) in found.items() if key not in foreign}
     fresh = _newer(items, held)
     if not fresh:
         return 0, 0
@@ -81,9 +109,9 @@ def _store_locations(
         ],
         update_conflicts=True,
         unique_fields=["country_code", "party_id", "ocpi_id"],
-        update_fields=["partner", *LOCATION_FIELDS],
+        update_fields=LOCATION_FIELDS,  # never the partner: a row does not change hands
     )
-    ids = {key: pk for key, (pk, _) in _locations_by_key(set(fresh)).items()}
+    ids = {key: pk for key, (pk, _, _) in _locations_by_key(set(fresh)).items()}
     _store_evses([(ids[key], evse) for key, data in fresh.items() for evse in data["evses"]])
     return created, len(fresh)
 
@@ -105,22 +133,20 @@ def _newer(
     return fresh
 
 
-def _held_locations(
-    items: list[tuple[str, str, dict[str, Any]]],
-) -> dict[tuple[str, str, str], datetime]:
-    keys = {(cc, pid, data["ocpi_id"]) for cc, pid, data in items}
-    return {key: updated for key, (_, updated) in _locations_by_key(keys).items()}
-
-
 def _locations_by_key(
     keys: set[tuple[str, str, str]],
-) -> dict[tuple[str, str, str], tuple[int, datetime]]:
-    """(pk, last_updated) of the locations we hold among `keys`: one indexed query by id, the
-    owner matched here (a page has one owner or a few, and ids rarely repeat across owners)."""
+) -> dict[tuple[str, str, str], tuple[int, datetime, int]]:
+    """(pk, last_updated, partner id) of the locations we hold among `keys`: one indexed query
+    by id, the owner matched here (a page has one owner or a few, and ids rarely repeat across
+    owners)."""
     rows = Location.objects.filter(ocpi_id__in={oid for _, _, oid in keys}).values_list(
-        "country_code", "party_id", "ocpi_id", "pk", "last_updated"
+        "country_code", "party_id", "ocpi_id", "pk", "last_updated", "partner_id"
     )
-    return {(cc, pid, oid): (pk, up) for cc, pid, oid, pk, up in rows if (cc, pid, oid) in keys}
+    return {
+        (cc, pid, oid): (pk, up, owner)
+        for cc, pid, oid, pk, up, owner in rows
+        if (cc, pid, oid) in keys
+    }
 
 
 def _store_evses(items: list[tuple[int, dict[str, Any]]]) -> None:
@@ -170,10 +196,14 @@ def _store_connectors(items: list[tuple[int, dict[str, Any]]]) -> None:
     )
 
 
-def _location(country_code: str, party_id: str, location_id: str) -> Location:
+def _location(partner: Partner, country_code: str, party_id: str, location_id: str) -> Location:
+    """The partner's own location: one another connection holds is not found for it."""
     try:
         return Location.objects.select_for_update().get(
-            country_code=country_code.upper(), party_id=party_id.upper(), ocpi_id=location_id
+            partner=partner,
+            country_code=country_code.upper(),
+            party_id=party_id.upper(),
+            ocpi_id=location_id,
         )
     except Location.DoesNotExist:
         raise UnknownLocation(f"unknown location {country_code}*{party_id} {location_id}") from None
@@ -187,9 +217,11 @@ def _touch(*objects: Location | Evse, at: datetime) -> None:
 
 
 @transaction.atomic
-def store_evse(*, country_code: str, party_id: str, location_id: str, data: dict[str, Any]) -> bool:
+def store_evse(
+    *, partner: Partner, country_code: str, party_id: str, location_id: str, data: dict[str, Any]
+) -> bool:
     """An EVSE PUT. Returns whether it was new; a stale one changes nothing."""
-    location = _location(country_code, party_id, location_id)
+    location = _location(partner, country_code, party_id, location_id)
     held = location.evses.filter(uid=data["uid"]).values_list("last_updated", flat=True).first()
     if held is not None and held >= data["last_updated"]:
         return False
@@ -200,9 +232,15 @@ def store_evse(*, country_code: str, party_id: str, location_id: str, data: dict
 
 @transaction.atomic
 def store_connector(
-    *, country_code: str, party_id: str, location_id: str, evse_uid: str, data: dict[str, Any]
+    *,
+    partner: Partner,
+    country_code: str,
+    party_id: str,
+    location_id: str,
+    evse_uid: str,
+    data: dict[str, Any],
 ) -> bool:
-    location = _location(country_code, party_id, location_id)
+    location = _location(partner, country_code, party_id, location_id)
     evse = _evse(location, evse_uid)
     held = (
         evse.connectors.filter(connector_id=data["connector_id"])
@@ -226,6 +264,7 @@ def _evse(location: Location, uid: str) -> Evse:
 @transaction.atomic
 def patch_location(
     *,
+    partner: Partner,
     country_code: str,
     party_id: str,
     location_id: str,
@@ -236,7 +275,7 @@ def patch_location(
     """A PATCH on a location, EVSE or connector: only the fields given change (T-07); lists
     replace the stored list. An older `last_updated` than ours is ignored (L-02)."""
     at: datetime = changes["last_updated"]
-    location = _location(country_code, party_id, location_id)
+    location = _location(partner, country_code, party_id, location_id)
     target: Location | Evse | Connector = location
     parents: list[Location | Evse] = []
     if evse_uid is not None:
@@ -275,10 +314,10 @@ _EVSE_TABLE, _LOCATION_TABLE = Evse._meta.db_table, Location._meta.db_table
 _E_LOCATION, _E_UID, _E_STATUS, _E_UPDATED = _columns(
     Evse, "location", "uid", "status", "last_updated"
 )
-_L_ID, _L_CC, _L_PID, _L_OCPI_ID, _L_UPDATED = _columns(
-    Location, "id", "country_code", "party_id", "ocpi_id", "last_updated"
+_L_ID, _L_PARTNER, _L_CC, _L_PID, _L_OCPI_ID, _L_UPDATED = _columns(
+    Location, "id", "partner", "country_code", "party_id", "ocpi_id", "last_updated"
 )
-_LOCATION_WHERE = f"{_L_CC} = %s AND {_L_PID} = %s AND {_L_OCPI_ID} = %s"
+_LOCATION_WHERE = f"{_L_PARTNER} = %s AND {_L_CC} = %s AND {_L_PID} = %s AND {_L_OCPI_ID} = %s"
 # Names come from the models and every value is a parameter, hence the noqa.
 _PATCH_EVSE_STATUS = (
     f"UPDATE {_EVSE_TABLE} SET {_E_STATUS} = %s, {_E_UPDATED} = %s"  # noqa: S608
@@ -292,12 +331,19 @@ _TOUCH_LOCATION = (
 
 
 def patch_evse_status(
-    *, country_code: str, party_id: str, location_id: str, evse_uid: str, status: str, at: datetime
+    *,
+    partner: Partner,
+    country_code: str,
+    party_id: str,
+    location_id: str,
+    evse_uid: str,
+    status: str,
+    at: datetime,
 ) -> None:
     """The hot path of every CPO: an EVSE status PATCH. One conditional UPDATE (found through
     its location in a subquery) and, when it wrote, the location's timestamp; the lookups that
     explain a miss run only then. A stale update changes nothing and is no error (L-02)."""
-    where = [country_code.upper(), party_id.upper(), location_id]
+    where: list[int | str] = [partner.pk, country_code.upper(), party_id.upper(), location_id]
     stamp = connection.ops.adapt_datetimefield_value(at)  # what the ORM would send
     with connection.cursor() as cursor:
         cursor.execute(_PATCH_EVSE_STATUS, [status, stamp, evse_uid, stamp, *where])
@@ -305,13 +351,14 @@ def patch_evse_status(
             cursor.execute(_TOUCH_LOCATION, [stamp, *where, stamp])
             return
     location = {
-        "location__country_code": where[0],
-        "location__party_id": where[1],
+        "location__partner": partner,
+        "location__country_code": where[1],
+        "location__party_id": where[2],
         "location__ocpi_id": location_id,
     }
     if not Evse.objects.filter(**location, uid=evse_uid).exists():
         if not Location.objects.filter(
-            country_code=where[0], party_id=where[1], ocpi_id=location_id
+            partner=partner, country_code=where[1], party_id=where[2], ocpi_id=location_id
         ).exists():
             raise UnknownLocation(f"unknown location {country_code}*{party_id} {location_id}")
         raise UnknownObject(f"unknown EVSE {evse_uid} at location {location_id}")
@@ -322,16 +369,24 @@ def patch_evse_status(
 
 @transaction.atomic
 def store_tariffs(
-    *, partner: Partner, items: Iterable[tuple[str, str, dict[str, Any]]]
+    *,
+    partner: Partner,
+    items: Iterable[tuple[str, str, dict[str, Any]]],
+    skip_foreign: bool = False,
 ) -> tuple[int, int]:
     """Upsert tariffs, keyed by (country_code, party_id, id). Stale ones are skipped; a stored
-    tariff that was deleted comes back to life when the CPO sends it again."""
+    tariff that was deleted comes back to life when the CPO sends it again. One another
+    connection holds raises HeldByAnother, or with `skip_foreign` is left as it is."""
     items = [(cc.upper(), pid.upper(), data) for cc, pid, data in items]
     keys = {(cc, pid, data["ocpi_id"]) for cc, pid, data in items}
     rows = Tariff.objects.filter(ocpi_id__in={oid for _, _, oid in keys}).values_list(
-        "country_code", "party_id", "ocpi_id", "last_updated"
+        "country_code", "party_id", "ocpi_id", "last_updated", "partner_id"
     )
-    held = {(cc, pid, oid): up for cc, pid, oid, up in rows if (cc, pid, oid) in keys}
+    found = {(cc, pid, oid): (up, o) for cc, pid, oid, up, o in rows if (cc, pid, oid) in keys}
+    foreign = {key for key, (_, owner) in found.items() if owner != partner.pk}
+    _refuse_foreign(foreign, skip_foreign)
+    items = [item for item in items if (item[0], item[1], item[2]["ocpi_id"]) not in foreign]
+    held = {key: up for key, (up, _) in found.items() if key not in foreign}
     fresh = _newer(items, held)
     if not fresh:
         return 0, 0
@@ -349,15 +404,18 @@ def store_tariffs(
         ],
         update_conflicts=True,
         unique_fields=["country_code", "party_id", "ocpi_id"],
-        update_fields=["partner", "deleted_at", *TARIFF_FIELDS],
+        update_fields=["deleted_at", *TARIFF_FIELDS],  # never the partner
     )
     return sum(1 for key in fresh if key not in held), len(fresh)
 
 
-def _tariff(country_code: str, party_id: str, tariff_id: str) -> Tariff:
+def _tariff(partner: Partner, country_code: str, party_id: str, tariff_id: str) -> Tariff:
     try:
         return Tariff.objects.select_for_update().get(
-            country_code=country_code.upper(), party_id=party_id.upper(), ocpi_id=tariff_id
+            partner=partner,
+            country_code=country_code.upper(),
+            party_id=party_id.upper(),
+            ocpi_id=tariff_id,
         )
     except Tariff.DoesNotExist:
         raise UnknownObject(f"unknown tariff {country_code}*{party_id} {tariff_id}") from None
@@ -365,10 +423,10 @@ def _tariff(country_code: str, party_id: str, tariff_id: str) -> Tariff:
 
 @transaction.atomic
 def patch_tariff(
-    *, country_code: str, party_id: str, tariff_id: str, changes: dict[str, Any]
+    *, partner: Partner, country_code: str, party_id: str, tariff_id: str, changes: dict[str, Any]
 ) -> None:
     """2.1.1 only: a partial tariff update."""
-    tariff = _tariff(country_code, party_id, tariff_id)
+    tariff = _tariff(partner, country_code, party_id, tariff_id)
     at = changes.get("last_updated") or timezone.now()
     if tariff.last_updated > at:
         return
@@ -376,10 +434,22 @@ def patch_tariff(
 
 
 @transaction.atomic
-def delete_tariff(*, country_code: str, party_id: str, tariff_id: str) -> None:
+def delete_tariff(*, partner: Partner, country_code: str, party_id: str, tariff_id: str) -> None:
     """The CPO retires a tariff. Kept for the sessions and CDRs that name it (TA-01), but no
     longer offered to drivers."""
-    tariff = _tariff(country_code, party_id, tariff_id)
+    tariff = _tariff(partner, country_code, party_id, tariff_id)
     if tariff.deleted_at is None:
         tariff.deleted_at = timezone.now()
         tariff.save(update_fields=["deleted_at"])
+
+
+# --- ownership --------------------------------------------------------------------------------
+
+
+def move_party_rows(country_code: str, party_id: str, source: Partner, target: Partner) -> None:
+    """An operator moved a party to another connection (`ocpi_peer.parties.move_party`, in its
+    transaction): its locations and tariffs go with it, so the new connection keeps them up to
+    date. Registered in `StationsConfig.ready()`."""
+    party = {"country_code": country_code.upper(), "party_id": party_id.upper()}
+    Location.objects.filter(partner=source, **party).update(partner=target)
+    Tariff.objects.filter(partner=source, **party).update(partner=target)

@@ -54,7 +54,10 @@ class CdrsReceiverView(OcpiView):
     ) -> Response:
         own_party(request.auth.partner, country_code, party_id)
         cdr = Cdr.objects.filter(
-            country_code=country_code.upper(), party_id=party_id.upper(), cdr_id=cdr_id
+            partner=request.auth.partner,
+            country_code=country_code.upper(),
+            party_id=party_id.upper(),
+            cdr_id=cdr_id,
         ).first()
         if cdr is None:
             raise OcpiError(Status.CLIENT_ERROR, "we hold no such CDR", http_status=404)

@@ -2,7 +2,7 @@
 
 from ocpi_peer import versions
 from ocpi_peer.transport import DomainErrors, Status
-from payments import charging, services
+from payments import charging, services, settlement
 
 
 def _unknown_token(version: str) -> Status:
@@ -15,4 +15,7 @@ DOMAIN_ERRORS: DomainErrors = {
     services.NotEnoughInformation: (Status.NOT_ENOUGH_INFORMATION, 200),
     charging.UnknownSession: (Status.INVALID_PARAMETERS, 404),  # a PATCH before any PUT
     charging.UnknownCommand: (Status.CLIENT_ERROR, 404),  # a result for no command of theirs
+    # Another connection's object, as a party that is not theirs (T-17): not found for them.
+    charging.SessionOfAnother: (Status.INVALID_PARAMETERS, 404),
+    settlement.CdrOfAnother: (Status.INVALID_PARAMETERS, 404),
 }

@@ -14,12 +14,19 @@ def store_cdrs(partner: Partner, objects: list[Pulled]) -> int:
     written = 0
     for each in objects:
         canonical = simplejson.dumps(each.raw, sort_keys=True, use_decimal=True)
-        received = settlement.record_cdr(
-            partner=partner,
-            version=partner.version,
-            fields={**each.fields, "country_code": each.country_code, "party_id": each.party_id},
-            body=canonical,
-            canonical=canonical,
-        )
+        try:
+            received = settlement.record_cdr(
+                partner=partner,
+                version=partner.version,
+                fields={
+                    **each.fields,
+                    "country_code": each.country_code,
+                    "party_id": each.party_id,
+                },
+                body=canonical,
+                canonical=canonical,
+            )
+        except settlement.CdrOfAnother:  # another connection's CDR stays with it
+            continue
         written += received.created
     return written

@@ -20,7 +20,10 @@ class SessionsReceiverView(OcpiView):
     ) -> Response:
         own_party(request.auth.partner, country_code, party_id)
         session = ChargingSession.objects.filter(
-            country_code=country_code.upper(), party_id=party_id.upper(), session_id=session_id
+            partner=request.auth.partner,
+            country_code=country_code.upper(),
+            party_id=party_id.upper(),
+            session_id=session_id,
         ).first()
         if session is None:
             raise OcpiError(Status.CLIENT_ERROR, "we hold no such session", http_status=404)

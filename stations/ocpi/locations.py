@@ -24,10 +24,11 @@ class LocationsReceiverView(OcpiView):
         evse_uid: str | None = None,
         connector_id: str | None = None,
     ) -> Response:
-        own_party(request.auth.partner, country_code, party_id)
+        partner = request.auth.partner
+        own_party(partner, country_code, party_id)
         spec = versions.get(version)
         found = selectors.location_object(
-            country_code, party_id, location_id, evse_uid, connector_id
+            partner, country_code, party_id, location_id, evse_uid, connector_id
         )
         if found is None:
             raise OcpiError(Status.CLIENT_ERROR, "we hold no such object", http_status=404)
@@ -47,7 +48,12 @@ class LocationsReceiverView(OcpiView):
         partner = request.auth.partner
         own_party(partner, country_code, party_id)
         spec = versions.get(version)
-        where = {"country_code": country_code, "party_id": party_id, "location_id": location_id}
+        where = {
+            "partner": partner,
+            "country_code": country_code,
+            "party_id": party_id,
+            "location_id": location_id,
+        }
         if connector_id is not None:
             data = spec.read(spec.connector, request.data)
             same_id(connector_id, data["connector_id"], "connector id")
@@ -78,11 +84,17 @@ class LocationsReceiverView(OcpiView):
         evse_uid: str | None = None,
         connector_id: str | None = None,
     ) -> Response:
-        own_party(request.auth.partner, country_code, party_id)
+        partner = request.auth.partner
+        own_party(partner, country_code, party_id)
         spec = versions.get(version)
         serializer = spec.connector if connector_id else spec.evse if evse_uid else spec.location
         changes = spec.read_patch(serializer, request.data)
-        where = {"country_code": country_code, "party_id": party_id, "location_id": location_id}
+        where = {
+            "partner": partner,
+            "country_code": country_code,
+            "party_id": party_id,
+            "location_id": location_id,
+        }
         if (
             evse_uid
             and not connector_id

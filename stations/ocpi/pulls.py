@@ -15,7 +15,11 @@ def store_locations(partner: Partner, objects: list[Pulled]) -> int:
     written = 0
     for (country_code, party_id), locations in by_owner.items():
         _, stored = services.store_locations(
-            partner=partner, country_code=country_code, party_id=party_id, locations=locations
+            partner=partner,
+            country_code=country_code,
+            party_id=party_id,
+            locations=locations,
+            skip_foreign=True,  # another connection's location stays with it
         )
         written += stored
     return written
@@ -23,6 +27,8 @@ def store_locations(partner: Partner, objects: list[Pulled]) -> int:
 
 def store_tariffs(partner: Partner, objects: list[Pulled]) -> int:
     _, written = services.store_tariffs(
-        partner=partner, items=[(each.country_code, each.party_id, each.fields) for each in objects]
+        partner=partner,
+        items=[(each.country_code, each.party_id, each.fields) for each in objects],
+        skip_foreign=True,
     )
     return written

@@ -17,7 +17,7 @@ class TariffsReceiverView(OcpiView):
         self, request: Request, version: str, country_code: str, party_id: str, tariff_id: str
     ) -> Response:
         own_party(request.auth.partner, country_code, party_id)
-        tariff = selectors.tariff(country_code, party_id, tariff_id)
+        tariff = selectors.tariff(request.auth.partner, country_code, party_id, tariff_id)
         if tariff is None:
             raise OcpiError(Status.CLIENT_ERROR, "we hold no such tariff", http_status=404)
         return envelope(versions.get(version).tariff().to_representation(tariff))
@@ -50,7 +50,11 @@ class TariffsReceiverView(OcpiView):
         for key in ("ocpi_id", "country_code", "party_id"):
             changes.pop(key, None)
         services.patch_tariff(
-            country_code=country_code, party_id=party_id, tariff_id=tariff_id, changes=changes
+            partner=request.auth.partner,
+            country_code=country_code,
+            party_id=party_id,
+            tariff_id=tariff_id,
+            changes=changes,
         )
         return envelope(None)
 
@@ -58,5 +62,10 @@ class TariffsReceiverView(OcpiView):
         self, request: Request, version: str, country_code: str, party_id: str, tariff_id: str
     ) -> Response:
         own_party(request.auth.partner, country_code, party_id)
-        services.delete_tariff(country_code=country_code, party_id=party_id, tariff_id=tariff_id)
+        services.delete_tariff(
+            partner=request.auth.partner,
+            country_code=country_code,
+            party_id=party_id,
+            tariff_id=tariff_id,
+        )
         return envelope(None)

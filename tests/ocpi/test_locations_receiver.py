@@ -218,6 +218,6 @@ def test_every_official_location_example_round_trips(name: str) -> None:
         locations=[parsed],
     )
     stored = selectors.location_object(
-        data["country_code"], data["party_id"], data["id"], None, None
+        partner, data["country_code"], data["party_id"], data["id"], None, None
     )
     assert meaningful(spec.location().to_representation(stored)) == meaningful(data)

@@ -36,13 +36,14 @@ def test_a_deleted_tariff_is_kept_but_no_longer_offered(connected_cpo) -> None:
     assert cpo.call_us("DELETE", "tariffs/NL/SIM/14").json()["status_code"] == 1000
     assert cpo.call_us("GET", "tariffs/NL/SIM/14").status_code == 404
     assert Tariff.objects.get().deleted_at is not None  # sessions and CDRs may still name it
-    assert selectors.tariff("NL", "SIM", "14") is None
+    partner = Tariff.objects.get().partner
+    assert selectors.tariff(partner, "NL", "SIM", "14") is None
     cpo.call_us(
         "PUT",
         "tariffs/NL/SIM/14",
         content=dumps({**tariff(), "last_updated": "2030-01-01T00:00:00Z"}),
     )
-    assert selectors.tariff("NL", "SIM", "14") is not None  # sent again: offered again
+    assert selectors.tariff(partner, "NL", "SIM", "14") is not None  # sent again: offered again
 
 
 def test_221_tariffs_have_no_patch(connected_cpo) -> None:

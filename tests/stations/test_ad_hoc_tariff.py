@@ -7,7 +7,7 @@ import pytest
 
 from stations import services
 from stations.tariffs import ad_hoc_tariff
-from tests.stations.station_data import energy, store_location, store_tariff
+from tests.stations.station_data import energy, partner, store_location, store_tariff
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_a_connector_with_only_profile_tariffs_has_no_ad_hoc_price() -> None:
 def test_deleted_tariffs_are_ignored() -> None:
     store_tariff([energy("0.50")], tariff_id="ADHOC", type="AD_HOC_PAYMENT")
     store_tariff([energy("0.40")], tariff_id="REG", type="REGULAR")
-    services.delete_tariff(country_code="DE", party_id="ABC", tariff_id="ADHOC")
+    services.delete_tariff(partner=partner(), country_code="DE", party_id="ABC", tariff_id="ADHOC")
     connector = store_location(tariff_ids=["ADHOC", "REG"])
     assert ad_hoc_tariff(connector, at=NOW).ocpi_id == "REG"
 
