@@ -20,6 +20,7 @@ WEB = "127.0.0.1:8000"
 FAKE_STRIPE = "127.0.0.1:8420"
 SIMULATOR_PORT = 9100
 ADMIN_USER, ADMIN_PASSWORD = "admin", "admin"
+SIMULATED = "Simulated CPO"
 TEST_CARDS = (
     ("4242 4242 4242 4242", "accepted"),
     ("4000 0000 0000 0341", "declined"),
@@ -118,9 +119,19 @@ def main() -> None:
         assert simulator.stdout is not None
         cpo = json.loads(simulator.stdout.readline())
         wait_for(f"http://{WEB}/healthz")
+        # An earlier run's simulator is gone but its connection still holds the simulated
+        # party: cut it, so that this run's registration takes the party over.
+        manage(
+            "shell", "-v", "0", "-c",
+            "from ocpi_peer.models import Partner;"
+            "from ocpi_peer.registration import unregister_partner;"
+            f"[unregister_partner(partner=p) for p in Partner.objects.filter(name={SIMULATED!r},"
+            " status=Partner.Status.REGISTERED)]",
+            capture_output=True,
+        )  # fmt: skip
         registered = manage(
             "ocpi_register", "--versions-url", cpo["versions_url"], "--token", "-",
-            "--name", "Simulated CPO",
+            "--name", SIMULATED,
             input=cpo["token_a"] + "\n", capture_output=True,
         )  # fmt: skip
         partner = json.loads(registered.stdout)
