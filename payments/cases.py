@@ -4,10 +4,14 @@ checkouts, sessions and CDRs show why at a glance."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from payments.models import Case, Cdr, ChargingSession, Checkout
+from stations.models import Evse, evse_lookup_key
 
 
 def open_case(
@@ -57,3 +61,21 @@ def resolve_case(*, case_id: int, by: str, resolution: str) -> Case:
             case.resolution = resolution
             case.save(update_fields=["resolved_at", "resolved_by", "resolution"])
     return case
+
+
+def open_duplicate_evse_id_case(evses: Sequence[Evse]) -> Case:
+    """A driver's EVSE ID finds more than one charger its publisher may publish: no payment is
+    taken for any of them until an operator has had a CPO fix its data (or withdrawn an alias).
+    One case per set of chargers: the same set found again opens none."""
+    evse_id = evses[0].evse_id
+    pks = ",".join(str(pk) for pk in sorted(e.pk for e in evses))
+    if len(pks) > 150:
+        pks = hashlib.sha256(pks.encode()).hexdigest()
+    where = "; ".join(
+        f"{e.location.country_code}*{e.location.party_id} location {e.location.ocpi_id} "
+        f"EVSE {e.uid} ({e.location.partner.name})"
+        for e in evses
+    )
+    summary = f"EVSE ID {evse_id} is published for {len(evses)} chargers: {where}"
+    key = f"duplicate-evse-id:{evse_lookup_key(evse_id)}:{pks}"
+    return open_case(Case.Kind.DUPLICATE_EVSE_ID, summary, key=key)
