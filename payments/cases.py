@@ -72,8 +72,8 @@ def open_duplicate_evse_id_case(evses: Sequence[Evse]) -> Case:
     if len(pks) > 150:
         pks = hashlib.sha256(pks.encode()).hexdigest()
     where = "; ".join(
-        f"{e.location.country_code}*{e.location.party_id} location {e.location.ocpi_id} "
-        f"EVSE {e.uid} ({e.location.partner.name})"
+        f"{e.evse_id} at {e.location.country_code}*{e.location.party_id} location "
+        f"{e.location.ocpi_id}, EVSE {e.uid} ({e.location.partner.name})"
         for e in evses
     )
     summary = f"EVSE ID {evse_id} is published for {len(evses)} chargers: {where}"
