@@ -64,9 +64,10 @@ def resolve_case(*, case_id: int, by: str, resolution: str) -> Case:
 
 
 def open_duplicate_evse_id_case(evses: Sequence[Evse]) -> Case:
-    """A driver's EVSE ID finds more than one charger its publisher may publish: no payment is
-    taken for any of them until an operator has had a CPO fix its data (or withdrawn an alias).
-    One case per set of chargers: the same set found again opens none."""
+    """A driver's EVSE ID finds more than one charger its publisher may publish (`evses`, the
+    newest first): no payment is taken for any of them until an operator has had a CPO fix its
+    data (or withdrawn an alias). One case per set of chargers: the same set found again opens
+    none."""
     evse_id = evses[0].evse_id
     pks = ",".join(str(pk) for pk in sorted(e.pk for e in evses))
     if len(pks) > 150:
@@ -78,4 +79,8 @@ def open_duplicate_evse_id_case(evses: Sequence[Evse]) -> Case:
     )
     summary = f"EVSE ID {evse_id} is published for {len(evses)} chargers: {where}"
     key = f"duplicate-evse-id:{evse_lookup_key(evse_id)}:{pks}"
-    return open_case(Case.Kind.DUPLICATE_EVSE_ID, summary, key=key)
+    case = open_case(Case.Kind.DUPLICATE_EVSE_ID, summary, key=key)
+    if case.partner_id is None:  # filed under the connection that published the newest twin
+        Case.objects.filter(pk=case.pk, partner=None).update(partner=evses[0].location.partner)
+        case.partner_id = evses[0].location.partner_id
+    return case

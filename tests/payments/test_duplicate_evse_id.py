@@ -30,6 +30,7 @@ def test_an_id_published_for_two_chargers_is_refused_and_opens_one_case(
 
     case = Case.objects.get()  # one, however often drivers scan
     assert case.kind == "duplicate_evse_id" and case.resolved_at is None
+    assert case.partner is not None and case.partner.name == "Pushing CPO"
     assert sticker in case.summary and "COPY" in case.summary and "LOC00001" in case.summary
     client.force_login(User.objects.create_superuser("operator", "", "pw-operator-1"))
     queue = client.get("/admin/payments/case/").content.decode()
