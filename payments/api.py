@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from payments import charging, gateway, services, states
 from payments.models import Checkout
-from stations import l10n, selectors, tariffs
+from stations import l10n, tariffs
 from stations.l10n import Locale
 from stations.models import Evse
 
@@ -31,6 +31,7 @@ MAX_BODY = 16 * 1024
 
 _HTTP_STATUS: dict[type[states.CheckoutError], int] = {
     services.UnknownEvse: 404,
+    services.AmbiguousEvse: 409,
     services.UnknownConnector: 400,
     services.UnknownCheckout: 404,
     services.NotPayable: 409,
@@ -155,7 +156,7 @@ def _describe_evse(evse: Evse, locale: Locale) -> dict[str, Any]:
             "postal_code": location.postal_code,
             "city": location.city,
             "country": location.country,
-            "operator": (location.operator or {}).get("name") or location.partner.name,
+            "operator": services.operator_name(evse),
         },
         "connectors": connectors,
         "payable": reason is None,
@@ -257,9 +258,7 @@ def _cents(currency: str) -> Any:
 class EvseView(DriverView):
     @extend_schema(summary="A charger as a driver sees it: place, status, connectors and prices")
     def get(self, request: Request, evse_id: str) -> Response:
-        evse = selectors.find_evse(evse_id)
-        if evse is None:
-            raise services.UnknownEvse(f"no charger is known as {evse_id}")
+        evse = services.find_evse(evse_id)
         return Response(describe_evse(evse, locale=l10n.active_locale()))
 
 

@@ -4,11 +4,15 @@ checkouts, sessions and CDRs show why at a glance."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ocpi_peer.models import PartyEvent
 from payments.models import Case, Cdr, ChargingSession, Checkout
+from stations.models import Evse, evse_lookup_key
 
 
 def open_case(
@@ -74,3 +78,26 @@ def open_refused_claim_cases(events: list[PartyEvent]) -> None:
             key=f"refused-claim:{claimant}:{event.country_code}*{event.party_id}",
             partner_id=event.partner_id,
         )
+
+
+def open_duplicate_evse_id_case(evses: Sequence[Evse]) -> Case:
+    """A driver's EVSE ID finds more than one charger its publisher may publish (`evses`, the
+    newest first): no payment is taken for any of them until an operator has had a CPO fix its
+    data (or withdrawn an alias). One case per set of chargers: the same set found again opens
+    none."""
+    evse_id = evses[0].evse_id
+    pks = ",".join(str(pk) for pk in sorted(e.pk for e in evses))
+    if len(pks) > 150:
+        pks = hashlib.sha256(pks.encode()).hexdigest()
+    where = "; ".join(
+        f"{e.evse_id} at {e.location.country_code}*{e.location.party_id} location "
+        f"{e.location.ocpi_id}, EVSE {e.uid} ({e.location.partner.name})"
+        for e in evses
+    )
+    summary = f"EVSE ID {evse_id} is published for {len(evses)} chargers: {where}"
+    key = f"duplicate-evse-id:{evse_lookup_key(evse_id)}:{pks}"
+    case = open_case(Case.Kind.DUPLICATE_EVSE_ID, summary, key=key)
+    if case.partner_id is None:  # filed under the connection that published the newest twin
+        Case.objects.filter(pk=case.pk, partner=None).update(partner=evses[0].location.partner)
+        case.partner_id = evses[0].location.partner_id
+    return case

@@ -381,6 +381,7 @@ class Case(models.Model):
         STOP_FAILED = "stop_failed", "STOP_SESSION failed"
         DISPUTE = "dispute", "card payment disputed"
         REFUSED_CLAIM = "refused_claim", "a connection claimed another's party (refused)"
+        DUPLICATE_EVSE_ID = "duplicate_evse_id", "EVSE ID published for two chargers"
 
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
     key = models.CharField(max_length=255, unique=True)

@@ -21,13 +21,13 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ocpi_peer.models import Partner
-from payments import gateway
+from ocpi_peer.models import Partner, PartnerParty
+from payments import cases, gateway
 from payments.ledger import book
 from payments.models import Checkout, CpoTerms, Deadline, DriverToken, LedgerEntry, StripeEvent
 from payments.queue import enqueue_on_commit
 from payments.states import CheckoutError, TransitionRefused, let_go, move
-from stations import selectors, tariffs
+from stations import evse_ids, tariffs
 from stations.l10n import Locale
 from stations.models import Connector, Evse
 from stations.money import Money
@@ -46,6 +46,12 @@ class UnknownConnector(CheckoutError):
 
 class UnknownCheckout(CheckoutError):
     code = "unknown_checkout"
+
+
+class AmbiguousEvse(CheckoutError):
+    """More than one charger is published under the ID the driver gave: none is picked."""
+
+    code = "ambiguous_evse"
 
 
 class NotPayable(CheckoutError):
@@ -82,9 +88,57 @@ _STATUS_WORDS: dict[str, str | Promise] = {
 }
 
 
+def find_evse(evse_id: str) -> Evse:
+    """The charger a driver's EVSE ID means (`stations.evse_ids.find`). When it names more
+    than one that may be paid for, none is picked: an operator gets a case and the driver a
+    refusal."""
+    found = evse_ids.find(evse_id)
+    if found.twins:
+        cases.open_duplicate_evse_id_case(found.twins)
+        raise AmbiguousEvse(
+            _(
+                "more than one charger is listed under %(id)s, so we cannot tell which one you "
+                "are at: please use another charger"
+            )
+            % {"id": found.twins[0].evse_id}
+        )
+    if found.evse is None:
+        raise UnknownEvse(_("no charger is known as %(id)s") % {"id": evse_id})
+    return found.evse
+
+
+def operator_name(evse: Evse) -> str:
+    """Who runs this charger, as the driver is told before paying: the CPO party's legal name
+    from its terms, else the business name it registered with, else its connection's name.
+    Never the location's own `operator` field, which any publisher can fill in."""
+    location = evse.location
+    country_code, party_id = location.country_code.upper(), location.party_id.upper()
+    terms = CpoTerms.objects.filter(country_code=country_code, party_id=party_id).first()
+    if terms is not None and terms.legal_name:
+        return terms.legal_name
+    business_name = (
+        PartnerParty.objects.filter(
+            partner=location.partner_id,
+            role="CPO",
+            country_code__iexact=country_code,
+            party_id__iexact=party_id,
+        )
+        .exclude(business_name="")
+        .values_list("business_name", flat=True)
+        .first()
+    )
+    return business_name or location.partner.name
+
+
 def why_not_payable(evse: Evse) -> str | None:
     """Why a driver cannot pay for this EVSE now, in words; None when they can."""
     partner: Partner = evse.location.partner
+    foreign = evse_ids.foreign_operator(evse)
+    if foreign is not None:
+        return _(
+            "its ID belongs to the operator %(operator)s, but another operator told us about "
+            "it, so it is not payable here"
+        ) % {"operator": foreign}
     if evse.status != Evse.Status.AVAILABLE:
         return str(_STATUS_WORDS.get(evse.status, _("not available (%(s)s)") % {"s": evse.status}))
     if not partner.is_registered:
@@ -148,9 +202,7 @@ def start_checkout(
         raise RateLimited(
             _("too many payment attempts from your connection: please wait a few minutes")
         )
-    evse = selectors.find_evse(evse_id)
-    if evse is None:
-        raise UnknownEvse(_("no charger is known as %(id)s") % {"id": evse_id})
+    evse = find_evse(evse_id)
     connector = evse.connectors.filter(connector_id=connector_id).first()
     if connector is None:
         raise UnknownConnector(_("this charger has no connector %(id)s") % {"id": connector_id})

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from payments import api, receipts, services
 from payments.models import Checkout
 from payments.receipt_pdf import receipt_pdf
-from stations import l10n, selectors
+from stations import l10n
 
 STATUS_TEXT = {
     "created": gettext_lazy("Waiting for your payment"),
@@ -32,9 +32,13 @@ STATUS_TEXT = {
 
 @require_GET
 def charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
-    evse = selectors.find_evse(evse_id)
-    if evse is None:
+    try:
+        evse = services.find_evse(evse_id)
+    except services.UnknownEvse:
         return render(request, "payments/unknown_evse.html", {"evse_id": evse_id[:64]}, status=404)
+    except services.AmbiguousEvse:
+        context = {"evse_id": evse_id[:64]}
+        return render(request, "payments/ambiguous_evse.html", context, status=409)
     info = api.describe_evse(evse, locale=l10n.active_locale())
     context = {
         "info": info,

@@ -3,13 +3,14 @@ drivers read them, filtered by partner, city and status."""
 
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 
-from stations import pricing, tariffs, wording
-from stations.models import Connector, Evse, Location, Tariff
+from stations import evse_ids, pricing, tariffs, wording
+from stations.models import Connector, Evse, EvseIdAlias, Location, Tariff
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -115,12 +116,127 @@ class ConnectorInline(admin.TabularInline):
         return False
 
 
+class ForeignIdFilter(admin.SimpleListFilter):
+    title = "ID names another operator"
+    parameter_name = "foreign_id"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "yes, not approved: not payable")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(pk__in=evse_ids.foreign_evses(Evse.objects.all()).values("pk"))
+        return queryset
+
+
 @admin.register(Evse)
 class EvseAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "status", "location", "last_updated"]
-    list_filter = ["status", "location__partner"]
+    list_display = ["__str__", "status", "location", "publisher", "id_operator", "last_updated"]
+    list_filter = ["status", "location__partner", ForeignIdFilter]
     search_fields = ["evse_id", "uid", "location__name", "location__city"]
+    readonly_fields = ["id_operator"]
     inlines = [ConnectorInline]
+    actions = ["approve_id_operator"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Evse]:
+        return super().get_queryset(request).select_related("location__partner")
+
+    @admin.display(description="published by")
+    def publisher(self, evse: Evse) -> str:
+        location = evse.location
+        return f"{location.country_code}*{location.party_id} ({location.partner.name})"
+
+    @admin.display(description="operator in its ID")
+    def id_operator(self, evse: Evse) -> str:
+        named = evse_ids.operator_of(evse.lookup_key)
+        if named is None:
+            return "— (not an eMI3 ID)"
+        if evse_ids.foreign_operator(evse) is not None:
+            return f"{named}: not the publisher's, not approved (not payable)"
+        return str(named)
+
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("stations.add_evseidalias")
+
+    @admin.action(
+        description="Approve: their publishers may publish the operator their IDs name",
+        permissions=["approve"],
+    )
+    def approve_id_operator(self, request: HttpRequest, queryset: QuerySet[Evse]) -> None:
+        """For a CPO that owns the operator id its EVSE IDs name (checked outside this
+        platform): its EVSEs with such IDs become payable."""
+        by = request.user.get_username()
+        for evse in queryset.select_related("location"):
+            named = evse_ids.foreign_operator(evse)
+            if named is None:
+                continue
+            location = evse.location
+            evse_ids.approve_alias(
+                country_code=location.country_code,
+                party_id=location.party_id,
+                operator=named,
+                by=by,
+                note=f"approved from EVSE {evse.evse_id}",
+            )
+            self.message_user(
+                request,
+                f"{location.country_code}*{location.party_id} may now publish IDs of {named}.",
+                messages.SUCCESS,
+            )
+
+
+class EvseIdAliasForm(forms.ModelForm):
+    operator = forms.CharField(
+        max_length=8, help_text="the operator the EVSE IDs name, as printed: NL*ABC"
+    )
+
+    class Meta:
+        model = EvseIdAlias
+        fields = ["country_code", "party_id", "note"]
+
+    def clean_operator(self) -> evse_ids.Operator:
+        named = evse_ids.parse_operator(self.cleaned_data["operator"])
+        if named is None:
+            raise forms.ValidationError("two letters and three letters or digits, e.g. NL*ABC")
+        return named
+
+
+@admin.register(EvseIdAlias)
+class EvseIdAliasAdmin(admin.ModelAdmin):
+    """Approvals are added and withdrawn, never edited: who approved what, and when, stays."""
+
+    form = EvseIdAliasForm
+    list_display = ["__str__", "approved_by", "approved_at", "note"]
+    search_fields = ["country_code", "party_id", "operator_prefix"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return ["country_code", "party_id", "operator", "note"]
+        return ["country_code", "party_id", "operator_prefix", "note", "approved_by", "approved_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return self.get_fields(request, obj) if obj is not None else []
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: EvseIdAlias, form: Any, change: bool) -> None:
+        saved = evse_ids.approve_alias(
+            country_code=form.cleaned_data["country_code"],
+            party_id=form.cleaned_data["party_id"],
+            operator=form.cleaned_data["operator"],
+            by=request.user.get_username(),
+            note=form.cleaned_data.get("note", ""),
+        )
+        for field in EvseIdAlias._meta.concrete_fields:  # what the admin logs and shows next
+            setattr(obj, field.attname, getattr(saved, field.attname))
+
+    def delete_model(self, request: HttpRequest, obj: EvseIdAlias) -> None:
+        evse_ids.withdraw_alias(alias_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[EvseIdAlias]) -> None:
+        for pk in queryset.values_list("pk", flat=True):
+            evse_ids.withdraw_alias(alias_id=pk)
 
 
 @admin.register(Tariff)

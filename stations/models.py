@@ -147,3 +147,32 @@ class Tariff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.country_code}*{self.party_id} {self.ocpi_id}"
+
+
+class EvseIdAlias(models.Model):
+    """An operator's approval that a CPO party may publish EVSE IDs naming another operator id
+    (`DE*ABC` publishing `NL*ABC*E…` abroad, or `DE*XYZ` that it also owns). Without one, an
+    EVSE whose ID names another operator than its publisher is kept but not payable
+    (`stations.evse_ids`): a party may not take the drivers who scan another operator's sticker."""
+
+    country_code = models.CharField(max_length=2, help_text="the publishing CPO party")
+    party_id = models.CharField(max_length=3)
+    operator_prefix = models.CharField(
+        max_length=5, help_text="the operator the IDs name, country and operator id: NL*ABC"
+    )
+    note = models.TextField(blank=True, help_text="why: a contract, the operator id's register")
+    approved_by = models.CharField(max_length=150)
+    approved_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "EVSE ID alias"
+        verbose_name_plural = "EVSE ID aliases"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country_code", "party_id", "operator_prefix"], name="unique_evse_id_alias"
+            )
+        ]
+
+    def __str__(self) -> str:
+        prefix = f"{self.operator_prefix[:2]}*{self.operator_prefix[2:]}"
+        return f"{self.country_code}*{self.party_id} may publish {prefix}"
