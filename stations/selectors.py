@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ocpi_peer.models import Partner
-from stations.models import Connector, Evse, Location, Tariff, evse_lookup_key
+from stations.models import Connector, Evse, Location, Tariff
 
 
 def location_object(
@@ -38,18 +38,3 @@ def tariff(partner: Partner, country_code: str, party_id: str, tariff_id: str) -
         ocpi_id=tariff_id,
         deleted_at=None,
     ).first()
-
-
-def find_evse(evse_id: str) -> Evse | None:
-    """The EVSE a driver means, however the id was printed or typed (`be*bec*e041503001`,
-    `BEBECE041503001`). EVSEs that were removed are gone for drivers (L-03)."""
-    key = evse_lookup_key(evse_id)
-    if not key:
-        return None
-    return (
-        Evse.objects.filter(lookup_key=key)
-        .exclude(status=Evse.Status.REMOVED)
-        .select_related("location")
-        .order_by("-last_updated")
-        .first()
-    )

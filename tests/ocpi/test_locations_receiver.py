@@ -7,7 +7,7 @@ import pytest
 
 from ocpi_peer import versions
 from ocpi_peer.models import Partner
-from stations import selectors, services
+from stations import evse_ids, selectors, services
 from stations.models import Evse, Location
 from tests.ocpi.examples import example, example_names, meaningful
 
@@ -169,14 +169,14 @@ def test_a_patch_for_an_unknown_object_is_404(connected_cpo) -> None:
 def test_removed_evses_vanish_from_drivers_view(connected_cpo) -> None:
     cpo = connected_cpo()
     cpo.call_us("PUT", "locations/NL/SIM/LOC1", json=location())
-    assert selectors.find_evse("be*bec*e041503001") is not None  # as a sticker might print it
+    assert evse_ids.find("be*bec*e041503001").evse is not None  # as a sticker might print it
     cpo.call_us(
         "PATCH",
         "locations/NL/SIM/LOC1/3256",
         json={"status": "REMOVED", "last_updated": "2030-01-01T00:00:00Z"},
     )
-    assert selectors.find_evse("BE*BEC*E041503001") is None
-    assert selectors.find_evse("BEBECE041503002") is not None
+    assert evse_ids.find("BE*BEC*E041503001").evse is None
+    assert evse_ids.find("BEBECE041503002").evse is not None
 
 
 def test_211_locations_come_without_party_fields_and_patches_need_no_timestamp(
