@@ -344,6 +344,10 @@ class CommandRequest(models.Model):
         related_name="commands",
     )
     command = models.CharField(max_length=20)
+    # The party the command is for (the owner of the EVSE's location): its OCPI-to-* headers.
+    # Empty on commands from before parties were named: the connection's own party then.
+    to_country_code = models.CharField(max_length=2, blank=True)
+    to_party_id = models.CharField(max_length=3, blank=True)
     callback_id = models.CharField(
         max_length=64, unique=True, default=new_callback_id, editable=False
     )
