@@ -1,9 +1,11 @@
 """A hub (or a CPMS) tells us how its parties are connected to it (HubClientInfo receiver)."""
 
 import pytest
+from django.contrib.auth.models import User
+from django.test import Client
 
 from ocpi_peer import parties
-from ocpi_peer.models import ClientInfo, Partner
+from ocpi_peer.models import ClientInfo, Partner, PartyOwnership
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -96,3 +98,16 @@ def test_we_offer_hubclientinfo_as_receiver_in_221_only(connected_cpo) -> None:
     response = cpo.call_us("PUT", f"{listed['2.1.1']}/hubclientinfo/NL/SIM", json=client_info())
     assert response.status_code == 404
     assert not ClientInfo.objects.exists()
+
+
+def test_the_admin_shows_each_partys_client_info_status(connected_cpo, client: Client) -> None:
+    cpo = connected_cpo()
+    client.force_login(User.objects.create_superuser("operator", "", "secret-pass"))
+    partner = Partner.objects.get()
+    page = client.get(f"/admin/ocpi_peer/partner/{partner.pk}/change/")
+    assert "none sent (taken as connected)" in page.content.decode()
+    cpo.call_us("PUT", "hubclientinfo/NL/SIM", json=client_info("SUSPENDED"))
+    page = client.get(f"/admin/ocpi_peer/partner/{partner.pk}/change/")
+    assert "SUSPENDED (as of 2026-01-01 10:00 UTC)" in page.content.decode()
+    owners = client.get("/admin/ocpi_peer/partyownership/").content.decode()
+    assert "SUSPENDED" in owners and PartyOwnership.objects.get().partner == partner
