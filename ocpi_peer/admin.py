@@ -60,18 +60,33 @@ class PartyInline(_PartyInlineBase):
         return False
 
 
+def _hub_status(row: PartyOwnership) -> str:
+    """What the owning connection's ClientInfo says of the party; a party without one is
+    payable as if CONNECTED."""
+    info = parties.client_info(
+        partner=row.partner, country_code=row.country_code, party_id=row.party_id
+    )
+    if info is None:
+        return "none sent (taken as connected)"
+    return f"{info.status} (as of {info.last_updated:%Y-%m-%d %H:%M} UTC)"
+
+
 class OwnedPartyInline(_OwnedInlineBase):
     """The parties this connection owns; "move" gives one to another connection."""
 
     model = PartyOwnership
     extra = 0
     can_delete = False
-    fields = ("country_code", "party_id", "since", "move_link")
+    fields = ("country_code", "party_id", "since", "hub_status", "move_link")
     readonly_fields = fields
     verbose_name_plural = "parties it owns"
 
     def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
         return False
+
+    @admin.display(description="ClientInfo status")
+    def hub_status(self, row: PartyOwnership) -> str:
+        return _hub_status(row)
 
     @admin.display(description="")
     def move_link(self, row: PartyOwnership) -> str:
@@ -419,7 +434,7 @@ class PartyOwnershipAdmin(_OwnershipAdminBase):
     recorded with who did it and when."""
 
     form = MovePartyForm
-    list_display = ["__str__", "partner", "since"]
+    list_display = ["__str__", "partner", "since", "hub_status"]
     list_filter = ["partner"]
     search_fields = ["party_id", "country_code", "partner__name"]
     readonly_fields = ["country_code", "party_id", "since"]
@@ -427,6 +442,10 @@ class PartyOwnershipAdmin(_OwnershipAdminBase):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a handshake claims a party
+
+    @admin.display(description="ClientInfo status")
+    def hub_status(self, row: PartyOwnership) -> str:
+        return _hub_status(row)
 
     def has_delete_permission(
         self, request: HttpRequest, obj: PartyOwnership | None = None

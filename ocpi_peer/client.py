@@ -93,8 +93,14 @@ class Caller:
         base64_form = partner.send_token_base64
         if base64_form is None:
             base64_form = versions.get(partner.version).token_base64
-        cpo = partner.parties.filter(role="CPO").first() or partner.parties.first()
-        routing = (cpo.country_code, cpo.party_id) if cpo and partner.send_routing_headers else None
+        # GET-all and broadcasts go to the connection itself: a hub's own party, else its first
+        # CPO party; a call about one party's object names that party instead (`call(to=…)`).
+        own = (
+            partner.parties.filter(role="HUB").first()
+            or partner.parties.filter(role="CPO").first()
+            or partner.parties.first()
+        )
+        routing = (own.country_code, own.party_id) if own and partner.send_routing_headers else None
         if routing is not None and not versions.get(partner.version).routing_headers:
             routing = None
         return cls(
@@ -113,16 +119,18 @@ class Caller:
         json: Any = None,
         params: dict[str, Any] | None = None,
         functional: bool = False,
+        to: tuple[str, str] | None = None,
     ) -> Reply:
-        """One request and its envelope. `functional` modules carry routing headers (T-16)."""
+        """One request and its envelope. `functional` modules carry routing headers (T-16): to
+        `to`, the party that owns the object the call is about (a command's EVSE, a token's
+        location), else to the connection (a hub, or its first CPO party)."""
         if self.trailing_slash and not url.endswith("/") and "?" not in url:
             url += "/"
-        response, parsed = self._send(method, url, json=json, params=params, functional=functional)
+        routing = (to or self.routing) if functional and self.routing else None
+        response, parsed = self._send(method, url, json=json, params=params, routing=routing)
         if response.status_code == 401 and self.discover_form:
             self.base64_form = not self.base64_form
-            response, parsed = self._send(
-                method, url, json=json, params=params, functional=functional
-            )
+            response, parsed = self._send(method, url, json=json, params=params, routing=routing)
             if response.status_code == 401:
                 self.base64_form = not self.base64_form
             else:
@@ -167,7 +175,7 @@ class Caller:
         *,
         json: Any,
         params: dict[str, Any] | None,
-        functional: bool,
+        routing: tuple[str, str] | None,
     ) -> tuple[httpx.Response, Any]:
         """The response and its body as parsed JSON (None if it is not JSON)."""
         request_id = new_request_id()
@@ -176,12 +184,12 @@ class Caller:
             "X-Request-ID": request_id,
             "X-Correlation-ID": self.correlation,
         }
-        if functional and self.routing:
+        if routing:
             headers |= {
                 "OCPI-from-country-code": settings.OCPI_COUNTRY_CODE,
                 "OCPI-from-party-id": settings.OCPI_PARTY_ID,
-                "OCPI-to-country-code": self.routing[0],
-                "OCPI-to-party-id": self.routing[1],
+                "OCPI-to-country-code": routing[0].upper(),
+                "OCPI-to-party-id": routing[1].upper(),
             }
         body = None
         if json is not None:

@@ -77,6 +77,7 @@ def send(command_id: int) -> Sent:
             f"{url.rstrip('/')}/{command.command}",
             json=command.request_body,
             functional=True,
+            to=_party(command.to_country_code, command.to_party_id),
         )
     except PeerError as exc:
         outcome: Outcome = "not_received" if exc.reached is False else "unknown"
@@ -104,6 +105,10 @@ def send(command_id: int) -> Sent:
     return _record(
         command, Sent("accepted", timeout=timeout), reached=True, result="ACCEPTED", timeout=timeout
     )
+
+
+def _party(country_code: str, party_id: str) -> tuple[str, str] | None:
+    return (country_code, party_id) if country_code and party_id else None
 
 
 def _record(
@@ -143,9 +148,10 @@ def _text(messages: Any) -> str:
     return str(texts[0]["text"]) if texts else ""
 
 
-def push_token(partner: Partner, token: Any) -> bool:
-    """PUT our token to the CPO's tokens receiver, if it has one (TK-01). Returns whether it
-    took it; failures are in the traffic log."""
+def push_token(partner: Partner, token: Any, *, to: tuple[str, str] | None = None) -> bool:
+    """PUT our token to the CPO's tokens receiver, if it has one (TK-01), routed `to` the party
+    whose charger it is for (None: the connection's own party). Returns whether it took it;
+    failures are in the traffic log."""
     url = partner.endpoint("tokens", "RECEIVER")
     if url is None or not partner.is_registered:
         return False
@@ -156,7 +162,7 @@ def push_token(partner: Partner, token: Any) -> bool:
     try:
         params = {"type": body["type"]} if spec.token_type_in_url else None
         reply = Caller.for_partner(partner).call(
-            "PUT", target, json=body, params=params, functional=True
+            "PUT", target, json=body, params=params, functional=True, to=to
         )
     except PeerError as exc:
         logger.warning("%s: token push failed: %s", partner, exc)
@@ -164,7 +170,9 @@ def push_token(partner: Partner, token: Any) -> bool:
     return reply.ok
 
 
-def withdraw_token(partner: Partner, token: Any) -> Literal["sent", "not_needed", "failed"]:
+def withdraw_token(
+    partner: Partner, token: Any, *, to: tuple[str, str] | None = None
+) -> Literal["sent", "not_needed", "failed"]:
     """Tell the CPO our token is no longer valid (TK-01: there is no delete, `valid` false).
     A token it holds gets a PATCH with `valid` and `last_updated` (2.2.1 and 2.1.1 alike); one
     whose first PUT never got through gets the whole token again, now invalid. A CPO without a
@@ -184,7 +192,7 @@ def withdraw_token(partner: Partner, token: Any) -> Literal["sent", "not_needed"
         method, body = "PUT", full
     try:
         reply = Caller.for_partner(partner).call(
-            method, target, json=body, params=params, functional=True
+            method, target, json=body, params=params, functional=True, to=to
         )
     except PeerError as exc:
         logger.warning("%s: token withdrawal failed: %s", partner, exc)

@@ -168,6 +168,43 @@ class PartyEvent(models.Model):
         return f"{self.country_code}*{self.party_id} {self.get_kind_display()}"
 
 
+class ClientInfo(models.Model):
+    """What a hub (or a CPMS) last told us about one of its parties' connection to it
+    (hubclientinfo, 2.2.1 only): while it is not CONNECTED, the party cannot take a checkout.
+    One row a party, written only by the connection that owns the party; after an operator moves
+    the party, the old connection's row no longer counts (readers match on the owner)."""
+
+    class Status(models.TextChoices):
+        CONNECTED = "CONNECTED", "connected"
+        OFFLINE = "OFFLINE", "offline"
+        PLANNED = "PLANNED", "planned"
+        SUSPENDED = "SUSPENDED", "suspended"
+
+    country_code = models.CharField(max_length=2)
+    party_id = models.CharField(max_length=3)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="client_infos")
+    role = models.CharField(max_length=40)
+    # An open enum (L-10): a value we do not know is kept, and counts as not connected.
+    status = models.CharField(max_length=40)
+    last_updated = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["country_code", "party_id"]
+        verbose_name = "client info"
+        verbose_name_plural = "client info"
+        constraints = [
+            models.UniqueConstraint(fields=["country_code", "party_id"], name="one_client_info")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country_code}*{self.party_id} {self.status}"
+
+    @property
+    def connected(self) -> bool:
+        return self.status == self.Status.CONNECTED
+
+
 class PartnerEndpoint(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="endpoints")
     module = models.CharField(max_length=32)
@@ -307,6 +344,10 @@ class CommandRequest(models.Model):
         related_name="commands",
     )
     command = models.CharField(max_length=20)
+    # The party the command is for (the owner of the EVSE's location): its OCPI-to-* headers.
+    # Empty on commands from before parties were named: the connection's own party then.
+    to_country_code = models.CharField(max_length=2, blank=True)
+    to_party_id = models.CharField(max_length=3, blank=True)
     callback_id = models.CharField(
         max_length=64, unique=True, default=new_callback_id, editable=False
     )

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
-from ocpi_peer.models import Partner, PartyEvent, PartyOwnership
+from ocpi_peer.models import ClientInfo, Partner, PartyEvent, PartyOwnership
 
 # Called inside the move's transaction: (country_code, party_id, from_partner, to_partner).
 Mover = Callable[[str, str, Partner, Partner], None]
@@ -214,3 +215,48 @@ def move_party(*, country_code: str, party_id: str, to: Partner, by: str, note: 
         by=by,
         note=note or f"moved from {source} to {target}",
     )
+
+
+# --- ClientInfo: is a party connected to its hub? -----------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def store_client_info(
+    *,
+    partner: Partner,
+    country_code: str,
+    party_id: str,
+    role: str,
+    status: str,
+    last_updated: datetime,
+) -> bool:
+    """What `partner` (which must own the party: the view checks) says about the party's link to
+    it. An older or equal `last_updated` than the one held changes nothing (as with locations).
+    Returns whether the party had no ClientInfo before."""
+    cc, pid = country_code.upper(), party_id.upper()
+    held = ClientInfo.objects.select_for_update().filter(country_code=cc, party_id=pid).first()
+    if held is None:
+        ClientInfo.objects.create(
+            country_code=cc,
+            party_id=pid,
+            partner=partner,
+            role=role,
+            status=status,
+            last_updated=last_updated,
+        )
+        return True
+    # A row the party's previous connection wrote is replaced whatever its time said.
+    if held.partner_id == partner.pk and held.last_updated >= last_updated:
+        return False
+    held.partner, held.role, held.status = partner, role, status
+    held.last_updated, held.received_at = last_updated, timezone.now()
+    held.save()
+    return False
+
+
+def client_info(*, partner: Partner, country_code: str, party_id: str) -> ClientInfo | None:
+    """The party's ClientInfo as its owning connection `partner` last sent it; None when that
+    connection has sent none (a row of a connection the party has since left does not count)."""
+    return ClientInfo.objects.filter(
+        partner=partner, country_code=country_code.upper(), party_id=party_id.upper()
+    ).first()

@@ -7,6 +7,7 @@ from django.urls import re_path
 
 from ocpi_peer.transport import UnknownOcpiPath
 from ocpi_peer.views.credentials import CredentialsView
+from ocpi_peer.views.hubclientinfo import HubClientInfoReceiverView
 from ocpi_peer.views.versions import VersionDetailsView, VersionsView
 
 # Trailing slashes are optional everywhere: CPMS disagree, and a redirect would lose a POST body.
@@ -17,6 +18,12 @@ urlpatterns = [
     re_path(r"^versions/?$", VersionsView.as_view(), name="ocpi-versions"),
     re_path(rf"^{VERSION}/?$", VersionDetailsView.as_view(), name="ocpi-version-details"),
     re_path(rf"^{VERSION}/credentials/?$", CredentialsView.as_view(), name="ocpi-credentials"),
+    # 2.2+ only: under 2.1.1 the path is unknown (404).
+    re_path(
+        rf"^(?P<version>2\.2\.1)/hubclientinfo/{PARTY}/?$",
+        HubClientInfoReceiverView.as_view(),
+        name="ocpi-hubclientinfo",
+    ),
 ]
 
 # Anything else under ocpi/: included after every app's routes.

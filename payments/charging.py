@@ -54,10 +54,17 @@ def issue_and_push_token(*, checkout_id: int) -> DriverToken:
     follows carries the whole token anyway."""
     token = issue_token(checkout_id=checkout_id)
     if token.pushed_at is None:
-        partner = Checkout.objects.select_related("partner").get(pk=checkout_id).partner
-        if commands.push_token(partner, token):
+        checkout = Checkout.objects.select_related("partner", "evse__location").get(pk=checkout_id)
+        if commands.push_token(checkout.partner, token, to=party_of(checkout)):
             DriverToken.objects.filter(pk=token.pk).update(pushed_at=timezone.now())
     return token
+
+
+def party_of(checkout: Checkout) -> tuple[str, str]:
+    """The CPO party whose charger the checkout is for: the OCPI-to-* routing headers of its
+    commands and its token's pushes (a hub or a CPMS hosting several parties routes by it)."""
+    location = checkout.evse.location
+    return location.country_code, location.party_id
 
 
 @transaction.atomic(durable=True)
@@ -91,7 +98,10 @@ def begin_start(*, checkout_id: int) -> int | None:
     move(checkout, Status.STARTING)
     checkout.save(update_fields=["status"])
     command = CommandRequest.objects.create(
-        partner=checkout.partner, checkout=checkout, command="START_SESSION"
+        partner=checkout.partner,
+        checkout=checkout,
+        command="START_SESSION",
+        **_routed_to(checkout),
     )
     evse = checkout.evse
     command.request_body = commands.start_session_body(
@@ -106,6 +116,11 @@ def begin_start(*, checkout_id: int) -> int | None:
     )
     command.save(update_fields=["request_body"])
     return command.pk
+
+
+def _routed_to(checkout: Checkout) -> dict[str, str]:
+    country_code, party_id = party_of(checkout)
+    return {"to_country_code": country_code, "to_party_id": party_id}
 
 
 @transaction.atomic(durable=True)
@@ -419,7 +434,10 @@ def begin_stop(*, checkout_id: int) -> int | None:
     if existing is not None:
         return existing.pk if existing.sent_at is None or existing.reached is False else None
     command = CommandRequest.objects.create(
-        partner=checkout.partner, checkout=checkout, command="STOP_SESSION"
+        partner=checkout.partner,
+        checkout=checkout,
+        command="STOP_SESSION",
+        **_routed_to(checkout),
     )
     command.request_body = {
         "response_url": commands.response_url(command),
@@ -461,7 +479,10 @@ def begin_unlock(*, checkout_id: int) -> int:
         .get(pk=checkout_id)
     )
     command = CommandRequest.objects.create(
-        partner=checkout.partner, checkout=checkout, command="UNLOCK_CONNECTOR"
+        partner=checkout.partner,
+        checkout=checkout,
+        command="UNLOCK_CONNECTOR",
+        **_routed_to(checkout),
     )
     command.request_body = {
         "response_url": commands.response_url(command),

@@ -21,7 +21,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ocpi_peer.models import Partner, PartnerParty
+from ocpi_peer import parties
+from ocpi_peer.models import ClientInfo, Partner, PartnerParty
 from payments import cases, gateway
 from payments.ledger import book
 from payments.models import Checkout, CpoTerms, Deadline, DriverToken, LedgerEntry, StripeEvent
@@ -130,6 +131,14 @@ def operator_name(evse: Evse) -> str:
     return business_name or location.partner.name
 
 
+# What a party's hub says of its link (ClientInfo), in words; CONNECTED is payable.
+_HUB_STATUS_WORDS: dict[str, Promise] = {
+    ClientInfo.Status.OFFLINE: gettext_lazy("its operator's system is offline at the moment"),
+    ClientInfo.Status.SUSPENDED: gettext_lazy("its operator's connection is suspended"),
+    ClientInfo.Status.PLANNED: gettext_lazy("its operator is not connected yet"),
+}
+
+
 def why_not_payable(evse: Evse) -> str | None:
     """Why a driver cannot pay for this EVSE now, in words; None when they can."""
     partner: Partner = evse.location.partner
@@ -143,6 +152,12 @@ def why_not_payable(evse: Evse) -> str | None:
         return str(_STATUS_WORDS.get(evse.status, _("not available (%(s)s)") % {"s": evse.status}))
     if not partner.is_registered:
         return _("its operator is not connected to us")
+    location = evse.location
+    info = parties.client_info(
+        partner=partner, country_code=location.country_code, party_id=location.party_id
+    )
+    if info is not None and not info.connected:
+        return str(_HUB_STATUS_WORDS.get(info.status, _("its operator cannot be reached now")))
     if "commands" in partner.missing_modules:
         return _("it cannot be started remotely by its operator's system")
     if evse.capabilities and "REMOTE_START_STOP_CAPABLE" not in evse.capabilities:

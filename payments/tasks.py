@@ -171,8 +171,8 @@ def withdraw_token(self: Task, checkout_id: int) -> str:
     token = charging.withdraw_token(checkout_id=checkout_id)
     if token is None:
         return "no token"
-    partner = Checkout.objects.select_related("partner").get(pk=checkout_id).partner
-    outcome = commands.withdraw_token(partner, token)
+    checkout = Checkout.objects.select_related("partner", "evse__location").get(pk=checkout_id)
+    outcome = commands.withdraw_token(checkout.partner, token, to=charging.party_of(checkout))
     if outcome == "failed" and self.request.retries < self.max_retries:
         raise self.retry(countdown=_backoff(self.request.retries))
     return outcome

@@ -310,6 +310,7 @@ class Version(v2_2_1.Version):
     command_result = v2_2_1.CommandResponseSerializer  # the async answer is a CommandResponse
     session = SessionSerializer
     cdr = CdrSerializer
+    client_info = None  # no hubclientinfo module before 2.2
     command_timeout = 120  # 2.1.1 states no timeout: our own (checklist §9.4)
     token_type_in_url = False  # no ?type= on 2.1.1 Tokens receiver URLs
     objects_carry_party = False  # the URL's country_code/party_id name the owner

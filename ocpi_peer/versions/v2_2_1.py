@@ -662,6 +662,29 @@ class CdrSerializer(serializers.Serializer):
         }
 
 
+# --- hubclientinfo (we are the Receiver) -------------------------------------------------------
+
+
+class ClientInfoSerializer(serializers.Serializer):
+    """A party's connection to its hub (checklist HubClientInfo): role and status are open enums,
+    kept as sent."""
+
+    party_id = CiStringField(max_length=3)
+    country_code = CiStringField(max_length=2, min_length=2)
+    role = OpenEnumField()
+    status = OpenEnumField()
+    last_updated = DateTimeField()
+
+    def to_representation(self, info: Any) -> dict[str, Any]:
+        return {
+            "party_id": info.party_id,
+            "country_code": info.country_code,
+            "role": info.role,
+            "status": info.status,
+            "last_updated": format_datetime(info.last_updated),
+        }
+
+
 class Version:
     number = "2.2.1"
     token_base64 = True  # T-02: the header carries Base64(token)
@@ -675,6 +698,7 @@ class Version:
         "commands": SENDER,
         "sessions": RECEIVER,
         "cdrs": RECEIVER,
+        "hubclientinfo": RECEIVER,
     }
     # What we use of a CPO, with the interface we call (C-04: what is missing is recorded).
     uses: dict[str, str] = {
@@ -701,6 +725,7 @@ class Version:
     command_result = CommandResultSerializer
     session = SessionSerializer
     cdr = CdrSerializer
+    client_info: type[serializers.Serializer] | None = ClientInfoSerializer  # 2.2+ only
     command_timeout: int | None = None  # the CPO states one in its CommandResponse
     token_type_in_url = True  # the Tokens receiver's ?type= (absent means RFID)
     objects_carry_party = True  # Location and Tariff bodies name their country_code/party_id

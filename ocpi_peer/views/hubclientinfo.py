@@ -1,0 +1,42 @@
+"""A hub tells us how its parties are connected to it (HubClientInfo Receiver, 2.2.1 only).
+A configuration module: no routing headers (T-16)."""
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ocpi_peer import parties, versions
+from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party
+
+
+class HubClientInfoReceiverView(OcpiView):
+    """PUT and GET `{url}/{country_code}/{party_id}`, for the parties the connection owns."""
+
+    def get(self, request: Request, version: str, country_code: str, party_id: str) -> Response:
+        partner = request.auth.partner
+        own_party(partner, country_code, party_id)
+        info = parties.client_info(partner=partner, country_code=country_code, party_id=party_id)
+        if info is None:
+            raise OcpiError(
+                Status.CLIENT_ERROR, "we hold no ClientInfo of this party", http_status=404
+            )
+        serializer = versions.get(version).client_info
+        assert serializer is not None  # the route exists for 2.2.1 only
+        return envelope(serializer().to_representation(info))
+
+    def put(self, request: Request, version: str, country_code: str, party_id: str) -> Response:
+        partner = request.auth.partner
+        own_party(partner, country_code, party_id)
+        spec = versions.get(version)
+        assert spec.client_info is not None  # the route exists for 2.2.1 only
+        _, data = versions.read_owned(
+            spec, spec.client_info, request.data, party=(country_code, party_id)
+        )
+        created = parties.store_client_info(
+            partner=partner,
+            country_code=country_code,
+            party_id=party_id,
+            role=data["role"],
+            status=data["status"],
+            last_updated=data["last_updated"],
+        )
+        return envelope(None, http_status=201 if created else 200)
