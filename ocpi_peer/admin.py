@@ -50,14 +50,20 @@ else:
     _OwnershipAdminBase = _EventAdminBase = admin.ModelAdmin
 
 
-class PartyInline(_PartyInlineBase):
-    model = PartnerParty
+class ShownOnly:
+    """A connection's rows (parties, claims, endpoints, tokens, pulls) are written by services:
+    the handshake, pulls, the party move. Its page only shows them."""
+
     extra = 0
     can_delete = False
-    readonly_fields = ["role", "country_code", "party_id", "business_name", "website"]
 
-    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class PartyInline(ShownOnly, _PartyInlineBase):
+    model = PartnerParty
+    readonly_fields = ["role", "country_code", "party_id", "business_name", "website"]
 
 
 def _hub_status(row: PartyOwnership) -> str:
@@ -71,18 +77,13 @@ def _hub_status(row: PartyOwnership) -> str:
     return f"{info.status} (as of {info.last_updated:%Y-%m-%d %H:%M} UTC)"
 
 
-class OwnedPartyInline(_OwnedInlineBase):
+class OwnedPartyInline(ShownOnly, _OwnedInlineBase):
     """The parties this connection owns; "move" gives one to another connection."""
 
     model = PartyOwnership
-    extra = 0
-    can_delete = False
     fields = ("country_code", "party_id", "since", "hub_status", "move_link")
     readonly_fields = fields
     verbose_name_plural = "parties it owns"
-
-    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
-        return False
 
     @admin.display(description="ClientInfo status")
     def hub_status(self, row: PartyOwnership) -> str:
@@ -94,28 +95,21 @@ class OwnedPartyInline(_OwnedInlineBase):
         return format_html('<a href="{}">move to another connection…</a>', url)
 
 
-class PartyEventInline(_EventInlineBase):
+class PartyEventInline(ShownOnly, _EventInlineBase):
     """Claims of this connection (first, refused) and parties moved to it."""
 
     model = PartyEvent
     fk_name = "partner"
-    extra = 0
-    can_delete = False
     fields = ("at", "kind", "country_code", "party_id", "owner", "by", "note")
     readonly_fields = fields
     verbose_name_plural = "party claims and moves"
 
-    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
-        return False
 
-
-class RefusedClaimInline(_EventInlineBase):
+class RefusedClaimInline(ShownOnly, _EventInlineBase):
     """Other connections that claimed one of this connection's parties and were refused."""
 
     model = PartyEvent
     fk_name = "owner"
-    extra = 0
-    can_delete = False
     fields = ("at", "kind", "country_code", "party_id", "partner_name", "by", "note")
     readonly_fields = fields
     verbose_name_plural = "claims on its parties by other connections"
@@ -123,50 +117,32 @@ class RefusedClaimInline(_EventInlineBase):
     def get_queryset(self, request: HttpRequest) -> QuerySet[PartyEvent]:
         return super().get_queryset(request).filter(kind=PartyEvent.Kind.REFUSED)
 
-    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
-        return False
 
-
-class EndpointInline(_EndpointInlineBase):
+class EndpointInline(ShownOnly, _EndpointInlineBase):
     model = PartnerEndpoint
-    extra = 0
-    can_delete = False
     readonly_fields = ["module", "role", "url"]
 
-    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
-        return False
 
-
-class TokenInline(_TokenInlineBase):
+class TokenInline(ShownOnly, _TokenInlineBase):
     """Tokens we issued to the partner, masked: enough to tell two apart, not to use one."""
 
     model = PartnerToken
-    extra = 0
-    can_delete = False
     fields = ("masked", "kind", "created_at", "expires_at", "revoked_at")
     readonly_fields = fields
     verbose_name_plural = "tokens we issued to them"
-
-    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
-        return False
 
     @admin.display(description="token")
     def masked(self, token: PartnerToken) -> str:
         return crypto.mask(token.plain)
 
 
-class SyncStateInline(_SyncStateInlineBase):
+class SyncStateInline(ShownOnly, _SyncStateInlineBase):
     """How pulling each module from this partner went (T-08)."""
 
     model = SyncState
-    extra = 0
-    can_delete = False
     fields = ("module", "last_run_at", "last_ok", "last_result", "received", "written", "rejected")
     readonly_fields = fields
     verbose_name_plural = "pulls"
-
-    def has_add_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
-        return False
 
 
 @admin.register(Partner)
