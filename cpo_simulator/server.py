@@ -718,32 +718,6 @@ class CpoSimulator:
             authorize=authorize,
         )
 
-    def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        token: str | None,
-        base64_form: bool,
-        json: Any = None,
-        content: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        correlation_id: str | None = None,
-        authorize: bool = True,
-    ) -> httpx.Response:
-        """One HTTP call out; see `Peer.send`."""
-        return self.peer.send(
-            method,
-            url,
-            token=token,
-            base64_form=base64_form,
-            json=json,
-            content=content,
-            headers=headers,
-            correlation_id=correlation_id,
-            authorize=authorize,
-        )
-
     # --- serving -------------------------------------------------------------------------------
 
     def _respond(
