@@ -137,11 +137,14 @@ class Caller:
                 self.form_learnt = True
         return self._read(method, url, response, parsed)
 
-    def pages(self, url: str, *, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
+    def pages(
+        self, url: str, *, params: dict[str, Any] | None = None, to: tuple[str, str] | None = None
+    ) -> Iterator[list[Any]]:
         """Each page of a Sender's list, following `Link rel="next"` until it is absent (T-20);
         we never build page URLs ourselves, so a CPMS with odd paging still works. A next page
         must stay on the endpoint's scheme, host and port, and there are at most
-        `OCPI_MAX_PAGES` of them: a partner cannot send us elsewhere or keep us forever."""
+        `OCPI_MAX_PAGES` of them: a partner cannot send us elsewhere or keep us forever. `to`
+        names the party whose list it is, where a CPMS hosting several answers per party."""
         first: dict[str, Any] = dict(params or {})
         if self.partner is not None and self.partner.max_page_size:
             first.setdefault("limit", self.partner.max_page_size)
@@ -152,7 +155,7 @@ class Caller:
             if pages > settings.OCPI_MAX_PAGES:
                 raise PeerError(f"{url}: more than {settings.OCPI_MAX_PAGES} pages, we stopped")
             # httpx replaces a URL's query with `params`, even an empty dict: pass None later.
-            reply = self.call("GET", next_url, params=first or None, functional=True)
+            reply = self.call("GET", next_url, params=first or None, functional=True, to=to)
             if not reply.ok:
                 raise PeerError(
                     f"{url} answered OCPI {reply.status_code}: {reply.message}",

@@ -10,9 +10,10 @@ that hold rows of the party move them along (`on_party_moved`), in the same tran
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -25,6 +26,8 @@ Mover = Callable[[str, str, Partner, Partner], None]
 RefusalListener = Callable[[list[PartyEvent]], None]
 
 _MOVERS: list[Mover] = []
+_COUNTRY = re.compile(r"[A-Z]{2}")  # ISO 3166-1 alpha-2
+_PARTY = re.compile(r"[A-Z0-9]{3}")  # ISO 15118 party id
 _REFUSAL_LISTENERS: list[RefusalListener] = []
 
 
@@ -153,6 +156,47 @@ def _take_over_ended(partner: Partner, keys: set[tuple[str, str]], by: str) -> N
         keys.discard((row.country_code, row.party_id))
 
 
+# A hub's refused object is noted for the operator once a day per hub and party, not per push.
+REFUSAL_NOTED_EVERY = timedelta(days=1)
+
+
+def is_hub(partner: Partner) -> bool:
+    """The connection carries the HUB role: the parties behind it need not be in its roles."""
+    return partner.parties.filter(role="HUB").exists()
+
+
+def admit_behind_hub(partner: Partner, country_code: str, party_id: str) -> bool:
+    """Whether a hub may act for a party it did not list: 2.2.1 hubs forward the objects of every
+    party connected to them, and name in their credentials only themselves. The first object of
+    a party nobody holds claims it for the hub (an audit record says so); a party another
+    connection holds stays refused, and the operator hears of it once a day per hub and party.
+    Only a well-formed party id can be claimed, and never by a connection that is not a hub."""
+    cc, pid = country_code.upper(), party_id.upper()
+    if not (_COUNTRY.fullmatch(cc) and _PARTY.fullmatch(pid)) or not is_hub(partner):
+        return False
+    try:
+        with transaction.atomic():
+            Partner.objects.select_for_update().filter(pk=partner.pk).first()  # one claim at a time
+            partner.party_keys = claim_parties(
+                partner=partner, parties=[(cc, pid)], by="first object through the hub"
+            )
+            Partner.objects.filter(pk=partner.pk).update(party_keys=partner.party_keys)
+    except PartyTaken as refused:
+        noted = PartyEvent.objects.filter(
+            kind=PartyEvent.Kind.REFUSED,
+            partner=partner,
+            country_code=cc,
+            party_id=pid,
+            at__gte=timezone.now() - REFUSAL_NOTED_EVERY,
+        )
+        if not noted.exists():
+            record_refusal(
+                partner=partner, name=partner.name, refused=refused, by="an object through the hub"
+            )
+        return False
+    return True
+
+
 def owned_keys(partner: Partner) -> list[str]:
     """ "CC*PID" of every party the partner owns, as `Partner.party_keys` keeps them."""
     rows = PartyOwnership.objects.filter(partner=partner).values_list("country_code", "party_id")
@@ -229,10 +273,10 @@ def store_client_info(
     role: str,
     status: str,
     last_updated: datetime,
-) -> bool:
-    """What `partner` (which must own the party: the view checks) says about the party's link to
-    it. An older or equal `last_updated` than the one held changes nothing (as with locations).
-    Returns whether the party had no ClientInfo before."""
+) -> str:
+    """What `partner` (which must own the party: the view and the pull check) says about the
+    party's link to it. An older or equal `last_updated` than the one held changes nothing (as
+    with locations). Returns "created", "updated" or "unchanged"."""
     cc, pid = country_code.upper(), party_id.upper()
     held = ClientInfo.objects.select_for_update().filter(country_code=cc, party_id=pid).first()
     if held is None:
@@ -244,14 +288,14 @@ def store_client_info(
             status=status,
             last_updated=last_updated,
         )
-        return True
+        return "created"
     # A row the party's previous connection wrote is replaced whatever its time said.
     if held.partner_id == partner.pk and held.last_updated >= last_updated:
-        return False
+        return "unchanged"
     held.partner, held.role, held.status = partner, role, status
     held.last_updated, held.received_at = last_updated, timezone.now()
     held.save()
-    return False
+    return "updated"
 
 
 def client_info(*, partner: Partner, country_code: str, party_id: str) -> ClientInfo | None:

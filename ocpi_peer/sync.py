@@ -1,4 +1,4 @@
-"""Pulling a CPO's Sender lists (locations, tariffs, CDRs) page by page.
+"""Pulling a CPO's Sender lists (locations, tariffs, CDRs; a hub's ClientInfo) page by page.
 
 This module validates what comes and says whose each object is; storing it is the business of
 the app that owns it, which registers a writer per module (`register_writer`, from its
@@ -21,7 +21,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from ocpi_peer import versions
+from ocpi_peer import parties, versions
 from ocpi_peer.client import Caller, PeerError
 from ocpi_peer.models import Partner, SyncState
 from ocpi_peer.transport import describe, format_datetime
@@ -29,7 +29,12 @@ from ocpi_peer.transport import describe, format_datetime
 logger = logging.getLogger(__name__)
 
 # What we can pull, each with the attribute of the version that names its object's serializer.
-OBJECTS = {"locations": "location", "tariffs": "tariff", "cdrs": "cdr"}
+OBJECTS = {
+    "locations": "location",
+    "tariffs": "tariff",
+    "cdrs": "cdr",
+    "hubclientinfo": "client_info",  # a hub's list of its parties and their link to it
+}
 MODULES = tuple(OBJECTS)
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -71,6 +76,25 @@ def register_writer(module: str, writer: Writer) -> None:
     _WRITERS[module] = writer
 
 
+def _store_client_info(partner: Partner, objects: list[Pulled]) -> int:
+    """A hub's ClientInfo list is ocpi_peer's own business (`_valid` has admitted each party)."""
+    return sum(
+        parties.store_client_info(
+            partner=partner,
+            country_code=pulled.country_code,
+            party_id=pulled.party_id,
+            role=pulled.fields["role"],
+            status=pulled.fields["status"],
+            last_updated=pulled.fields["last_updated"],
+        )
+        != "unchanged"
+        for pulled in objects
+    )
+
+
+register_writer("hubclientinfo", _store_client_info)
+
+
 def pull(
     *,
     partner_id: int,
@@ -98,14 +122,36 @@ def pull(
         elif not full and state.last_success_started_at is not None:
             params["date_from"] = format_datetime(state.last_success_started_at - CLOCK_SKEW)
         serializer = getattr(versions.get(partner.version), OBJECTS[module])
-        for page in Caller.for_partner(partner).pages(url, params=params):
-            outcome.written += store(partner, _valid(partner, serializer, page, outcome))
+        if serializer is None:
+            raise SyncImpossible(f"{module} does not exist in OCPI {partner.version}")
+        caller = Caller.for_partner(partner)
+        for to in _lists_of(partner, caller, module):
+            for page in caller.pages(url, params=params, to=to):
+                valid = _valid(partner, module, serializer, page, outcome)
+                outcome.written += store(partner, valid)
     except (PeerError, SyncImpossible) as exc:
         _finish(state, started, outcome, ok=False, note=str(exc))
         raise
     note = ("full: " if full else "") + (f"since {since:%Y-%m-%d %H:%M}: " if since else "")
     _finish(state, started, outcome, ok=True, note=note + outcome.line(), advance=since is None)
     return outcome
+
+
+def _lists_of(partner: Partner, caller: Caller, module: str) -> list[tuple[str, str] | None]:
+    """Whose list each GET-all asks for: the connection's (None: the caller's routing, a hub's
+    own party) in one pull, or, from a CPMS hosting several CPO parties without a hub, each
+    party's in turn (T-16: such a CPMS may answer only the party the request is addressed to).
+    A CPMS that answers every party whatever the headers say is read once per party; the
+    writers skip what is not newer, so that costs calls, not correctness."""
+    if caller.routing is None or module == "hubclientinfo" or parties.is_hub(partner):
+        return [None]
+    own = set(partner.party_keys)
+    cpos = [
+        (p.country_code, p.party_id)
+        for p in partner.parties.filter(role="CPO").order_by("country_code", "party_id")
+        if f"{p.country_code}*{p.party_id}" in own
+    ]
+    return list(cpos) if len(cpos) > 1 else [None]
 
 
 def _sender_url(partner: Partner, module: str) -> str:
@@ -132,13 +178,19 @@ def _finish(
 
 
 def _valid(
-    partner: Partner, serializer: type[serializers.Serializer], page: list[Any], outcome: Outcome
+    partner: Partner,
+    module: str,
+    serializer: type[serializers.Serializer],
+    page: list[Any],
+    outcome: Outcome,
 ) -> list[Pulled]:
-    """The page's objects that validate and belong to one of the partner's parties; the others
-    are counted and logged, never a reason to drop the page (T-11, T-18)."""
+    """The page's objects that validate and belong to one of the partner's parties (a hub's
+    first object of a party claims it: `parties.admit_behind_hub`); the others are counted and
+    logged, never a reason to drop the page (T-11, T-18)."""
     spec = versions.get(partner.version)
-    parties = {(p.country_code, p.party_id) for p in partner.parties.all()}
-    own = next(iter(parties)) if len(parties) == 1 else versions.NOBODY
+    listed = [(p.country_code, p.party_id) for p in partner.parties.all()]
+    own = listed[0] if len(listed) == 1 else versions.NOBODY
+    admitted = {tuple(key.split("*", 1)): True for key in partner.party_keys}
     good = []
     for raw in page:
         outcome.received += 1
@@ -148,9 +200,14 @@ def _valid(
             outcome.rejected += 1
             logger.warning("%s: invalid object in pulled page: %s", partner, describe(exc.detail))
             continue
-        if owner not in parties:
+        if module == "hubclientinfo" and data["role"] != "CPO":
+            continue  # a hub lists every party it connects, other eMSPs too: not ours to keep
+        owner = (owner[0].upper(), owner[1].upper())
+        if owner not in admitted:
+            admitted[owner] = parties.admit_behind_hub(partner, *owner)
+        if not admitted[owner]:
             outcome.rejected += 1
-            logger.warning("%s: pulled object of a party it did not register: %s", partner, owner)
+            logger.warning("%s: pulled object of a party it does not own: %s", partner, owner)
             continue
         good.append(Pulled(country_code=owner[0], party_id=owner[1], fields=data, raw=raw))
     return good

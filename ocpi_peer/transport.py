@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ocpi_peer import parties
 from ocpi_peer.models import Partner, PartnerToken
 
 logger = logging.getLogger(__name__)
@@ -358,8 +359,12 @@ def paginate(
 
 
 def own_party(partner: Partner, country_code: str, party_id: str) -> None:
-    """A partner writes only under the parties it registered (T-17); others are not found."""
-    if f"{country_code.upper()}*{party_id.upper()}" not in partner.party_keys:
+    """A partner writes only under the parties it owns (T-17), or a hub under a party it brings
+    us first (`parties.admit_behind_hub`); others are not found."""
+    key = f"{country_code.upper()}*{party_id.upper()}"
+    if key not in partner.party_keys and not parties.admit_behind_hub(
+        partner, country_code, party_id
+    ):
         raise OcpiError(
             Status.INVALID_PARAMETERS,
             f"{country_code}*{party_id} is not one of your registered parties",

@@ -9,7 +9,8 @@ from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party
 
 
 class HubClientInfoReceiverView(OcpiView):
-    """PUT and GET `{url}/{country_code}/{party_id}`, for the parties the connection owns."""
+    """PUT and GET `{url}/{country_code}/{party_id}`, for the parties the connection owns; a
+    hub's first ClientInfo of a CPO party nobody holds claims that party for it."""
 
     def get(self, request: Request, version: str, country_code: str, party_id: str) -> Response:
         partner = request.auth.partner
@@ -25,13 +26,16 @@ class HubClientInfoReceiverView(OcpiView):
 
     def put(self, request: Request, version: str, country_code: str, party_id: str) -> Response:
         partner = request.auth.partner
-        own_party(partner, country_code, party_id)
         spec = versions.get(version)
         assert spec.client_info is not None  # the route exists for 2.2.1 only
         _, data = versions.read_owned(
             spec, spec.client_info, request.data, party=(country_code, party_id)
         )
-        created = parties.store_client_info(
+        if data["role"] != "CPO" and parties.is_hub(partner):
+            # A hub tells us of every party it connects, other eMSPs too; we keep the CPOs'.
+            return envelope(None)
+        own_party(partner, country_code, party_id)
+        stored = parties.store_client_info(
             partner=partner,
             country_code=country_code,
             party_id=party_id,
@@ -39,4 +43,4 @@ class HubClientInfoReceiverView(OcpiView):
             status=data["status"],
             last_updated=data["last_updated"],
         )
-        return envelope(None, http_status=201 if created else 200)
+        return envelope(None, http_status=201 if stored == "created" else 200)
