@@ -11,17 +11,18 @@ link-local (cloud metadata lives there), multicast or unspecified ones. With `DE
 
 Each call has one overall deadline (`OCPI_CALL_DEADLINE`): resolving, connecting, sending and
 every read get what is left of it, so a server dribbling a byte at a time cannot hold us past
-it. Bodies are read up to `OCPI_MAX_RESPONSE_BYTES`. Redirects are never followed (the caller
-refuses them)."""
+it, and a host name whose resolution hangs cannot hold up other calls (`resolve`). Bodies are
+read up to `OCPI_MAX_RESPONSE_BYTES`. Redirects are never followed (the caller refuses them)."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as ResolutionTimeout
 from typing import Any
 
@@ -39,9 +40,53 @@ class ResponseTooLarge(Exception):
 
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolved = list[tuple[Any, ...]]
 
-# getaddrinfo has no timeout of its own: it runs here so the call's deadline bounds the wait.
-_RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ocpi-dns")
+# At most this many host names resolving at once in this process, hanging ones included.
+LOOKUPS_AT_ONCE = 32
+_lookups = threading.BoundedSemaphore(LOOKUPS_AT_ONCE)
+
+
+def resolve(host: str, port: int, *, seconds: float) -> Resolved:
+    """`socket.getaddrinfo` for `host`, waited for at most `seconds`.
+
+    getaddrinfo has no timeout of its own and cannot be interrupted, so each lookup runs in a
+    thread of its own that we stop waiting for at the deadline. Not a pool: a pool's threads are
+    shared, so a few names that hang (a partner's dead DNS server) would hold all of them and
+    every later call would queue behind them until its own deadline, to healthy hosts too. A
+    thread per lookup holds only its own call; the thread ends when the system resolver gives up
+    (its own timeouts, seconds to a minute), and is a daemon so it never delays our exit. The
+    threads a hanging resolver leaves behind are bounded (`LOOKUPS_AT_ONCE`): past that a call
+    is refused at once, a transient failure, rather than adding a thread or waiting.
+
+    Raises httpcore.ConnectTimeout at the deadline, httpcore.ConnectError when the name does not
+    resolve or too many lookups are still running."""
+    slots = _lookups  # the lookup gives back the slot it took
+    if not slots.acquire(blocking=False):
+        raise httpcore.ConnectError(
+            f"{host} not resolved: too many other host names are still resolving"
+        )
+    found: Future[Resolved] = Future()
+
+    def lookup() -> None:
+        try:
+            found.set_result(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except BaseException as exc:  # handed to the caller, who is waiting for it
+            found.set_exception(exc)
+        finally:
+            slots.release()
+
+    try:
+        threading.Thread(target=lookup, name=f"ocpi-dns {host}", daemon=True).start()
+    except RuntimeError as exc:  # no thread to be had
+        slots.release()
+        raise httpcore.ConnectError(f"{host} not resolved: {exc}") from exc
+    try:
+        return found.result(timeout=max(seconds, 0))
+    except ResolutionTimeout as exc:
+        raise httpcore.ConnectTimeout(f"{host} did not resolve in time") from exc
+    except (OSError, UnicodeError) as exc:
+        raise httpcore.ConnectError(f"{host} does not resolve") from exc
 
 
 def refusal(address: Address, *, allow_private: bool) -> str | None:
@@ -142,13 +187,7 @@ class GuardedBackend(httpcore.NetworkBackend):
         raise httpcore.ConnectTimeout(f"could not connect within {self.seconds:g} s")
 
     def _checked(self, host: str, port: int) -> list[Address]:
-        lookup = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
-        try:
-            found = lookup.result(timeout=max(self.deadline - time.monotonic(), 0))
-        except ResolutionTimeout as exc:
-            raise httpcore.ConnectTimeout(f"{host} did not resolve in time") from exc
-        except (OSError, UnicodeError) as exc:
-            raise httpcore.ConnectError(f"{host} does not resolve") from exc
+        found = resolve(host, port, seconds=self.deadline - time.monotonic())
         addresses: list[Address] = []
         for *_, sockaddr in found:
             address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
