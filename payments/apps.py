@@ -13,7 +13,9 @@ class PaymentsConfig(AppConfig):
         from ocpi_peer import parties, sync
         from payments import cases, party_moves
         from payments.ocpi import pulls
+        from stations import evse_ids
 
         sync.register_writer("cdrs", pulls.store_cdrs)
         parties.on_refused_claim(cases.open_refused_claim_cases)
         parties.on_party_moved(party_moves.move_open_business)
+        evse_ids.on_duplicate(cases.open_duplicate_evse_id_case)
