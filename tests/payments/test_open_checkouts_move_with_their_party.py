@@ -2,12 +2,14 @@
 while a driver is charging at one of its chargers: the checkout, its session and its token go
 along, so the CPO's next Session update and its CDR, now sent over the new connection, reach the
 driver's checkout, which is captured and receipted; the old connection may no longer update the
-session. A checkout that was over before the move stays with the connection that carried it."""
+session. A START_SESSION still waiting for its result gets it over the new connection. A
+checkout that was over before the move stays with the connection that carried it."""
 
 import httpx
 import pytest
 from django.utils import timezone
 
+from ocpi_peer.commands import response_url
 from ocpi_peer.models import CommandRequest, Partner
 from ocpi_peer.parties import move_party
 from payments.exports import settlement_rows
@@ -83,6 +85,61 @@ def test_it_settles_a_checkout_charging_when_its_party_moved_over_the_new_connec
     receipt = httpx.get(f"{live_server.url}/checkout/{checkout.public_id}/receipt/")
     assert receipt.status_code == 200 and "CDR-1" in receipt.text
     assert f"€{captured / 100:.2f}" in receipt.text
+
+
+def _session(checkout: Checkout, session_id: str) -> dict:
+    """The CPO's first push of the session it started for `checkout` (2.2.1)."""
+    token, evse = checkout.token, checkout.evse
+    now = timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "country_code": "NL",
+        "party_id": "SIM",
+        "id": session_id,
+        "start_date_time": now,
+        "kwh": 0,
+        "cdr_token": {
+            "country_code": "DE",
+            "party_id": "CPY",
+            "uid": token.uid,
+            "type": "AD_HOC_USER",
+            "contract_id": token.contract_id,
+        },
+        "auth_method": "COMMAND",
+        "authorization_reference": checkout.authorization_reference,
+        "location_id": evse.location.ocpi_id,
+        "evse_uid": evse.uid,
+        "connector_id": "1",
+        "currency": "EUR",
+        "status": "ACTIVE",
+        "last_updated": now,
+    }
+
+
+def test_it_records_the_start_result_and_the_session_sent_over_the_new_connection(
+    cpo_simulator, ocpi_base, live_server, stripe_settings, eager_tasks
+) -> None:
+    direct = connected(
+        cpo_simulator, ocpi_base, partner_name="Direct", location_count=1, command_fault="no_result"
+    )
+    hub = connected(cpo_simulator, ocpi_base, partner_name="Hub", party_id="HUB")
+    checkout = pay(live_server.url, stripe_settings, push_stations(direct))
+    assert status_of(checkout) == "starting"  # START_SESSION accepted, its result still to come
+    new = Partner.objects.get(name="Hub")
+
+    move_party(country_code="NL", party_id="SIM", to=new, by="operator")
+
+    start = CommandRequest.objects.get(checkout=checkout)
+    assert start.partner == new and Checkout.objects.get(pk=checkout.pk).partner == new
+    url = response_url(start)
+    late = direct.call_us("POST", url, json={"result": "ACCEPTED"})
+    assert late.status_code == 404  # the old connection's word no longer counts
+    assert CommandRequest.objects.get(pk=start.pk).result == ""
+    assert hub.call_us("POST", url, json={"result": "ACCEPTED"}).json()["status_code"] == 1000
+    assert CommandRequest.objects.get(pk=start.pk).result == "ACCEPTED"
+    pushed = hub.call_us("PUT", "sessions/NL/SIM/S-1", json=_session(checkout, "S-1"))
+    assert pushed.status_code == 201
+    checkout = reaches(checkout, "charging")
+    assert ChargingSession.objects.get(checkout=checkout).partner == new
 
 
 def test_it_leaves_a_settled_checkout_with_the_connection_that_carried_it(
