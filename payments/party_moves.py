@@ -27,8 +27,15 @@ each connection carried. The rule, per row:
   connection is not told anything: behind it is often the same CPO backend, where withdrawing
   the token could stop the session it is paying for.
 
+A credit or corrected CDR the CPO sends later for a checkout that stayed arrives over the new
+connection, matches nothing there (lookups stay per connection) and waits in the exception
+queue as an unmatched CDR; an operator links it to that checkout (`settlement.link_cdr` takes a
+CDR of the checkout's own party from another connection).
+
 Cases stay filed under the connection they were opened for: they are the operator's record of
-what happened there.
+what happened there. A moved checkout's ledger rows, its hold placed before the move included,
+count for the new connection in the settlement export: what the driver pays and what we owe
+the CPO for it are booked when its CDR comes, over the new connection.
 """
 
 from __future__ import annotations

@@ -3,17 +3,20 @@ while a driver is charging at one of its chargers: the checkout, its session and
 along, so the CPO's next Session update and its CDR, now sent over the new connection, reach the
 driver's checkout, which is captured and receipted; the old connection may no longer update the
 session. A START_SESSION still waiting for its result gets it over the new connection. A
-checkout that was over before the move stays with the connection that carried it."""
+checkout that was over before the move stays with the connection that carried it; a credit CDR
+for it, sent over the new connection, is linked to it by an operator."""
 
 import httpx
 import pytest
+import simplejson
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from ocpi_peer.commands import response_url
 from ocpi_peer.models import CommandRequest, Partner
 from ocpi_peer.parties import move_party
 from payments.exports import settlement_rows
-from payments.models import Cdr, ChargingSession, Checkout
+from payments.models import Case, Cdr, ChargingSession, Checkout, Deadline
 from tests.payments.charging import pay, push_stations, reaches, status_of
 from tests.payments.settling import cdr_for, settled
 from tests.payments.stickers import connected
@@ -159,3 +162,38 @@ def test_it_leaves_a_settled_checkout_with_the_connection_that_carried_it(
     rows = settlement_rows(timezone.localdate(), old.pk)
     assert [r.checkout_id for r in rows if not r.is_total] == [checkout.pk]
     assert settlement_rows(timezone.localdate(), new.pk) == []
+
+
+def test_an_operator_links_a_credit_sent_over_the_new_connection_to_the_checkout_that_stayed(
+    cpo_simulator, ocpi_base, live_server, stripe_settings, eager_tasks, client
+) -> None:
+    direct, hub = _direct_and_hub(cpo_simulator, ocpi_base)
+    checkout = settled(direct, live_server, stripe_settings)
+    move_party(country_code="NL", party_id="SIM", to=Partner.objects.get(name="Hub"), by="op")
+    billed = simplejson.loads(Cdr.objects.get().body, use_decimal=True)
+    total = billed["total_cost"]
+    credit = billed | {
+        "id": "CDR-1-C",
+        "credit": True,
+        "credit_reference_id": billed["id"],
+        "total_cost": {"excl_vat": -total["excl_vat"], "incl_vat": -total["incl_vat"]},
+    }
+
+    assert hub.call_us("POST", "cdrs", json=credit).status_code == 201
+    case = Case.objects.get(kind=Case.Kind.UNMATCHED_CDR)  # nothing of the hub's matches it
+
+    client.force_login(User.objects.create_superuser("operator", "", "pw-operator-1"))
+    linked = client.post(
+        "/admin/payments/case/",
+        {
+            "action": "link_cdr",
+            "_selected_action": [case.pk],
+            "checkout": str(checkout.pk),
+            "apply": "1",
+        },
+        follow=True,
+    )
+    assert "it is being settled" in linked.content.decode()
+    owed = list(checkout.ledger.filter(kind="payable").values_list("amount_minor", flat=True))
+    assert sorted(owed) == [-int(total["incl_vat"] * 100), int(total["incl_vat"] * 100)]
+    assert checkout.deadlines.filter(kind=Deadline.Kind.CREDIT_WAIT, done_at=None).exists()
