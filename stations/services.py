@@ -382,12 +382,12 @@ def patch_evse_status(
     values = [status, stamp, evse_uid, stamp, Evse.Status.REMOVED.value, *where]
     with connection.cursor() as cursor:
         cursor.execute(_PATCH_EVSE_STATUS, values)
-        revived = not cursor.rowcount
-        if revived:
+        was_removed = not cursor.rowcount  # or stale, or unknown: the second UPDATE tells
+        if was_removed:
             cursor.execute(_REVIVE_EVSE_STATUS, values)
         if cursor.rowcount:
             cursor.execute(_TOUCH_LOCATION, [stamp, *where, stamp])
-            if revived and status != Evse.Status.REMOVED:
+            if was_removed and status != Evse.Status.REMOVED:
                 _published_again(where, evse_uid)
             return
     location = {
