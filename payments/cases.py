@@ -81,10 +81,11 @@ def open_refused_claim_cases(events: list[PartyEvent]) -> None:
 
 
 def open_duplicate_evse_id_case(evses: Sequence[Evse]) -> Case:
-    """A driver's EVSE ID finds more than one charger its publisher may publish (`evses`, the
-    newest first): no payment is taken for any of them until an operator has had a CPO fix its
-    data (or withdrawn an alias). One case per set of chargers: the same set found again opens
-    none."""
+    """An EVSE ID finds more than one charger its publisher may publish (`evses`, the newest
+    first): as the second is published (`stations.evse_ids.on_duplicate`, registered in
+    `ready()`), or when a driver scans it. No payment is taken for any of them until an
+    operator has had a CPO fix its data (or withdrawn an alias). One case per set of chargers:
+    the same set published or scanned again opens none."""
     evse_id = evses[0].evse_id
     pks = ",".join(str(pk) for pk in sorted(e.pk for e in evses))
     if len(pks) > 150:

@@ -60,6 +60,20 @@ def issue_and_push_token(*, checkout_id: int) -> DriverToken:
     return token
 
 
+def push_token_again(*, checkout_id: int) -> bool:
+    """Push the checkout's token to the connection that now carries it (its party moved, see
+    `payments.party_moves`), unless it is withdrawn meanwhile or was pushed there already.
+    Returns whether that connection took it; a failure is recorded in the traffic log only."""
+    token = DriverToken.objects.filter(checkout_id=checkout_id).first()
+    if token is None or not token.valid or token.pushed_at is not None:
+        return False
+    checkout = Checkout.objects.select_related("partner", "evse__location").get(pk=checkout_id)
+    if not commands.push_token(checkout.partner, token, to=party_of(checkout)):
+        return False
+    DriverToken.objects.filter(pk=token.pk, pushed_at=None).update(pushed_at=timezone.now())
+    return True
+
+
 def party_of(checkout: Checkout) -> tuple[str, str]:
     """The CPO party whose charger the checkout is for: the OCPI-to-* routing headers of its
     commands and its token's pushes (a hub or a CPMS hosting several parties routes by it)."""

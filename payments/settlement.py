@@ -166,13 +166,25 @@ class LinkRefused(Exception):
 
 def link_cdr(*, cdr_pk: int, checkout_id: int, by: str) -> Cdr:
     """An operator links a CDR we could not match to the checkout it bills (a CPMS that lost
-    our token and reference); it is then settled, or reconciled, as if matched on arrival."""
+    our token and reference); it is then settled, or reconciled, as if matched on arrival. A CDR
+    from another connection than the checkout's must be of the party whose charger it used: its
+    party moved since, and a credit or corrected CDR for a checkout that stayed with the old
+    connection (`payments.party_moves`) comes over the new one, where nothing matches it."""
     with transaction.atomic(durable=True):
-        checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
+        checkout = (
+            Checkout.objects.select_for_update(of=("self",))
+            .select_related("evse__location")
+            .get(pk=checkout_id)
+        )
         cdr = Cdr.objects.select_for_update().get(pk=cdr_pk)
         if cdr.checkout_id is not None:
             raise LinkRefused(f"this CDR bills checkout {cdr.checkout_id} already")
-        if cdr.partner_id != checkout.partner_id:
+        location = checkout.evse.location
+        same_party = (cdr.country_code.upper(), cdr.party_id.upper()) == (
+            location.country_code.upper(),
+            location.party_id.upper(),
+        )
+        if cdr.partner_id != checkout.partner_id and not same_party:
             raise LinkRefused("the CDR came from another CPO connection than the checkout")
         if cdr.currency.upper() != checkout.currency.upper():
             raise LinkRefused(f"the CDR is in {cdr.currency}, the checkout in {checkout.currency}")

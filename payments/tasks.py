@@ -179,6 +179,13 @@ def withdraw_token(self: Task, checkout_id: int) -> str:
 
 
 @shared_task
+def push_token(checkout_id: int) -> bool:
+    """The checkout's party moved to another connection: its token is pushed there too (best
+    effort, like the first push: the CPO may still ask for it in real time)."""
+    return charging.push_token_again(checkout_id=checkout_id)
+
+
+@shared_task
 def pull_missing_cdr(checkout_id: int) -> str:
     """A checkout finished long ago without a CDR: pull its CPO's CDRs from the checkout's
     start (a CDR found settles it as a pushed one would); if still none, flag and re-arm."""

@@ -17,11 +17,12 @@ no operator: nothing can contradict its publisher, and it cannot look up like an
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, QuerySet
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
@@ -120,6 +121,49 @@ def find(evse_id: str) -> Found:
     return Found(own[0] if own else (candidates[0] if candidates else None))
 
 
+# Told of an EVSE ID that a write has just made find more than one payable charger: the
+# chargers (`Found.twins`, newest first). Called after that write commits.
+DuplicateListener = Callable[[tuple[Evse, ...]], object]
+
+_DUPLICATE_LISTENERS: list[DuplicateListener] = []
+
+
+def on_duplicate(listener: DuplicateListener) -> None:
+    """An app that wants to hear of an EVSE ID published for two payable chargers as soon as the
+    second is published (an operator's queue), before any driver scans it (from `ready()`)."""
+    if listener not in _DUPLICATE_LISTENERS:
+        _DUPLICATE_LISTENERS.append(listener)
+
+
+def watch(lookup_keys: Iterable[str]) -> None:
+    """EVSEs under these lookup keys were just created, or their ID changed, or they came back
+    from REMOVED (in the current transaction): once it commits, any of the keys that now finds
+    two or more payable chargers is reported to the listeners. A write that changes none of
+    that (a status change, a re-publish) does not call this, so costs nothing."""
+    keys = frozenset(key for key in lookup_keys if key)
+    if keys and _DUPLICATE_LISTENERS:
+        # robust: the CPO's write is committed and answered whatever a listener does
+        transaction.on_commit(partial(_report_duplicates, keys), robust=True)
+
+
+def _report_duplicates(keys: frozenset[str]) -> None:
+    """One indexed query for the keys held by two or more live EVSEs; only those (rare) are
+    looked at as a driver's scan would (`find`), which leaves out IDs naming another operator."""
+    shared = (
+        Evse.objects.filter(lookup_key__in=keys)
+        .exclude(status=Evse.Status.REMOVED)
+        .values("lookup_key")
+        .annotate(evses=Count("pk"))
+        .filter(evses__gt=1)
+        .values_list("lookup_key", flat=True)
+    )
+    for key in sorted(shared):
+        twins = find(key).twins
+        if twins:
+            for listener in _DUPLICATE_LISTENERS:
+                listener(twins)
+
+
 def foreign_evses(evses: QuerySet[Evse]) -> QuerySet[Evse]:
     """Those of `evses` whose ID names another operator than their publisher, unapproved."""
     approved = EvseIdAlias.objects.filter(
@@ -144,12 +188,20 @@ def approve_alias(
 ) -> EvseIdAlias:
     """Let the party `country_code`*`party_id` publish EVSE IDs naming `operator`: its EVSEs
     with such IDs become payable at once. Approving again keeps the first approval."""
-    alias, _ = EvseIdAlias.objects.get_or_create(
+    alias, created = EvseIdAlias.objects.get_or_create(
         country_code=country_code.upper(),
         party_id=party_id.upper(),
         operator_prefix=operator.key,
         defaults={"approved_by": by, "approved_at": timezone.now(), "note": note},
     )
+    if created:  # its EVSEs naming `operator` are payable now: one may share its ID
+        watch(
+            Evse.objects.filter(
+                location__country_code=alias.country_code,
+                location__party_id=alias.party_id,
+                lookup_key__startswith=operator.key,
+            ).values_list("lookup_key", flat=True)
+        )
     return alias
 
 

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ocpi_peer.models import Partner
+from stations import evse_ids
 from stations.models import Connector, Evse, Location, Tariff, evse_lookup_key
 
 LOCATION_FIELDS = [
@@ -154,6 +155,13 @@ def _store_evses(items: list[tuple[int, dict[str, Any]]]) -> None:
     items = list({(loc, data["uid"]): (loc, data) for loc, data in items}.values())
     if not items:
         return
+    held = {
+        (loc, uid): (key, status)
+        for loc, uid, key, status in Evse.objects.filter(
+            location_id__in={loc for loc, _ in items}, uid__in={data["uid"] for _, data in items}
+        ).values_list("location_id", "uid", "lookup_key", "status")
+    }
+    evse_ids.watch(_newly_published(items, held))
     Evse.objects.bulk_create(
         [
             Evse(
@@ -175,6 +183,23 @@ def _store_evses(items: list[tuple[int, dict[str, Any]]]) -> None:
     _store_connectors(
         [(ids[(loc, data["uid"])], c) for loc, data in items for c in data.get("connectors", [])]
     )
+
+
+def _newly_published(
+    items: list[tuple[int, dict[str, Any]]], held: dict[tuple[int, str], tuple[str, str]]
+) -> list[str]:
+    """The lookup keys an upsert of `items` publishes anew: EVSEs created, whose ID changes,
+    or that come back from REMOVED. Only those can make an ID name a second charger."""
+    keys = []
+    for location_id, data in items:
+        before = held.get((location_id, data["uid"]))
+        key = evse_lookup_key(data.get("evse_id") or "")
+        status = data.get("status", before[1] if before else "")
+        if status == Evse.Status.REMOVED:
+            continue
+        if before is None or before[0] != key or before[1] == Evse.Status.REMOVED:
+            keys.append(key)
+    return keys
 
 
 def _store_connectors(items: list[tuple[int, dict[str, Any]]]) -> None:
@@ -297,6 +322,11 @@ def patch_location(
     if "evse_id" in changes and isinstance(target, Evse):
         changes["lookup_key"] = evse_lookup_key(changes["evse_id"] or "")
     type(target).objects.filter(pk=target.pk).update(**changes)
+    if isinstance(target, Evse):
+        key = changes.get("lookup_key", target.lookup_key)
+        removed = changes.get("status", target.status) == Evse.Status.REMOVED
+        if not removed and (key != target.lookup_key or target.status == Evse.Status.REMOVED):
+            evse_ids.watch([key])
     if nested:
         _store_evses([(location.pk, e) for e in nested])
     if nested_connectors:
@@ -318,11 +348,14 @@ _L_ID, _L_PARTNER, _L_CC, _L_PID, _L_OCPI_ID, _L_UPDATED = _columns(
     Location, "id", "partner", "country_code", "party_id", "ocpi_id", "last_updated"
 )
 _LOCATION_WHERE = f"{_L_PARTNER} = %s AND {_L_CC} = %s AND {_L_PID} = %s AND {_L_OCPI_ID} = %s"
-# Names come from the models and every value is a parameter, hence the noqa.
-_PATCH_EVSE_STATUS = (
+# Names come from the models and every value is a parameter, hence the noqa. The first runs
+# on every status PATCH and leaves alone an EVSE that was REMOVED; the second, run only when
+# the first wrote nothing, brings one back, which may publish its EVSE ID anew.
+_PATCH_EVSE_STATUS, _REVIVE_EVSE_STATUS = (
     f"UPDATE {_EVSE_TABLE} SET {_E_STATUS} = %s, {_E_UPDATED} = %s"  # noqa: S608
-    f" WHERE {_E_UID} = %s AND {_E_UPDATED} <= %s"
+    f" WHERE {_E_UID} = %s AND {_E_UPDATED} <= %s AND {_E_STATUS} {test} %s"
     f" AND {_E_LOCATION} = (SELECT {_L_ID} FROM {_LOCATION_TABLE} WHERE {_LOCATION_WHERE})"
+    for test in ("<>", "=")
 )
 _TOUCH_LOCATION = (
     f"UPDATE {_LOCATION_TABLE} SET {_L_UPDATED} = %s"  # noqa: S608
@@ -342,13 +375,20 @@ def patch_evse_status(
 ) -> None:
     """The hot path of every CPO: an EVSE status PATCH. One conditional UPDATE (found through
     its location in a subquery) and, when it wrote, the location's timestamp; the lookups that
-    explain a miss run only then. A stale update changes nothing and is no error (L-02)."""
+    explain a miss run only then. A stale update changes nothing and is no error (L-02). An EVSE
+    brought back from REMOVED publishes its EVSE ID again (`evse_ids.watch`)."""
     where: list[int | str] = [partner.pk, country_code.upper(), party_id.upper(), location_id]
     stamp = connection.ops.adapt_datetimefield_value(at)  # what the ORM would send
+    values = [status, stamp, evse_uid, stamp, Evse.Status.REMOVED.value, *where]
     with connection.cursor() as cursor:
-        cursor.execute(_PATCH_EVSE_STATUS, [status, stamp, evse_uid, stamp, *where])
+        cursor.execute(_PATCH_EVSE_STATUS, values)
+        was_removed = not cursor.rowcount  # or stale, or unknown: the second UPDATE tells
+        if was_removed:
+            cursor.execute(_REVIVE_EVSE_STATUS, values)
         if cursor.rowcount:
             cursor.execute(_TOUCH_LOCATION, [stamp, *where, stamp])
+            if was_removed and status != Evse.Status.REMOVED:
+                _published_again(where, evse_uid)
             return
     location = {
         "location__partner": partner,
@@ -362,6 +402,19 @@ def patch_evse_status(
         ).exists():
             raise UnknownLocation(f"unknown location {country_code}*{party_id} {location_id}")
         raise UnknownObject(f"unknown EVSE {evse_uid} at location {location_id}")
+
+
+def _published_again(where: list[int | str], evse_uid: str) -> None:
+    partner_id, country_code, party_id, location_id = where
+    evse_ids.watch(
+        Evse.objects.filter(
+            location__partner_id=partner_id,
+            location__country_code=country_code,
+            location__party_id=party_id,
+            location__ocpi_id=location_id,
+            uid=evse_uid,
+        ).values_list("lookup_key", flat=True)
+    )
 
 
 # --- tariffs ----------------------------------------------------------------------------------
