@@ -118,6 +118,31 @@ class RoutingEmsp:
             self.calls.append(Call(method, path, headers, load_json(body) if body else None))
         return (200, envelope()) if path.startswith("/2.2.1/") else (404, envelope(None, 2000))
 
+    def register_with(self, front: HubSimulator) -> httpx.Response:
+        """Flow 1: the eMSP registers with the front, offering token B."""
+        token_b = "routing-emsp-token-b"
+        with self.lock:
+            self.valid = {token_b}
+        body = {
+            "token": token_b,
+            "url": self.versions_url,
+            "roles": [
+                {
+                    "role": "EMSP",
+                    "business_details": {"name": "Routing eMSP"},
+                    "country_code": EMSP[0],
+                    "party_id": EMSP[1],
+                }
+            ],
+        }
+        response = httpx.post(
+            f"{front.version_url('2.2.1')}/credentials",
+            json=body,
+            headers={"Authorization": authorization(front.token_a, base64_form=True)},
+        )
+        self.cpo_token = response.json()["data"]["token"]
+        return response
+
     def calls_to(self, part: str, method: str | None = None) -> list[Call]:
         prefix = f"/2.2.1/{part}"
         with self.lock:
