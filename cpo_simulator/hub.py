@@ -316,7 +316,7 @@ class HubSimulator:
         self.peer.last_error = None
         return credentials.unregister_from_us(self.peer)
 
-    # --- HubClientInfo (hub only) ------------------------------------------------------------------
+    # --- HubClientInfo (hub only) -----------------------------------------------------------------
 
     @property
     def client_infos(self) -> list[dict[str, Any]]:
