@@ -127,6 +127,8 @@ class HubSimulator:
         offered = tuple(versions)
         if not self.members:
             raise ValueError("a hub or CPMS needs at least one party behind it")
+        if any(member.running or member.peer.connection is not None for member in self.members):
+            raise ValueError("a party behind a front must be fresh: not running, no other front")
         parties = [_party(member.country_code, member.party_id) for member in self.members]
         if len(set(parties)) != len(parties):
             raise ValueError("each party behind the front must be a different country/party")

@@ -151,14 +151,19 @@ class Peer:
         self._lock = lock
         self._state = SimulatorState()
         self.last_error: str | None = None
-        # The roles its Credentials carry under 2.2.x (2.1.1 has room for its own party only).
-        self.roles = roles or (Role("CPO", country_code, party_id, name),)
+        self._roles = roles
         self.connection: Peer | None = None  # the front's connection, once joined
 
     def join(self, connection: Peer) -> None:
         """Use `connection` (a hub's or a multi-party CPMS's) instead of a connection of its
         own: from now on the registration, tokens and URLs are the front's."""
         self.connection = connection
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        """The roles its Credentials carry under 2.2.x (2.1.1 has room for its own party only):
+        those it was given, else its own CPO role as it stands (a test may change its party)."""
+        return self._roles or (Role("CPO", self.country_code, self.party_id, self.name),)
 
     # --- the connection: its own, or the front's it joined ---------------------------------------
 

@@ -282,8 +282,6 @@ class CpoSimulator:
     # and stops the party's worker threads with its own.
 
     def _join_front(self, connection: Peer) -> None:
-        if self._server is not None or self.peer.connection is not None:
-            raise ValueError(f"{self.country_code}/{self.party_id} is running or has a front")
         self.peer.join(connection)
 
     def _start_behind(self) -> None:

@@ -284,6 +284,8 @@ def test_a_party_behind_a_front_does_not_serve_on_its_own() -> None:
         member.start()
     with pytest.raises(ValueError, match="front"):
         HubSimulator([member], hub=HUB)
+    with party(PARTY_B) as serving, pytest.raises(ValueError, match="not running"):
+        HubSimulator([serving], hub=HUB)
 
 
 def _auth(emsp: RoutingEmsp) -> str:
