@@ -108,6 +108,10 @@ class HubSimulator:
     for `CpoSimulator`; `page_size` pages what the front answers itself (merged lists, the
     ClientInfo list); a list addressed to one member pages with that member's page size.
 
+    Behind a front a member's own `requests`, `fault` and `latency` are unused (the front
+    records every request it receives in `requests`, headers included); its `command_fault`
+    "down" still answers its commands 503.
+
     Thread-safe like `CpoSimulator`: the front's state and `requests` are read and written under
     `lock`, which the members' connection shares; no lock is held during a call out."""
 
@@ -317,6 +321,31 @@ class HubSimulator:
         """DELETE on the eMSP's credentials endpoint, then forget the eMSP."""
         self.peer.last_error = None
         return credentials.unregister_from_us(self.peer)
+
+    def call_us(
+        self,
+        method: str,
+        module_or_url: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        token: str | None = None,
+        encode: bool | None = None,
+        headers: dict[str, str] | None = None,
+        authorize: bool = True,
+    ) -> httpx.Response:
+        """Any call to the eMSP from the front itself (from the hub's party, or a CPMS's first
+        party): see `Peer.call_us`. A member's `call_us` sends from its own party."""
+        return self.peer.call_us(
+            method,
+            module_or_url,
+            json=json,
+            content=content,
+            token=token,
+            encode=encode,
+            headers=headers,
+            authorize=authorize,
+        )
 
     # --- HubClientInfo (hub only) -----------------------------------------------------------------
 

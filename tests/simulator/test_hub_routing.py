@@ -200,6 +200,23 @@ def test_it_starts_a_session_at_the_party_commanded_and_its_pushes_come_from_it(
     assert routing_of(cdr) == ("NL", "BBB", *EMSP)
 
 
+def test_only_the_party_whose_commands_are_down_answers_503(
+    emsp: RoutingEmsp, front_of: Any
+) -> None:
+    a, b = party(PARTY_A), party(PARTY_B, command_fault="down")
+    hub = front_of([a, b], hub=HUB)
+    url = f"{hub.version_url('2.2.1')}/commands/START_SESSION"
+
+    to_b = httpx.post(url, json=_start(emsp), headers=emsp.headers(PARTY_B))
+    to_a = httpx.post(url, json=_start(emsp), headers=emsp.headers(PARTY_A))
+
+    assert to_b.status_code == 503 and to_b.content == b""
+    assert to_a.json()["status_code"] == 1000
+    assert [c.command for c in b.commands] == ["START_SESSION"]  # received, nothing done
+    assert b.sessions == {}
+    assert a.wait_for_session("ACTIVE")["party_id"] == "AAA"
+
+
 def test_a_party_behind_the_hub_pushes_its_locations_under_its_own_party(
     emsp: RoutingEmsp, front_of: Any
 ) -> None:
