@@ -15,14 +15,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .hub import HubSimulator
     from .peer import SimulatorState
     from .server import CpoSimulator
     from .transport import Recorded, SimulatorError, Status
 
-__all__ = ["CpoSimulator", "Recorded", "SimulatorError", "SimulatorState", "Status"]
+__all__ = ["CpoSimulator", "HubSimulator", "Recorded", "SimulatorError", "SimulatorState", "Status"]
 
 _MODULE_OF = {
     "CpoSimulator": "server",
+    "HubSimulator": "hub",
     "Recorded": "transport",
     "SimulatorError": "transport",
     "SimulatorState": "peer",

@@ -27,6 +27,7 @@ from .transport import (
     is_221_shape,
     is_valid_token,
     read_envelope,
+    token_from_header,
     version_key,
 )
 
@@ -47,19 +48,21 @@ class PeerCredentials:
 
 def own_credentials(peer: Peer, version: str, token: str) -> dict[str, Any]:
     """The simulator's Credentials object (C-01/C-02) carrying `token`, in `version`'s shape."""
-    business_details = {"name": peer.name}
     if is_221_shape(version):
-        role = {
-            "role": "CPO",
-            "business_details": business_details,
-            "party_id": peer.party_id,
-            "country_code": peer.country_code,
-        }
-        return {"token": token, "url": peer.versions_url, "roles": [role]}
+        roles = [
+            {
+                "role": role.role,
+                "business_details": {"name": role.name},
+                "party_id": role.party_id,
+                "country_code": role.country_code,
+            }
+            for role in peer.roles
+        ]
+        return {"token": token, "url": peer.versions_url, "roles": roles}
     return {
         "token": token,
         "url": peer.versions_url,
-        "business_details": business_details,
+        "business_details": {"name": peer.name},
         "party_id": peer.party_id,
         "country_code": peer.country_code,
     }
@@ -109,6 +112,34 @@ def _check_role(role: Any, where: str) -> None:
 
 
 # --- inbound: the eMSP calls the simulator's credentials endpoint -------------------------------
+
+
+def authenticate(
+    peer: Peer, headers: httpx.Headers, forms: set[bool], *, token_a_allowed: bool
+) -> tuple[str, str]:
+    """T-03: the token and its kind ("A" or "current"), or HTTP 401 with the envelope.
+
+    Only the forms in `forms` are tried: a strict peer does not guess (T-02)."""
+    header = headers.get("Authorization")
+    if not header:
+        raise OcpiFailure(Status.CLIENT_ERROR, "missing Authorization header", http_status=401)
+    with peer.lock:
+        for base64_form in sorted(forms):
+            token = token_from_header(header, base64_form=base64_form)
+            if token is None:
+                continue
+            if token in peer.state.inbound:
+                return token, "current"
+            if token == peer.token_a and peer.state.token_a_valid:
+                if token_a_allowed:
+                    return token, "A"
+                raise OcpiFailure(
+                    Status.CLIENT_ERROR,
+                    "token A is only for credentials and versions",
+                    http_status=401,
+                )
+    expected = " or ".join("base64" if form else "raw" for form in sorted(forms))
+    raise OcpiFailure(Status.CLIENT_ERROR, f"unknown token (read as {expected})", http_status=401)
 
 
 def handle(peer: Peer, request: InboundRequest) -> Reply:
@@ -245,6 +276,7 @@ _WANTED_ROLE = {
         if module != "credentials"
     },
     "chargingprofiles": "SENDER",
+    "hubclientinfo": "RECEIVER",  # where a hub pushes its ClientInfo
 }
 
 

@@ -3,6 +3,10 @@
 `Peer` holds the CPO's identity (party, name, versions offered, token forms), where it serves
 (its base URL), the registration (`SimulatorState`) and every call out to the eMSP (`send`,
 `call_us`). The Credentials module works on it alone; the other modules use it to reach the eMSP.
+
+A party behind a hub or a multi-party CPMS (`hub.py`) has no connection of its own: its `Peer`
+is joined to the front's (`join`), whose registration, lock, versions, token forms and URLs it
+then uses, while it keeps its own identity for the routing headers of what it sends.
 """
 
 from __future__ import annotations
@@ -32,6 +36,16 @@ from .transport import (
 logger = logging.getLogger("cpo_simulator")
 
 OUTBOUND_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
+
+
+@dataclass(frozen=True)
+class Role:
+    """One role in the simulator's Credentials (2.2.x): a CPO, or the hub in front of CPOs."""
+
+    role: str
+    country_code: str
+    party_id: str
+    name: str
 
 
 @dataclass
@@ -113,6 +127,7 @@ class Peer:
         omit_modules: frozenset[str],
         public_base_url: str | None,
         lock: threading.RLock,
+        roles: tuple[Role, ...] | None = None,
     ) -> None:
         if not versions or len(set(versions)) != len(versions):
             raise ValueError("versions must list at least one version, each once")
@@ -123,24 +138,57 @@ class Peer:
             raise ValueError(f"omit_modules must be among {list(CPO_INTERFACES)}")
         if token_a is not None and not is_valid_token(token_a):
             raise ValueError("token_a must be 1 to 64 printable ASCII characters without spaces")
-        self.versions = versions
+        self._versions = versions
         self.host = host
         self.port = port  # 0 until the server is bound
         self.country_code = country_code
         self.party_id = party_id
         self.name = name
         self.token_a: str = token_a or new_token()
-        self.raw_tokens = raw_tokens
+        self._raw_tokens = raw_tokens
         self.omit_modules = omit_modules
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
-        self.lock = lock
-        self.state = SimulatorState()
+        self._lock = lock
+        self._state = SimulatorState()
         self.last_error: str | None = None
+        self._roles = roles
+        self.connection: Peer | None = None  # the front's connection, once joined
+
+    def join(self, connection: Peer) -> None:
+        """Use `connection` (a hub's or a multi-party CPMS's) instead of a connection of its
+        own: from now on the registration, tokens and URLs are the front's."""
+        self.connection = connection
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        """The roles its Credentials carry under 2.2.x (2.1.1 has room for its own party only):
+        those it was given, else its own CPO role as it stands (a test may change its party)."""
+        return self._roles or (Role("CPO", self.country_code, self.party_id, self.name),)
+
+    # --- the connection: its own, or the front's it joined ---------------------------------------
+
+    @property
+    def state(self) -> SimulatorState:
+        return self.connection.state if self.connection is not None else self._state
+
+    @property
+    def lock(self) -> threading.RLock:
+        return self.connection.lock if self.connection is not None else self._lock
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        return self.connection.versions if self.connection is not None else self._versions
+
+    @property
+    def raw_tokens(self) -> bool:
+        return self.connection.raw_tokens if self.connection is not None else self._raw_tokens
 
     # --- where the simulator serves ------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
+        if self.connection is not None:
+            return self.connection.base_url
         if self.public_base_url:
             return self.public_base_url
         if self.port == 0:

@@ -35,7 +35,7 @@ from datetime import datetime
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 from uuid import uuid4
 
@@ -46,7 +46,7 @@ from .cdrs import CdrBook, Delivery
 from .commands import CommandLog, ReceivedCommand
 from .fleet import CONNECTORS_PER_EVSE, EVSES_PER_LOCATION, Fleet
 from .locations import Stations
-from .peer import Peer, SimulatorState
+from .peer import Peer, Role, SimulatorState
 from .sessions import Charging, ChargingSession, SessionBook
 from .tokens import TokenBook
 from .transport import (
@@ -63,7 +63,6 @@ from .transport import (
     envelope,
     is_221_shape,
     load_json,
-    token_from_header,
 )
 from .workers import Workers
 
@@ -210,9 +209,10 @@ class CpoSimulator:
         self.fault = None
         self._latency_changed = threading.Condition()
         self.latency = latency
-        self._server: _Server | None = None
+        self._server: HttpServer | None = None
         self._thread: threading.Thread | None = None
         self._churn: threading.Thread | None = None
+        self._behind_front = False  # a front (`hub.py`) serves it and runs its workers
         # One entry per module the simulator implements, given the state that module needs; a
         # module it publishes without a handler here answers 404 with OCPI 2000.
         self._handlers: dict[str, ModuleHandler] = {
@@ -229,51 +229,71 @@ class CpoSimulator:
 
     def start(self) -> CpoSimulator:
         """Bind (port 0 picks a free one) and serve from a daemon thread; returns self."""
-        if self._server is not None:
+        if self._server is not None or self._behind_front:
             raise SimulatorError("the simulator is already running")
-        self.workers.stopping.clear()
-        self._server = _Server((self.peer.host, self.peer.port), self)
+        if self.peer.connection is not None:
+            raise SimulatorError("this party is served by its hub's front: start that instead")
+        self._server, self._thread = serve_http(self, self.peer.host, self.peer.port)
         self.peer.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"cpo-simulator-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        if self.status_churn > 0:
-            self._churn = threading.Thread(
-                target=self._churn_statuses, name=f"cpo-simulator-churn-{self.port}", daemon=True
-            )
-            self._churn.start()
+        self._start_workers()
         return self
 
     def stop(self) -> None:
         """Stop serving and close the socket: afterwards its URLs refuse connections. Requests
         waiting out `latency` are answered at once; status churn ends; sessions stop where they
         are, without a last push (a CPMS going down), and pending command results are dropped."""
-        server, thread, churn = self._server, self._thread, self._churn
+        server, thread = self._server, self._thread
         if server is None:
             return
+        threads = self._halt()
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        join_all(threads)
+        self._server = self._thread = None
+
+    @property
+    def running(self) -> bool:
+        """Serving HTTP itself, or behind a front that is (`hub.py`)."""
+        return self._server is not None or self._behind_front
+
+    def _start_workers(self) -> None:
+        """Ready the worker threads: sessions and command results may start; churn starts."""
+        self.workers.stopping.clear()
+        if self.status_churn > 0:
+            self._churn = threading.Thread(
+                target=self._churn_statuses, name=f"cpo-simulator-churn-{self.port}", daemon=True
+            )
+            self._churn.start()
+
+    def _halt(self) -> list[threading.Thread]:
+        """Tell every worker thread to stop; returns them (status churn's first) to be joined."""
         self.workers.stopping.set()
         with self._latency_changed:
             self._latency_changed.notify_all()
         with self.lock:
             for session in self.session_book.sessions.values():
                 session.wake.set()
-        workers = self.workers.take()
-        server.shutdown()
-        server.server_close()
-        for each in (thread, churn):
-            if each is not None:
-                each.join(timeout=5)
-        deadline = time.monotonic() + WORKER_JOIN_SECONDS
-        for worker in workers:
-            worker.join(timeout=max(0.0, deadline - time.monotonic()))
-        self._server = self._thread = self._churn = None
+        churn, self._churn = self._churn, None
+        return ([churn] if churn is not None else []) + self.workers.take()
+
+    # A party behind a front (`hub.py`): the front serves HTTP and the connection, and starts
+    # and stops the party's worker threads with its own.
+
+    def _join_front(self, connection: Peer) -> None:
+        self.peer.join(connection)
+
+    def _start_behind(self) -> None:
+        self._behind_front = True
+        self._start_workers()
+
+    def _stop_behind(self) -> list[threading.Thread]:
+        self._behind_front = False
+        return self._halt()
 
     def __enter__(self) -> CpoSimulator:
-        return self if self._server is not None else self.start()
+        return self if self.running else self.start()
 
     def __exit__(
         self,
@@ -312,6 +332,11 @@ class CpoSimulator:
     @property
     def token_a(self) -> str:
         return self.peer.token_a
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        """The roles its Credentials carry under 2.2.x: its own CPO role."""
+        return self.peer.roles
 
     @property
     def raw_tokens(self) -> bool:
@@ -617,7 +642,7 @@ class CpoSimulator:
             session_id,
             reason,
             timeout,
-            running=self._server is not None,
+            running=self.running,
         )
 
     def start_session_unasked(
@@ -644,7 +669,7 @@ class CpoSimulator:
             token_type=token_type,
             contract_id=contract_id,
             connector_id=connector_id,
-            running=self._server is not None,
+            running=self.running,
         )
         return session.id
 
@@ -719,6 +744,18 @@ class CpoSimulator:
         )
 
     # --- serving -------------------------------------------------------------------------------
+
+    def handle(self, request: InboundRequest) -> Reply:
+        """Answer one authenticated request with its module's handler (OcpiFailure raised
+        anywhere below is the error answer). A hub's front (`hub.py`) routes here too."""
+        handler = self._handlers.get(request.module)
+        if handler is None or request.module in self.omit_modules:
+            raise OcpiFailure(
+                Status.CLIENT_ERROR,
+                f"{request.module} is not implemented by the simulator",
+                http_status=404,
+            )
+        return handler(request)
 
     def _respond(
         self, method: str, raw_path: str, headers: httpx.Headers, body: bytes
@@ -836,13 +873,6 @@ class CpoSimulator:
         if module not in CPO_INTERFACES or module in self.omit_modules:
             raise OcpiFailure(Status.CLIENT_ERROR, f"no {module!r} endpoint", http_status=404)
         token, kind = self._authenticate(headers, forms, token_a_allowed=module == "credentials")
-        handler = self._handlers.get(module)
-        if handler is None:
-            raise OcpiFailure(
-                Status.CLIENT_ERROR,
-                f"{module} is not implemented by the simulator",
-                http_status=404,
-            )
         request = InboundRequest(
             method=method,
             version=version,
@@ -856,7 +886,7 @@ class CpoSimulator:
             correlation_id=correlation_id,
             module_url=f"{self.version_url(version)}/{module}",
         )
-        reply = handler(request)
+        reply = self.handle(request)
         if module not in CONFIGURATION_MODULES and is_221_shape(version):
             caller_country = headers.get("OCPI-from-country-code")
             caller_party = headers.get("OCPI-from-party-id")
@@ -869,31 +899,8 @@ class CpoSimulator:
     def _authenticate(
         self, headers: httpx.Headers, forms: set[bool], *, token_a_allowed: bool
     ) -> tuple[str, str]:
-        """T-03: the token and its kind ("A" or "current"), or HTTP 401 with the envelope.
-
-        Only the forms in `forms` are tried: a strict peer does not guess (T-02)."""
-        header = headers.get("Authorization")
-        if not header:
-            raise OcpiFailure(Status.CLIENT_ERROR, "missing Authorization header", http_status=401)
-        with self.lock:
-            for base64_form in sorted(forms):
-                token = token_from_header(header, base64_form=base64_form)
-                if token is None:
-                    continue
-                if token in self.state.inbound:
-                    return token, "current"
-                if token == self.token_a and self.state.token_a_valid:
-                    if token_a_allowed:
-                        return token, "A"
-                    raise OcpiFailure(
-                        Status.CLIENT_ERROR,
-                        "token A is only for credentials and versions",
-                        http_status=401,
-                    )
-        expected = " or ".join("base64" if form else "raw" for form in sorted(forms))
-        raise OcpiFailure(
-            Status.CLIENT_ERROR, f"unknown token (read as {expected})", http_status=401
-        )
+        """T-03: the token and its kind ("A" or "current"), or HTTP 401 with the envelope."""
+        return credentials.authenticate(self.peer, headers, forms, token_a_allowed=token_a_allowed)
 
 
 def _only_get(method: str) -> None:
@@ -910,11 +917,41 @@ def _maybe_json(body: bytes) -> Any:
         return None
 
 
-class _Server(ThreadingHTTPServer):
+class Front(Protocol):
+    """What `HttpServer` serves: a `CpoSimulator`, or a hub's front (`hub.HubSimulator`)."""
+
+    workers: Workers
+
+    def _respond(
+        self, method: str, raw_path: str, headers: httpx.Headers, body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]: ...
+
+
+def serve_http(front: Front, host: str, port: int) -> tuple[HttpServer, threading.Thread]:
+    """Bind `host:port` (0: a free port) and serve `front` from a daemon thread."""
+    server = HttpServer((host, port), front)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name=f"cpo-simulator-{server.server_address[1]}",
+        daemon=True,
+    )
+    thread.start()
+    return server, thread
+
+
+def join_all(threads: Iterable[threading.Thread]) -> None:
+    """Wait for stopped threads, `WORKER_JOIN_SECONDS` in all."""
+    deadline = time.monotonic() + WORKER_JOIN_SECONDS
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+
+class HttpServer(ThreadingHTTPServer):
     daemon_threads = True  # a hung client never blocks stop()
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], simulator: CpoSimulator) -> None:
+    def __init__(self, address: tuple[str, int], simulator: Front) -> None:
         super().__init__(address, _Handler)
         self.simulator = simulator
 
@@ -923,7 +960,7 @@ class _Handler(BaseHTTPRequestHandler):
     """HTTP/1.0: one request per connection, so nothing reaches a stopped simulator through a
     client's kept-alive connection."""
 
-    server: _Server
+    server: HttpServer
     server_version = "CpoSimulator/1.0"
 
     def _serve(self) -> None:

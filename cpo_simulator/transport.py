@@ -42,6 +42,14 @@ CPO_INTERFACES: Final[dict[str, str]] = {
 # Configuration modules never carry routing headers (checklist T-16).
 CONFIGURATION_MODULES: Final = frozenset({"versions", "credentials", "hubclientinfo"})
 
+# T-16: the four headers that address a functional-module request, and its answer, to a party.
+ROUTING_HEADERS: Final = (
+    "OCPI-from-country-code",
+    "OCPI-from-party-id",
+    "OCPI-to-country-code",
+    "OCPI-to-party-id",
+)
+
 ROLES: Final = frozenset({"CPO", "EMSP", "HUB", "NAP", "NSP", "OTHER", "SCSP"})
 
 # Object number `i` of a list module was last updated at `EPOCH + i` seconds unless the test
@@ -64,6 +72,10 @@ class Status(IntEnum):
     UNABLE_TO_USE_CLIENT_API = 3001
     UNSUPPORTED_VERSION = 3002
     NO_MATCHING_ENDPOINTS = 3003
+    # Hub errors: a hub (or a platform routing between its parties) could not route a request.
+    HUB_ERROR = 4000
+    UNKNOWN_RECEIVER = 4001
+    RECEIVER_NOT_CONNECTED = 4003
 
 
 class SimulatorError(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .peer import Peer
@@ -15,14 +16,19 @@ def versions_list(peer: Peer) -> Reply:
     )
 
 
-def version_details(peer: Peer, version: str) -> Reply:
-    """V-02: the CPO's interfaces minus `omit_modules`; `role` exists only from 2.2 on."""
-    return Reply({"version": version, "endpoints": published_endpoints(peer, version)})
+def version_details(
+    peer: Peer, version: str, interfaces: Mapping[str, str] = CPO_INTERFACES
+) -> Reply:
+    """V-02: the CPO's interfaces (a hub adds its own) minus `omit_modules`; `role` exists only
+    from 2.2 on."""
+    return Reply({"version": version, "endpoints": published_endpoints(peer, version, interfaces)})
 
 
-def published_endpoints(peer: Peer, version: str) -> list[dict[str, Any]]:
+def published_endpoints(
+    peer: Peer, version: str, interfaces: Mapping[str, str] = CPO_INTERFACES
+) -> list[dict[str, Any]]:
     endpoints: list[dict[str, Any]] = []
-    for module, role in CPO_INTERFACES.items():
+    for module, role in interfaces.items():
         if module in peer.omit_modules:
             continue
         endpoint: dict[str, Any] = {"identifier": module}

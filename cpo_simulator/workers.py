@@ -34,23 +34,25 @@ class Workers:
     def defer(self, job: Job, name: str) -> None:
         """Start `job` once the answer being written on this thread has been sent (a command's
         result must not overtake its CommandResponse); at once outside a request."""
-        pending: list[tuple[Job, str]] | None = getattr(_after_answer, "jobs", None)
+        pending: list[tuple[Workers, Job, str]] | None = getattr(_after_answer, "jobs", None)
         if pending is None:
             self.spawn(job, name)
         else:
-            pending.append((job, name))
+            pending.append((self, job, name))
 
     @contextmanager
     def answering(self) -> Iterator[None]:
         """Around the answer to one request: the jobs it deferred start when it is done, even
-        when the client is gone by then (it timed out: the CPO carries on regardless)."""
+        when the client is gone by then (it timed out: the CPO carries on regardless). Each job
+        runs on the `Workers` that deferred it, which need not be the one answering: a hub's
+        front answers, the party behind it owns the job and waits for it when stopped."""
         _after_answer.jobs = []
         try:
             yield
         finally:
             jobs, _after_answer.jobs = _after_answer.jobs, None
-            for job, name in jobs:
-                self.spawn(job, name)
+            for workers, job, name in jobs:
+                workers.spawn(job, name)
 
     def take(self) -> list[threading.Thread]:
         """Every thread started so far, forgotten here: the caller joins them."""

@@ -8,6 +8,11 @@ charging side's: the power and speed of simulated sessions (`--charge-kw`, `--ti
 real second being `--time-scale` simulated ones), the faults of the Commands Receiver and of
 session pushes, and whether START_SESSION needs a token the eMSP pushed first; and when and how
 CDRs are sent (`--cdr-delay`, `--cdr-fault`).
+
+With `--party CC/PID` (repeatable) it plays several CPO parties on one connection, each with the
+fleet and charging options above: a roaming hub in front of them with `--hub CC/PID`, else a
+CPMS hosting them all (see `cpo_simulator/hub.py`); `--country-code`, `--party-id` and `--name`
+then do not apply. Without `--party` it is one CPO, as always.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cpo_simulator import CpoSimulator, SimulatorError
+from cpo_simulator import CpoSimulator, HubSimulator, SimulatorError
 from cpo_simulator.cdrs import CDR_FAULTS
 from cpo_simulator.commands import COMMAND_FAULTS
 from cpo_simulator.sessions import SESSION_FAULTS
@@ -130,6 +135,17 @@ class Command(BaseCommand):
             action="store_true",
             help="reject START_SESSION for tokens not pushed through the Tokens module",
         )
+        parser.add_argument(
+            "--party",
+            dest="parties",
+            action="append",
+            metavar="CC/PID",
+            help="a CPO party on the one connection; repeat for several (a hub or a CPMS)",
+        )
+        parser.add_argument(
+            "--hub", metavar="CC/PID", help="with --party: a roaming hub in front of the parties"
+        )
+        parser.add_argument("--hub-name", default="Simulated Hub", help="the hub's business name")
         parser.add_argument("--register-with", metavar="VERSIONS_URL", help="the eMSP's versions")
         parser.add_argument("--token", help="token A the eMSP issued (with --register-with)")
 
@@ -137,35 +153,10 @@ class Command(BaseCommand):
         if bool(options["register_with"]) != bool(options["token"]):
             raise CommandError("--register-with and --token go together")
         _log_requests_to_stderr()
+        if options["hub"] and not options["parties"]:
+            raise CommandError("--hub needs the parties behind it: --party CC/PID, repeated")
         try:
-            sim = CpoSimulator(
-                versions=_split(options["ocpi_versions"] or ["2.2.1"]),
-                host=options["host"],
-                port=options["port"],
-                country_code=options["country_code"],
-                party_id=options["party_id"],
-                name=options["name"],
-                token_a=options["token_a"],
-                raw_tokens=options["raw_tokens"],
-                omit_modules=_split([options["omit_modules"]]),
-                location_count=options["locations"],
-                page_size=options["page_size"],
-                public_base_url=options["public_url"],
-                evses_per_location=options["evses_per_location"],
-                connectors_per_evse=options["connectors_per_evse"],
-                tariff_count=options["tariffs"],
-                ad_hoc_tariffs=options["ad_hoc_tariffs"],
-                latency=options["latency"],
-                status_churn=options["status_churn"],
-                charge_kw=options["charge_kw"],
-                time_scale=options["time_scale"],
-                update_interval=options["update_interval"],
-                command_fault=options["command_fault"],
-                session_fault=options["session_fault"],
-                require_known_token=options["require_known_token"],
-                cdr_delay=options["cdr_delay"],
-                cdr_fault=options["cdr_fault"],
-            ).start()
+            sim = self._build(options).start()
         except (ValueError, OSError) as exc:
             raise CommandError(f"cannot start the simulator: {exc}") from exc
         stop = threading.Event()
@@ -190,7 +181,59 @@ class Command(BaseCommand):
         finally:
             sim.stop()
 
-    def _register(self, sim: CpoSimulator, versions_url: str, token: str) -> None:
+    def _build(self, options: dict[str, Any]) -> CpoSimulator | HubSimulator:
+        """One CPO, or with `--party` the front of several; ValueError for a bad option."""
+        fleet_and_charging: dict[str, Any] = {
+            "omit_modules": _split([options["omit_modules"]]),
+            "location_count": options["locations"],
+            "page_size": options["page_size"],
+            "evses_per_location": options["evses_per_location"],
+            "connectors_per_evse": options["connectors_per_evse"],
+            "tariff_count": options["tariffs"],
+            "ad_hoc_tariffs": options["ad_hoc_tariffs"],
+            "status_churn": options["status_churn"],
+            "charge_kw": options["charge_kw"],
+            "time_scale": options["time_scale"],
+            "update_interval": options["update_interval"],
+            "command_fault": options["command_fault"],
+            "session_fault": options["session_fault"],
+            "require_known_token": options["require_known_token"],
+            "cdr_delay": options["cdr_delay"],
+            "cdr_fault": options["cdr_fault"],
+        }
+        connection: dict[str, Any] = {
+            "versions": _split(options["ocpi_versions"] or ["2.2.1"]),
+            "host": options["host"],
+            "port": options["port"],
+            "token_a": options["token_a"],
+            "raw_tokens": options["raw_tokens"],
+            "public_base_url": options["public_url"],
+        }
+        if not options["parties"]:
+            return CpoSimulator(
+                **connection,
+                country_code=options["country_code"],
+                party_id=options["party_id"],
+                name=options["name"],
+                latency=options["latency"],
+                **fleet_and_charging,
+            )
+        if options["latency"]:
+            raise ValueError("--latency is not supported with --party")
+        members = [
+            CpoSimulator(
+                versions=connection["versions"],
+                country_code=country_code,
+                party_id=party_id,
+                name=f"Simulated CPO {country_code}/{party_id}",
+                **fleet_and_charging,
+            )
+            for country_code, party_id in map(_party, options["parties"])
+        ]
+        hub = (*_party(options["hub"]), options["hub_name"]) if options["hub"] else None
+        return HubSimulator(members, hub=hub, page_size=options["page_size"], **connection)
+
+    def _register(self, sim: CpoSimulator | HubSimulator, versions_url: str, token: str) -> None:
         try:
             response = sim.register_with(versions_url, token)
         except SimulatorError as exc:
@@ -204,6 +247,14 @@ class Command(BaseCommand):
 
 def _split(values: list[str]) -> tuple[str, ...]:
     return tuple(item.strip() for value in values for item in value.split(",") if item.strip())
+
+
+def _party(value: str) -> tuple[str, str]:
+    """CC/PID, e.g. NL/AAA; ValueError otherwise."""
+    country_code, _, party_id = value.partition("/")
+    if len(country_code) != 2 or not 0 < len(party_id) <= 3:
+        raise ValueError(f"a party is CC/PID, e.g. NL/AAA, not {value!r}")
+    return country_code.upper(), party_id.upper()
 
 
 def _log_requests_to_stderr() -> None:
