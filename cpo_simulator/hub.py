@@ -28,7 +28,7 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -379,7 +379,10 @@ class HubSimulator:
             if info is None:
                 raise ValueError(f"{key[0]}/{key[1]} is not behind this hub")
             info.status = status
-            info.last_updated = datetime.now(UTC).replace(microsecond=0)
+            # Whole seconds on the wire: a change within the second of the last still gets a
+            # later stamp, so a receiver that keeps only newer ClientInfo takes it.
+            now = datetime.now(UTC).replace(microsecond=0)
+            info.last_updated = max(now, info.last_updated + timedelta(seconds=1))
             body = info.as_json()
         return self._push_client_info(body)
 

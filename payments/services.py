@@ -110,7 +110,8 @@ def find_evse(evse_id: str) -> Evse:
 
 def operator_name(evse: Evse) -> str:
     """Who runs this charger, as the driver is told before paying: the CPO party's legal name
-    from its terms, else the business name it registered with, else its connection's name.
+    from its terms, else the business name it registered with, else its connection's name (a
+    party behind a hub: its id and the hub's name, not the hub's name alone).
     Never the location's own `operator` field, which any publisher can fill in."""
     location = evse.location
     country_code, party_id = location.country_code.upper(), location.party_id.upper()
@@ -128,7 +129,12 @@ def operator_name(evse: Evse) -> str:
         .values_list("business_name", flat=True)
         .first()
     )
-    return business_name or location.partner.name
+    if business_name:
+        return business_name
+    if parties.is_hub(location.partner):
+        # A party behind a hub has no name of its own here until an operator enters its terms.
+        return f"{country_code}*{party_id} via {location.partner.name}"
+    return location.partner.name
 
 
 # What a party's hub says of its link (ClientInfo), in words; CONNECTED is payable.
