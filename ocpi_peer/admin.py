@@ -254,8 +254,9 @@ class PartnerAdmin(_PartnerAdminBase):
             if not partner.is_registered:
                 self.message_user(request, f"{partner}: not registered", messages.WARNING)
                 continue
-            for module in ("locations", "tariffs"):
-                tasks.pull_module.delay(partner.pk, module)
+            for module in ("locations", "tariffs", "hubclientinfo"):
+                if partner.endpoint(module, "SENDER") is not None:
+                    tasks.pull_module.delay(partner.pk, module)
             self.message_user(request, f"{partner}: pull queued; its result shows under Pulls")
 
     @admin.action(description="Re-register: rotate tokens (credentials PUT)")

@@ -72,6 +72,18 @@ def test_the_command_pulls_and_reports_json(cpo_simulator: StartCpo) -> None:
     ]
 
 
+def test_the_command_pulls_every_list_the_partner_offers_and_no_other(
+    cpo_simulator: StartCpo,
+) -> None:
+    cpo = cpo_simulator(location_count=3)  # a CPO, not a hub: it has no ClientInfo list
+    partner = register_with_cpo(versions_url=cpo.versions_url, token=cpo.token_a)
+    out = io.StringIO()
+    call_command("ocpi_sync", "--partner", str(partner.pk), stdout=out)
+    pulled = json.loads(out.getvalue())
+    assert [p["module"] for p in pulled] == ["locations", "tariffs", "cdrs"]
+    assert all(p["ok"] for p in pulled)
+
+
 def test_the_command_fails_clearly_for_an_unknown_partner() -> None:
     with pytest.raises(CommandError, match="no partner 999"):
         call_command("ocpi_sync", "--partner", "999")

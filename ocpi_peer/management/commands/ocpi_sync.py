@@ -9,7 +9,7 @@ from ocpi_peer.models import Partner
 
 
 class Command(BaseCommand):
-    help = "Pull locations and tariffs from registered partners now; prints JSON per pull."
+    help = "Pull the Sender lists registered partners offer now; prints JSON per pull."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -29,6 +29,8 @@ class Command(BaseCommand):
         results, failed = [], False
         for each in partners:
             for name in [module] if module else sync.MODULES:
+                if not module and each.endpoint(name, "SENDER") is None:
+                    continue  # every module: those it offers (a CPO has no ClientInfo list)
                 try:
                     outcome = sync.pull(partner_id=each.pk, module=name, full=full)
                 except (PeerError, sync.SyncImpossible) as exc:
