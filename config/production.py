@@ -40,7 +40,7 @@ SECRET_KEY_MIN_UNIQUE = 5
 
 SECRET_KEY_PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
 PUBLISHABLE_KEY_PREFIXES = ("pk_live_", "pk_test_")
-WEBHOOK_SECRET_PREFIX = "whsec_"
+WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 
 SECRETS = (
     "SECRET_KEY",
@@ -68,8 +68,7 @@ def require_secrets(values: Mapping[str, str | None]) -> None:
     if problems:
         raise ImproperlyConfigured(
             "DEBUG is off (DEBUG=true is for development only), so the platform runs for real"
-            " and needs its secrets:\n"
-            + "\n".join(f"- {problem}" for problem in problems)
+            " and needs its secrets:\n" + "\n".join(f"- {problem}" for problem in problems)
         )
 
 

@@ -19,15 +19,22 @@ VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
 
+
+def _secret(name: str, default: str) -> str:
+    """A secret exactly as set: django-environ would take a value starting with `$` for the name
+    of another variable, and a random SECRET_KEY may well start with one."""
+    return os.environ.get(name) or default
+
+
 # Off unless set: a deployment that forgets it runs with the checks below, not with a debug page
 # and the development secrets. `make demo` and the tests turn it on.
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default=production.DEV_SECRET_KEY)
+SECRET_KEY = _secret("SECRET_KEY", production.DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 
 # Partners' OCPI tokens are encrypted at rest with this Fernet key (32 url-safe base64 bytes).
 _derived_key = base64.urlsafe_b64encode(hashlib.sha256(f"fernet:{SECRET_KEY}".encode()).digest())
-FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default=_derived_key.decode())
+FIELD_ENCRYPTION_KEY = _secret("FIELD_ENCRYPTION_KEY", _derived_key.decode())
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -174,16 +181,16 @@ OCPI_MAX_PAGES = 5000
 OCPI_ALLOW_PRIVATE_URLS = env.bool("OCPI_ALLOW_PRIVATE_URLS", default=False)
 
 # Stripe (test-mode placeholders by default; the demo and the tests point at a local fake).
-STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_placeholder")
-STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_placeholder")
-STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_placeholder")
+STRIPE_SECRET_KEY = _secret("STRIPE_SECRET_KEY", "sk_test_placeholder")
+STRIPE_PUBLISHABLE_KEY = _secret("STRIPE_PUBLISHABLE_KEY", "pk_test_placeholder")
+STRIPE_WEBHOOK_SECRET = _secret("STRIPE_WEBHOOK_SECRET", "whsec_placeholder")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 
 # With DEBUG off the platform runs for real: it refuses to start (web, worker, beat, every
 # management command) without its secrets, each real (config/production.py says which and why).
 if not DEBUG:
-    production.require_secrets({name: env.str(name, default="") for name in production.SECRETS})
+    production.require_secrets({name: os.environ.get(name) for name in production.SECRETS})
 
 # HTTPS. With DEBUG off: plain http is redirected (but /healthz, which a load balancer may ask
 # over http), browsers are told to come over HTTPS only for a year, and the session and CSRF
@@ -198,7 +205,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = production.proxy_ssl_header(env.str("TRUSTED_PROXY_SSL_HEADER", default=""))
+SECURE_PROXY_SSL_HEADER = production.proxy_ssl_header(
+    env.str("TRUSTED_PROXY_SSL_HEADER", default="")
+)
 # Forms (the admin's, the language switch) are posted from PUBLIC_BASE_URL's origin, whatever
 # Host and scheme a proxy hands on to us.
 CSRF_TRUSTED_ORIGINS = env.list(

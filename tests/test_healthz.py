@@ -1,5 +1,7 @@
 """`/healthz` tells a load balancer or an operator whether the database and the broker answer."""
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -21,3 +23,14 @@ def test_it_reports_a_broker_that_is_down(client: Client, monkeypatch: pytest.Mo
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "failing", "database": "ok", "broker": "down"}
+
+
+def test_it_answers_over_plain_http_when_https_is_enforced(client: Client, settings: Any) -> None:
+    # A load balancer asks over plain http behind the proxy that ends TLS; every other path is
+    # sent to HTTPS.
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/charge/").status_code == 301
+    response = client.get("/healthz")
+    # Answered, not redirected (whether the broker is up is the other tests' concern).
+    assert response.status_code in (200, 503)
+    assert response.json()["database"] == "ok"

@@ -172,9 +172,11 @@ def phone(
             page.on("pageerror", lambda error: driver.errors.append(str(error)))
             page.on(
                 "console",
-                lambda message: driver.errors.append(message.text)
-                if "Content Security Policy" in message.text
-                else None,
+                lambda message: (
+                    driver.errors.append(message.text)
+                    if "Content Security Policy" in message.text
+                    else None
+                ),
             )
             drivers.append(driver)
             return driver
