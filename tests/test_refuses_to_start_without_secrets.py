@@ -84,3 +84,16 @@ def test_a_secret_key_starting_with_a_dollar_is_taken_as_it_is() -> None:
     env = production_env(SECRET_KEY="$" + get_random_secret_key())
     done = manage("check", env=env)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TRUSTED_PROXIES", "10.0.0.5,10.0.0.0/33"),
+        ("TRUSTED_PROXY_SSL_HEADER", "X-Forwarded-Proto: https"),
+    ],
+)
+def test_a_malformed_proxy_setting_stops_the_start(variable: str, value: str) -> None:
+    done = manage("check", env=production_env(**{variable: value}))
+    assert done.returncode != 0
+    assert f"ImproperlyConfigured: {variable}" in done.stderr
