@@ -2,7 +2,8 @@
 one of the values anyone can read in this repository (the development key, the placeholders,
 the demo's and the tests' keys). The settings call `require_secrets` while they load, so the web
 server, the Celery worker and beat and every management command stop alike, before serving or
-working, with one sentence per variable to fix."""
+working, with one sentence per variable to fix. Beside that, how the settings read the proxy
+variables (TRUSTED_PROXY_SSL_HEADER, TRUSTED_PROXIES) and the origin of PUBLIC_BASE_URL."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 DEV_SECRET_KEY = "dev-only-secret-key-change-me-in-production"  # noqa: S105
 
-# The values a checkout carries for development, the demo, the tests and the benchmarks.
+# Values this repository carries, for development, the demo and the tests: public, so never secret.
 PUBLIC_VALUES = frozenset(
     {
         DEV_SECRET_KEY,
