@@ -75,7 +75,6 @@ CPU_CDRS, WARMUP, THROUGHPUT_CDRS = 200, 5, 200
 LOCATIONS = 240  # 480 EVSEs, of which about 420 AVAILABLE: one for each checkout
 DRIVERS, ENDERS, POSTERS = 8, 8, 4
 TARGET_CPU_MS = 20.0
-PUBLISHABLE_KEY = "pk_test_bench"
 GATEWAY_CALLS = ("capture", "cancel", "refund", "retrieve", "place_hold")
 # BENCH_SETTLE_AD_HOC=1: the CPO also offers AD_HOC_PAYMENT twins, which the driver is shown; it
 # bills eMSP-started sessions by its REGULAR tariff (B-9), so every CDR differs from the price
@@ -100,8 +99,6 @@ def _run(budget: Budget, database_url: str, scratch: Path) -> dict[str, Any]:
     env = app_env(database_url) | {
         "CELERY_BROKER_URL": REDIS_URL,
         "STRIPE_API_BASE": stripe_url,
-        "STRIPE_SECRET_KEY": "sk_test_bench",
-        "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
         "STRIPE_JS_URL": f"{stripe_url}/js.stripe.com/v3/",
         "CHECKOUT_RATE_LIMIT": "100000/1m",  # every driver comes from 127.0.0.1 here
     }

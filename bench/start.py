@@ -106,8 +106,6 @@ def _run(budget: Budget, database_url: str, database: str, scratch: Path) -> lis
     env = app_env(database_url) | {
         "CELERY_BROKER_URL": REDIS_URL,
         "STRIPE_API_BASE": stripe_url,
-        "STRIPE_SECRET_KEY": "sk_test_bench",
-        "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
         "STRIPE_JS_URL": f"{stripe_url}/js.stripe.com/v3/",
         "CHECKOUT_RATE_LIMIT": "100000/1m",  # every driver comes from 127.0.0.1 here
     }

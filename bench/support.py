@@ -182,18 +182,23 @@ def read_line(process: subprocess.Popen[bytes], *, timeout: float, what: str) ->
 
 
 def app_env(database_url: str, public_base_url: str = "http://127.0.0.1:8000") -> dict[str, str]:
-    """What our app runs with here: production-like (DEBUG off, so Django keeps no query log),
-    an in-memory broker (nothing is enqueued on these paths, and nothing lands in var/), and
-    only warnings logged."""
+    """What our app runs with here: production-like (DEBUG off, so Django keeps no query log,
+    with fresh secrets and Stripe test keys of the shape production needs, but plain http on
+    loopback), an in-memory broker (nothing is enqueued on these paths, and nothing lands in
+    var/), and only warnings logged."""
     env = dict(os.environ)
     env.update(
         {
             "DATABASE_URL": database_url,
             "DEBUG": "False",
-            "SECRET_KEY": "bench-" + secrets.token_urlsafe(32),
+            "SECRET_KEY": "bench-" + secrets.token_urlsafe(48),
             "FIELD_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
             "CELERY_BROKER_URL": "memory://",
             "PUBLIC_BASE_URL": public_base_url,
+            "SECURE_SSL_REDIRECT": "false",
+            "STRIPE_SECRET_KEY": "sk_test_bench" + secrets.token_hex(16),
+            "STRIPE_PUBLISHABLE_KEY": "pk_test_bench" + secrets.token_hex(16),
+            "STRIPE_WEBHOOK_SECRET": "whsec_bench" + secrets.token_hex(16),
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
         }

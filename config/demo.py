@@ -60,6 +60,9 @@ def use_fake_stripe() -> bool:
 
 
 def main() -> None:
+    # A demo on one machine, over plain http with development secrets: every process it starts
+    # runs with DEBUG on, which the settings require for that.
+    os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{WEB}")
     # The simulated CPO listens on loopback: every process of the demo may call it.
     os.environ["OCPI_ALLOW_PRIVATE_URLS"] = "true"

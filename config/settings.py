@@ -9,7 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
+from csp.constants import NONE, SELF
+
+from config import production
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # git-ignored: the SQLite file and the embedded broker
@@ -17,18 +19,22 @@ VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
 
-DEV_SECRET_KEY = "dev-only-secret-key-change-me-in-production"  # noqa: S105
-DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
-    raise ImproperlyConfigured("set SECRET_KEY when DEBUG is off")
+
+def _secret(name: str, default: str) -> str:
+    """A secret exactly as set: django-environ would take a value starting with `$` for the name
+    of another variable, and a random SECRET_KEY may well start with one."""
+    return os.environ.get(name) or default
+
+
+# Off unless set: a deployment that forgets it runs with the checks below, not with a debug page
+# and the development secrets. `make demo` and the tests turn it on.
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = _secret("SECRET_KEY", production.DEV_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 
 # Partners' OCPI tokens are encrypted at rest with this Fernet key (32 url-safe base64 bytes).
 _derived_key = base64.urlsafe_b64encode(hashlib.sha256(f"fernet:{SECRET_KEY}".encode()).digest())
-FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default=_derived_key.decode())
-if not DEBUG and "FIELD_ENCRYPTION_KEY" not in env:
-    raise ImproperlyConfigured("set FIELD_ENCRYPTION_KEY when DEBUG is off")
+FIELD_ENCRYPTION_KEY = _secret("FIELD_ENCRYPTION_KEY", _derived_key.decode())
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -50,6 +56,7 @@ if importlib.util.find_spec("cpo_simulator") is not None:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.StripeCSPMiddleware",
     "ocpi_peer.middleware.OcpiTrafficMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -104,6 +111,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the driver pages' scripts and styles
 STATIC_ROOT = VAR_DIR / "static"
 
 REST_FRAMEWORK = {
@@ -112,7 +120,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Driver API", "VERSION": "1"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Driver API",
+    "VERSION": "1",
+    # drf-spectacular's `check --deploy` hook builds the whole schema and reports where it had to
+    # guess (the OCPI views, which OCPI's own specification documents, and the driver API's
+    # hand-written views): notes on the API's documentation, not on the deployment, which would
+    # drown the security checks that command is for. /api/schema/ is built the same either way.
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
+}
 
 # Celery: the embedded default needs no server (kombu's filesystem transport under var/).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -165,11 +181,59 @@ OCPI_MAX_PAGES = 5000
 OCPI_ALLOW_PRIVATE_URLS = env.bool("OCPI_ALLOW_PRIVATE_URLS", default=False)
 
 # Stripe (test-mode placeholders by default; the demo and the tests point at a local fake).
-STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_placeholder")
-STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_placeholder")
-STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_placeholder")
+STRIPE_SECRET_KEY = _secret("STRIPE_SECRET_KEY", "sk_test_placeholder")
+STRIPE_PUBLISHABLE_KEY = _secret("STRIPE_PUBLISHABLE_KEY", "pk_test_placeholder")
+STRIPE_WEBHOOK_SECRET = _secret("STRIPE_WEBHOOK_SECRET", "whsec_placeholder")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+
+# With DEBUG off the platform runs for real: it refuses to start (web, worker, beat, every
+# management command) without its secrets, each real (config/production.py says which and why).
+if not DEBUG:
+    production.require_secrets({name: os.environ.get(name) for name in production.SECRETS})
+
+# HTTPS. With DEBUG off: plain http is redirected (but /healthz, which a load balancer may ask
+# over http), browsers are told to come over HTTPS only for a year, and the session and CSRF
+# cookies travel over HTTPS only. Behind a proxy that ends TLS, TRUSTED_PROXY_SSL_HEADER names
+# the header in which it says the request came over HTTPS (e.g. X-Forwarded-Proto, value
+# `https`); set it only when that proxy always sets or overwrites that header, or any client
+# could claim HTTPS.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_PROXY_SSL_HEADER = production.proxy_ssl_header(
+    env.str("TRUSTED_PROXY_SSL_HEADER", default="")
+)
+# Forms (the admin's, the language switch) are posted from PUBLIC_BASE_URL's origin, whatever
+# Host and scheme a proxy hands on to us.
+CSRF_TRUSTED_ORIGINS = env.list(
+    "CSRF_TRUSTED_ORIGINS", default=[production.origin(PUBLIC_BASE_URL)]
+)
+# The proxies in front of us, as addresses or networks (`10.0.0.5`, `10.0.0.0/8`): the only
+# peers whose X-Forwarded-For may be believed.
+TRUSTED_PROXIES = production.networks("TRUSTED_PROXIES", env.list("TRUSTED_PROXIES", default=[]))
+
+# Content-Security-Policy (django-csp): our own scripts, styles and images, and what Stripe.js
+# needs. config.csp adds the origins of STRIPE_JS_URL (script-src, frame-src) and of
+# STRIPE_API_BASE (connect-src) as they are set, so that a Stripe elsewhere (the local fake of
+# the demo and the tests) works too. No inline script or style: the pages' own are static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "frame-src": ["https://hooks.stripe.com"],
+        "connect-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "style-src": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
 
 START_GRACE_SECONDS = env.int("START_GRACE_SECONDS", default=900)
 CHECKOUT_RATE_LIMIT = env.str("CHECKOUT_RATE_LIMIT", default="5/10m")

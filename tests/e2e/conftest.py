@@ -42,7 +42,8 @@ VISA, DECLINED, THREE_DS = "4242424242424242", "4000000000000341", "400000250000
 
 @dataclass
 class Driver:
-    """A driver with a phone in hand, on our site. `errors` collects uncaught script errors."""
+    """A driver with a phone in hand, on our site. `errors` collects uncaught script errors and
+    what the page's Content-Security-Policy refused (the browser says so on the console)."""
 
     page: Page
     base_url: str
@@ -135,7 +136,8 @@ def phone(
     tmp_path: Path,
 ) -> Iterator[Phone]:
     """Starts Chromium and opens fresh phone-sized contexts in it (`phone(locale="de-DE")`);
-    all are closed, and must have had no uncaught script error, at the end of the test.
+    all are closed, and must have had no uncaught script error and nothing refused by the
+    Content-Security-Policy, at the end of the test.
 
     One browser per test, not per session: Playwright's sync API keeps its event loop running in
     a greenlet of the main thread for as long as it is started, and Django refuses ORM calls
@@ -168,6 +170,14 @@ def phone(
             page = context.new_page()
             driver = Driver(page=page, base_url=site, name=request.path.stem.removeprefix("test_"))
             page.on("pageerror", lambda error: driver.errors.append(str(error)))
+            page.on(
+                "console",
+                lambda message: (
+                    driver.errors.append(message.text)
+                    if "Content Security Policy" in message.text
+                    else None
+                ),
+            )
             drivers.append(driver)
             return driver
 
@@ -181,4 +191,4 @@ def phone(
         finally:
             browser.close()
     for driver in drivers:
-        assert driver.errors == [], f"script errors in the page: {driver.errors}"
+        assert driver.errors == [], f"script errors or CSP refusals in the page: {driver.errors}"
