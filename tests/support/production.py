@@ -39,6 +39,9 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         "PUBLIC_BASE_URL": f"https://{HOST}",
         "ALLOWED_HOSTS": HOST,
         "CELERY_BROKER_URL": "memory://",
+        # Its own database, never the one the tests' own process points at (which, on
+        # PostgreSQL, is not the test database and may not exist).
+        "DATABASE_URL": "sqlite://:memory:",
     }
     for key, value in overrides.items():
         if value is None:
