@@ -73,7 +73,12 @@ class UrlField(serializers.CharField):
 
 
 class CiStringField(serializers.CharField):
-    """Case-insensitive identifiers (T-21) are kept upper-case so that keys compare equal."""
+    """Case-insensitive identifiers (T-21) are kept upper-case so that keys compare equal. At
+    most 255 characters unless a shorter length is given (OCPI's are 2 to 39)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 255)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> str:
         value: str = super().to_internal_value(data)

@@ -4,6 +4,7 @@ helpers) is in `fields`; `v2_1_1` redefines only what differs."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -307,6 +308,22 @@ class TariffRestrictionsSerializer(serializers.Serializer):
         allow_null=True,
     )
     reservation = optional(serializers.ChoiceField, choices=("RESERVATION", "RESERVATION_EXPIRES"))
+
+    def validate_start_date(self, value: str | None) -> str | None:
+        return _calendar_day(value)
+
+    def validate_end_date(self, value: str | None) -> str | None:
+        return _calendar_day(value)
+
+
+def _calendar_day(value: str | None) -> str | None:
+    """DATE's pattern lets 2026-02-31 through; pricing would find it unreadable only later."""
+    if value:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise serializers.ValidationError(f"{value} is no day of the calendar") from None
+    return value
 
 
 class TariffElementSerializer(serializers.Serializer):

@@ -90,6 +90,10 @@ TARIFFS = {
         lambda t: t["elements"][0].update(restrictions={"max_duration": 10**20}),
         "elements.0.restrictions.max_duration: Ensure this value is less than or equal",
     ),
+    "a day that is not in the calendar": (
+        lambda t: t["elements"][0].update(restrictions={"end_date": "2026-02-31"}),
+        "elements.0.restrictions.end_date: 2026-02-31 is no day of the calendar",
+    ),
     "a last_updated past the calendar's end": (
         lambda t: t.update(last_updated=OUT_OF_CALENDAR),
         f"last_updated: '{OUT_OF_CALENDAR}' is out of range",
