@@ -206,6 +206,32 @@ def test_it_refuses_a_session_whose_energy_no_column_holds(connected_cpo) -> Non
     assert not ChargingSession.objects.exists()
 
 
+def session_211(location: object) -> dict:
+    return {
+        "id": "S1",
+        "start_datetime": "2026-01-01T10:00:00Z",
+        "kwh": 0,
+        "auth_id": "DE-CPY-C1",
+        "auth_method": "AUTH_REQUEST",
+        "location": location,
+        "currency": "EUR",
+        "status": "ACTIVE",
+        "last_updated": "2026-01-01T10:00:00Z",
+    }
+
+
+def test_a_211_session_names_its_place_in_ids_our_columns_hold(connected_cpo) -> None:
+    cpo = connected_cpo(version="2.1.1")
+    long_id = session_211({"id": "L" * 100, "evses": []})
+    answer = cpo.call_us("PUT", "sessions/NL/SIM/S1", content=dumps(long_id))
+    assert answer.json()["status_code"] == 2001
+    assert "location: its location_id must be at most 39" in answer.json()["status_message"]
+    assert not ChargingSession.objects.exists()
+    odd = session_211({"id": "LOC1", "evses": {"uid": "E1"}})  # an object, not a list
+    assert cpo.call_us("PUT", "sessions/NL/SIM/S1", content=dumps(odd)).status_code == 201
+    assert ChargingSession.objects.get().location_id == "LOC1"
+
+
 BODIES = {
     "arrays nested 100,000 deep": (b"[" * 100_000 + b"]" * 100_000, "nest deeper than 20"),
     "objects nested 5,000 deep": (b'{"a":' * 5_000 + b"1" + b"}" * 5_000, "nest deeper than 20"),
@@ -216,6 +242,7 @@ BODIES = {
     "a NaN": (b'{"id": "14", "price": NaN}', "not valid JSON"),
     "an Infinity": (b'{"id": "14", "price": -Infinity}', "not valid JSON"),
     "bytes that are not UTF-8": (b'{"id": "\xff\xfe"}', "not valid JSON"),
+    "a NUL byte": (b'{"id": "1\x004"}', "not valid JSON"),
 }
 
 
