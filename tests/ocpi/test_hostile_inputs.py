@@ -274,6 +274,15 @@ def test_it_refuses_a_5_mb_cdr_with_413_in_an_envelope(connected_cpo) -> None:
     assert not Cdr.objects.exists()
 
 
+def test_it_refuses_a_content_length_that_is_no_number() -> None:
+    """Through Django's own client: most servers in front of us refuse this header first."""
+    answer = Client().post(
+        "/ocpi/2.2.1/cdrs", b"{}", content_type="application/json", CONTENT_LENGTH="abc"
+    )
+    assert answer.status_code == 400 and answer.json()["status_code"] == 2001
+    assert "Content-Length" in answer.json()["status_message"]
+
+
 @pytest.mark.parametrize(
     ("query", "named"),
     [
