@@ -33,7 +33,10 @@ class OcpiTrafficMiddleware:
             body = request.body  # read now, so the view can still parse it and we can log it
         except RequestDataTooBig:
             body = b""
-            response: HttpResponse = _too_large()
+            response: HttpResponse = _refused(413, "request body too large")
+        except ValueError:  # a Content-Length that is no number (most servers refuse it first)
+            body = b""
+            response = _refused(400, "the Content-Length header is not a number")
         else:
             reset = traffic.correlation_id.set(correlation)
             try:
@@ -59,10 +62,11 @@ class OcpiTrafficMiddleware:
         return response
 
 
-def _too_large() -> HttpResponse:
+def _refused(http_status: int, message: str) -> HttpResponse:
+    """A request refused before any view could read it, still in the envelope."""
     body = {
         "status_code": int(Status.INVALID_PARAMETERS),
-        "status_message": "request body too large",
+        "status_message": message,
         "timestamp": format_datetime(timezone.now()),
     }
-    return HttpResponse(dumps(body), status=413, content_type="application/json")
+    return HttpResponse(dumps(body), status=http_status, content_type="application/json")

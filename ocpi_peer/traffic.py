@@ -22,7 +22,9 @@ def scrub(body: bytes | None) -> str:
     if not body:
         return ""
     cleaned = _TOKEN_VALUE.sub(rb'\1"***"', body[: BODY_LIMIT * 2])
-    text = cleaned.decode("utf-8", errors="replace")
+    # A NUL byte (never valid JSON, but it may be sent) is the one character PostgreSQL cannot
+    # store: it would turn a refused request into a failed one.
+    text = cleaned.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     return text if len(text) <= BODY_LIMIT else text[:BODY_LIMIT] + "…"
 
 

@@ -6,15 +6,17 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import simplejson
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import exceptions
@@ -55,15 +57,31 @@ class OcpiError(Exception):
 # --- timestamps -------------------------------------------------------------------------------
 
 
+class TimestampOutOfRange(ValueError):
+    """A well-formed timestamp too close to the ends of the calendar to be used."""
+
+
+# A day inside what Python's datetime holds, so that a moment we accept can still be shown in
+# any time zone and compared: `9999-12-31T23:59:59-23:59` is past the last UTC day there is.
+EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+
+
 def parse_datetime(value: str) -> datetime:
     """RFC 3339 as CPMS really send it: with `Z`, with `+00:00` (or another offset, converted),
-    or with no zone at all, which OCPI defines as UTC. Raises ValueError."""
+    or with no zone at all, which OCPI defines as UTC. Raises ValueError, TimestampOutOfRange
+    for a moment outside `EARLIEST`..`LATEST`."""
     if not isinstance(value, str) or not 10 <= len(value) <= 35:
         raise ValueError(f"not a timestamp: {value!r}")
     parsed = datetime.fromisoformat(value.strip())
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        in_range = EARLIEST <= parsed <= LATEST
+    except OverflowError:  # its offset moves it off the calendar
+        in_range = False
+    if not in_range:
+        raise TimestampOutOfRange(f"{value!r} is out of range (0001-01-02 to 9999-12-30 in UTC)")
+    return parsed
 
 
 def format_datetime(value: datetime) -> str:
@@ -77,9 +95,45 @@ def format_datetime(value: datetime) -> str:
 # --- JSON -------------------------------------------------------------------------------------
 
 
+# How deep arrays and objects may nest in OCPI JSON we read. The deepest OCPI object (a CDR's
+# tariff restrictions' day_of_week, in a pulled page's envelope) nests 9 deep; a parser meeting
+# thousands of `[` recurses until Python gives up (RecursionError), so depth is checked first.
+MAX_DEPTH = 20
+
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+
+
+def too_deep(raw: bytes | str, limit: int = MAX_DEPTH) -> bool:
+    """Whether arrays and objects nest deeper than `limit` in the JSON text `raw` (brackets in
+    strings do not count). Without recursion and mostly in C, whatever the text is: a 7 MB
+    page of locations takes about as long as parsing it."""
+    text = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    # Without its escaped backslashes and quotes, every other run between quotes is a string.
+    unescaped = text.replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = b"".join(unescaped.split(b'"')[::2]).translate(None, _NOT_BRACKETS)
+    left = brackets
+    for _ in range(limit // 2):  # each pass takes away the innermost one or two levels
+        left = left.replace(b"[]", b"").replace(b"{}", b"")
+        if not left:
+            return False
+    depth = 0  # deeper than the passes can tell, or unbalanced: count bracket by bracket
+    for bracket in brackets:
+        depth += 1 if bracket in b"[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+class TooDeep(ValueError):
+    """JSON nested deeper than MAX_DEPTH."""
+
+
 def loads(raw: bytes | str) -> Any:
-    """OCPI numbers are exact decimals (prices to 4 places): never let them become floats."""
-    return simplejson.loads(raw, use_decimal=True)
+    """OCPI numbers are exact decimals (prices to 4 places): never let them become floats.
+    NaN and Infinity are not JSON and are refused, as is nesting deeper than MAX_DEPTH."""
+    if too_deep(raw):
+        raise TooDeep(f"arrays and objects nest deeper than {MAX_DEPTH} levels")
+    return simplejson.loads(raw, use_decimal=True)  # simplejson refuses NaN and Infinity
 
 
 def dumps(data: Any) -> bytes:
@@ -101,6 +155,8 @@ class OcpiJSONParser(BaseParser):
             return {}
         try:
             return loads(raw)
+        except TooDeep as exc:
+            raise exceptions.ParseError(f"body is refused: {exc}") from exc
         except (ValueError, UnicodeDecodeError) as exc:
             raise exceptions.ParseError(f"body is not valid JSON: {exc}") from exc
 
@@ -240,6 +296,8 @@ def _translated(exc: Exception, context: dict[str, Any]) -> OcpiError | None:
 def ocpi_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if (translated := _translated(exc, context)) is not None:
         exc = translated
+    elif isinstance(exc, RequestDataTooBig):  # a body read past the traffic middleware's check
+        exc = OcpiError(Status.INVALID_PARAMETERS, "request body too large", http_status=413)
     elif isinstance(exc, exceptions.ValidationError):  # valid JSON, wrong content: HTTP 200
         exc = OcpiError(Status.INVALID_PARAMETERS, describe(exc.detail))
     elif isinstance(exc, exceptions.APIException):  # bad JSON 400, token 401, 404, 405
@@ -278,6 +336,13 @@ class OcpiView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        for name, value in kwargs.items():
+            if isinstance(value, str) and not _usable_url_part(value):
+                raise OcpiError(
+                    Status.INVALID_PARAMETERS,
+                    f"{name} in the URL must be 1 to {MAX_URL_PART} printable characters",
+                    http_status=400,
+                )
         if self.functional:
             to_cc = request.headers.get("OCPI-to-country-code")
             to_pid = request.headers.get("OCPI-to-party-id")
@@ -297,6 +362,15 @@ class OcpiView(APIView):
                 response["OCPI-to-country-code"] = headers["OCPI-from-country-code"]
                 response["OCPI-to-party-id"] = headers["OCPI-from-party-id"]
         return response
+
+
+MAX_URL_PART = 255  # longer than any OCPI id (36, 39) or party, shorter than any column
+
+
+def _usable_url_part(value: str) -> bool:
+    """An id in the URL we can look up: no control characters (a NUL is not even storable) and
+    not longer than anything we keep; an unknown one then is simply not found."""
+    return 0 < len(value) <= MAX_URL_PART and value.isprintable()
 
 
 class UnknownOcpiPath(OcpiView):
@@ -331,15 +405,13 @@ def paginate(
     """One page of a list endpoint (T-19): `date_from` inclusive, `date_to` exclusive, stable
     order (oldest first), `Link rel="next"` repeating the filters, `X-Total-Count`, `X-Limit`."""
     params = request.query_params
+    offset = _whole_number(params, "offset", default=0, lowest=0)
+    limit = min(_whole_number(params, "limit", default=max_limit, lowest=1), max_limit)
     try:
-        offset = int(params.get("offset", 0))
-        limit = min(int(params.get("limit", max_limit)), max_limit)
         date_from = parse_datetime(params["date_from"]) if params.get("date_from") else None
         date_to = parse_datetime(params["date_to"]) if params.get("date_to") else None
     except ValueError as exc:
         raise OcpiError(Status.INVALID_PARAMETERS, f"bad list parameter: {exc}") from exc
-    if offset < 0 or limit < 1:
-        raise OcpiError(Status.INVALID_PARAMETERS, "offset must be ≥ 0 and limit ≥ 1")
     if date_from:
         queryset = queryset.filter(**{f"{updated_field}__gte": date_from})
     if date_to:
@@ -353,6 +425,25 @@ def paginate(
         next_url = f"{settings.PUBLIC_BASE_URL}{request.path}?{urlencode(query)}"
         headers["Link"] = f'<{next_url}>; rel="next"'
     return envelope(serialize(page), headers=headers)
+
+
+MAX_OFFSET = 10**9  # far past any list we serve, and within every database's integers
+_DIGITS = re.compile(r"[0-9]{1,10}")
+
+
+def _whole_number(params: Mapping[str, str], name: str, *, default: int, lowest: int) -> int:
+    """A list parameter (`offset`, `limit`): plain digits only, so `1e23`, `٣` or a number no
+    database column holds is a 2001 naming it rather than an error deep in the query."""
+    raw = params.get(name)
+    if raw is None:
+        return default
+    value = int(raw) if _DIGITS.fullmatch(raw) else -1
+    if not lowest <= value <= MAX_OFFSET:
+        raise OcpiError(
+            Status.INVALID_PARAMETERS,
+            f"bad list parameter: {name} must be a whole number from {lowest} to {MAX_OFFSET}",
+        )
+    return value
 
 
 # --- client-owned objects ---------------------------------------------------------------------

@@ -132,7 +132,8 @@ class LinkCdrForm(forms.Form):
     def clean_checkout(self) -> Checkout:
         value = self.cleaned_data["checkout"].strip()
         found = Checkout.objects.filter(authorization_reference__iexact=value)
-        if value.isdigit():
+        # A checkout number: ASCII digits a database integer holds ("²" is a digit to Python).
+        if value.isascii() and value.isdigit() and len(value) <= 18:
             found = found | Checkout.objects.filter(pk=int(value))
         checkout = found.first()
         if checkout is None:

@@ -4,11 +4,13 @@ sentence for the driver, never a 500 for bad input."""
 
 from __future__ import annotations
 
+import io
 import logging
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -19,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ocpi_peer.transport import too_deep
 from payments import charging, gateway, services, states
 from payments.models import Checkout
 from stations import l10n, tariffs
@@ -28,6 +31,7 @@ from stations.models import Evse
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 16 * 1024
+MAX_DEPTH = 4  # our requests are flat objects
 
 _HTTP_STATUS: dict[type[states.CheckoutError], int] = {
     services.UnknownEvse: 404,
@@ -49,18 +53,32 @@ class BodyTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
+def _too_large(request: Any) -> bool:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY
+    except ValueError:  # not a number: the server will not read it as a length either
+        return False
+
+
 class SmallJSONParser(JSONParser):
-    """Driver requests are tiny: anything larger is refused before it is read into memory."""
+    """Driver requests are tiny: anything larger is refused before it is read into memory, and
+    JSON nested deeper than any request of ours (`[[[[…`) before the parser recurses into it."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         request = (parser_context or {}).get("request")
-        length = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
-        if length > MAX_BODY:
+        if request is not None and _too_large(request):
             raise BodyTooLarge()
-        return super().parse(stream, media_type, parser_context)
+        raw = stream.read(MAX_BODY + 1) if stream is not None else b""
+        if len(raw) > MAX_BODY:
+            raise BodyTooLarge()
+        if too_deep(raw, MAX_DEPTH):
+            raise exceptions.ParseError(f"JSON parse error - nested deeper than {MAX_DEPTH} levels")
+        return super().parse(io.BytesIO(raw), media_type, parser_context)
 
 
 def driver_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    if isinstance(exc, RequestDataTooBig):  # Django's own cap, met before our parser's
+        exc = BodyTooLarge()
     if isinstance(exc, states.CheckoutError):
         code = _HTTP_STATUS.get(type(exc), 400)
         return Response({"error": exc.code, "detail": str(exc)}, status=code)
@@ -93,6 +111,15 @@ class DriverView(APIView):
 
     def get_exception_handler(self) -> Any:
         return driver_exception_handler
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """Refuse a body too large before anything reads it (DRF reads it whole to parse it),
+        and a checkout id that cannot be one before it reaches a query."""
+        super().initial(request, *args, **kwargs)
+        if _too_large(request):
+            raise BodyTooLarge()
+        if "public_id" in kwargs and not services.well_formed_public_id(kwargs["public_id"]):
+            raise services.UnknownCheckout(_("no such checkout"))
 
 
 # --- representations --------------------------------------------------------------------------
@@ -168,7 +195,10 @@ def _power_text(power: Decimal | None) -> str:
     """Power as drivers know it: "22 kW", "3,7 kW"."""
     if power is None:
         return ""
-    rounded = power.quantize(Decimal(1) if power >= 10 else Decimal("0.1")).normalize()
+    try:
+        rounded = power.quantize(Decimal(1) if power >= 10 else Decimal("0.1")).normalize()
+    except ArithmeticError:  # a power stored before numbers were bounded (10**30 V)
+        return ""
     return f"{l10n.number(rounded)} kW"
 
 

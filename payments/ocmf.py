@@ -244,7 +244,9 @@ def _json_object(section: bytes, name: str) -> dict[str, Any]:
             parse_int=Decimal,
             object_pairs_hook=no_duplicates,
         )
-    except (UnicodeDecodeError, json.JSONDecodeError, InvalidOperation) as exc:
+    # RecursionError: a section nested thousands deep (a string in a CDR, not bounded by the
+    # depth check its body passed).
+    except (UnicodeDecodeError, json.JSONDecodeError, InvalidOperation, RecursionError) as exc:
         raise OcmfFormatError(f"the {name} section is not JSON") from exc
     if not isinstance(value, dict):
         raise OcmfFormatError(f"the {name} section is not a JSON object")

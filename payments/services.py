@@ -6,6 +6,7 @@ SetupIntent at the start) here, the rest in tasks enqueued on commit."""
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -335,7 +336,18 @@ def _highest_energy_price(tariff: Any, vat_fallback: Decimal | None) -> Decimal:
     return highest
 
 
+_PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def well_formed_public_id(public_id: str) -> bool:
+    """Whether `public_id` could be one of ours (`models.new_public_id`): anything else is no
+    checkout, found without a query (PostgreSQL refuses a NUL in one)."""
+    return _PUBLIC_ID.fullmatch(public_id) is not None
+
+
 def checkout_by_public_id(public_id: str) -> Checkout:
+    if not well_formed_public_id(public_id):
+        raise UnknownCheckout(_("no such checkout"))
     checkout = (
         Checkout.objects.select_related("evse__location", "connector")
         .filter(public_id=public_id)

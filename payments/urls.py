@@ -3,7 +3,7 @@ from django.urls import path, re_path
 from payments import api, views, webhooks
 
 # The EVSE id in a URL may contain `*` (eMI3) and is matched however it is written.
-EVSE = r"(?P<evse_id>[A-Za-z0-9*\-_ .%]{1,64})"
+EVSE = rf"(?P<evse_id>{views.EVSE_IN_URL.pattern})"
 
 pages = [
     path("charge/", views.charge_lookup, name="charge-lookup"),

@@ -4,6 +4,8 @@ script against that API (Stripe.js collects the card, our server places the hold
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -16,6 +18,10 @@ from payments import api, receipts, services
 from payments.models import Checkout
 from payments.receipt_pdf import receipt_pdf
 from stations import l10n
+from stations.models import evse_lookup_key
+
+# What an EVSE ID may be in our URLs: `*` from eMI3, and the separators stickers print.
+EVSE_IN_URL = re.compile(r"[A-Za-z0-9*\-_ .%]{1,64}")
 
 STATUS_TEXT = {
     "created": gettext_lazy("Waiting for your payment"),
@@ -52,13 +58,19 @@ def charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
 
 @require_GET
 def charge_lookup(request: HttpRequest) -> HttpResponse:
-    """The box on the "unknown charger" page: the ID as printed on the charger."""
+    """The box on the "unknown charger" page: the ID as printed on the charger. Typed with
+    other separators than a URL of ours takes (`DE/ABC/E1`), it is looked up by its letters
+    and digits, as every EVSE ID is; with none, it is no charger of ours."""
     evse_id = request.GET.get("evse_id", "").strip()
-    if evse_id and len(evse_id) <= 64:
+    if not evse_id:
+        return render(request, "payments/unknown_evse.html", {"evse_id": ""})
+    if len(evse_id) <= 64 and EVSE_IN_URL.fullmatch(evse_id):
         return HttpResponseRedirect(reverse("charge-page", args=[evse_id]))
-    return render(
-        request, "payments/unknown_evse.html", {"evse_id": ""}, status=404 if evse_id else 200
-    )
+    key = evse_lookup_key(evse_id)
+    if 0 < len(key) <= 64 and EVSE_IN_URL.fullmatch(key):
+        return HttpResponseRedirect(reverse("charge-page", args=[key]))
+    shown = "".join(c for c in evse_id[:64] if c.isprintable())
+    return render(request, "payments/unknown_evse.html", {"evse_id": shown}, status=404)
 
 
 @require_GET

@@ -258,8 +258,10 @@ class TariffAdmin(ReadOnlyAdmin):
     def as_drivers_see_it(self, tariff: Tariff) -> str:
         try:
             lines = wording.describe_tariff(tariffs.to_pricing(tariff, time_zone=None), "en")
-        except (pricing.TariffError, ValueError, KeyError) as error:
+        except (pricing.TariffError, ValueError, KeyError, TypeError) as error:
             return f"cannot be shown: {error}"
+        except ArithmeticError:
+            return f"cannot be shown: {tariffs.OUT_OF_RANGE}"
         return " · ".join(lines)
 
     @admin.display(description="valid")

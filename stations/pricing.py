@@ -385,6 +385,9 @@ _SECONDS_PER_HOUR = Decimal(3600)
 _WH_PER_KWH = Decimal(1000)
 _STEP_TOLERANCE = Decimal("1e-12")
 _MIDNIGHT = time(0, 0)
+# The longest span priced: the engine walks a span day by day and every six hours (zone
+# changes), so a CDR from year 1 to 9999 would keep a receipt page busy for minutes.
+MAX_SPAN = timedelta(days=366)
 
 
 def price_session(
@@ -638,6 +641,8 @@ class _Pricer:
         if end < ordered[-1].start:
             raise TariffError(f"end {end} is before the last period's start {ordered[-1].start}")
         first = ordered[0].start
+        if end - first > MAX_SPAN:
+            raise TariffError(f"from {first} to {end} is longer than {MAX_SPAN.days} days")
         result = []
         for i, period in enumerate(ordered):
             stop = ordered[i + 1].start if i + 1 < len(ordered) else end

@@ -323,6 +323,11 @@ def _rate(key: str, value: Any) -> Decimal:
 # --- what cannot be priced --------------------------------------------------------------------
 
 
+# Numbers partners send are bounded where they are read (`ocpi_peer.versions.fields`); one
+# stored before that (1e1000 is a finite Decimal) cannot be written or computed with.
+OUT_OF_RANGE = "a number in it is out of range"
+
+
 def needs_local_time(tariff: pricing.Tariff) -> bool:
     """Whether some element reads the local clock or calendar (times, dates, days of week)."""
     return any(e.restrictions is not None and e.restrictions.local for e in tariff.elements)
@@ -342,6 +347,8 @@ def unpriceable_reason(tariff: Tariff, location: Location) -> str | None:
         return _unpriceable(to_pricing(tariff, time_zone=zone), why)
     except (TariffError, TypeError, ValueError, KeyError) as error:
         return f"its stored elements cannot be read: {error}"
+    except ArithmeticError:
+        return OUT_OF_RANGE
 
 
 def unpriceable_locations(tariff: Tariff) -> list[tuple[Location, str]]:
@@ -511,6 +518,8 @@ def shown_price(connector: Connector, *, at: datetime, locale: Locale) -> PriceS
         return PriceShown(
             lines=(), estimates=(), unpriceable_reason=f"unreadable tariff: {error}", **shown
         )
+    except ArithmeticError:
+        return PriceShown(lines=(), estimates=(), unpriceable_reason=OUT_OF_RANGE, **shown)
     reason = _unpriceable(priced, why_no_zone)
     if reason is None and power_kw is None:
         reason = "the connector states neither its power nor its voltage and amperage"
@@ -524,6 +533,8 @@ def shown_price(connector: Connector, *, at: datetime, locale: Locale) -> PriceS
         )
     except (TariffError, UnknownCurrency) as error:  # e.g. no minor-unit entry
         return PriceShown(lines=lines, estimates=(), unpriceable_reason=str(error), **shown)
+    except ArithmeticError:
+        return PriceShown(lines=lines, estimates=(), unpriceable_reason=OUT_OF_RANGE, **shown)
     return PriceShown(lines=lines, estimates=estimates, **shown)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ocpi_peer.transport import format_datetime, parse_datetime
+from ocpi_peer.transport import TimestampOutOfRange, format_datetime, parse_datetime
 
 SENDER, RECEIVER = "SENDER", "RECEIVER"  # the interface a module is offered as
 
@@ -73,7 +73,12 @@ class UrlField(serializers.CharField):
 
 
 class CiStringField(serializers.CharField):
-    """Case-insensitive identifiers (T-21) are kept upper-case so that keys compare equal."""
+    """Case-insensitive identifiers (T-21) are kept upper-case so that keys compare equal. At
+    most 255 characters unless a shorter length is given (OCPI's are 2 to 39)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 255)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> str:
         value: str = super().to_internal_value(data)
@@ -104,11 +109,17 @@ class VersionDetailsSerializer(serializers.Serializer):
 class DateTimeField(serializers.Field):
     """OCPI DateTime: read as CPMS write it (`Z`, `+00:00`, or no zone = UTC), written with `Z`."""
 
-    default_error_messages = {"invalid": "not an RFC 3339 date-time: {value!r}"}
+    default_error_messages = {
+        "invalid": "not an RFC 3339 date-time: {value!r}",
+        "range": "{why}",
+    }
 
     def to_internal_value(self, data: Any) -> datetime:
         try:
             return parse_datetime(data)
+        except TimestampOutOfRange as exc:
+            self.fail("range", why=str(exc))
+            raise  # unreachable: fail() raises
         except (TypeError, ValueError):
             self.fail("invalid", value=data)
             raise  # unreachable: fail() raises
@@ -117,20 +128,60 @@ class DateTimeField(serializers.Field):
         return format_datetime(value)
 
 
-class NumberField(serializers.Field):
-    """A JSON number kept exact (Decimal, never float), written back exactly as it came."""
+# What partners' numbers may be (OCPI says only "number"). Large enough for any price, energy,
+# power or duration a charger sees, in any currency; small enough for our columns and for the
+# arithmetic of every page that shows them: 1e1000 is a finite Decimal no price can be shown of.
+LIMIT = Decimal(10**9)  # prices and quantities (kWh, A, kW, hours), and the tariff columns
+COLUMN_LIMIT = Decimal(99_999_999)  # a session's or CDR's totals: their columns hold 8 digits
+PLACES = 20  # more decimals than a float prints (0.30000000000000004): no CPMS is refused
+VAT_LIMIT = Decimal(100)  # VAT is a percentage
+# Whole numbers (V, A, W, seconds, Wh): 10**30 V is a valid JSON integer no column holds.
+WHOLE_LIMIT = 10**9
 
-    default_error_messages = {"invalid": "not a number: {value!r}"}
+
+class NumberField(serializers.Field):
+    """A JSON number kept exact (Decimal, never float), written back exactly as it came, within
+    bounds: between `min_value` (default `-max_value`) and `max_value`, with at most `places`
+    decimals. Out of bounds is a 2001 naming the field, never an overflow later."""
+
+    default_error_messages = {
+        "invalid": "not a number: {value!r}",
+        "max_value": "must be at most {limit}",
+        "min_value": "must be at least {limit}",
+        "places": "must have at most {places} decimal places",
+    }
+
+    def __init__(
+        self,
+        *,
+        max_value: Decimal = LIMIT,
+        min_value: Decimal | None = None,
+        places: int = PLACES,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.max_value = max_value
+        self.min_value = -max_value if min_value is None else min_value
+        self.places = places
 
     def to_internal_value(self, data: Any) -> Decimal:
         if isinstance(data, bool) or not isinstance(data, Decimal | int | str):
             self.fail("invalid", value=data)
+        if isinstance(data, str) and len(data) > 64:
+            self.fail("invalid", value=data[:64] + "…")
         try:
             value = Decimal(data)
         except InvalidOperation:
             self.fail("invalid", value=data)
         if not value.is_finite():
             self.fail("invalid", value=data)
+        if value > self.max_value:  # comparisons are exact, whatever the exponent
+            self.fail("max_value", limit=self.max_value)
+        if value < self.min_value:
+            self.fail("min_value", limit=self.min_value)
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -self.places:
+            self.fail("places", places=self.places)
         return value
 
     def to_representation(self, value: Any) -> Decimal:
@@ -156,9 +207,10 @@ def optional(field: type[serializers.Field], *args: Any, **kwargs: Any) -> seria
 
 class AnyJson(serializers.Field):
     """Any JSON value, as parsed (Decimal numbers included: DRF's JSONField would re-encode it
-    with the standard library and refuse a Decimal)."""
+    with the standard library and refuse a Decimal), but no NUL character in its text."""
 
     def to_internal_value(self, data: Any) -> Any:
+        refuse_nul(data)
         return data
 
     def to_representation(self, value: Any) -> Any:
@@ -182,7 +234,23 @@ class JsonObject(serializers.JSONField):
     def to_internal_value(self, data: Any) -> Any:
         if data is not None and not isinstance(data, dict):
             raise serializers.ValidationError("must be an object")
+        refuse_nul(data)
         return plain(data)
+
+
+def refuse_nul(value: Any) -> None:
+    """JSON we store as it came may hold any text but NUL (`\\u0000`), which PostgreSQL cannot
+    store in text or jsonb; DRF's CharField refuses it for single strings."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise serializers.ValidationError("text may not contain the NUL character")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_nul(key)
+            refuse_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            refuse_nul(item)
 
 
 def plain(value: Any) -> Any:

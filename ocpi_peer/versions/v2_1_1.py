@@ -8,7 +8,9 @@ from rest_framework import serializers
 
 from ocpi_peer.versions import v2_2_1
 from ocpi_peer.versions.fields import (
+    COLUMN_LIMIT,
     DROPPED,
+    WHOLE_LIMIT,
     BusinessDetailsSerializer,
     CiStringField,
     Credentials,
@@ -61,8 +63,8 @@ class ConnectorSerializer(v2_2_1.ConnectorSerializer):
     max_amperage = DROPPED
     max_electric_power = DROPPED
     tariff_ids = DROPPED
-    voltage = serializers.IntegerField(min_value=0)
-    amperage = serializers.IntegerField(min_value=0)
+    voltage = serializers.IntegerField(min_value=0, max_value=WHOLE_LIMIT)
+    amperage = serializers.IntegerField(min_value=0, max_value=WHOLE_LIMIT)
     tariff_id = optional(serializers.CharField, max_length=36)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -184,7 +186,7 @@ class CdrPricingSerializer(v2_2_1.CdrPricingSerializer):
     end_date_time = DROPPED
     location = v2_2_1.CdrLocationPricingSerializer()
     stop_date_time = DateTimeField()
-    total_cost = NumberField()
+    total_cost = NumberField(max_value=COLUMN_LIMIT)
 
     tariff = TariffSerializer
     charging_period = ChargingPeriodSerializer
@@ -245,21 +247,35 @@ class SessionSerializer(v2_2_1.SessionSerializer):
     end_datetime = optional(DateTimeField)
     auth_id = serializers.CharField(max_length=36)
     location = serializers.DictField()
-    total_cost = optional(NumberField)
+    total_cost = optional(NumberField, max_value=COLUMN_LIMIT)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         rename(attrs, "start_datetime", "start_date_time")
         rename(attrs, "end_datetime", "end_date_time")
         if "location" in attrs:
             location = attrs.pop("location")
-            evse = (location.get("evses") or [{}])[0]
-            connector = (evse.get("connectors") or [{}])[0]
-            attrs["location_id"] = str(location.get("id", ""))
-            attrs["evse_uid"] = str(evse.get("uid", ""))
-            attrs["connector_id"] = str(connector.get("id", ""))
+            evse = _first(location.get("evses"))
+            connector = _first(evse.get("connectors"))
+            for key, value, length in (
+                ("location_id", location.get("id", ""), 39),
+                ("evse_uid", evse.get("uid", ""), 39),
+                ("connector_id", connector.get("id", ""), 36),
+            ):
+                attrs[key] = str(value)
+                if len(attrs[key]) > length or not attrs[key].isprintable():
+                    raise serializers.ValidationError(
+                        {"location": f"its {key} must be at most {length} printable characters"}
+                    )
         if "total_cost" in attrs:
             attrs["total_cost"] = {"excl_vat": attrs["total_cost"]}
         return super().validate(attrs)
+
+
+def _first(objects: Any) -> dict[str, Any]:
+    """The first of a list of objects, or an empty one when it is not that."""
+    if isinstance(objects, list) and objects and isinstance(objects[0], dict):
+        return objects[0]
+    return {}
 
 
 class CdrSerializer(v2_2_1.CdrSerializer):
@@ -277,7 +293,7 @@ class CdrSerializer(v2_2_1.CdrSerializer):
     credit_reference_id = DROPPED
     stop_date_time = DateTimeField()
     auth_id = serializers.CharField(max_length=36)
-    total_cost = NumberField()
+    total_cost = NumberField(max_value=COLUMN_LIMIT)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         rename(attrs, "stop_date_time", "end_date_time")

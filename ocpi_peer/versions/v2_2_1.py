@@ -4,6 +4,7 @@ helpers) is in `fields`; `v2_1_1` redefines only what differs."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -13,8 +14,11 @@ from rest_framework import serializers
 
 from ocpi_peer.transport import format_datetime
 from ocpi_peer.versions.fields import (
+    COLUMN_LIMIT,
     RECEIVER,
     SENDER,
+    VAT_LIMIT,
+    WHOLE_LIMIT,
     AnyJson,
     BusinessDetailsSerializer,
     CiStringField,
@@ -95,9 +99,9 @@ class ConnectorSerializer(serializers.Serializer):
     standard = OpenEnumField()
     format = OpenEnumField()
     power_type = OpenEnumField()
-    max_voltage = serializers.IntegerField(min_value=0)
-    max_amperage = serializers.IntegerField(min_value=0)
-    max_electric_power = optional(serializers.IntegerField, min_value=0)
+    max_voltage = serializers.IntegerField(min_value=0, max_value=WHOLE_LIMIT)
+    max_amperage = serializers.IntegerField(min_value=0, max_value=WHOLE_LIMIT)
+    max_electric_power = optional(serializers.IntegerField, min_value=0, max_value=WHOLE_LIMIT)
     tariff_ids = serializers.ListField(
         child=serializers.CharField(max_length=36), required=False, allow_null=True
     )
@@ -262,15 +266,25 @@ DATE = r"^([12][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 
 
 class PriceSerializer(serializers.Serializer):
-    excl_vat = NumberField()
-    incl_vat = optional(NumberField)
+    """A tariff's min_price or max_price: not negative, and kept in columns of 4 decimals."""
+
+    excl_vat = NumberField(min_value=Decimal(0), places=4)
+    incl_vat = optional(NumberField, min_value=Decimal(0), places=4)
+
+
+class TotalCostSerializer(serializers.Serializer):
+    """A session's or CDR's total_cost: negative in a credit CDR, kept in columns of 8 digits
+    before the point (the body keeps its exact figures)."""
+
+    excl_vat = NumberField(max_value=COLUMN_LIMIT)
+    incl_vat = optional(NumberField, max_value=COLUMN_LIMIT)
 
 
 class PriceComponentSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=("ENERGY", "FLAT", "PARKING_TIME", "TIME"))
-    price = NumberField()
-    vat = optional(NumberField)
-    step_size = serializers.IntegerField(min_value=0)
+    price = NumberField(min_value=Decimal(0))
+    vat = optional(NumberField, min_value=Decimal(0), max_value=VAT_LIMIT)
+    step_size = serializers.IntegerField(min_value=0, max_value=WHOLE_LIMIT)
 
 
 class TariffRestrictionsSerializer(serializers.Serializer):
@@ -278,14 +292,14 @@ class TariffRestrictionsSerializer(serializers.Serializer):
     end_time = optional(serializers.RegexField, TIME)
     start_date = optional(serializers.RegexField, DATE)
     end_date = optional(serializers.RegexField, DATE)
-    min_kwh = optional(NumberField)
-    max_kwh = optional(NumberField)
-    min_current = optional(NumberField)
-    max_current = optional(NumberField)
-    min_power = optional(NumberField)
-    max_power = optional(NumberField)
-    min_duration = optional(serializers.IntegerField, min_value=0)
-    max_duration = optional(serializers.IntegerField, min_value=0)
+    min_kwh = optional(NumberField, min_value=Decimal(0))
+    max_kwh = optional(NumberField, min_value=Decimal(0))
+    min_current = optional(NumberField, min_value=Decimal(0))
+    max_current = optional(NumberField, min_value=Decimal(0))
+    min_power = optional(NumberField, min_value=Decimal(0))
+    max_power = optional(NumberField, min_value=Decimal(0))
+    min_duration = optional(serializers.IntegerField, min_value=0, max_value=WHOLE_LIMIT)
+    max_duration = optional(serializers.IntegerField, min_value=0, max_value=WHOLE_LIMIT)
     day_of_week = serializers.ListField(
         child=serializers.ChoiceField(
             choices=("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
@@ -294,6 +308,22 @@ class TariffRestrictionsSerializer(serializers.Serializer):
         allow_null=True,
     )
     reservation = optional(serializers.ChoiceField, choices=("RESERVATION", "RESERVATION_EXPIRES"))
+
+    def validate_start_date(self, value: str | None) -> str | None:
+        return _calendar_day(value)
+
+    def validate_end_date(self, value: str | None) -> str | None:
+        return _calendar_day(value)
+
+
+def _calendar_day(value: str | None) -> str | None:
+    """DATE's pattern lets 2026-02-31 through; pricing would find it unreadable only later."""
+    if value:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise serializers.ValidationError(f"{value} is no day of the calendar") from None
+    return value
 
 
 class TariffElementSerializer(serializers.Serializer):
@@ -462,7 +492,7 @@ class CdrPricingSerializer(serializers.Serializer):
     cdr_location = CdrLocationPricingSerializer()
     tariffs = serializers.ListField(child=serializers.DictField(), required=False, allow_null=True)
     charging_periods = serializers.ListField(child=serializers.DictField(), min_length=1)
-    total_cost = PriceSerializer()
+    total_cost = TotalCostSerializer()
     total_energy = NumberField()
     total_time = NumberField()
     total_parking_time = optional(NumberField)
@@ -553,7 +583,7 @@ class CommandResponseSerializer(serializers.Serializer):
     """The CPO's synchronous answer to a command (checklist §9.3)."""
 
     result = OpenEnumField()
-    timeout = optional(serializers.IntegerField, min_value=0)
+    timeout = optional(serializers.IntegerField, min_value=0, max_value=WHOLE_LIMIT)
     message = JsonList()
 
 
@@ -581,7 +611,7 @@ class SessionSerializer(serializers.Serializer):
     id = serializers.CharField(max_length=36)
     start_date_time = DateTimeField()
     end_date_time = optional(DateTimeField)
-    kwh = NumberField()
+    kwh = NumberField(max_value=COLUMN_LIMIT)
     cdr_token = CdrTokenSerializer()
     auth_method = OpenEnumField()
     authorization_reference = optional(serializers.CharField, max_length=36)
@@ -590,7 +620,7 @@ class SessionSerializer(serializers.Serializer):
     connector_id = serializers.CharField(max_length=36)
     currency = serializers.RegexField(r"^[A-Z]{3}$")
     charging_periods = JsonList()
-    total_cost = optional(PriceSerializer)
+    total_cost = optional(TotalCostSerializer)
     status = OpenEnumField()
     last_updated = DateTimeField()
 
@@ -632,8 +662,8 @@ class CdrSerializer(serializers.Serializer):
     authorization_reference = optional(serializers.CharField, max_length=36)
     currency = serializers.RegexField(r"^[A-Z]{3}$")
     charging_periods = serializers.ListField(child=AnyJson(), min_length=1)
-    total_cost = PriceSerializer()
-    total_energy = NumberField()
+    total_cost = TotalCostSerializer()
+    total_energy = NumberField(max_value=COLUMN_LIMIT)
     credit = serializers.BooleanField(required=False, allow_null=True)
     credit_reference_id = optional(serializers.CharField, max_length=39)
     last_updated = DateTimeField()

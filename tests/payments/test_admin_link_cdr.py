@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from payments.admin import LinkCdrForm
 from payments.models import Case, Cdr
 from tests.payments.charging import reaches
 from tests.payments.settling import cdr_for, finished_session, minor
@@ -67,3 +68,10 @@ def test_a_link_that_cannot_be_right_is_refused_with_the_reason(
     assert Cdr.objects.get().checkout is None and not checkout.ledger.filter(kind="capture")
     case.refresh_from_db()
     assert case.resolved_at is None
+
+
+@pytest.mark.parametrize("typed", ["²", "9" * 30, "\u0661"])
+def test_a_number_no_checkout_can_have_is_no_checkout(typed: str) -> None:
+    form = LinkCdrForm(data={"checkout": typed})
+    assert not form.is_valid()
+    assert form.errors["checkout"] == ["No checkout has this number or reference."]

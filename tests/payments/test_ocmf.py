@@ -288,6 +288,13 @@ def test_garbage_is_unreadable(garbage: str | bytes) -> None:
     assert result.reason
 
 
+def test_a_payload_nested_past_what_a_parser_recurses_into_is_not_json() -> None:
+    deep = "OCMF|" + '{"RD":' * 5_000 + "1" + "}" * 5_000 + '|{"SD":"00"}'
+    with pytest.raises(ocmf.OcmfFormatError, match="payload section is not JSON"):
+        parse_ocmf(deep)
+    assert verify_ocmf(deep, KEBA_KEY).reason == "the payload section is not JSON"
+
+
 def test_parse_ocmf_keeps_the_payload_bytes_and_inherits_omitted_fields() -> None:
     section = (
         '{"MS":"M","RD":[{"TM":"2024-05-01T10:00:00,000+0200 S","TX":"B","RV":1.50,'

@@ -422,3 +422,11 @@ def test_naive_datetimes_and_negative_durations_are_refused() -> None:
         price_session(priced, [period("2024-01-15T10:00", TIME="-1")], end=utc("2024-01-15T11:00"))
     with pytest.raises(TariffError, match="before"):
         price_session(priced, [period("2024-01-15T10:00", TIME="1")], end=utc("2024-01-15T09:00"))
+
+
+def test_a_span_longer_than_a_year_is_refused_rather_than_walked_through() -> None:
+    priced = tariff(element(component("TIME", "1")))
+    year = period("2024-01-15T10:00", TIME="8784")  # 366 days: still priced
+    assert price_session(priced, [year], end=utc("2025-01-15T10:00")).total.excl_vat == 8784
+    with pytest.raises(TariffError, match="longer than 366 days"):
+        price_session(priced, [period("0001-01-02T00:00", TIME="1")], end=utc("9999-12-30T00:00"))
