@@ -3,7 +3,8 @@ one of the values anyone can read in this repository (the development key, the p
 the demo's and the tests' keys). The settings call `require_secrets` while they load, so the web
 server, the Celery worker and beat and every management command stop alike, before serving or
 working, with one sentence per variable to fix. Beside that, how the settings read the proxy
-variables (TRUSTED_PROXY_SSL_HEADER, TRUSTED_PROXIES) and the origin of PUBLIC_BASE_URL."""
+variables (TRUSTED_PROXY_SSL_HEADER, TRUSTED_PROXIES), the rate limits, and the origin of
+PUBLIC_BASE_URL."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
+
+from ocpi_peer import clients
 
 DEV_SECRET_KEY = "dev-only-secret-key-change-me-in-production"  # noqa: S105
 
@@ -98,6 +101,16 @@ def networks(name: str, entries: list[str]) -> list[str]:
         return [str(ipaddress.ip_network(entry.strip(), strict=False)) for entry in entries]
     except ValueError as error:
         raise ImproperlyConfigured(f"{name}: {error} (give addresses or networks)") from error
+
+
+def rate_limit(name: str, value: str) -> str:
+    """A rate limit as set (`20/10m`), checked now: a typo stops the start, naming the variable,
+    rather than failing every request it would limit."""
+    try:
+        clients.parse_rate(value)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name}: {error}") from error
+    return value
 
 
 def _problem(name: str, value: str | None) -> str | None:

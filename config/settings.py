@@ -237,6 +237,16 @@ CONTENT_SECURITY_POLICY = {
 
 START_GRACE_SECONDS = env.int("START_GRACE_SECONDS", default=900)
 CHECKOUT_RATE_LIMIT = env.str("CHECKOUT_RATE_LIMIT", default="5/10m")
+# Checkouts started at one EVSE from all addresses together: card testing spread over many
+# addresses (or behind one carrier NAT) still meets a limit at the charger it uses.
+CHECKOUT_RATE_LIMIT_PER_EVSE = production.rate_limit(
+    "CHECKOUT_RATE_LIMIT_PER_EVSE", env.str("CHECKOUT_RATE_LIMIT_PER_EVSE", default="20/10m")
+)
+# OCPI requests refused for their token, per client address: past it, that address is answered
+# 429 until the window has passed (ocpi_peer.transport).
+OCPI_AUTH_FAILURE_LIMIT = production.rate_limit(
+    "OCPI_AUTH_FAILURE_LIMIT", env.str("OCPI_AUTH_FAILURE_LIMIT", default="30/10m")
+)
 
 LOGGING = {
     "version": 1,

@@ -395,3 +395,19 @@ class SyncState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner} {self.module}"
+
+
+class AuthFailure(models.Model):
+    """One OCPI request refused for its token, by client (`clients.rate_bucket`): what the limit
+    on failed authentication counts (OCPI_AUTH_FAILURE_LIMIT). In the database, not in a
+    process, so every web process and machine counts the same failures; rows older than the
+    window are deleted as new ones come, and at most the limit's count stand per client."""
+
+    client = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "at"], name="ocpi_authfail_client_at")]
+
+    def __str__(self) -> str:
+        return f"{self.client} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -27,8 +27,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ocpi_peer import parties
-from ocpi_peer.models import Partner, PartnerToken
+from ocpi_peer import clients, parties
+from ocpi_peer.models import AuthFailure, Partner, PartnerToken
 
 logger = logging.getLogger(__name__)
 
@@ -223,14 +223,50 @@ def token_candidates(header: str) -> list[tuple[str, bool]]:
     return candidates
 
 
+class TooManyFailures(exceptions.Throttled):
+    """HTTP 429, in the envelope with 2000 like every other refusal of the transport layer."""
+
+    default_detail = (
+        "too many requests with a missing or unknown token from your address: "
+        "try again in a few minutes"
+    )
+
+
+def _failures_over_limit(client: str) -> bool:
+    limit, window = clients.parse_rate(settings.OCPI_AUTH_FAILURE_LIMIT)
+    since = timezone.now() - window
+    return AuthFailure.objects.filter(client=client, at__gte=since).count() >= limit
+
+
+def _count_failure(client: str) -> None:
+    """One more refused token from this client; the rows the window has passed go as we write,
+    so the table holds no more than the last window's failures."""
+    _, window = clients.parse_rate(settings.OCPI_AUTH_FAILURE_LIMIT)
+    now = timezone.now()
+    AuthFailure.objects.filter(at__lt=now - window).delete()
+    AuthFailure.objects.create(client=client, at=now)
+
+
 class OcpiTokenAuthentication(BaseAuthentication):
     """`Authorization: Token …`, Base64 or raw, found by hash and compared in constant time.
-    Token A opens only the versions and credentials endpoints (T-03)."""
+    Token A opens only the versions and credentials endpoints (T-03).
+
+    Missing and unknown tokens are counted per client address (through our trusted proxies,
+    IPv6 per /64: `ocpi_peer.clients`); past OCPI_AUTH_FAILURE_LIMIT in its window, that
+    address is answered 429 before its token is even looked up, so that guessing tokens, or a
+    partner's runaway retries with a revoked one, cost us no more than a count. Requests with
+    a good token are not counted, and other addresses are not affected."""
 
     def authenticate(self, request: Request) -> tuple[None, PartnerToken]:
+        address = clients.client_address(request.META)
+        client = clients.rate_bucket(address) if address else ""
+        if client and _failures_over_limit(client):
+            raise TooManyFailures()
         candidates = token_candidates(request.headers.get("Authorization", ""))
         found = PartnerToken.objects.find([c for c, _ in candidates]) if candidates else None
         if found is None:
+            if client:
+                _count_failure(client)
             raise exceptions.AuthenticationFailed("missing or unknown token")
         token, presented = found
         view = request.parser_context["view"] if request.parser_context else None

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ocpi_peer import clients
 from ocpi_peer.transport import too_deep
 from payments import charging, gateway, services, states
 from payments.models import Checkout
@@ -297,6 +298,14 @@ class NewCheckoutSerializer(serializers.Serializer):
     connector_id = serializers.CharField(max_length=36)
     email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
     locale = serializers.ChoiceField(choices=["de", "en"], required=False)
+    replaces = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="the id of the unpaid checkout this client started at this EVSE before (e.g. "
+        "before the page was reloaded): it is taken over at once instead of waiting for it to "
+        "lapse; without it, an unpaid claim by anyone else answers 409 evse_busy",
+    )
 
 
 class CheckoutsView(DriverView):
@@ -317,7 +326,8 @@ class CheckoutsView(DriverView):
                 connector_id=data.validated_data["connector_id"],
                 email=data.validated_data.get("email", ""),
                 locale=data.validated_data.get("locale") or l10n.active_locale(),
-                client_ip=request.META.get("REMOTE_ADDR"),
+                client_ip=clients.client_address(request.META),
+                replaces=data.validated_data.get("replaces", ""),
             )
         except services.UnknownEvse as exc:
             raise exceptions.ValidationError({"evse_id": [str(exc)]}) from exc

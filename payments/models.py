@@ -53,7 +53,10 @@ class Checkout(models.Model):
     )
     email = models.EmailField(blank=True)
     locale = models.CharField(max_length=2, default="en")
+    # The driver's address (through the proxies we trust, ocpi_peer.clients), and what the
+    # checkout rate limit counts it as: the address, or an IPv6 address's /64.
     client_ip = models.GenericIPAddressField(null=True, blank=True)
+    client_net = models.CharField(max_length=64, blank=True)
     # The price the driver was shown, kept as shown: the tariff as OCPI JSON and the lines read.
     tariff = models.ForeignKey(
         Tariff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -92,6 +95,10 @@ class Checkout(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["client_net", "created_at"], name="checkout_client_net_created"),
+            models.Index(fields=["evse", "created_at"], name="checkout_evse_created"),
+        ]
 
     def __str__(self) -> str:
         return f"checkout {self.pk} ({self.status})"

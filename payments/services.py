@@ -22,7 +22,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ocpi_peer import parties
+from ocpi_peer import clients, parties
 from ocpi_peer.models import ClientInfo, Partner, PartnerParty
 from payments import cases, gateway
 from payments.ledger import book
@@ -190,12 +190,6 @@ def hold_for(connector: Connector, shown: tariffs.PriceShown) -> Money:
 # --- starting a checkout ----------------------------------------------------------------------
 
 
-def _rate_limit() -> tuple[int, timedelta]:
-    count, _, window = settings.CHECKOUT_RATE_LIMIT.partition("/")
-    unit = {"s": 1, "m": 60, "h": 3600}[window[-1]]
-    return int(count), timedelta(seconds=int(window[:-1] or 1) * unit)
-
-
 @dataclass(frozen=True)
 class Started:
     checkout: Checkout
@@ -209,22 +203,31 @@ def start_checkout(
     email: str = "",
     locale: Locale = "en",
     client_ip: str | None,
+    replaces: str = "",
 ) -> Started:
     """A driver wants to pay for this connector: check it can be paid for now, claim the EVSE
     (one driver at a time, lapsing after CHECKOUT_CLAIM_SECONDS unpaid), keep the price shown,
-    and open a SetupIntent so the browser can collect a card."""
-    limit, window = _rate_limit()
+    and open a SetupIntent so the browser can collect a card.
+
+    `client_ip` is the driver's address as `ocpi_peer.clients.client_address` finds it behind
+    our proxies; `replaces` is the id of the unpaid checkout this browser started here before
+    (a reloaded page), which it may take over at once: holding its secret id proves it is
+    theirs, where an address shared behind a NAT or a proxy would not."""
+    since = timezone.now()
+    client_net = clients.rate_bucket(client_ip) if client_ip else ""
+    limit, window = clients.parse_rate(settings.CHECKOUT_RATE_LIMIT)
     if (
-        client_ip
-        and Checkout.objects.filter(
-            client_ip=client_ip, created_at__gte=timezone.now() - window
-        ).count()
+        client_net
+        and Checkout.objects.filter(client_net=client_net, created_at__gte=since - window).count()
         >= limit
     ):
         raise RateLimited(
             _("too many payment attempts from your connection: please wait a few minutes")
         )
     evse = find_evse(evse_id)
+    limit, window = clients.parse_rate(settings.CHECKOUT_RATE_LIMIT_PER_EVSE)
+    if Checkout.objects.filter(evse=evse, created_at__gte=since - window).count() >= limit:
+        raise RateLimited(_("too many payment attempts at this charger: please wait a few minutes"))
     connector = evse.connectors.filter(connector_id=connector_id).first()
     if connector is None:
         raise UnknownConnector(_("this charger has no connector %(id)s") % {"id": connector_id})
@@ -236,7 +239,16 @@ def start_checkout(
     if shown is None or shown.unpriceable_reason:
         why = shown.unpriceable_reason if shown else _("its operator has sent us no price for it")
         raise NotPayable(_("this charger cannot be paid for now: %(why)s") % {"why": why})
-    checkout = _claim(evse, connector, shown, email=email, locale=locale, client_ip=client_ip)
+    checkout = _claim(
+        evse,
+        connector,
+        shown,
+        email=email,
+        locale=locale,
+        client_ip=client_ip,
+        client_net=client_net,
+        replaces=replaces,
+    )
     setup_id, secret = gateway.create_setup_intent(checkout_ref=checkout.public_id)
     Checkout.objects.filter(pk=checkout.pk).update(stripe_setup_intent=setup_id)
     checkout.stripe_setup_intent = setup_id
@@ -252,14 +264,17 @@ def _claim(
     email: str,
     locale: str,
     client_ip: str | None,
+    client_net: str,
+    replaces: str,
 ) -> Checkout:
     now = timezone.now()
     lapse = now - timedelta(seconds=settings.CHECKOUT_CLAIM_SECONDS)
-    # An unpaid claim lapses after CHECKOUT_CLAIM_SECONDS; the same driver (the same client
-    # address, e.g. after reloading the page) may take over their own claim at once, as long
-    # as no payment is under way for it.
+    # An unpaid claim lapses after CHECKOUT_CLAIM_SECONDS; the driver who started it (the
+    # browser that holds its secret id, e.g. after reloading the page) may take it over at
+    # once, as long as no payment is under way for it. Not by address: drivers behind one NAT
+    # or proxy share it, and one could expire another's claim.
     lapsed = Q(created_at__lt=lapse)
-    own = Q(client_ip=client_ip, stripe_payment_intent="") if client_ip else Q(pk__in=[])
+    own = Q(public_id=replaces, stripe_payment_intent="") if replaces else Q(pk__in=[])
     for stale in (
         Checkout.objects.select_for_update()
         .filter(evse_claim=evse, status=Status.CREATED, pay_pending_since=None)
@@ -277,6 +292,7 @@ def _claim(
                 email=email,
                 locale=locale,
                 client_ip=client_ip,
+                client_net=client_net,
                 tariff=shown.tariff,
                 tariff_snapshot=_snapshot(shown),
                 currency=hold.currency,

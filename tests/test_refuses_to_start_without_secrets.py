@@ -97,3 +97,13 @@ def test_a_malformed_proxy_setting_stops_the_start(variable: str, value: str) ->
     done = manage("check", env=production_env(**{variable: value}))
     assert done.returncode != 0
     assert f"ImproperlyConfigured: {variable}" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("CHECKOUT_RATE_LIMIT_PER_EVSE", "20/10min"), ("OCPI_AUTH_FAILURE_LIMIT", "0/10m")],
+)
+def test_a_malformed_rate_limit_stops_the_start(variable: str, value: str) -> None:
+    done = manage("check", env=production_env(**{variable: value}))
+    assert done.returncode != 0
+    assert f"ImproperlyConfigured: {variable}" in done.stderr

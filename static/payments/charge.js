@@ -18,18 +18,23 @@
       .then(function (r) { return r.json().then(function (b) { return {ok: r.ok, status: r.status, body: b}; }); });
   }
   function fail(text) { busy(false); say(text || texts.declined); }
+  // The unpaid checkout this browser started here: its id is the proof that lets a reloaded or
+  // re-scanned page take over its own claim at once (another driver's browser has no such id).
+  var mine = "checkout:" + form.dataset.evse;
+  function remembered() { try { return window.localStorage.getItem(mine) || ""; } catch (e) { return ""; } }
+  function remember(id) { try { if (id) { window.localStorage.setItem(mine, id); } else { window.localStorage.removeItem(mine); } } catch (e) { /* storage off: wait for the claim to lapse */ } }
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     if (!document.getElementById("terms").checked) { say(texts.terms); document.getElementById("terms").focus(); return; }
     busy(true);
     var start = checkout ? Promise.resolve(null) : post("/api/v1/checkouts", {
       evse_id: form.dataset.evse, connector_id: form.querySelector("input[name=connector]:checked").value,
-      email: document.getElementById("email").value, locale: form.dataset.locale
+      email: document.getElementById("email").value, locale: form.dataset.locale, replaces: remembered()
     });
     start.then(function (created) {
       if (created) {
         if (!created.ok) { throw new Error(created.body.detail); }
-        checkout = created.body.id; setupSecret = created.body.setup_client_secret;
+        checkout = created.body.id; setupSecret = created.body.setup_client_secret; remember(checkout);
       }
       return stripe.confirmCardSetup(setupSecret, {payment_method: {card: card}});
     }).then(function (setup) {
@@ -41,7 +46,7 @@
       }
       return paid;
     }).then(function (result) {
-      if (["created", "failed", "expired"].indexOf(result.body.status) < 0 && result.ok) { window.location.href = result.body.status_path; return; }
+      if (["created", "failed", "expired"].indexOf(result.body.status) < 0 && result.ok) { remember(""); window.location.href = result.body.status_path; return; }
       if (result.body.setup_client_secret) { setupSecret = result.body.setup_client_secret; }
       fail(result.body.detail || result.body.failure_reason);
     }).catch(function (error) { fail(error && error.message ? error.message : texts.network); });

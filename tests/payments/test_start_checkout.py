@@ -59,16 +59,6 @@ def test_two_drivers_on_one_evse_one_gets_a_409(client: Client, stripe_settings)
     assert second["http"] == 409 and second["error"] == "evse_busy"
 
 
-def test_the_same_driver_reloading_the_page_takes_over_their_unpaid_claim(
-    client: Client, stripe_settings
-) -> None:
-    charger()
-    first = start(client, address="192.0.2.1")
-    again = start(client, address="192.0.2.1")
-    assert again["http"] == 201
-    assert Checkout.objects.get(public_id=first["id"]).status == "expired"
-
-
 def test_an_unpaid_claim_lapses_after_five_minutes(client: Client, stripe_settings) -> None:
     charger()
     first = start(client)
