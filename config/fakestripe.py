@@ -6,6 +6,13 @@ temp directory, which parallel runs overwrite. This wrapper binds it to 127.0.0.
 the state in STATE: a file (`…/state.pickle`) or a directory that gets `localstripe.pickle` in
 it. It starts from scratch unless `--resume` asks it to load the state an earlier run left.
 
+localstripe knows no disputes; Stripe's only source of them is a driver's bank. This wrapper
+serves them as Stripe's API does (`GET /v1/disputes/{id}`, the dispute object of Stripe's API
+reference, a 404 `resource_missing` for an unknown id), and a test or the demo plays the bank
+with `POST /_config/disputes/{id}` (beside localstripe's own `/_config/` routes): it opens the
+dispute on a PaymentIntent's charge, or changes its status, amount or reason later. It sends no
+`charge.dispute.*` events; the caller posts those itself.
+
 A demo tool, not product code: localstripe is an extra (`demo`, `test`) that the product never
 imports. `tests/support/localstripe.py` runs this same code.
 """
@@ -17,11 +24,13 @@ import logging
 import pickle
 import sys
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from aiohttp.web_request import FileField
 from localstripe import resources, server
+from localstripe.errors import UserError
 from multidict import MultiDict, MultiDictProxy
 
 STATE_FILE_NAME = "localstripe.pickle"
@@ -94,11 +103,126 @@ async def _current_parameter_names(request: web.Request, handler: Handler) -> we
     return await handler(request)
 
 
+EVIDENCE_DAYS = 7  # Stripe's usual time to answer a dispute, when the caller names no due date
+DISPUTE_STATUSES = {
+    "warning_needs_response",
+    "warning_under_review",
+    "warning_closed",
+    "needs_response",
+    "under_review",
+    "won",
+    "lost",
+}
+
+
+class Dispute(resources.StripeObject):
+    """A dispute on a PaymentIntent's charge, shaped as Stripe's API reference has it. Kept in
+    localstripe's store (and its state file) like its own objects."""
+
+    object = "dispute"
+    _id_prefix = "du_"
+
+    def __init__(self, id: str, intent: Any, **checked: Any) -> None:
+        """`checked` comes from `_checked()`: every refusal comes before the store keeps it."""
+        charge = intent.latest_charge
+        if charge is None:
+            raise UserError(400, f"PaymentIntent {intent.id} has no charge to dispute")
+        super().__init__(id=id)
+        # What the driver paid and kept paid: localstripe books an uncaptured rest as a refund.
+        self.amount = charge.amount - charge.amount_refunded
+        self.balance_transactions: list[Any] = []
+        self.charge = charge.id
+        self.currency = charge.currency
+        self.evidence = {"customer_name": None, "uncategorized_text": None}
+        self.evidence_details = {
+            "due_by": self.created + EVIDENCE_DAYS * 86400,
+            "has_evidence": False,
+            "past_due": False,
+            "submission_count": 0,
+        }
+        self.is_charge_refundable = False
+        self.metadata: dict[str, str] = {}
+        self.payment_intent = intent.id
+        self.reason = "general"
+        self.status = "needs_response"
+        self._set(checked)
+
+    def _set(self, checked: dict[str, Any]) -> None:
+        """What the bank (a test) says now; the fields not named stay as they were."""
+        due_by = checked.pop("due_by", None)
+        if due_by is not None:
+            self.evidence_details["due_by"] = due_by
+        for name, value in checked.items():
+            setattr(self, name, value)
+
+    @classmethod
+    def _api_retrieve(cls, id: str) -> Dispute:
+        found = resources.store.get(f"{cls.object}:{id}")
+        if found is None:  # Stripe's own words and code for an id it does not know
+            raise UserError(
+                404,
+                f"No such dispute: '{id}'",
+                {"code": "resource_missing", "param": "dispute"},
+            )
+        assert isinstance(found, Dispute)
+        return found
+
+
+def _checked(
+    amount: Any = None, status: Any = None, reason: Any = None, due_by: Any = None, **unknown: Any
+) -> dict[str, Any]:
+    """The dispute's fields a caller may set, checked as Stripe would have them; None: unset."""
+    if unknown:
+        raise UserError(400, "Unexpected " + ", ".join(unknown))
+    amount = resources.try_convert_to_int(amount)
+    due_by = resources.try_convert_to_int(due_by)
+    if amount is not None and (type(amount) is not int or amount < 0):
+        raise UserError(400, "amount is an integer in minor units")
+    if status is not None and status not in DISPUTE_STATUSES:
+        raise UserError(400, f"status is one of {sorted(DISPUTE_STATUSES)}")
+    if due_by is not None and type(due_by) is not int:
+        raise UserError(400, "due_by is a Unix timestamp")
+    reason = None if reason is None else str(reason)
+    given = {"amount": amount, "status": status, "reason": reason, "due_by": due_by}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+async def _config_dispute(request: web.Request) -> web.Response:
+    """`POST /_config/disputes/{id}`, JSON or form. With `payment_intent`, the bank opens the
+    dispute on that intent's charge (replacing one of the same id: tests reuse ids against one
+    server); without, it changes the open one. Either may set `amount` (what the charge left paid,
+    unless given), `status` (`needs_response`), `reason` (`general`) and `due_by` (a Unix time, a
+    week on). Answers the dispute as `GET /v1/disputes/{id}` will."""
+    dispute_id = request.match_info["id"]
+    data = dict(await server.get_post_data(request) or {})
+    intent_id = data.pop("payment_intent", None)
+    key = f"{Dispute.object}:{dispute_id}"
+    if intent_id is None:
+        dispute = Dispute._api_retrieve(dispute_id)
+        dispute._set(_checked(**data))
+    else:
+        if not (isinstance(intent_id, str) and intent_id.startswith("pi_")):
+            raise UserError(400, "payment_intent is a PaymentIntent's id")
+        intent = resources.PaymentIntent._api_retrieve(intent_id)
+        checked = _checked(**data)
+        resources.store.pop(key, None)
+        dispute = Dispute(dispute_id, intent, **checked)
+    return server.json_response(dispute._export())
+
+
+def _serve_disputes(app: web.Application) -> None:
+    if any(getattr(r, "canonical", "") == "/v1/disputes/{id}" for r in app.router.resources()):
+        return
+    app.router.add_get("/v1/disputes/{id}", server.api_retrieve(Dispute, "/v1/disputes/{id}"))
+    app.router.add_post("/_config/disputes/{id}", _config_dispute)
+
+
 def run(port: int, state: str | Path, *, resume: bool = False) -> None:
     """Serve localstripe on 127.0.0.1:`port` until SIGINT or SIGTERM."""
     use_state_file(state_file(state), resume=resume)
     if _current_parameter_names not in server.app.middlewares:
         server.app.middlewares.insert(0, _current_parameter_names)
+    _serve_disputes(server.app)
     access_log = logging.getLogger("aiohttp.access")  # localstripe logs webhook deliveries here
     access_log.setLevel(logging.INFO)
     access_log.addHandler(logging.StreamHandler())

@@ -44,6 +44,8 @@ _HTTP_STATUS: dict[type[states.CheckoutError], int] = {
     services.RateLimited: 429,
     services.PaymentInProgress: 409,
     services.PaymentFailed: 402,
+    services.CardNotSetUp: 409,
+    services.NotTheCardEntered: 400,
     states.TransitionRefused: 409,
 }
 
@@ -348,19 +350,24 @@ class CheckoutView(DriverView):
 
 
 class PaySerializer(serializers.Serializer):
-    payment_method = serializers.RegexField(r"^[A-Za-z0-9_]{3,255}$")
+    # Optional: the card held is the one the checkout's SetupIntent collected; one sent here
+    # must be that one.
+    payment_method = serializers.RegexField(r"^[A-Za-z0-9_]{3,255}$", required=False)
 
 
 class PayView(DriverView):
     @extend_schema(
-        summary="Place the hold with the card collected by Stripe.js",
+        summary="Place the hold with the card the checkout's SetupIntent collected (Stripe.js "
+        "confirmCardSetup); a payment_method sent must be that card",
         request=PaySerializer,
         responses={
             200: inline_serializer(
                 "PayAnswer",
                 {"status": serializers.CharField(), "client_secret": serializers.CharField()},
             ),
+            400: OpenApiResponse(description="payment_method is not the card entered: no hold"),
             402: OpenApiResponse(description="declined, with the reason in words"),
+            409: OpenApiResponse(description="the card entry has not succeeded yet"),
         },
     )
     def post(self, request: Request, public_id: str) -> Response:
@@ -368,7 +375,7 @@ class PayView(DriverView):
         data.is_valid(raise_exception=True)
         try:
             outcome = services.pay_checkout(
-                public_id=public_id, payment_method=data.validated_data["payment_method"]
+                public_id=public_id, payment_method=data.validated_data.get("payment_method")
             )
         except services.PaymentFailed as exc:
             return _failed_payment(public_id, str(exc))

@@ -5,11 +5,15 @@ the webhook view call it."""
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 from django.utils import timezone
 
 from payments import charging, disputes, gateway, services, settlement
 from payments.models import Checkout, Deadline
+
+logger = logging.getLogger(__name__)
 
 _SETTLEMENT_DEADLINES = {
     Deadline.Kind.CREDIT_WAIT,
@@ -41,10 +45,20 @@ def handle_deadline(*, deadline_id: int) -> None:
 
 
 def record_stripe_event(event: gateway.WebhookEvent) -> bool:
-    """Store each event once and act on it as `confirm` would: read the intent from Stripe and
-    apply it. Returns False for a replay, which changes nothing."""
-    if event.dispute is not None:  # stored with what it books, in one transaction
-        return disputes.record_dispute_event(event=event, dispute=event.dispute)
+    """Store each event once and act on it as `confirm` would: read the intent (or the
+    dispute) from Stripe and apply that, never the event's body. Returns False for a replay,
+    which changes nothing."""
+    if event.dispute_id is not None:
+        # Read before anything is stored: if Stripe cannot answer now, the event fails and
+        # Stripe sends it again.
+        dispute = gateway.retrieve_dispute(event.dispute_id)
+        if dispute is None:  # Stripe knows no such dispute: stored, and nothing booked
+            logger.warning(
+                "event %s names dispute %s, which Stripe does not know", event.id, event.dispute_id
+            )
+            return services.stored_stripe_event(event)
+        # stored with what it books, in one transaction
+        return disputes.record_dispute_event(event=event, dispute=dispute)
     if not services.stored_stripe_event(event):
         return False
     if event.intent_id:

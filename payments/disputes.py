@@ -1,13 +1,15 @@
 """Disputes: a driver's bank takes back (or asks about) a payment we captured. Stripe tells us
-with `charge.dispute.*` webhooks; each carries the dispute as it was then, and we apply that
-state: every booking is keyed, closing is final, so a replay or a late event moves no money.
+with `charge.dispute.*` webhooks; each names a dispute, which `payments.dispatch` reads again
+from Stripe (the body's copy may be old, replayed or out of order), and we apply the state Stripe
+gives: every booking is keyed, closing is final, so a replay or a late event moves no money.
 
 What happens:
 
-- The first event about a dispute finds the checkout by the dispute's PaymentIntent (or its
-  expanded charge's), records a `Dispute` row, sets the payment status to `disputed` and opens a
+- The first event about a dispute finds the checkout by the PaymentIntent Stripe says the
+  dispute is about, records a `Dispute` row, sets the payment status to `disputed` and opens a
   DISPUTE case for an operator (amount, Stripe's reason and status, evidence due by), keyed by the
-  dispute id. An event for an intent that is not ours touches nothing.
+  dispute id. A dispute about an intent that is not ours, or one Stripe does not know, touches
+  nothing.
 - A chargeback books one DISPUTE ledger row for the disputed amount (key `dispute:<id>`), since
   Stripe takes the money from our balance when the chargeback opens. An inquiry (Stripe's
   `warning_*` statuses) moves no money, so it books nothing until it becomes a chargeback.
@@ -33,6 +35,7 @@ one lost. Stripe's dispute fee is not in the ledger (it is a charge on us, not o
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from django.db import transaction
 from django.db.models import Q, Sum
@@ -50,19 +53,21 @@ CLOSED = {WON, LOST, INQUIRY_CLOSED}
 
 
 def record_dispute_event(*, event: gateway.WebhookEvent, dispute: gateway.Dispute) -> bool:
-    """Store a dispute event once and apply its dispute, in one transaction: a crash stores
-    nothing, so Stripe's retry finds the work undone. False for a replay, which changes nothing;
-    an event about no checkout of ours is stored and changes nothing else."""
+    """Store a dispute event once and apply `dispute` (as Stripe has it now), in one
+    transaction: a crash stores nothing, so Stripe's retry finds the work undone. False for a
+    replay, which changes nothing; a dispute about no checkout of ours is stored and changes
+    nothing else. The checkout is the one of the intent Stripe names, not the event's body."""
+    event = replace(event, intent_id=dispute.intent_id)
     checkout_id = (
-        Checkout.objects.filter(stripe_payment_intent=event.intent_id)
+        Checkout.objects.filter(stripe_payment_intent=dispute.intent_id)
         .values_list("pk", flat=True)
         .first()
-        if event.intent_id
+        if dispute.intent_id
         else None
     )
     if checkout_id is None:
         logger.warning(
-            "dispute %s is about no checkout of ours (intent %s)", dispute.id, event.intent_id
+            "dispute %s is about no checkout of ours (intent %s)", dispute.id, dispute.intent_id
         )
         with transaction.atomic(durable=True):
             return services.stored_stripe_event(event)

@@ -1,9 +1,9 @@
 """The Stripe boundary: the only module in the product that imports `stripe`.
 
-Everything else sees plain values (`Intent`, `Setup`, `WebhookEvent`), amounts as integers in
-minor units, and three exceptions: `PaymentDeclined` (the card said no: tell the driver),
-`GatewayError` (anything else; `transient` says whether trying again later may help) and
-`InvalidWebhook`. Conversion between `Money` and minor units happens elsewhere, once.
+Everything else sees plain values (`Intent`, `Setup`, `Dispute`, `WebhookEvent`), amounts as
+integers in minor units, and three exceptions: `PaymentDeclined` (the card said no: tell the
+driver), `GatewayError` (anything else; `transient` says whether trying again later may help)
+and `InvalidWebhook`. Conversion between `Money` and minor units happens elsewhere, once.
 
 The SDK is configured per call from `django.conf.settings` (key, `STRIPE_API_BASE`), so a test
 or the demo that points the settings at a local fake Stripe is seen at once; nothing is cached
@@ -89,11 +89,12 @@ class Setup:
 
 @dataclass(frozen=True)
 class Dispute:
-    """A dispute (chargeback or inquiry) as the signed event carries it: the state at that
-    moment, which `payments.disputes` applies. Stripe has no other source here: localstripe
-    knows no disputes, and a dispute's state is in its own object, not in the intent."""
+    """A dispute (chargeback or inquiry) as Stripe has it now (`retrieve_dispute()`), which
+    `payments.disputes` applies. Never the copy in a webhook's body: a signed body may still be
+    an old one, replayed or out of order, so its figures are not booked."""
 
     id: str
+    intent_id: str | None  # the PaymentIntent disputed (or its charge's), how we find ours
     charge_id: str | None
     amount: int  # minor units of `currency`
     currency: str  # upper-case ISO 4217 ("EUR")
@@ -105,13 +106,14 @@ class Dispute:
 
 @dataclass(frozen=True)
 class WebhookEvent:
-    """A verified Stripe event. Its name is a hint to look again, never the state itself:
-    read the intent with `retrieve()` before acting. A dispute event carries its dispute."""
+    """A verified Stripe event. Its name and body are a hint to look again, never the state
+    itself: read the intent with `retrieve()`, the dispute with `retrieve_dispute()`, before
+    acting."""
 
     id: str
     type: str
-    intent_id: str | None  # the PaymentIntent the event is about, if any
-    dispute: Dispute | None = None  # for charge.dispute.* events
+    intent_id: str | None  # the PaymentIntent the event is about, if any (as the body says)
+    dispute_id: str | None = None  # for charge.dispute.* events: the dispute to read again
 
 
 class PaymentDeclined(Exception):
@@ -184,6 +186,20 @@ def retrieve_setup(setup_intent_id: str) -> Setup:
         payment_method=_id_of(data.get("payment_method")),
         metadata=_metadata(data),
     )
+
+
+def retrieve_dispute(dispute_id: str) -> Dispute | None:
+    """The dispute as Stripe has it now, or None when Stripe knows no such dispute (404): a
+    webhook naming one is forged or from another account, and books nothing. Any other
+    refusal, or an answer without the figures we book, is a `GatewayError`."""
+    try:
+        with _stripe_errors():
+            dispute = _client().v1.disputes.retrieve(dispute_id)
+    except GatewayError as exc:
+        if exc.http_status == 404:
+            return None
+        raise
+    return _dispute_from(dispute.to_dict())
 
 
 def place_hold(
@@ -352,12 +368,16 @@ def parse_webhook(payload: bytes, signature_header: str) -> WebhookEvent:
         intent_id = _id_of(obj.get("payment_intent")) or _id_of(
             _dig(obj, "charge").get("payment_intent")
         )
-    dispute = _dispute_from(obj) if obj.get("object") == "dispute" else None
-    return WebhookEvent(id=event_id, type=event_type, intent_id=intent_id, dispute=dispute)
+    dispute_id = None
+    if obj.get("object") == "dispute":  # only its id is taken: the rest is read from Stripe
+        dispute_id = _id_of(obj.get("id"))
+        if dispute_id is None:
+            raise InvalidWebhook("the body names no dispute")
+    return WebhookEvent(id=event_id, type=event_type, intent_id=intent_id, dispute_id=dispute_id)
 
 
 def _dispute_from(obj: Mapping[str, Any]) -> Dispute:
-    """A `Dispute` from Stripe's dispute object; `InvalidWebhook` if it lacks what we book."""
+    """A `Dispute` from Stripe's dispute object; `GatewayError` if it lacks what we book."""
     due_by = _dig(obj, "evidence_details").get("due_by")
     try:
         dispute_id, amount, currency = obj["id"], obj["amount"], obj["currency"]
@@ -367,6 +387,8 @@ def _dispute_from(obj: Mapping[str, Any]) -> Dispute:
             raise TypeError("amount is an integer in minor units")
         return Dispute(
             id=dispute_id,
+            intent_id=_id_of(obj.get("payment_intent"))
+            or _id_of(_dig(obj, "charge").get("payment_intent")),
             charge_id=_id_of(obj.get("charge")),
             amount=amount,
             currency=currency.upper(),
@@ -375,7 +397,9 @@ def _dispute_from(obj: Mapping[str, Any]) -> Dispute:
             evidence_due_by=datetime.fromtimestamp(int(due_by), tz=UTC) if due_by else None,
         )
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
-        raise InvalidWebhook("the body is not a Stripe dispute") from exc
+        raise GatewayError(
+            "Stripe: the dispute lacks the figures we book", transient=False
+        ) from exc
 
 
 def intent_from(data: Mapping[str, Any]) -> Intent:

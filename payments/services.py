@@ -76,6 +76,19 @@ class PaymentFailed(CheckoutError):
     code = "payment_failed"
 
 
+class CardNotSetUp(CheckoutError):
+    """`pay` came before the card entry of the page (the checkout's SetupIntent) succeeded."""
+
+    code = "card_not_set_up"
+
+
+class NotTheCardEntered(CheckoutError):
+    """`pay` named another payment method than the one the checkout's SetupIntent collected
+    (another customer's, or one obtained elsewhere): it is never held."""
+
+    code = "payment_method_mismatch"
+
+
 # --- can this EVSE be paid for now? -----------------------------------------------------------
 
 _STATUS_WORDS: dict[str, str | Promise] = {
@@ -386,18 +399,25 @@ class PayOutcome:
 PENDING_PAY_TIMEOUT = timedelta(seconds=90)
 
 
-def pay_checkout(*, public_id: str, payment_method: str) -> PayOutcome:
-    """Place the hold with the card the browser collected. Doubled or retried requests never
-    place a second hold: the attempt is recorded before Stripe is called, and the Stripe
-    idempotency key repeats when an attempt's outcome was never recorded (a crash)."""
-    checkout_id, attempt, hold = _begin_pay(public_id)
+def pay_checkout(*, public_id: str, payment_method: str | None = None) -> PayOutcome:
+    """Place the hold with the card the checkout's own SetupIntent collected, as Stripe says
+    (`_collected_card`); a `payment_method` the client sends must be that card, or nothing is
+    held. Doubled or retried requests never place a second hold: the attempt is recorded
+    before Stripe is called, and the Stripe idempotency key repeats when an attempt's outcome
+    was never recorded (a crash)."""
+    checkout_id, attempt, hold, setup_id = _begin_pay(public_id)
     if attempt is None:  # already authorized, or 3-D Secure already asked for
         return _current(checkout_id)
+    try:
+        card = _collected_card(setup_id, public_id=public_id, sent=payment_method)
+    except (CheckoutError, gateway.GatewayError):
+        _end_pay(checkout_id)
+        raise
     try:
         intent = gateway.place_hold(
             amount_minor=hold.to_minor(),
             currency=hold.currency,
-            payment_method=payment_method,
+            payment_method=card,
             checkout_ref=public_id,
             idempotency_key=f"hold:{public_id}:{attempt}",
         )
@@ -417,8 +437,29 @@ def pay_checkout(*, public_id: str, payment_method: str) -> PayOutcome:
     return PayOutcome(checkout)
 
 
+def _collected_card(setup_id: str, *, public_id: str, sent: str | None) -> str:
+    """The payment method the checkout's SetupIntent collected, read from Stripe: it must have
+    succeeded (the card entered, 3-D Secure done if asked) and carry our metadata for this
+    checkout. What the browser sends is at most checked against it, never used: a client
+    could send any payment method id it holds."""
+    setup = gateway.retrieve_setup(setup_id) if setup_id else None
+    if setup is not None and setup.checkout_ref != public_id:
+        logger.error(
+            "checkout %s: its SetupIntent %s is for %r", public_id, setup_id, setup.checkout_ref
+        )
+        raise NotTheCardEntered(_("this card was not entered for this payment"))
+    if setup is None or setup.status != "succeeded" or setup.payment_method is None:
+        raise CardNotSetUp(_("your card has not been confirmed yet: please enter it first"))
+    if sent is not None and sent != setup.payment_method:
+        logger.warning("checkout %s: pay named another card than the one entered", public_id)
+        raise NotTheCardEntered(
+            _("this card is not the one entered on this page: please enter your card again")
+        )
+    return setup.payment_method
+
+
 @transaction.atomic(durable=True)
-def _begin_pay(public_id: str) -> tuple[int, int | None, Money]:
+def _begin_pay(public_id: str) -> tuple[int, int | None, Money, str]:
     checkout = Checkout.objects.select_for_update().filter(public_id=public_id).first()
     if checkout is None:
         raise UnknownCheckout(_("no such checkout"))
@@ -427,7 +468,7 @@ def _begin_pay(public_id: str) -> tuple[int, int | None, Money]:
             raise TransitionRefused(
                 f"this checkout is {checkout.status}: {checkout.failure_reason}".rstrip(": ")
             )
-        return checkout.pk, None, Money(checkout.hold_amount, checkout.currency)
+        return checkout.pk, None, Money(checkout.hold_amount, checkout.currency), ""
     now = timezone.now()
     if checkout.pay_pending_since is not None:
         if now - checkout.pay_pending_since < PENDING_PAY_TIMEOUT:
@@ -438,7 +479,8 @@ def _begin_pay(public_id: str) -> tuple[int, int | None, Money]:
     checkout.pay_attempt, checkout.pay_pending_since = attempt, now
     checkout.failure_reason = ""
     checkout.save(update_fields=["pay_attempt", "pay_pending_since", "failure_reason"])
-    return checkout.pk, attempt, Money(checkout.hold_amount, checkout.currency)
+    hold = Money(checkout.hold_amount, checkout.currency)
+    return checkout.pk, attempt, hold, checkout.stripe_setup_intent
 
 
 def _end_pay(checkout_id: int) -> None:

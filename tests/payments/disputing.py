@@ -1,5 +1,7 @@
 """Stripe's `charge.dispute.*` webhooks for a settled checkout, built as Stripe documents them
-(localstripe sends none) and POSTed signed to our live server, and what the ledger then says."""
+(localstripe sends none) and POSTed signed to our live server, and what the ledger then says.
+The dispute itself is put in the fake Stripe first (`disputed`): we book what Stripe says when
+asked again, not what the body says."""
 
 import json
 import time
@@ -9,7 +11,7 @@ from typing import Any
 import requests
 
 from payments.models import Checkout, LedgerEntry
-from tests.support.localstripe import stripe_signature
+from tests.support.localstripe import set_dispute, stripe_signature
 
 DUE_BY = datetime(2030, 1, 15, 23, 59, 59, tzinfo=UTC)
 
@@ -66,6 +68,39 @@ def dispute_event(
         "type": kind,
     }
     return json.dumps(body).encode()
+
+
+def disputed(
+    fake,
+    checkout: Checkout,
+    kind: str = "charge.dispute.created",
+    *,
+    event_id: str = "evt_dispute_1",
+    dispute_id: str = "dp_1",
+    status: str = "needs_response",
+    reason: str = "fraudulent",
+    amount: int | None = None,
+) -> bytes:
+    """Stripe has the dispute in this state (the bank opened or moved it), and the event it
+    sends about it, whose body says the same."""
+    set_dispute(
+        fake.base_url,
+        dispute_id,
+        payment_intent=checkout.stripe_payment_intent,
+        amount=captured(checkout) if amount is None else amount,
+        status=status,
+        reason=reason,
+        due_by=int(DUE_BY.timestamp()),
+    )
+    return dispute_event(
+        checkout,
+        kind,
+        event_id=event_id,
+        dispute_id=dispute_id,
+        status=status,
+        reason=reason,
+        amount=amount,
+    )
 
 
 def post_webhook(live_server, payload: bytes, secret: str) -> requests.Response:

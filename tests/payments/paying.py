@@ -1,6 +1,7 @@
 """A driver pays through the checkout API as the browser does, in-process with Django's test
 client: a checkout started at the test charger, a card confirmed with the fake Stripe, `pay`."""
 
+import httpx
 from django.test import Client
 
 from tests.payments.charger import EVSE_ID
@@ -29,3 +30,21 @@ def pay(client: Client, checkout_id: str, payment_method: str) -> tuple[int, dic
         content_type="application/json",
     )
     return response.status_code, response.json()
+
+
+def intents_at_stripe(fake, checkout_id: str) -> list[dict]:
+    """Every PaymentIntent the fake Stripe holds for this checkout (by our metadata), all pages
+    read: what Stripe itself would show, whatever our own records say."""
+    found: list[dict] = []
+    after: str | None = None
+    while True:
+        params: dict[str, str | int] = {"limit": 100} | ({"starting_after": after} if after else {})
+        page = httpx.get(
+            f"{fake.base_url}/v1/payment_intents",
+            headers={"Authorization": f"Bearer {fake.secret_key}"},
+            params=params,
+        ).json()
+        found += [i for i in page["data"] if i["metadata"].get("checkout") == checkout_id]
+        if not page["has_more"]:
+            return found
+        after = page["data"][-1]["id"]

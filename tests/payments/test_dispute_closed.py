@@ -10,6 +10,7 @@ from stations.money import Money
 from tests.payments.disputing import (
     captured,
     dispute_event,
+    disputed,
     disputes_of,
     kept,
     post_webhook,
@@ -26,8 +27,10 @@ def test_a_dispute_won_gives_the_money_back_and_the_payment_is_captured_again(
         connected_cpo(location_count=1, update_interval=0.2), live_server, stripe_settings
     )
     amount, secret = captured(checkout), stripe_settings.webhook_secret
-    post_webhook(live_server, dispute_event(checkout), secret)
-    won = dispute_event(checkout, "charge.dispute.closed", event_id="evt_dispute_2", status="won")
+    post_webhook(live_server, disputed(stripe_settings, checkout), secret)
+    won = disputed(
+        stripe_settings, checkout, "charge.dispute.closed", event_id="evt_dispute_2", status="won"
+    )
 
     assert post_webhook(live_server, won, secret).status_code == 200
 
@@ -48,8 +51,10 @@ def test_a_dispute_lost_says_the_money_is_gone(
         connected_cpo(location_count=1, update_interval=0.2), live_server, stripe_settings
     )
     amount, secret = captured(checkout), stripe_settings.webhook_secret
-    post_webhook(live_server, dispute_event(checkout), secret)
-    lost = dispute_event(checkout, "charge.dispute.closed", event_id="evt_dispute_2", status="lost")
+    post_webhook(live_server, disputed(stripe_settings, checkout), secret)
+    lost = disputed(
+        stripe_settings, checkout, "charge.dispute.closed", event_id="evt_dispute_2", status="lost"
+    )
 
     assert post_webhook(live_server, lost, secret).status_code == 200
     assert post_webhook(live_server, lost, secret).json()["replay"] is True
@@ -71,7 +76,9 @@ def test_a_close_before_the_open_books_both_and_later_events_change_nothing(
         connected_cpo(location_count=1, update_interval=0.2), live_server, stripe_settings
     )
     amount, secret = captured(checkout), stripe_settings.webhook_secret
-    won = dispute_event(checkout, "charge.dispute.closed", event_id="evt_dispute_2", status="won")
+    won = disputed(
+        stripe_settings, checkout, "charge.dispute.closed", event_id="evt_dispute_2", status="won"
+    )
     assert post_webhook(live_server, won, secret).status_code == 200
     late = [  # Stripe does not promise order: the older events come after the close
         dispute_event(checkout, "charge.dispute.created"),
@@ -96,7 +103,7 @@ def test_what_a_chargeback_took_back_cannot_be_refunded_again(
     )
     amount, secret = captured(checkout), stripe_settings.webhook_secret
     part = amount // 2
-    post_webhook(live_server, dispute_event(checkout, amount=part), secret)
+    post_webhook(live_server, disputed(stripe_settings, checkout, amount=part), secret)
 
     with pytest.raises(refunds.RefundRefused, match="taken back by a dispute"):
         refunds.request_refund(

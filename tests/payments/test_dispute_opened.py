@@ -3,17 +3,26 @@ Stripe signs it and POSTed over HTTP to our live server, books the dispute once,
 payment disputed and opens a case for an operator.
 
 localstripe sends no dispute events, so the tests build them as Stripe documents them (an
-event whose `data.object` is a dispute); that is the one part that is not Stripe's own."""
+event whose `data.object` is a dispute), after the fake Stripe was given the dispute (what a
+bank does); the events are the one part that is not Stripe's own."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 
+from payments import gateway
 from payments.models import Case, Dispute, StripeEvent
-from tests.payments.disputing import captured, dispute_event, disputes_of, kept, post_webhook
+from tests.payments.disputing import (
+    captured,
+    dispute_event,
+    disputed,
+    disputes_of,
+    kept,
+    post_webhook,
+)
 from tests.payments.settling import settled
-from tests.support.localstripe import stripe_signature
+from tests.support.localstripe import card_payment_method, set_dispute, stripe_signature
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,7 +35,9 @@ def test_a_dispute_is_booked_marks_the_payment_and_opens_a_case(
     )
     amount = captured(checkout)
 
-    answer = post_webhook(live_server, dispute_event(checkout), stripe_settings.webhook_secret)
+    answer = post_webhook(
+        live_server, disputed(stripe_settings, checkout), stripe_settings.webhook_secret
+    )
 
     assert answer.status_code == 200 and answer.json() == {"received": True, "replay": False}
     checkout.refresh_from_db()
@@ -54,7 +65,7 @@ def test_a_replayed_or_repeated_dispute_event_books_nothing_twice(
         connected_cpo(location_count=1, update_interval=0.2), live_server, stripe_settings
     )
     secret = stripe_settings.webhook_secret
-    created = dispute_event(checkout)
+    created = disputed(stripe_settings, checkout)
     assert post_webhook(live_server, created, secret).json()["replay"] is False
     assert post_webhook(live_server, created, secret).json() == {"received": True, "replay": True}
     # the same state again under other events: funds withdrawn, then an update that changes nothing
@@ -77,9 +88,13 @@ def test_a_status_change_adds_a_line_to_the_case_and_moves_no_money(
         connected_cpo(location_count=1, update_interval=0.2), live_server, stripe_settings
     )
     secret = stripe_settings.webhook_secret
-    post_webhook(live_server, dispute_event(checkout), secret)
-    update = dispute_event(
-        checkout, "charge.dispute.updated", event_id="evt_dispute_2", status="under_review"
+    post_webhook(live_server, disputed(stripe_settings, checkout), secret)
+    update = disputed(
+        stripe_settings,
+        checkout,
+        "charge.dispute.updated",
+        event_id="evt_dispute_2",
+        status="under_review",
     )
     assert post_webhook(live_server, update, secret).status_code == 200
 
@@ -97,14 +112,19 @@ def test_an_inquiry_moves_no_money_until_it_closes(
         connected_cpo(location_count=1, update_interval=0.2), live_server, stripe_settings
     )
     secret = stripe_settings.webhook_secret
-    inquiry = dispute_event(checkout, status="warning_needs_response", reason="general")
+    inquiry = disputed(stripe_settings, checkout, status="warning_needs_response", reason="general")
     assert post_webhook(live_server, inquiry, secret).status_code == 200
     checkout.refresh_from_db()
     assert checkout.payment_status == "disputed" and not disputes_of(checkout)
     assert Case.objects.get().summary.startswith("Inquiry dp_1")
 
-    closed = dispute_event(
-        checkout, "charge.dispute.closed", event_id="evt_dispute_2", status="warning_closed"
+    closed = disputed(
+        stripe_settings,
+        checkout,
+        "charge.dispute.closed",
+        event_id="evt_dispute_2",
+        status="warning_closed",
+        reason="general",
     )
     assert post_webhook(live_server, closed, secret).status_code == 200
     checkout.refresh_from_db()
@@ -119,12 +139,20 @@ def test_a_dispute_about_an_unknown_intent_is_stored_and_touches_nothing(
         connected_cpo(location_count=1, update_interval=0.2), live_server, stripe_settings
     )
     ledger_before = list(checkout.ledger.values_list("kind", "amount_minor"))
-    payload = dispute_event(checkout, intent_id="pi_not_ours")
+    not_ours = gateway.place_hold(  # a payment on the same Stripe account, not a checkout's
+        amount_minor=1000,
+        currency="EUR",
+        payment_method=card_payment_method(stripe_settings.base_url, "4242424242424242"),
+        checkout_ref="elsewhere",
+        idempotency_key="hold:elsewhere",
+    )
+    set_dispute(stripe_settings.base_url, "dp_1", payment_intent=not_ours.id)
+    payload = dispute_event(checkout, intent_id=not_ours.id)
 
     answer = post_webhook(live_server, payload, stripe_settings.webhook_secret)
 
     assert answer.status_code == 200
-    assert StripeEvent.objects.get(event_id="evt_dispute_1").intent_id == "pi_not_ours"
+    assert StripeEvent.objects.get(event_id="evt_dispute_1").intent_id == not_ours.id
     checkout.refresh_from_db()
     assert checkout.payment_status == "captured"
     assert list(checkout.ledger.values_list("kind", "amount_minor")) == ledger_before

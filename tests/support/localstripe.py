@@ -193,6 +193,17 @@ def stop_webhook(base_url: str, webhook_id: str) -> None:
     register_webhook(base_url, webhook_id, "http://127.0.0.1:9/", "unused", events=[])
 
 
+def set_dispute(base_url: str, dispute_id: str, **fields: Any) -> dict[str, Any]:
+    """What a driver's bank does, through the fake's `/_config/disputes/{id}`
+    (`config.fakestripe`): open a dispute on the charge of `payment_intent=…`, or give one
+    already open another `status`, `amount`, `reason` or `due_by`. Stripe then shows it at
+    `GET /v1/disputes/{id}`; no event is sent. Returns the dispute as that shows it."""
+    answer = httpx.post(f"{base_url}/_config/disputes/{dispute_id}", content=json.dumps(fields))
+    answer.raise_for_status()
+    dispute: dict[str, Any] = answer.json()
+    return dispute
+
+
 def stripe_signature(payload: bytes, secret: str, timestamp: int | None = None) -> str:
     """A `Stripe-Signature` header as Stripe computes it: HMAC-SHA256 of "<t>.<payload>"."""
     t = int(time.time()) if timestamp is None else timestamp
