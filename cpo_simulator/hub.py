@@ -37,7 +37,8 @@ from uuid import uuid4
 import httpx
 
 from . import commands, credentials, versions
-from .peer import Peer, Role, SimulatorState
+from .connection import Connection
+from .peer import Peer, Role
 from .server import CpoSimulator, HttpServer, join_all, serve_http
 from .transport import (
     CONFIGURATION_MODULES,
@@ -98,7 +99,7 @@ class _CommandsDown(Exception):
     """A member's `command_fault` is "down": answer 503 with no body, as `CpoSimulator` does."""
 
 
-class HubSimulator:
+class HubSimulator(Connection):
     """The front of several `CpoSimulator` parties (see the module docstring); also a context
     manager. Members must be fresh (not started, not behind another front); from construction
     on they use the front's connection.
@@ -230,76 +231,12 @@ class HubSimulator:
         return self.hub is not None
 
     @property
-    def versions(self) -> tuple[str, ...]:
-        return self.peer.versions
-
-    @property
-    def host(self) -> str:
-        return self.peer.host
-
-    @property
-    def port(self) -> int:
-        return self.peer.port
-
-    @property
-    def token_a(self) -> str:
-        return self.peer.token_a
-
-    @property
-    def base_url(self) -> str:
-        return self.peer.base_url
-
-    @property
-    def versions_url(self) -> str:
-        return self.peer.versions_url
-
-    def version_url(self, version: str) -> str:
-        return self.peer.version_url(version)
-
-    def base64_for(self, version: str) -> bool:
-        return self.peer.base64_for(version)
-
-    @property
     def page_size(self) -> int:
         return self.paging.page_size
 
     def member(self, country_code: str, party_id: str) -> CpoSimulator:
         """The member playing that party; KeyError if none does."""
         return self._by_party[_party(country_code, party_id)]
-
-    # --- what it knows of the eMSP (the one connection) ------------------------------------------
-
-    @property
-    def state(self) -> SimulatorState:
-        return self.peer.state
-
-    @property
-    def registered(self) -> bool:
-        return self.peer.registered
-
-    @property
-    def emsp_token(self) -> str | None:
-        return self.peer.emsp_token
-
-    @property
-    def emsp_endpoints(self) -> dict[str, str]:
-        return self.peer.emsp_endpoints
-
-    @property
-    def emsp_version(self) -> str | None:
-        return self.peer.emsp_version
-
-    @property
-    def emsp_credentials(self) -> dict[str, Any] | None:
-        return self.peer.emsp_credentials
-
-    @property
-    def current_token(self) -> str | None:
-        return self.peer.current_token
-
-    @property
-    def last_error(self) -> str | None:
-        return self.peer.last_error
 
     # --- what the front does to the eMSP ---------------------------------------------------------
 
@@ -311,41 +248,6 @@ class HubSimulator:
         if self.registered:
             self._push_client_infos_quietly()
         return response
-
-    def rotate_with_us(self) -> httpx.Response:
-        """PUT fresh credentials to the eMSP; stores the token it answers with."""
-        self.peer.last_error = None
-        return credentials.rotate_with_us(self.peer)
-
-    def unregister_from_us(self) -> httpx.Response:
-        """DELETE on the eMSP's credentials endpoint, then forget the eMSP."""
-        self.peer.last_error = None
-        return credentials.unregister_from_us(self.peer)
-
-    def call_us(
-        self,
-        method: str,
-        module_or_url: str,
-        *,
-        json: Any = None,
-        content: bytes | None = None,
-        token: str | None = None,
-        encode: bool | None = None,
-        headers: dict[str, str] | None = None,
-        authorize: bool = True,
-    ) -> httpx.Response:
-        """Any call to the eMSP from the front itself (from the hub's party, or a CPMS's first
-        party): see `Peer.call_us`. A member's `call_us` sends from its own party."""
-        return self.peer.call_us(
-            method,
-            module_or_url,
-            json=json,
-            content=content,
-            token=token,
-            encode=encode,
-            headers=headers,
-            authorize=authorize,
-        )
 
     # --- HubClientInfo (hub only) -----------------------------------------------------------------
 

@@ -44,9 +44,10 @@ import httpx
 from . import cdrs, commands, credentials, locations, sessions, tariffs, tokens, versions
 from .cdrs import CdrBook, Delivery
 from .commands import CommandLog, ReceivedCommand
+from .connection import Connection
 from .fleet import CONNECTORS_PER_EVSE, EVSES_PER_LOCATION, Fleet
 from .locations import Stations
-from .peer import Peer, Role, SimulatorState
+from .peer import Peer, Role
 from .sessions import Charging, ChargingSession, SessionBook
 from .tokens import TokenBook
 from .transport import (
@@ -87,7 +88,7 @@ _GARBAGE: Final = (
 )
 
 
-class CpoSimulator:
+class CpoSimulator(Connection):
     """A CPO's OCPI backend on `host:port` (see the module docstring); also a context manager.
 
     Thread-safe: requests are served on daemon threads, and every read or write of its state
@@ -306,18 +307,6 @@ class CpoSimulator:
     # --- who it is, where it serves --------------------------------------------------------------
 
     @property
-    def versions(self) -> tuple[str, ...]:
-        return self.peer.versions
-
-    @property
-    def host(self) -> str:
-        return self.peer.host
-
-    @property
-    def port(self) -> int:
-        return self.peer.port
-
-    @property
     def country_code(self) -> str:
         return self.peer.country_code
 
@@ -330,84 +319,16 @@ class CpoSimulator:
         return self.peer.name
 
     @property
-    def token_a(self) -> str:
-        return self.peer.token_a
-
-    @property
     def roles(self) -> tuple[Role, ...]:
         """The roles its Credentials carry under 2.2.x: its own CPO role."""
         return self.peer.roles
 
     @property
-    def raw_tokens(self) -> bool:
-        return self.peer.raw_tokens
-
-    @property
     def omit_modules(self) -> frozenset[str]:
         return self.peer.omit_modules
 
-    @property
-    def base_url(self) -> str:
-        return self.peer.base_url
-
-    @property
-    def versions_url(self) -> str:
-        return self.peer.versions_url
-
-    def version_url(self, version: str) -> str:
-        """Where `version`'s details are; module endpoints are below it."""
-        return self.peer.version_url(version)
-
-    def base64_for(self, version: str) -> bool:
-        """Whether the simulator writes and reads tokens base64-encoded under `version`."""
-        return self.peer.base64_for(version)
-
     def new_token(self) -> str:
         return self.peer.new_token()
-
-    # --- what it knows of the eMSP ---------------------------------------------------------------
-
-    @property
-    def state(self) -> SimulatorState:
-        """Registration state; read and write it only while holding `lock`."""
-        return self.peer.state
-
-    @property
-    def last_error(self) -> str | None:
-        """Why the last registration, rotation or unregistration failed, if it did."""
-        return self.peer.last_error
-
-    @property
-    def registered(self) -> bool:
-        return self.peer.registered
-
-    @property
-    def emsp_token(self) -> str | None:
-        """The token the simulator calls the eMSP with (B in flow 1, C in flow 2)."""
-        return self.peer.emsp_token
-
-    @property
-    def emsp_endpoints(self) -> dict[str, str]:
-        """The eMSP's URL per module id, for the interface a CPO calls (a copy)."""
-        return self.peer.emsp_endpoints
-
-    @property
-    def emsp_version(self) -> str | None:
-        return self.peer.emsp_version
-
-    @property
-    def emsp_versions_url(self) -> str | None:
-        return self.peer.emsp_versions_url
-
-    @property
-    def emsp_credentials(self) -> dict[str, Any] | None:
-        """The eMSP's last Credentials object, as it sent it."""
-        return self.peer.emsp_credentials
-
-    @property
-    def current_token(self) -> str | None:
-        """The token the eMSP must now use to call the simulator (C in flow 1, B in flow 2)."""
-        return self.peer.current_token
 
     # --- settings that may change while it runs --------------------------------------------------
 
@@ -707,41 +628,6 @@ class CpoSimulator:
         """Flow 2: register with the eMSP, which issued `token` (A). See `credentials.py`."""
         self.peer.last_error = None
         return credentials.register_with(self.peer, versions_url, token)
-
-    def rotate_with_us(self) -> httpx.Response:
-        """PUT fresh credentials to the eMSP; stores the token it answers with."""
-        self.peer.last_error = None
-        return credentials.rotate_with_us(self.peer)
-
-    def unregister_from_us(self) -> httpx.Response:
-        """DELETE on the eMSP's credentials endpoint, then forget the eMSP."""
-        self.peer.last_error = None
-        return credentials.unregister_from_us(self.peer)
-
-    def call_us(
-        self,
-        method: str,
-        module_or_url: str,
-        *,
-        json: Any = None,
-        content: bytes | None = None,
-        token: str | None = None,
-        encode: bool | None = None,
-        headers: dict[str, str] | None = None,
-        authorize: bool = True,
-    ) -> httpx.Response:
-        """Any call to the eMSP, for tests that send wrong tokens, bad bodies and the like: see
-        `Peer.call_us`."""
-        return self.peer.call_us(
-            method,
-            module_or_url,
-            json=json,
-            content=content,
-            token=token,
-            encode=encode,
-            headers=headers,
-            authorize=authorize,
-        )
 
     # --- serving -------------------------------------------------------------------------------
 

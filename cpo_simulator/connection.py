@@ -1,0 +1,138 @@
+"""What a simulated CPO backend and a hub or multi-party front share: one connection with the
+eMSP (`Peer`), and the same way of showing it to tests and of driving it. Both classes serve
+HTTP differently; everything here only reads or drives their `peer`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from . import credentials
+from .peer import Peer, SimulatorState
+
+
+class Connection:
+    """Who the connection is, where it serves, what it knows of the eMSP, and the calls that
+    change it. Subclasses set `peer`."""
+
+    peer: Peer
+
+    # --- who it is, where it serves --------------------------------------------------------------
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        return self.peer.versions
+
+    @property
+    def host(self) -> str:
+        return self.peer.host
+
+    @property
+    def port(self) -> int:
+        return self.peer.port
+
+    @property
+    def token_a(self) -> str:
+        return self.peer.token_a
+
+    @property
+    def raw_tokens(self) -> bool:
+        return self.peer.raw_tokens
+
+    @property
+    def base_url(self) -> str:
+        return self.peer.base_url
+
+    @property
+    def versions_url(self) -> str:
+        return self.peer.versions_url
+
+    def version_url(self, version: str) -> str:
+        """Where `version`'s details are; module endpoints are below it."""
+        return self.peer.version_url(version)
+
+    def base64_for(self, version: str) -> bool:
+        """Whether the simulator writes and reads tokens base64-encoded under `version`."""
+        return self.peer.base64_for(version)
+
+    # --- what it knows of the eMSP ---------------------------------------------------------------
+
+    @property
+    def state(self) -> SimulatorState:
+        """Registration state; read and write it only while holding `lock`."""
+        return self.peer.state
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the last registration, rotation or unregistration failed, if it did."""
+        return self.peer.last_error
+
+    @property
+    def registered(self) -> bool:
+        return self.peer.registered
+
+    @property
+    def emsp_token(self) -> str | None:
+        """The token the simulator calls the eMSP with (B in flow 1, C in flow 2)."""
+        return self.peer.emsp_token
+
+    @property
+    def emsp_endpoints(self) -> dict[str, str]:
+        """The eMSP's URL per module id, for the interface a CPO calls (a copy)."""
+        return self.peer.emsp_endpoints
+
+    @property
+    def emsp_version(self) -> str | None:
+        return self.peer.emsp_version
+
+    @property
+    def emsp_versions_url(self) -> str | None:
+        return self.peer.emsp_versions_url
+
+    @property
+    def emsp_credentials(self) -> dict[str, Any] | None:
+        """The eMSP's last Credentials object, as it sent it."""
+        return self.peer.emsp_credentials
+
+    @property
+    def current_token(self) -> str | None:
+        """The token the eMSP must now use to call the simulator (C in flow 1, B in flow 2)."""
+        return self.peer.current_token
+
+    # --- what it does to the eMSP ----------------------------------------------------------------
+
+    def rotate_with_us(self) -> httpx.Response:
+        """PUT fresh credentials to the eMSP; stores the token it answers with."""
+        self.peer.last_error = None
+        return credentials.rotate_with_us(self.peer)
+
+    def unregister_from_us(self) -> httpx.Response:
+        """DELETE on the eMSP's credentials endpoint, then forget the eMSP."""
+        self.peer.last_error = None
+        return credentials.unregister_from_us(self.peer)
+
+    def call_us(
+        self,
+        method: str,
+        module_or_url: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        token: str | None = None,
+        encode: bool | None = None,
+        headers: dict[str, str] | None = None,
+        authorize: bool = True,
+    ) -> httpx.Response:
+        """Any call to the eMSP, from this connection's own party (a hub's, a CPMS's first), for
+        tests that send wrong tokens, bad bodies and the like: see `Peer.call_us`."""
+        return self.peer.call_us(
+            method,
+            module_or_url,
+            json=json,
+            content=content,
+            token=token,
+            encode=encode,
+            headers=headers,
+            authorize=authorize,
+        )
