@@ -1,11 +1,16 @@
 """Operators manage OCPI partners here: invite (token A for a CPO), register with a CPO, rotate
 tokens, unregister; move a party to another connection; and read what each partner offers,
-which parties it owns, the claims we refused, and what we exchanged with it."""
+which parties it owns, the claims we refused, and what we exchanged with it.
+
+Each of those jobs needs its own permission (`ocpi_peer.manage_registration`,
+`ocpi_peer.pull_partner`, `ocpi_peer.move_party`), not only a staff account, and each leaves an
+entry in the admin's log (who, when, which partner, what; never a token)."""
 
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -48,6 +53,18 @@ else:
     _OwnedInlineBase = _EventInlineBase = admin.TabularInline
     _PartnerAdminBase = _TrafficLogAdminBase = _CommandRequestAdminBase = admin.ModelAdmin
     _OwnershipAdminBase = _EventAdminBase = admin.ModelAdmin
+
+
+MANAGE_REGISTRATION = "ocpi_peer.manage_registration"
+PULL_PARTNER = "ocpi_peer.pull_partner"
+MOVE_PARTY = "ocpi_peer.move_party"
+
+
+def require(request: HttpRequest, permission: str) -> None:
+    """For the admin's own pages: `admin_view` lets in any staff user, so each page asks for
+    the permission of its job and answers 403 without it."""
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
 
 
 class ShownOnly:
@@ -218,6 +235,12 @@ class PartnerAdmin(_PartnerAdminBase):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # partners come from "invite" or "register", which do the handshake
 
+    def has_pull_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(PULL_PARTNER)
+
+    def has_manage_registration_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(MANAGE_REGISTRATION)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Partner]:
         return super().get_queryset(request).prefetch_related("parties", "owned_parties")
 
@@ -248,31 +271,44 @@ class PartnerAdmin(_PartnerAdminBase):
         url = reverse("admin:ocpi_peer_trafficlog_changelist") + f"?partner__id__exact={partner.pk}"
         return format_html('<a href="{}">{} requests</a>', url, partner.traffic.count())
 
-    @admin.action(description="Pull locations and tariffs now")
+    @admin.action(description="Pull locations and tariffs now", permissions=["pull"])
     def pull_now(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
         for partner in queryset:
             if not partner.is_registered:
                 self.message_user(request, f"{partner}: not registered", messages.WARNING)
                 continue
-            for module in ("locations", "tariffs", "hubclientinfo"):
-                if partner.endpoint(module, "SENDER") is not None:
-                    tasks.pull_module.delay(partner.pk, module)
+            pulled = [
+                module
+                for module in ("locations", "tariffs", "hubclientinfo")
+                if partner.endpoint(module, "SENDER") is not None
+            ]
+            for module in pulled:
+                tasks.pull_module.delay(partner.pk, module)
+            self.log_change(request, partner, f"Pull queued: {', '.join(pulled) or 'nothing'}")
             self.message_user(request, f"{partner}: pull queued; its result shows under Pulls")
 
-    @admin.action(description="Re-register: rotate tokens (credentials PUT)")
+    @admin.action(
+        description="Re-register: rotate tokens (credentials PUT)",
+        permissions=["manage_registration"],
+    )
     def rotate(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
         for partner in queryset:
             try:
                 registration.rotate_credentials(partner=partner)
             except registration.RegistrationError as exc:
+                self.log_change(request, partner, f"Token rotation failed: {exc.message}")
                 self.message_user(request, f"{partner}: {exc.message}", messages.ERROR)
             else:
+                self.log_change(request, partner, "Tokens rotated (credentials PUT)")
                 self.message_user(request, f"{partner}: tokens rotated", messages.SUCCESS)
 
-    @admin.action(description="Unregister (credentials DELETE)")
+    @admin.action(
+        description="Unregister (credentials DELETE)", permissions=["manage_registration"]
+    )
     def unregister(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
         for partner in queryset:
             note = registration.unregister_partner(partner=partner)
+            self.log_change(request, partner, f"Unregistered (credentials DELETE): {note}")
             level = messages.SUCCESS if note == "we unregistered" else messages.WARNING
             self.message_user(request, f"{partner}: {note}", level)
 
@@ -292,11 +328,14 @@ class PartnerAdmin(_PartnerAdminBase):
         ]
 
     def invite_view(self, request: HttpRequest) -> HttpResponse:
-        """Shows token A once, on this page only: it is never stored in messages or shown again."""
+        """Shows token A once, on this page only: it is never stored in messages, the log or
+        shown again."""
+        require(request, MANAGE_REGISTRATION)
         form = InviteForm(request.POST or None)
         context = {**self.admin_site.each_context(request), "title": "Invite a CPO", "form": form}
         if request.method == "POST" and form.is_valid():
             partner, token_a = registration.invite_partner(name=form.cleaned_data["name"])
+            self.log_addition(request, partner, "Invited: token A minted and shown once")
             context |= {
                 "partner": partner,
                 "token_a": token_a,
@@ -305,6 +344,7 @@ class PartnerAdmin(_PartnerAdminBase):
         return TemplateResponse(request, "admin/ocpi_peer/partner/invite.html", context)
 
     def register_view(self, request: HttpRequest) -> HttpResponse:
+        require(request, MANAGE_REGISTRATION)
         form = RegisterForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -312,6 +352,11 @@ class PartnerAdmin(_PartnerAdminBase):
             except registration.RegistrationError as exc:
                 form.add_error(None, f"Registration failed (OCPI {int(exc.status)}): {exc.message}")
             else:
+                self.log_addition(
+                    request,
+                    partner,
+                    f"Registered with {partner.versions_url} (OCPI {partner.version})",
+                )
                 self.message_user(
                     request, f"Registered with {partner} (OCPI {partner.version})", messages.SUCCESS
                 )
@@ -420,6 +465,11 @@ class PartyOwnershipAdmin(_OwnershipAdminBase):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a handshake claims a party
 
+    def has_change_permission(
+        self, request: HttpRequest, obj: PartyOwnership | None = None
+    ) -> bool:
+        return request.user.has_perm(MOVE_PARTY)  # a change here is a move
+
     @admin.display(description="ClientInfo status")
     def hub_status(self, row: PartyOwnership) -> str:
         return _hub_status(row)
@@ -440,6 +490,15 @@ class PartyOwnershipAdmin(_OwnershipAdminBase):
             note=form.cleaned_data.get("note", ""),
         )
         obj.refresh_from_db()
+
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> list[dict[str, dict[str, list[str]]]]:
+        """What the log keeps of a move: from which connection to which, and why."""
+        old = Partner.objects.filter(pk=form.initial.get("partner")).first()
+        note = form.cleaned_data.get("note", "")
+        moved = f"owner (moved from {old} to {form.cleaned_data['partner']})"
+        return [{"changed": {"fields": [f"{moved}: {note}" if note else moved]}}]
 
 
 @admin.register(PartyEvent)

@@ -60,6 +60,12 @@ class Partner(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # Jobs that are not a row edit: the handshake and its undoing talk to the partner and
+        # mint or end tokens; a pull writes what the partner offers.
+        permissions = [
+            ("manage_registration", "Can invite, register with, rotate and unregister partners"),
+            ("pull_partner", "Can pull a partner's locations and tariffs now"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -124,6 +130,8 @@ class PartyOwnership(models.Model):
         ordering = ["country_code", "party_id"]
         verbose_name = "party owner"
         verbose_name_plural = "party owners"
+        # Changing the owner moves the party with its locations, tariffs and open checkouts.
+        permissions = [("move_party", "Can move a party to another connection")]
         constraints = [
             models.UniqueConstraint(fields=["country_code", "party_id"], name="one_owner_a_party")
         ]

@@ -1,6 +1,12 @@
 """Operators follow every checkout: its state, the money held and moved, the EVSE and partner,
 the Stripe ids; work the exception queue (cases); refund drivers; download the daily settlement
-export; and set each CPO party's commercial terms. Every write goes through a service."""
+export; and set each CPO party's commercial terms. Every write goes through a service.
+
+Each action and page asks for the permission of its job (`payments.issue_refund`,
+`payments.export_settlement`, `payments.unlock_connector`, `payments.resolve_case`,
+`payments.settle_cdr`), not only a staff account; the groups operations, finance and support
+(migration 0014) bundle them. Each leaves an entry in the admin's log, listed under
+"Log entries"."""
 
 import io
 import logging
@@ -14,6 +20,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.models import CHANGE, DELETION, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -23,6 +31,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from ocpi_peer.admin import require
 from ocpi_peer.models import CommandRequest, Partner
 from payments import charging, exports, refunds, settlement
 from payments.cases import resolve_case
@@ -43,6 +52,12 @@ from stations.admin import ReadOnlyAdmin
 from stations.money import MINOR_UNITS, Money
 
 logger = logging.getLogger(__name__)
+
+ISSUE_REFUND = "payments.issue_refund"
+EXPORT_SETTLEMENT = "payments.export_settlement"
+UNLOCK_CONNECTOR = "payments.unlock_connector"
+RESOLVE_CASE = "payments.resolve_case"
+SETTLE_CDR = "payments.settle_cdr"
 
 
 def _link(model: str, pk: int | None, text: object) -> str:
@@ -259,18 +274,24 @@ class CheckoutAdmin(ReadOnlyAdmin):
     change_form_template = "admin/payments/checkout/change_form.html"
     change_list_template = "admin/payments/checkout/change_list.html"
 
-    @admin.action(description="Unlock the connector (UNLOCK_CONNECTOR, for support staff)")
+    def has_unlock_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(UNLOCK_CONNECTOR)
+
+    @admin.action(
+        description="Unlock the connector (UNLOCK_CONNECTOR, for support staff)",
+        permissions=["unlock"],
+    )
     def unlock_connector(self, request: HttpRequest, queryset: QuerySet[Checkout]) -> None:
         for checkout in queryset:
             command_id = charging.begin_unlock(checkout_id=checkout.pk)
             enqueue_on_commit("payments.tasks.send_command", command_id)
+            self.log_change(request, checkout, f"Unlock sent (command {command_id})")
             self.message_user(
                 request, f"{checkout}: unlock sent; its answer shows under Commands", messages.INFO
             )
 
     def has_refund_permission(self, request: HttpRequest) -> bool:
-        # The model admin is read-only for everyone (has_change_permission), so ask the user.
-        return request.user.has_perm("payments.change_checkout")
+        return request.user.has_perm(ISSUE_REFUND)
 
     @admin.action(description="Refund the driver (one checkout)", permissions=["refund"])
     def refund(self, request: HttpRequest, queryset: QuerySet[Checkout]) -> HttpResponse | None:
@@ -300,8 +321,7 @@ class CheckoutAdmin(ReadOnlyAdmin):
         """An intermediate form: amount (what is refundable by default) and a required reason.
         Its idempotency key is made when the form is shown, so submitting it twice (a double
         click, a reload) refunds once. Refusals come back as messages, never as a 500."""
-        if not self.has_refund_permission(request):
-            return HttpResponseRedirect(reverse("admin:payments_checkout_changelist"))
+        require(request, ISSUE_REFUND)
         checkout = Checkout.objects.select_related("partner").filter(pk=checkout_id).first()
         if checkout is None:
             self.message_user(request, f"There is no checkout {checkout_id}.", messages.ERROR)
@@ -341,6 +361,7 @@ class CheckoutAdmin(ReadOnlyAdmin):
         self, request: HttpRequest, checkout: Checkout, data: dict[str, Any]
     ) -> bool:
         amount = Money(data["amount"], checkout.currency)
+        again = Refund.objects.filter(key=data["key"]).exists()  # a double submit: logged once
         try:
             refunds.request_refund(
                 checkout_id=checkout.pk,
@@ -358,6 +379,8 @@ class CheckoutAdmin(ReadOnlyAdmin):
                 request, "The refund could not be requested (the error is logged).", messages.ERROR
             )
             return False
+        if not again:
+            self.log_change(request, checkout, f"Refund of {amount} requested: {data['reason']}")
         self.message_user(
             request,
             f"{checkout}: refund of {amount} requested; it shows under Refunds, and in the "
@@ -367,12 +390,15 @@ class CheckoutAdmin(ReadOnlyAdmin):
         return True
 
     def settlement_view(self, request: HttpRequest) -> HttpResponse:
-        """The settlement export: pick a day and a partner (or all) and get a CSV."""
+        """The settlement export: pick a day and a partner (or all) and get a CSV. Each
+        download is logged: it hands out what partners earn."""
+        require(request, EXPORT_SETTLEMENT)
         form = SettlementForm(request.GET if "day" in request.GET else None)
         if form.is_bound and form.is_valid():
             day: date = form.cleaned_data["day"]
             partner: Partner | None = form.cleaned_data["partner"]
             rows = exports.settlement_rows(day, partner.pk if partner else None)
+            _log_export(request, day, partner)
             out = io.StringIO()
             exports.write_settlement_csv(rows, out)
             name = f"settlement-{day.isoformat()}-{partner.pk if partner else 'all'}.csv"
@@ -424,6 +450,28 @@ class CheckoutAdmin(ReadOnlyAdmin):
     @admin.display(description="receipt e-mail", boolean=True)
     def has_email(self, checkout: Checkout) -> bool:
         return bool(checkout.email)  # the address itself is for the receipt only
+
+
+def _log_export(request: HttpRequest, day: date, partner: Partner | None) -> None:
+    """A settlement download in the admin's log: under the partner, or under the ledger when
+    it is every partner's."""
+    message = f"Downloaded the settlement export of {day.isoformat()}"
+    if partner is not None:
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk,
+            queryset=[partner],
+            action_flag=CHANGE,
+            change_message=f"{message} (this partner)",
+            single_object=True,
+        )
+        return
+    LogEntry.objects.create(
+        user_id=request.user.pk,
+        content_type=ContentType.objects.get_for_model(LedgerEntry),
+        object_repr=f"settlement export {day.isoformat()}, all partners",
+        action_flag=CHANGE,
+        change_message=f"{message} (all partners)",
+    )
 
 
 @admin.register(CpoTerms)
@@ -608,10 +656,13 @@ class CaseAdmin(ReadOnlyAdmin):
         )
 
     def has_resolve_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("payments.change_case")
+        return request.user.has_perm(RESOLVE_CASE)
+
+    def has_settle_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(SETTLE_CDR)
 
     def has_refund_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("payments.change_checkout")
+        return request.user.has_perm(ISSUE_REFUND)
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict | None = None
@@ -676,6 +727,7 @@ class CaseAdmin(ReadOnlyAdmin):
                     already += 1
                     continue
                 resolve_case(case_id=case.pk, by=by, resolution=form.cleaned_data["resolution"])
+                self.log_change(request, case, f"Resolved: {form.cleaned_data['resolution']}")
                 closed += 1
             note = f"{closed} case{'' if closed == 1 else 's'} resolved"
             if already:
@@ -685,7 +737,7 @@ class CaseAdmin(ReadOnlyAdmin):
         return self._action_page(request, "resolve", "Resolve cases", form=form, cases=queryset)
 
     @admin.action(
-        description="Link the CDR to a checkout (one unmatched CDR)", permissions=["resolve"]
+        description="Link the CDR to a checkout (one unmatched CDR)", permissions=["settle"]
     )
     def link_cdr(self, request: HttpRequest, queryset: QuerySet[Case]) -> HttpResponse | None:
         """The operator names the checkout an unmatched CDR bills; it is then settled as if
@@ -705,6 +757,7 @@ class CaseAdmin(ReadOnlyAdmin):
             except settlement.LinkRefused as exc:
                 self.message_user(request, f"Not linked: {exc}", messages.ERROR)
                 return None
+            self.log_change(request, case, f"Linked {case.cdr} to {checkout}; it is being settled")
             self.message_user(
                 request, f"{case.cdr} linked to {checkout}; it is being settled", messages.SUCCESS
             )
@@ -739,7 +792,7 @@ class CaseAdmin(ReadOnlyAdmin):
             return None
         return HttpResponseRedirect(reverse("admin:payments_checkout_refund", args=[checkout_id]))
 
-    @admin.action(description="Retry the capture (failed captures)", permissions=["resolve"])
+    @admin.action(description="Retry the capture (failed captures)", permissions=["settle"])
     def retry_capture(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
         """Settles the case's CDR again: the capture's idempotency key and the ledger's unique
         keys make a retry move no money twice. The case stays open until resolved."""
@@ -756,6 +809,7 @@ class CaseAdmin(ReadOnlyAdmin):
                 )
                 continue
             enqueue_on_commit("payments.tasks.settle_cdr", cdr_id)
+            self.log_change(request, case, f"Capture queued again (CDR {cdr_id})")
             self.message_user(
                 request, f"{case}: capture queued again; resolve the case once it is settled"
             )
@@ -832,3 +886,52 @@ class DisputeAdmin(ReadOnlyAdmin):
     @admin.display(description="amount", ordering="amount_minor")
     def amount(self, dispute: Dispute) -> str:
         return str(Money.from_minor(dispute.amount_minor, dispute.currency))
+
+
+@admin.register(LogEntry)
+class LogEntryAdmin(admin.ModelAdmin):
+    """The admin's audit trail: every add, change and delete made in it, and every action and
+    page that acts on a partner, a party, money or a case (invite, register, rotate, unregister,
+    pull, party move, alias approval, refund, CDR link, capture retry, unlock, resolution,
+    settlement download), with who, when, what and on which object. An object's "History"
+    shows its own. Read only: nobody adds, edits or deletes an entry, a superuser neither."""
+
+    list_display = ["action_time", "user", "action", "content_type", "object_link", "message"]
+    list_filter = ["user", "content_type", "action_flag"]
+    search_fields = ["object_repr", "object_id", "change_message", "user__username"]
+    date_hierarchy = "action_time"
+    list_select_related = ["user", "content_type"]
+    fields = [
+        "action_time",
+        "user",
+        "action",
+        "content_type",
+        "object_id",
+        "object_link",
+        "message",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="action", ordering="action_flag")
+    def action(self, entry: LogEntry) -> str:
+        return str(entry.get_action_flag_display())
+
+    @admin.display(description="object")
+    def object_link(self, entry: LogEntry) -> str:
+        url = entry.get_admin_url() if entry.action_flag != DELETION else None
+        if not url:
+            return entry.object_repr
+        return format_html('<a href="{}">{}</a>', url, entry.object_repr)
+
+    @admin.display(description="what")
+    def message(self, entry: LogEntry) -> str:
+        return entry.get_change_message()

@@ -180,9 +180,21 @@ HEADER = [
 ]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(text: str) -> str:
+    """A text cell a spreadsheet will not run: one starting like a formula (`=`, `+`, `-`, `@`,
+    tab, carriage return) gets a leading `'`. Partners choose their business names, party ids
+    and CDR ids; `=HYPERLINK(...)` in one must reach the accountant as text. Amount columns are
+    not passed through here, so a negative amount stays a number."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def write_settlement_csv(rows: Iterable[SettlementRow], out: IO[str]) -> None:
     """The rows as CSV: a header, one line per checkout, "total" in the checkout_id column of
-    the totals lines; amounts in major units with the currency's decimals."""
+    the totals lines; amounts in major units with the currency's decimals, every text cell
+    made inert (`inert`)."""
     writer = csv.writer(out)
     writer.writerow(HEADER)
     for row in rows:
@@ -190,12 +202,12 @@ def write_settlement_csv(rows: Iterable[SettlementRow], out: IO[str]) -> None:
         writer.writerow(
             [
                 row.day.isoformat(),
-                row.partner,
-                row.cpo_party,
+                inert(row.partner),
+                inert(row.cpo_party),
                 "total" if row.is_total else row.checkout_id,
-                row.authorization_reference,
-                row.cdr_ids,
-                currency,
+                inert(row.authorization_reference),
+                inert(row.cdr_ids),
+                inert(currency),
                 *(
                     major(minor, currency)
                     for minor in (

@@ -99,6 +99,7 @@ class Checkout(models.Model):
             models.Index(fields=["client_net", "created_at"], name="checkout_client_net_created"),
             models.Index(fields=["evse", "created_at"], name="checkout_evse_created"),
         ]
+        permissions = [("unlock_connector", "Can unlock a checkout's connector")]
 
     def __str__(self) -> str:
         return f"checkout {self.pk} ({self.status})"
@@ -242,6 +243,7 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name_plural = "ledger entries"
+        permissions = [("export_settlement", "Can download the settlement export")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount_minor} {self.currency}"
@@ -275,6 +277,7 @@ class Refund(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+        permissions = [("issue_refund", "Can refund a driver")]
 
     def __str__(self) -> str:
         return f"refund {self.amount_minor} {self.currency} ({self.status})"
@@ -412,6 +415,11 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-opened_at", "-pk"]
+        # Closing a case moves no money; linking its CDR or retrying its capture does.
+        permissions = [
+            ("resolve_case", "Can resolve a case with a note"),
+            ("settle_cdr", "Can link an unmatched CDR to a checkout or retry a failed capture"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.summary[:60]}"

@@ -171,13 +171,14 @@ class EvseAdmin(ReadOnlyAdmin):
             if named is None:
                 continue
             location = evse.location
-            evse_ids.approve_alias(
+            alias = evse_ids.approve_alias(
                 country_code=location.country_code,
                 party_id=location.party_id,
                 operator=named,
                 by=by,
                 note=f"approved from EVSE {evse.evse_id}",
             )
+            self.log_addition(request, alias, f"Approved from EVSE {evse.evse_id}")
             self.message_user(
                 request,
                 f"{location.country_code}*{location.party_id} may now publish IDs of {named}.",
