@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -21,7 +21,9 @@ from ocpi_peer.transport import describe
 logger = logging.getLogger(__name__)
 
 
-Outcome = Literal["accepted", "refused", "not_received", "unknown"]
+# "in_flight": another worker has taken this very command to send (two tasks woken for one stop);
+# nothing was sent and nothing recorded, and the caller does nothing more.
+Outcome = Literal["accepted", "refused", "not_received", "unknown", "in_flight"]
 
 
 @dataclass(frozen=True)
@@ -61,16 +63,23 @@ def start_session_body(
 
 
 def send(command_id: int) -> Sent:
-    """POST the command once and read the CommandResponse; the outcome is recorded on the row."""
+    """POST the command once and read the CommandResponse; the outcome is recorded on the row.
+    "in_flight" when it is not ours to send (see `Outcome`)."""
     command = CommandRequest.objects.select_related("partner").get(pk=command_id)
     partner = command.partner
     url = partner.endpoint("commands", "RECEIVER")
     if url is None or not partner.is_registered:
         return _record(command, Sent("refused", reason="the operator's system takes no commands"))
     spec = versions.get(partner.version)
-    CommandRequest.objects.filter(pk=command.pk).update(
-        attempts=F("attempts") + 1, sent_at=timezone.now()
+    # Taken for sending in one statement: never sent, or known not to have arrived. A second
+    # worker holding the same id finds it taken and sends nothing (a command goes out once).
+    taken = (
+        CommandRequest.objects.filter(pk=command.pk)
+        .filter(Q(sent_at=None) | Q(reached=False))
+        .update(attempts=F("attempts") + 1, sent_at=timezone.now(), reached=None)
     )
+    if not taken:
+        return Sent("in_flight", reason="another worker is sending it")
     try:
         reply = Caller.for_partner(partner).call(
             "POST",

@@ -58,6 +58,8 @@ def start_charging(self: Task, checkout_id: int) -> None:
     if command_id is None:
         return
     sent = commands.send(command_id)
+    if sent.outcome == "in_flight":
+        return
     last_try = self.request.retries >= START_ATTEMPTS - 1
     charging.record_start_outcome(checkout_id=checkout_id, sent=sent, final=last_try)
     if sent.outcome == "not_received" and not last_try:
@@ -71,6 +73,8 @@ def send_stop(self: Task, checkout_id: int) -> None:
     if command_id is None:
         return
     sent = commands.send(command_id)
+    if sent.outcome == "in_flight":
+        return
     if sent.outcome == "not_received" and self.request.retries < START_ATTEMPTS - 1:
         raise self.retry(countdown=2 * (self.request.retries + 1))
     charging.record_stop_outcome(checkout_id=checkout_id, sent=sent)
