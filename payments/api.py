@@ -12,7 +12,12 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -93,6 +98,79 @@ class DriverView(APIView):
 
     def get_exception_handler(self) -> Any:
         return driver_exception_handler
+
+
+# --- the OpenAPI description (/api/schema/) ---------------------------------------------------
+
+_ERROR = inline_serializer(
+    "DriverError",
+    {
+        "error": serializers.CharField(),
+        "detail": serializers.CharField(),
+        "fields": serializers.DictField(required=False),
+    },
+)
+_ERRORS = {
+    400: "invalid input: `fields` names each field and what is wrong with it",
+    402: "the card was declined: the checkout, with the reason in `detail`",
+    404: "no such charger or checkout",
+    409: "not possible now (not payable, busy, already paid, or a step out of order)",
+    413: "the request body is too large",
+    415: "the body is not JSON",
+    429: "too many checkouts from this address: try again later",
+}
+_NULLABLE = {"required": True, "allow_null": True}
+_CHECKOUT = inline_serializer(
+    "Checkout",
+    {
+        "id": serializers.CharField(),
+        "status": serializers.CharField(),
+        "payment_status": serializers.CharField(),
+        "currency": serializers.CharField(),
+        "amount_held": serializers.DecimalField(max_digits=12, decimal_places=4),
+        "amount_captured": serializers.CharField(**_NULLABLE),
+        "evse_id": serializers.CharField(),
+        "connector_id": serializers.CharField(),
+        "location": serializers.CharField(),
+        "price": serializers.ListField(child=serializers.CharField()),
+        "failure_reason": serializers.CharField(**_NULLABLE),
+        "session": serializers.DictField(**_NULLABLE),
+        "start_unconfirmed": serializers.BooleanField(),
+        "amount_released": serializers.CharField(**_NULLABLE),
+        "amount_refunded": serializers.CharField(**_NULLABLE),
+        "receipt_url": serializers.CharField(**_NULLABLE),
+        "receipt_path": serializers.CharField(**_NULLABLE),
+        "status_url": serializers.CharField(),
+        "status_path": serializers.CharField(),
+    },
+)
+_EVSE = inline_serializer(
+    "Charger",
+    {
+        "evse_id": serializers.CharField(),
+        "status": serializers.CharField(),
+        "location": serializers.DictField(),
+        "connectors": serializers.ListField(child=serializers.DictField()),
+        "payable": serializers.BooleanField(),
+        "reason": serializers.CharField(**_NULLABLE),
+    },
+)
+_PUBLIC_ID = OpenApiParameter(
+    "public_id",
+    {"type": "string", "minLength": 1, "maxLength": 64},
+    OpenApiParameter.PATH,
+    description="the checkout's id, as the checkout's answer gave it",
+)
+
+
+def _described(
+    summary: str, success: tuple[int, Any], *errors: int, request: Any = None, **more: Any
+) -> Any:
+    """`extend_schema` for a driver API method: its success status and body, and each error it
+    can answer with, all in the one error shape."""
+    responses = {success[0]: success[1]}
+    responses |= {code: OpenApiResponse(_ERROR, description=_ERRORS[code]) for code in errors}
+    return extend_schema(summary=summary, request=request, responses=responses, **more)
 
 
 # --- representations --------------------------------------------------------------------------
@@ -256,7 +334,20 @@ def _cents(currency: str) -> Any:
 
 
 class EvseView(DriverView):
-    @extend_schema(summary="A charger as a driver sees it: place, status, connectors and prices")
+    @_described(
+        "A charger as a driver sees it: place, status, connectors and prices",
+        (200, _EVSE),
+        404,
+        409,
+        parameters=[
+            OpenApiParameter(
+                "evse_id",
+                {"type": "string", "pattern": r"^[A-Za-z0-9*\-_ .%]{1,64}$"},
+                OpenApiParameter.PATH,
+                description="as printed on the charger (eMI3, with or without `*`)",
+            )
+        ],
+    )
     def get(self, request: Request, evse_id: str) -> Response:
         evse = services.find_evse(evse_id)
         return Response(describe_evse(evse, locale=l10n.active_locale()))
@@ -270,13 +361,15 @@ class NewCheckoutSerializer(serializers.Serializer):
 
 
 class CheckoutsView(DriverView):
-    @extend_schema(
-        summary="Start paying for a connector: claims the EVSE and opens a card collection",
+    @_described(
+        "Start paying for a connector: claims the EVSE and opens a card collection",
+        (201, _CHECKOUT),
+        400,
+        409,
+        413,
+        415,
+        429,
         request=NewCheckoutSerializer,
-        responses={
-            201: OpenApiResponse(description="checkout created"),
-            409: OpenApiResponse(description="not payable now"),
-        },
     )
     def post(self, request: Request) -> Response:
         data = NewCheckoutSerializer(data=request.data)
@@ -302,7 +395,7 @@ class CheckoutsView(DriverView):
 
 
 class CheckoutView(DriverView):
-    @extend_schema(summary="Where a checkout stands")
+    @_described("Where a checkout stands", (200, _CHECKOUT), 404, parameters=[_PUBLIC_ID])
     def get(self, request: Request, public_id: str) -> Response:
         return Response(describe_checkout(services.checkout_by_public_id(public_id)))
 
@@ -312,16 +405,18 @@ class PaySerializer(serializers.Serializer):
 
 
 class PayView(DriverView):
-    @extend_schema(
-        summary="Place the hold with the card collected by Stripe.js",
+    @_described(
+        "Place the hold with the card collected by Stripe.js (with `client_secret` when the "
+        "card asks for 3-D Secure)",
+        (200, _CHECKOUT),
+        400,
+        402,
+        404,
+        409,
+        413,
+        415,
         request=PaySerializer,
-        responses={
-            200: inline_serializer(
-                "PayAnswer",
-                {"status": serializers.CharField(), "client_secret": serializers.CharField()},
-            ),
-            402: OpenApiResponse(description="declined, with the reason in words"),
-        },
+        parameters=[_PUBLIC_ID],
     )
     def post(self, request: Request, public_id: str) -> Response:
         data = PaySerializer(data=request.data)
@@ -339,8 +434,13 @@ class PayView(DriverView):
 
 
 class ConfirmView(DriverView):
-    @extend_schema(
-        summary="After 3-D Secure: read the payment from Stripe and move the checkout", request=None
+    @_described(
+        "After 3-D Secure: read the payment from Stripe and move the checkout",
+        (200, _CHECKOUT),
+        402,
+        404,
+        409,
+        parameters=[_PUBLIC_ID],
     )
     def post(self, request: Request, public_id: str) -> Response:
         checkout = services.confirm_checkout(public_id=public_id)
@@ -362,10 +462,13 @@ def _failed_payment(public_id: str, reason: str) -> Response:
 
 
 class StopView(DriverView):
-    @extend_schema(
-        summary="Stop: before the start this cancels and releases the hold; afterwards it stops "
-        "the session (sent as soon as the operator has told us its id)",
-        request=None,
+    @_described(
+        "Stop: before the start this cancels and releases the hold; afterwards it stops the "
+        "session (sent as soon as the operator has told us its id)",
+        (202, _CHECKOUT),
+        404,
+        409,
+        parameters=[_PUBLIC_ID],
     )
     def post(self, request: Request, public_id: str) -> Response:
         checkout = services.checkout_by_public_id(public_id)

@@ -11,6 +11,8 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ocpi_peer.transport import format_datetime, parse_datetime
@@ -101,6 +103,7 @@ class VersionDetailsSerializer(serializers.Serializer):
 # --- common field types for objects -----------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class DateTimeField(serializers.Field):
     """OCPI DateTime: read as CPMS write it (`Z`, `+00:00`, or no zone = UTC), written with `Z`."""
 
@@ -117,6 +120,7 @@ class DateTimeField(serializers.Field):
         return format_datetime(value)
 
 
+@extend_schema_field(OpenApiTypes.NUMBER)
 class NumberField(serializers.Field):
     """A JSON number kept exact (Decimal, never float), written back exactly as it came."""
 
@@ -154,6 +158,7 @@ def optional(field: type[serializers.Field], *args: Any, **kwargs: Any) -> seria
     return field(*args, **kwargs)
 
 
+@extend_schema_field(OpenApiTypes.ANY)
 class AnyJson(serializers.Field):
     """Any JSON value, as parsed (Decimal numbers included: DRF's JSONField would re-encode it
     with the standard library and refuse a Decimal)."""
@@ -175,6 +180,7 @@ class JsonList(serializers.ListField):
         return [] if data is None else super().to_internal_value(data)
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {}, "nullable": True})
 class JsonObject(serializers.JSONField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(required=False, allow_null=True, **kwargs)
