@@ -100,6 +100,15 @@ class DriverView(APIView):
         return driver_exception_handler
 
 
+class UnknownPath(DriverView):
+    """Anything under /api/v1/ that is no endpoint, an EVSE id with characters no EVSE id has
+    among them: a 404 in the API's JSON, not Django's HTML page."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise exceptions.NotFound("no such endpoint or charger")
+
+
 # --- the OpenAPI description (/api/schema/) ---------------------------------------------------
 
 _ERROR = inline_serializer(
