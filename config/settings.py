@@ -126,6 +126,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The driver API (`/api/v1/`, public) and the OCPI 2.2.1 and 2.1.1 endpoints "
     "we serve (`/ocpi/`, with the token a partner got from us).",
     "SERVE_INCLUDE_SCHEMA": False,  # the schema does not describe itself
+    # Request bodies apart from answers: what we require of a request (non-blank strings) is
+    # not what every answer of ours must hold.
+    "COMPONENT_SPLIT_REQUEST": True,
     # `check --deploy` builds the whole schema and reports any view it had to guess about: every
     # view is described (`ocpi_peer.openapi`, `payments.api`), so a new one that is not shows.
     "ENABLE_DJANGO_DEPLOY_CHECK": True,

@@ -281,6 +281,21 @@ def read_nested(serializer: type[serializers.Serializer], data: Any, where: str)
         raise serializers.ValidationError({where: exc.detail}) from exc
 
 
+@cache
+def _shaped(serializer: type[serializers.Serializer]) -> type[serializers.DictField]:
+    shaped: type[serializers.DictField] = extend_schema_field(serializer)(
+        type(f"{serializer.__name__}Object", (serializers.DictField,), {})
+    )
+    return shaped
+
+
+def shaped_like(serializer: type[serializers.Serializer]) -> serializers.DictField:
+    """A JSON object that the parent reads later with `read_nested` (by the serializer its
+    version names), described in the schema as `serializer`'s object rather than any object."""
+    # mypy takes a class derived from Any (DRF's, unstubbed) for unhashable (python/mypy#11470).
+    return _shaped(serializer)()  # type: ignore[arg-type]
+
+
 def without_empty(data: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:
     """Optional fields we do not have are left out rather than sent as null or ""."""
     return {k: v for k, v in data.items() if k in keep or v not in (None, "", [])}
