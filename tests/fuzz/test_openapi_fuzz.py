@@ -134,8 +134,10 @@ KNOWN: dict[str, Callable[[Any], bool]] = {
     "9999-12-31T23:59-23:59)": lambda case: any(
         re.match(r"^(0000|0001|9999)-", s) for s in _strings(case)
     ),
-    "a number beyond what its column holds (max_voltage 1e30, tariff prices, CDR totals, "
-    "?offset=1e23)": lambda case: any(n >= 2**31 for n in _numbers(case)),
+    # 10⁸: what the (12, 4) decimal columns of CDR and session totals hold; integers (2³¹ on
+    # PostgreSQL), prices (10¹⁰) and offsets hold more.
+    "a number beyond what its column holds (max_voltage 1e30, tariff prices, CDR and session "
+    "totals, ?offset=1e23)": lambda case: any(n >= 10**8 - 1 for n in _numbers(case)),
 }
 
 
