@@ -4,8 +4,8 @@ view method carries, saying only what is its own (body, data, the statuses it ad
 
 The request bodies are the versions' own serializers (2.2.1's: 2.1.1 differs in a few fields,
 which the schema does not repeat), so what the schema promises is what we validate. The
-description is also what `tests/fuzz/` generates requests from: a status code, a header or a
-body shape left out here fails there."""
+description is also what `tests/fuzz/` generates requests from: a status code, a content type
+or a body shape left out here fails there."""
 
 from __future__ import annotations
 
@@ -133,10 +133,9 @@ def operation(
     operation_id: str | None = None,
 ) -> Callable[[Any], Any]:
     """`extend_schema` for one OCPI view method: the version (none for the versions list) and
-    the given path `parameters`,
-    `request` as its JSON body, the envelope with `data` (named `data_name`) as its 200 (and
-    201 when `created` says the method can create), the OCPI errors beside them, and for a
-    list the pagination parameters and headers."""
+    the given path `parameters`, `request` as its JSON body, the envelope with `data` (named
+    `data_name`) as its 200 (and 201 when `created` says the method can create), the OCPI
+    errors beside them, and for a list the pagination parameters and headers (T-19)."""
     success = envelope_of(data_name, data) if data is not None else _no_data()
     responses: dict[int, Any] = {200: success}
     if created:
@@ -149,6 +148,14 @@ def operation(
             OpenApiParameter("limit", OpenApiTypes.INT, description="page size (at most 100)"),
             OpenApiParameter("date_from", OpenApiTypes.DATETIME, description="inclusive"),
             OpenApiParameter("date_to", OpenApiTypes.DATETIME, description="exclusive"),
+            *(
+                OpenApiParameter(name, str, OpenApiParameter.HEADER, response=[200], description=d)
+                for name, d in (
+                    ("X-Total-Count", "items matching the filters, on every page"),
+                    ("X-Limit", "the most items a page holds"),
+                    ("Link", '`<next page URL>; rel="next"` while there is one'),
+                )
+            ),
         ]
     return extend_schema(
         operation_id=operation_id,

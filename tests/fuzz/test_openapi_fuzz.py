@@ -1,8 +1,8 @@
 """Schemathesis fuzzes every operation `/api/schema/` describes, over real HTTP against the live
 server: the OCPI endpoints as a registered CPO (token C, Base64), the driver API as anyone.
 Each answer must not be a server error, and must be what the schema says: a documented status,
-its content type and its body's shape. Examples are few per operation and derandomized, so a
-run is the same every time and short.
+its content type, its headers and its body's shape. Examples are few per operation and
+derandomized, so a run is the same every time and short.
 
 Schemathesis runs the operations as subtests of one test, sharing its fixtures: one registered
 CPO, one payable charger, one database for the whole run."""
@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -38,6 +39,7 @@ CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
 ]
 
