@@ -21,11 +21,13 @@ demo: install
 test: install
 	$(BIN)/pytest
 
+# The package audit warns and passes when its vulnerability database is out of reach.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python .ci/audit.py $(BIN)/pip-audit
 
 bench: install
 	$(BIN)/python -m bench

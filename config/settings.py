@@ -121,13 +121,17 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Driver API",
+    "TITLE": "ChargePay API",
     "VERSION": "1",
-    # drf-spectacular's `check --deploy` hook builds the whole schema and reports where it had to
-    # guess (the OCPI views, which OCPI's own specification documents, and the driver API's
-    # hand-written views): notes on the API's documentation, not on the deployment, which would
-    # drown the security checks that command is for. /api/schema/ is built the same either way.
-    "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    "DESCRIPTION": "The driver API (`/api/v1/`, public) and the OCPI 2.2.1 and 2.1.1 endpoints "
+    "we serve (`/ocpi/`, with the token a partner got from us).",
+    "SERVE_INCLUDE_SCHEMA": False,  # the schema does not describe itself
+    # Request bodies apart from answers: what we require of a request (non-blank strings) is
+    # not what every answer of ours must hold.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # `check --deploy` builds the whole schema and reports any view it had to guess about: every
+    # view is described (`ocpi_peer.openapi`, `payments.api`), so a new one that is not shows.
+    "ENABLE_DJANGO_DEPLOY_CHECK": True,
 }
 
 # Celery: the embedded default needs no server (kombu's filesystem transport under var/).

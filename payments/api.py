@@ -14,7 +14,12 @@ from django.core.exceptions import RequestDataTooBig
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -123,6 +128,88 @@ class DriverView(APIView):
             raise BodyTooLarge()
         if "public_id" in kwargs and not services.well_formed_public_id(kwargs["public_id"]):
             raise services.UnknownCheckout(_("no such checkout"))
+
+
+class UnknownPath(DriverView):
+    """Anything under /api/v1/ that is no endpoint, an EVSE id with characters no EVSE id has
+    among them: a 404 in the API's JSON, not Django's HTML page."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise exceptions.NotFound("no such endpoint or charger")
+
+
+# --- the OpenAPI description (/api/schema/) ---------------------------------------------------
+
+_ERROR = inline_serializer(
+    "DriverError",
+    {
+        "error": serializers.CharField(),
+        "detail": serializers.CharField(),
+        "fields": serializers.DictField(required=False),
+    },
+)
+_ERRORS = {
+    400: "invalid input: `fields` names each field and what is wrong with it",
+    402: "the card was declined: the checkout, with the reason in `detail`",
+    404: "no such charger or checkout",
+    409: "not possible now (not payable, busy, already paid, or a step out of order)",
+    413: "the request body is too large",
+    415: "the body is not JSON",
+    429: "too many checkouts from this address: try again later",
+}
+_NULLABLE = {"required": True, "allow_null": True}
+_CHECKOUT = inline_serializer(
+    "Checkout",
+    {
+        "id": serializers.CharField(),
+        "status": serializers.CharField(),
+        "payment_status": serializers.CharField(),
+        "currency": serializers.CharField(),
+        "amount_held": serializers.DecimalField(max_digits=12, decimal_places=4),
+        "amount_captured": serializers.CharField(**_NULLABLE),
+        "evse_id": serializers.CharField(),
+        "connector_id": serializers.CharField(),
+        "location": serializers.CharField(),
+        "price": serializers.ListField(child=serializers.CharField()),
+        "failure_reason": serializers.CharField(**_NULLABLE),
+        "session": serializers.DictField(**_NULLABLE),
+        "start_unconfirmed": serializers.BooleanField(),
+        "amount_released": serializers.CharField(**_NULLABLE),
+        "amount_refunded": serializers.CharField(**_NULLABLE),
+        "receipt_url": serializers.CharField(**_NULLABLE),
+        "receipt_path": serializers.CharField(**_NULLABLE),
+        "status_url": serializers.CharField(),
+        "status_path": serializers.CharField(),
+    },
+)
+_EVSE = inline_serializer(
+    "Charger",
+    {
+        "evse_id": serializers.CharField(),
+        "status": serializers.CharField(),
+        "location": serializers.DictField(),
+        "connectors": serializers.ListField(child=serializers.DictField()),
+        "payable": serializers.BooleanField(),
+        "reason": serializers.CharField(**_NULLABLE),
+    },
+)
+_PUBLIC_ID = OpenApiParameter(
+    "public_id",
+    {"type": "string", "minLength": 1, "maxLength": 64},
+    OpenApiParameter.PATH,
+    description="the checkout's id, as the checkout's answer gave it",
+)
+
+
+def _described(
+    summary: str, success: tuple[int, Any], *errors: int, request: Any = None, **more: Any
+) -> Any:
+    """`extend_schema` for a driver API method: its success status and body, and each error it
+    can answer with, all in the one error shape."""
+    responses = {success[0]: success[1]}
+    responses |= {code: OpenApiResponse(_ERROR, description=_ERRORS[code]) for code in errors}
+    return extend_schema(summary=summary, request=request, responses=responses, **more)
 
 
 # --- representations --------------------------------------------------------------------------
@@ -289,7 +376,20 @@ def _cents(currency: str) -> Any:
 
 
 class EvseView(DriverView):
-    @extend_schema(summary="A charger as a driver sees it: place, status, connectors and prices")
+    @_described(
+        "A charger as a driver sees it: place, status, connectors and prices",
+        (200, _EVSE),
+        404,
+        409,
+        parameters=[
+            OpenApiParameter(
+                "evse_id",
+                {"type": "string", "pattern": r"^[A-Za-z0-9*\-_ .%]{1,64}$"},
+                OpenApiParameter.PATH,
+                description="as printed on the charger (eMI3, with or without `*`)",
+            )
+        ],
+    )
     def get(self, request: Request, evse_id: str) -> Response:
         evse = services.find_evse(evse_id)
         return Response(describe_evse(evse, locale=l10n.active_locale()))
@@ -311,13 +411,15 @@ class NewCheckoutSerializer(serializers.Serializer):
 
 
 class CheckoutsView(DriverView):
-    @extend_schema(
-        summary="Start paying for a connector: claims the EVSE and opens a card collection",
+    @_described(
+        "Start paying for a connector: claims the EVSE and opens a card collection",
+        (201, _CHECKOUT),
+        400,
+        409,
+        413,
+        415,
+        429,
         request=NewCheckoutSerializer,
-        responses={
-            201: OpenApiResponse(description="checkout created"),
-            409: OpenApiResponse(description="not payable now"),
-        },
     )
     def post(self, request: Request) -> Response:
         data = NewCheckoutSerializer(data=request.data)
@@ -344,7 +446,7 @@ class CheckoutsView(DriverView):
 
 
 class CheckoutView(DriverView):
-    @extend_schema(summary="Where a checkout stands")
+    @_described("Where a checkout stands", (200, _CHECKOUT), 404, parameters=[_PUBLIC_ID])
     def get(self, request: Request, public_id: str) -> Response:
         return Response(describe_checkout(services.checkout_by_public_id(public_id)))
 
@@ -356,19 +458,19 @@ class PaySerializer(serializers.Serializer):
 
 
 class PayView(DriverView):
-    @extend_schema(
-        summary="Place the hold with the card the checkout's SetupIntent collected (Stripe.js "
-        "confirmCardSetup); a payment_method sent must be that card",
+    @_described(
+        "Place the hold with the card the checkout's SetupIntent collected (with "
+        "`client_secret` when the card asks for 3-D Secure); a payment_method sent must be "
+        "that card",
+        (200, _CHECKOUT),
+        400,
+        402,
+        404,
+        409,
+        413,
+        415,
         request=PaySerializer,
-        responses={
-            200: inline_serializer(
-                "PayAnswer",
-                {"status": serializers.CharField(), "client_secret": serializers.CharField()},
-            ),
-            400: OpenApiResponse(description="payment_method is not the card entered: no hold"),
-            402: OpenApiResponse(description="declined, with the reason in words"),
-            409: OpenApiResponse(description="the card entry has not succeeded yet"),
-        },
+        parameters=[_PUBLIC_ID],
     )
     def post(self, request: Request, public_id: str) -> Response:
         data = PaySerializer(data=request.data)
@@ -386,8 +488,13 @@ class PayView(DriverView):
 
 
 class ConfirmView(DriverView):
-    @extend_schema(
-        summary="After 3-D Secure: read the payment from Stripe and move the checkout", request=None
+    @_described(
+        "After 3-D Secure: read the payment from Stripe and move the checkout",
+        (200, _CHECKOUT),
+        402,
+        404,
+        409,
+        parameters=[_PUBLIC_ID],
     )
     def post(self, request: Request, public_id: str) -> Response:
         checkout = services.confirm_checkout(public_id=public_id)
@@ -409,10 +516,13 @@ def _failed_payment(public_id: str, reason: str) -> Response:
 
 
 class StopView(DriverView):
-    @extend_schema(
-        summary="Stop: before the start this cancels and releases the hold; afterwards it stops "
-        "the session (sent as soon as the operator has told us its id)",
-        request=None,
+    @_described(
+        "Stop: before the start this cancels and releases the hold; afterwards it stops the "
+        "session (sent as soon as the operator has told us its id)",
+        (202, _CHECKOUT),
+        404,
+        409,
+        parameters=[_PUBLIC_ID],
     )
     def post(self, request: Request, public_id: str) -> Response:
         checkout = services.checkout_by_public_id(public_id)

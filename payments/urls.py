@@ -21,4 +21,5 @@ driver_api = [
     path("checkouts/<str:public_id>/pay", api.PayView.as_view(), name="api-pay"),
     path("checkouts/<str:public_id>/confirm", api.ConfirmView.as_view(), name="api-confirm"),
     path("checkouts/<str:public_id>/stop", api.StopView.as_view(), name="api-stop"),
+    re_path(r"^", api.UnknownPath.as_view()),  # last: a JSON 404 for every other path
 ]

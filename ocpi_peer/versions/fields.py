@@ -11,6 +11,8 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ocpi_peer.transport import TimestampOutOfRange, format_datetime, parse_datetime
@@ -106,6 +108,7 @@ class VersionDetailsSerializer(serializers.Serializer):
 # --- common field types for objects -----------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class DateTimeField(serializers.Field):
     """OCPI DateTime: read as CPMS write it (`Z`, `+00:00`, or no zone = UTC), written with `Z`."""
 
@@ -139,6 +142,7 @@ VAT_LIMIT = Decimal(100)  # VAT is a percentage
 WHOLE_LIMIT = 10**9
 
 
+@extend_schema_field(OpenApiTypes.NUMBER)
 class NumberField(serializers.Field):
     """A JSON number kept exact (Decimal, never float), written back exactly as it came, within
     bounds: between `min_value` (default `-max_value`) and `max_value`, with at most `places`
@@ -205,6 +209,7 @@ def optional(field: type[serializers.Field], *args: Any, **kwargs: Any) -> seria
     return field(*args, **kwargs)
 
 
+@extend_schema_field(OpenApiTypes.ANY)
 class AnyJson(serializers.Field):
     """Any JSON value, as parsed (Decimal numbers included: DRF's JSONField would re-encode it
     with the standard library and refuse a Decimal), but no NUL character in its text."""
@@ -227,6 +232,7 @@ class JsonList(serializers.ListField):
         return [] if data is None else super().to_internal_value(data)
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {}, "nullable": True})
 class JsonObject(serializers.JSONField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(required=False, allow_null=True, **kwargs)
@@ -341,6 +347,21 @@ def read_nested(serializer: type[serializers.Serializer], data: Any, where: str)
         return validate(serializer, data)
     except serializers.ValidationError as exc:
         raise serializers.ValidationError({where: exc.detail}) from exc
+
+
+@cache
+def _shaped(serializer: type[serializers.Serializer]) -> type[serializers.DictField]:
+    shaped: type[serializers.DictField] = extend_schema_field(serializer)(
+        type(f"{serializer.__name__}Object", (serializers.DictField,), {})
+    )
+    return shaped
+
+
+def shaped_like(serializer: type[serializers.Serializer]) -> serializers.DictField:
+    """A JSON object that the parent reads later with `read_nested` (by the serializer its
+    version names), described in the schema as `serializer`'s object rather than any object."""
+    # mypy takes a class derived from Any (DRF's, unstubbed) for unhashable (python/mypy#11470).
+    return _shaped(serializer)()  # type: ignore[arg-type]
 
 
 def without_empty(data: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:

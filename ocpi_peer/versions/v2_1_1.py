@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from ocpi_peer.versions import v2_2_1
@@ -26,6 +27,7 @@ from ocpi_peer.versions.fields import (
 )
 
 
+@extend_schema_serializer(component_name="Credentials211")
 class CredentialsSerializer(serializers.Serializer):
     """2.1.1 credentials are flat: one party, implicitly the CPO, no roles list (C-02)."""
 

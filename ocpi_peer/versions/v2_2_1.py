@@ -41,6 +41,7 @@ from ocpi_peer.versions.fields import (
     plain_attrs,
     read_nested,
     rename,
+    shaped_like,
     validate,
     without_empty,
 )
@@ -137,7 +138,7 @@ class EvseSerializer(serializers.Serializer):
     status = OpenEnumField()
     status_schedule = JsonList()
     capabilities = serializers.ListField(child=OpenEnumField(), required=False, allow_null=True)
-    connectors = serializers.ListField(child=serializers.DictField(), min_length=1)
+    connectors = serializers.ListField(child=shaped_like(ConnectorSerializer), min_length=1)
     floor_level = optional(serializers.CharField, max_length=4)
     coordinates = optional(GeoLocationSerializer)
     physical_reference = optional(serializers.CharField, max_length=16)
@@ -196,7 +197,9 @@ class LocationSerializer(serializers.Serializer):
     coordinates = GeoLocationSerializer()
     related_locations = JsonList()
     parking_type = optional(OpenEnumField)
-    evses = serializers.ListField(child=serializers.DictField(), required=False, allow_null=True)
+    evses = serializers.ListField(
+        child=shaped_like(EvseSerializer), required=False, allow_null=True
+    )
     directions = JsonList()
     operator = JsonObject()
     suboperator = JsonObject()
@@ -450,7 +453,7 @@ class ChargingPeriodSerializer(serializers.Serializer):
     and the `tariff_id` the CPO says applied (None: none did)."""
 
     start_date_time = DateTimeField()
-    dimensions = serializers.ListField(child=serializers.DictField(), min_length=1)
+    dimensions = serializers.ListField(child=shaped_like(CdrDimensionSerializer), min_length=1)
     tariff_id = optional(CiStringField, max_length=36)
 
     dimension = CdrDimensionSerializer
@@ -490,8 +493,12 @@ class CdrPricingSerializer(serializers.Serializer):
     end_date_time = DateTimeField()
     currency = serializers.RegexField(r"^[A-Z]{3}$")
     cdr_location = CdrLocationPricingSerializer()
-    tariffs = serializers.ListField(child=serializers.DictField(), required=False, allow_null=True)
-    charging_periods = serializers.ListField(child=serializers.DictField(), min_length=1)
+    tariffs = serializers.ListField(
+        child=shaped_like(TariffSerializer), required=False, allow_null=True
+    )
+    charging_periods = serializers.ListField(
+        child=shaped_like(ChargingPeriodSerializer), min_length=1
+    )
     total_cost = TotalCostSerializer()
     total_energy = NumberField()
     total_time = NumberField()
@@ -629,7 +636,10 @@ class SessionSerializer(serializers.Serializer):
         rename(attrs, "start_date_time", "start")
         rename(attrs, "end_date_time", "end")
         if "cdr_token" in attrs:
-            attrs["token_uid"] = attrs.pop("cdr_token")["uid"]
+            token = attrs.pop("cdr_token")
+            if "uid" not in token:  # a PATCH reads its objects partially: the uid is the token
+                raise serializers.ValidationError({"cdr_token": {"uid": "required"}})
+            attrs["token_uid"] = token["uid"]
         if "total_cost" in attrs:
             cost = attrs.pop("total_cost") or {}
             attrs["total_cost_excl_vat"] = cost.get("excl_vat")

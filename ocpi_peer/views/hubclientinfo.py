@@ -1,17 +1,29 @@
 """A hub tells us how its parties are connected to it (HubClientInfo Receiver, 2.2.1 only).
 A configuration module: no routing headers (T-16)."""
 
+from typing import Any
+
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ocpi_peer import parties, versions
+from ocpi_peer.openapi import PARTY, operation
 from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party
+from ocpi_peer.versions.v2_2_1 import ClientInfoSerializer
+
+WHERE: dict[str, Any] = {"parameters": PARTY, "versions": ("2.2.1",)}
 
 
 class HubClientInfoReceiverView(OcpiView):
     """PUT and GET `{url}/{country_code}/{party_id}`, for the parties the connection owns; a
     hub's first ClientInfo of a CPO party nobody holds claims that party for it."""
 
+    @operation(
+        summary="The ClientInfo we hold of a party",
+        data=ClientInfoSerializer(),
+        data_name="ClientInfo",
+        **WHERE,
+    )
     def get(self, request: Request, version: str, country_code: str, party_id: str) -> Response:
         partner = request.auth.partner
         own_party(partner, country_code, party_id)
@@ -24,6 +36,12 @@ class HubClientInfoReceiverView(OcpiView):
         assert serializer is not None  # the route exists for 2.2.1 only
         return envelope(serializer().to_representation(info))
 
+    @operation(
+        summary="A party's connection to its hub",
+        request=ClientInfoSerializer,
+        created=True,
+        **WHERE,
+    )
     def put(self, request: Request, version: str, country_code: str, party_id: str) -> Response:
         partner = request.auth.partner
         spec = versions.get(version)

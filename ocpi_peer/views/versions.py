@@ -5,7 +5,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ocpi_peer import versions
+from ocpi_peer.openapi import operation
 from ocpi_peer.transport import OcpiView, envelope
+from ocpi_peer.versions.fields import VersionDetailsSerializer, VersionSerializer
 
 
 def version_url(number: str) -> str:
@@ -17,6 +19,12 @@ class VersionsView(OcpiView):
 
     accepts_token_a = True
 
+    @operation(
+        summary="The OCPI versions we speak",
+        data=VersionSerializer(many=True),
+        data_name="Versions",
+        versions=(),
+    )
     def get(self, request: Request, **kwargs: Any) -> Response:
         return envelope([{"version": n, "url": version_url(n)} for n in versions.SUPPORTED])
 
@@ -24,6 +32,11 @@ class VersionsView(OcpiView):
 class VersionDetailsView(OcpiView):
     accepts_token_a = True
 
+    @operation(
+        summary="Our endpoints in one version",
+        data=VersionDetailsSerializer(),
+        data_name="VersionDetails",
+    )
     def get(self, request: Request, version: str) -> Response:
         spec = versions.get(version)
         endpoints = [

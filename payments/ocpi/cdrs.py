@@ -4,7 +4,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ocpi_peer import versions
+from ocpi_peer.openapi import PARTY, object_id, operation
 from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party
+from ocpi_peer.versions.fields import AnyJson
+from ocpi_peer.versions.v2_2_1 import CdrSerializer
 from payments import settlement
 from payments.models import Cdr
 from payments.ocpi.errors import DOMAIN_ERRORS
@@ -22,6 +25,11 @@ class CdrsReceiverView(OcpiView):
     functional = True
     domain_errors = DOMAIN_ERRORS
 
+    @operation(
+        summary="A final CDR: 201 with its Location, the same again 200",
+        request=CdrSerializer,
+        created=True,
+    )
     def post(self, request: Request, version: str) -> Response:
         partner = request.auth.partner
         spec = versions.get(version)
@@ -49,6 +57,12 @@ class CdrsReceiverView(OcpiView):
             None, http_status=201 if received.created else 200, headers={"Location": location}
         )
 
+    @operation(
+        summary="A CDR we received, as it came",
+        data=AnyJson(),
+        data_name="CdrAsReceived",
+        parameters=[*PARTY, object_id("cdr_id", 39)],
+    )
     def get(
         self, request: Request, version: str, country_code: str, party_id: str, cdr_id: str
     ) -> Response:

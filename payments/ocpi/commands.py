@@ -2,7 +2,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ocpi_peer import commands
+from ocpi_peer.openapi import operation, path_parameter
 from ocpi_peer.transport import OcpiView, envelope
+from ocpi_peer.versions.v2_2_1 import CommandResultSerializer
 from payments import charging
 from payments.ocpi.errors import DOMAIN_ERRORS
 
@@ -14,6 +16,14 @@ class CommandsSenderView(OcpiView):
     functional = True
     domain_errors = DOMAIN_ERRORS
 
+    @operation(
+        summary="The result of a command we sent, at the response_url we gave",
+        request=CommandResultSerializer,
+        parameters=[
+            path_parameter("command", "^[A-Z_]+$", "the command's type, e.g. START_SESSION"),
+            path_parameter("callback_id", "^[A-Za-z0-9_-]+$", "ours, from the response_url"),
+        ],
+    )
     def post(self, request: Request, version: str, command: str, callback_id: str) -> Response:
         result, message = commands.read_result(version, request.data)
         charging.record_command_result(

@@ -1,11 +1,27 @@
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ocpi_peer import versions
+from ocpi_peer.openapi import PARTY, object_id, operation
 from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party, same_id
+from ocpi_peer.versions.fields import DateTimeField, NumberField
+from ocpi_peer.versions.v2_2_1 import SessionSerializer
 from payments import charging
 from payments.models import ChargingSession
 from payments.ocpi.errors import DOMAIN_ERRORS
+
+WHERE = {"parameters": [*PARTY, object_id("session_id")]}
+HELD = inline_serializer(
+    "SessionHeld",
+    {
+        "id": serializers.CharField(),
+        "status": serializers.CharField(),
+        "kwh": NumberField(),
+        "last_updated": DateTimeField(),
+    },
+)
 
 
 class SessionsReceiverView(OcpiView):
@@ -15,6 +31,7 @@ class SessionsReceiverView(OcpiView):
     functional = True
     domain_errors = DOMAIN_ERRORS
 
+    @operation(summary="What we hold of a session", data=HELD, data_name="SessionHeld", **WHERE)
     def get(
         self, request: Request, version: str, country_code: str, party_id: str, session_id: str
     ) -> Response:
@@ -36,6 +53,7 @@ class SessionsReceiverView(OcpiView):
             }
         )
 
+    @operation(summary="A session, whole", request=SessionSerializer, created=True, **WHERE)
     def put(
         self, request: Request, version: str, country_code: str, party_id: str, session_id: str
     ) -> Response:
@@ -56,6 +74,11 @@ class SessionsReceiverView(OcpiView):
         )
         return envelope(None, http_status=201 if created else 200)
 
+    @operation(
+        summary="Part of a session: last_updated and what changed (charging periods are added)",
+        request=SessionSerializer(partial=True),
+        **WHERE,
+    )
     def patch(
         self, request: Request, version: str, country_code: str, party_id: str, session_id: str
     ) -> Response:

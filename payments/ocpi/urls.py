@@ -4,7 +4,7 @@ from ocpi_peer.urls import PARTY, VERSION
 from payments.ocpi.cdrs import CdrsReceiverView
 from payments.ocpi.commands import CommandsSenderView
 from payments.ocpi.sessions import SessionsReceiverView
-from payments.ocpi.tokens import TokenAuthorizeView, TokensSenderView
+from payments.ocpi.tokens import TokenAuthorizeView, TokenSenderView, TokensSenderView
 
 urlpatterns = [
     re_path(
@@ -17,10 +17,15 @@ urlpatterns = [
         CommandsSenderView.as_view(),
         name="ocpi-command-result",
     ),
-    re_path(rf"^{VERSION}/cdrs/?$", CdrsReceiverView.as_view(), name="ocpi-cdrs"),
+    # CDRs are POSTed to the module's URL and read back at the Location we answer with.
+    re_path(
+        rf"^{VERSION}/cdrs/?$",
+        CdrsReceiverView.as_view(http_method_names=["post", "options"]),
+        name="ocpi-cdrs",
+    ),
     re_path(
         rf"^{VERSION}/cdrs/{PARTY}/(?P<cdr_id>[^/]+)/?$",
-        CdrsReceiverView.as_view(),
+        CdrsReceiverView.as_view(http_method_names=["get", "options"]),
         name="ocpi-cdr",
     ),
     re_path(rf"^{VERSION}/tokens/?$", TokensSenderView.as_view(), name="ocpi-tokens"),
@@ -29,5 +34,5 @@ urlpatterns = [
         TokenAuthorizeView.as_view(),
         name="ocpi-token-authorize",
     ),
-    re_path(rf"^{VERSION}/tokens/(?P<token_uid>[^/]+)/?$", TokensSenderView.as_view()),
+    re_path(rf"^{VERSION}/tokens/(?P<token_uid>[^/]+)/?$", TokenSenderView.as_view()),
 ]

@@ -1,12 +1,50 @@
+from collections.abc import Callable
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_view
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ocpi_peer import versions
+from ocpi_peer.openapi import PARTY, object_id, operation
 from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party, same_id
+from ocpi_peer.versions.v2_2_1 import ConnectorSerializer, EvseSerializer, LocationSerializer
 from stations import selectors, services
 from stations.ocpi.errors import DOMAIN_ERRORS
 
 
+def _described(
+    name: str, serializer: type[serializers.Serializer], *ids: str
+) -> Callable[[type[Any]], type[Any]]:
+    """The schema of one of the three levels (location, EVSE, connector) the view serves."""
+    where: dict[str, Any] = {"parameters": [*PARTY, *(object_id(i) for i in ids)]}
+    level = name.lower()
+    return extend_schema_view(
+        get=operation(
+            summary=f"The {name} we hold",
+            data=serializer(),
+            data_name=name.title(),
+            operation_id=f"ocpi_{level}_get",
+            **where,
+        ),
+        put=operation(
+            summary=f"A {name}, whole",
+            request=serializer,
+            created=True,
+            operation_id=f"ocpi_{level}_put",
+            **where,
+        ),
+        patch=operation(
+            summary=f"Part of a {name}: last_updated and what changed",
+            request=serializer(partial=True),
+            operation_id=f"ocpi_{level}_patch",
+            **where,
+        ),
+    )
+
+
+@_described("location", LocationSerializer, "location_id")
 class LocationsReceiverView(OcpiView):
     """The CPO pushes its locations, EVSEs and connectors here (checklist §4) and may read back
     what we hold. A partner writes only under its own parties."""
@@ -111,3 +149,14 @@ class LocationsReceiverView(OcpiView):
                 **where, evse_uid=evse_uid, connector_id=connector_id, changes=changes
             )
         return envelope(None)
+
+
+# The same view at each level, so that the schema can tell which object each path takes.
+@_described("EVSE", EvseSerializer, "location_id", "evse_uid")
+class EvseReceiverView(LocationsReceiverView):
+    pass
+
+
+@_described("connector", ConnectorSerializer, "location_id", "evse_uid", "connector_id")
+class ConnectorReceiverView(LocationsReceiverView):
+    pass

@@ -2,9 +2,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ocpi_peer import versions
+from ocpi_peer.openapi import PARTY, object_id, operation
 from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party, same_id
+from ocpi_peer.versions.v2_2_1 import TariffSerializer
 from stations import selectors, services
 from stations.ocpi.errors import DOMAIN_ERRORS
+
+WHERE = {"parameters": [*PARTY, object_id("tariff_id")]}
 
 
 class TariffsReceiverView(OcpiView):
@@ -13,6 +17,7 @@ class TariffsReceiverView(OcpiView):
     functional = True
     domain_errors = DOMAIN_ERRORS
 
+    @operation(summary="The tariff we hold", data=TariffSerializer(), data_name="Tariff", **WHERE)
     def get(
         self, request: Request, version: str, country_code: str, party_id: str, tariff_id: str
     ) -> Response:
@@ -22,6 +27,7 @@ class TariffsReceiverView(OcpiView):
             raise OcpiError(Status.CLIENT_ERROR, "we hold no such tariff", http_status=404)
         return envelope(versions.get(version).tariff().to_representation(tariff))
 
+    @operation(summary="A tariff, whole", request=TariffSerializer, created=True, **WHERE)
     def put(
         self, request: Request, version: str, country_code: str, party_id: str, tariff_id: str
     ) -> Response:
@@ -35,6 +41,11 @@ class TariffsReceiverView(OcpiView):
         created, _ = services.store_tariffs(partner=partner, items=[(country_code, party_id, data)])
         return envelope(None, http_status=201 if created else 200)
 
+    @operation(
+        summary="Part of a tariff (2.1.1 only; 405 in 2.2.1)",
+        request=TariffSerializer(partial=True),
+        **WHERE,
+    )
     def patch(
         self, request: Request, version: str, country_code: str, party_id: str, tariff_id: str
     ) -> Response:
@@ -58,6 +69,7 @@ class TariffsReceiverView(OcpiView):
         )
         return envelope(None)
 
+    @operation(summary="Retire a tariff", **WHERE)
     def delete(
         self, request: Request, version: str, country_code: str, party_id: str, tariff_id: str
     ) -> Response:

@@ -206,6 +206,16 @@ def test_it_refuses_a_session_whose_energy_no_column_holds(connected_cpo) -> Non
     assert not ChargingSession.objects.exists()
 
 
+def test_it_refuses_a_session_patch_whose_token_has_no_uid(connected_cpo) -> None:
+    cpo = connected_cpo()
+    assert cpo.call_us("PUT", "sessions/NL/SIM/S1", content=dumps(session())).status_code == 201
+    patch = {"cdr_token": {"type": "RFID"}, "last_updated": "2030-01-01T00:00:00Z"}
+    answer = cpo.call_us("PATCH", "sessions/NL/SIM/S1", json=patch)
+    assert answer.json()["status_code"] == 2001
+    assert "cdr_token.uid" in answer.json()["status_message"]
+    assert ChargingSession.objects.get().token_uid == session()["cdr_token"]["uid"]
+
+
 def session_211(location: object) -> dict:
     return {
         "id": "S1",
