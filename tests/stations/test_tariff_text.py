@@ -104,10 +104,8 @@ def test_the_step_size_example_reads_in_english() -> None:
         "€0.02 per minute charging 00:00\u201317:00 (billed per started 30 min)",
         "€0.04 per minute charging 17:00\u201320:00 (billed per started 15 min)",
         "€0.04 per minute charging 20:00\u201324:00 (billed per started 15 min)",
-        "€0.0167 per minute parked without charging 00:00\u201317:00"
-        " (billed per started 15 min)",
-        "€0.0167 per minute parked without charging 17:00\u201320:00"
-        " (billed per started 15 min)",
+        "€0.0167 per minute parked without charging 00:00\u201317:00 (billed per started 15 min)",
+        "€0.0167 per minute parked without charging 17:00\u201320:00 (billed per started 15 min)",
     ]
 
 
