@@ -491,6 +491,7 @@ class CpoTermsAdmin(admin.ModelAdmin):
         "legal_name",
         "legal_address",
         "vat_id",
+        "missing_vat_is_country_rate",
     ]
     readonly_fields = ["platform_default"]
 

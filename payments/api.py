@@ -30,7 +30,7 @@ from ocpi_peer import clients
 from ocpi_peer.transport import too_deep
 from payments import charging, gateway, services, states
 from payments.models import Checkout
-from stations import l10n, tariffs
+from stations import l10n, site, tariffs
 from stations.l10n import Locale
 from stations.models import Evse
 
@@ -238,10 +238,13 @@ def _describe_evse(evse: Evse, locale: Locale) -> dict[str, Any]:
     now = timezone.now()
     reason = services.why_not_payable(evse)
     connectors = []
+    price_reasons = []
     for connector in evse.connectors.all().order_by("connector_id"):
-        shown = tariffs.shown_price(connector, at=now, locale=locale)
+        shown = services.price_shown(connector, at=now, locale=locale)
         power = tariffs.connector_power_kw(connector)
-        payable = reason is None and shown is not None and not shown.unpriceable_reason
+        payable = reason is None and shown is not None and not shown.not_payable_reason
+        if shown is not None and shown.not_payable_reason:
+            price_reasons.append(shown.not_payable_reason)
         hold = services.hold_for(connector, shown) if payable and shown is not None else None
         connectors.append(
             {
@@ -262,7 +265,11 @@ def _describe_evse(evse: Evse, locale: Locale) -> dict[str, Any]:
             }
         )
     if reason is None and not any(c["payable"] for c in connectors):
-        reason = "its operator has sent us no price we can show for it"
+        reason = (
+            price_reasons[0]
+            if price_reasons
+            else _("its operator has sent us no price we can show for it")
+        )
     location = evse.location
     return {
         "evse_id": evse.evse_id,
@@ -274,11 +281,25 @@ def _describe_evse(evse: Evse, locale: Locale) -> dict[str, Any]:
             "city": location.city,
             "country": location.country,
             "operator": services.operator_name(evse),
+            "energy_mix": site.energy_mix(location.energy_mix or _tariff_energy_mix(connectors)),
         },
+        "parking_restrictions": site.parking_restrictions(evse.parking_restrictions),
         "connectors": connectors,
         "payable": reason is None,
         "reason": reason,
     }
+
+
+def _tariff_energy_mix(connectors: list[dict[str, Any]]) -> Any:
+    """OCPI 2.1.1 and 2.2.1 tariffs may carry the energy mix too: the first one that does."""
+    return next(
+        (
+            c["tariff"]["energy_mix"]
+            for c in connectors
+            if c["tariff"] and c["tariff"]["energy_mix"]
+        ),
+        None,
+    )
 
 
 def _power_text(power: Decimal | None) -> str:
@@ -310,6 +331,9 @@ def _price(shown: tariffs.PriceShown | None) -> dict[str, Any] | None:
         "alt_text": shown.alt_text,
         "alt_url": shown.alt_url,
         "unpriceable_reason": shown.unpriceable_reason,
+        "vat_note": shown.vat_note,
+        "gross_unknown": shown.gross_unknown,
+        "energy_mix": shown.tariff.energy_mix,
         "elements": shown.tariff.elements,
     }
 

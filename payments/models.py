@@ -359,6 +359,16 @@ class CpoTerms(models.Model):
         help_text="a hold about to expire without a CDR; blank: the platform's "
         "EXPIRING_HOLD_POLICY",
     )
+    # OCPI 2.2.1 reads a price component without `vat` as "no VAT applicable"; many CPOs leave
+    # it out of prices that do carry VAT. Off, such a price has no gross we can state, so it is
+    # not offered for payment; on, it carries the location country's rate (shown as such).
+    missing_vat_is_country_rate = models.BooleanField(
+        "a component without VAT means the country's rate",
+        default=False,
+        help_text="on: a 2.2.1 price component without vat carries the location country's "
+        "standard rate (price shown, settlement, receipt); off: its gross price is unknown and "
+        "the charger is not payable",
+    )
 
     class Meta:
         verbose_name = "CPO terms"

@@ -29,7 +29,7 @@ from payments.ledger import book
 from payments.models import Checkout, CpoTerms, Deadline, DriverToken, LedgerEntry, StripeEvent
 from payments.queue import enqueue_on_commit
 from payments.states import CheckoutError, TransitionRefused, let_go, move
-from stations import evse_ids, tariffs
+from stations import evse_ids, l10n, opening, pricing, tariffs
 from stations.l10n import Locale
 from stations.models import Connector, Evse
 from stations.money import Money
@@ -172,6 +172,9 @@ def why_not_payable(evse: Evse) -> str | None:
         return str(_STATUS_WORDS.get(evse.status, _("not available (%(s)s)") % {"s": evse.status}))
     if not partner.is_registered:
         return _("its operator is not connected to us")
+    shut = _why_closed(evse)
+    if shut is not None:
+        return shut
     location = evse.location
     info = parties.client_info(
         partner=partner, country_code=location.country_code, party_id=location.party_id
@@ -183,6 +186,48 @@ def why_not_payable(evse: Evse) -> str | None:
     if evse.capabilities and "REMOTE_START_STOP_CAPABLE" not in evse.capabilities:
         return _("it cannot be started remotely")
     return None
+
+
+def _why_closed(evse: Evse) -> str | None:
+    """A location closed now by its opening times that takes no charging while closed
+    (`charging_when_closed` false; absent means it charges, as OCPI's default) is not payable:
+    the driver could pay and not charge. Its opening hours are read in its own time zone."""
+    location = evse.location
+    if location.charging_when_closed is not False:
+        return None
+    shut = opening.closed(location, timezone.now())
+    if shut is None:
+        return None
+    if shut.clock_unknown:
+        return _(
+            "it does not charge while closed, and its opening hours cannot be read in its time zone"
+        )
+    if shut.opens is None:
+        return _("it is closed now and does not charge while closed")
+    return _("it is closed now and does not charge while closed; it opens at %(moment)s") % {
+        "moment": l10n.moment(shut.opens)
+    }
+
+
+def missing_vat_is_country_rate(evse: Evse) -> bool:
+    """The EVSE's CPO party's rule (`CpoTerms.missing_vat_is_country_rate`): whether a price
+    component without `vat` carries the country's rate. Read here, passed to `stations`."""
+    location = evse.location
+    return CpoTerms.objects.filter(
+        country_code=location.country_code,
+        party_id=location.party_id,
+        missing_vat_is_country_rate=True,
+    ).exists()
+
+
+def price_shown(connector: Connector, *, at: datetime, locale: Locale) -> tariffs.PriceShown | None:
+    """The price a driver is shown at this connector, with its CPO party's VAT rule."""
+    return tariffs.shown_price(
+        connector,
+        at=at,
+        locale=locale,
+        missing_vat_is_country_rate=missing_vat_is_country_rate(connector.evse),
+    )
 
 
 def hold_for(connector: Connector, shown: tariffs.PriceShown) -> Money:
@@ -248,9 +293,9 @@ def start_checkout(
     if reason is not None:
         raise NotPayable(_("this charger cannot be paid for now: %(why)s") % {"why": reason})
     now = timezone.now()
-    shown = tariffs.shown_price(connector, at=now, locale=locale)
-    if shown is None or shown.unpriceable_reason:
-        why = shown.unpriceable_reason if shown else _("its operator has sent us no price for it")
+    shown = price_shown(connector, at=now, locale=locale)
+    if shown is None or shown.not_payable_reason:
+        why = shown.not_payable_reason if shown else _("its operator has sent us no price for it")
         raise NotPayable(_("this charger cannot be paid for now: %(why)s") % {"why": why})
     checkout = _claim(
         evse,
@@ -336,12 +381,13 @@ def _snapshot(shown: tariffs.PriceShown) -> dict[str, Any]:
         "min_price": [str(tariff.min_price_excl_vat or ""), str(tariff.min_price_incl_vat or "")],
         "max_price": [str(tariff.max_price_excl_vat or ""), str(tariff.max_price_incl_vat or "")],
         "vat_stated": tariff.vat_stated,
+        "missing_vat_is_fallback": shown.missing_vat_is_fallback,
         "vat_fallback": str(shown.vat_fallback) if shown.vat_fallback is not None else None,
         "time_zone": shown.time_zone,
         "last_updated": tariff.last_updated.isoformat(),
         "lines": list(shown.lines),
         "max_power_kw": str(shown.power_kw) if shown.power_kw is not None else None,
-        "max_energy_price_incl_vat": str(_highest_energy_price(tariff, shown.vat_fallback)),
+        "max_energy_price_incl_vat": str(_highest_energy_price(shown)),
         "estimates": [e.text for e in shown.estimates],
         "locale": shown.locale,
     }
@@ -354,14 +400,19 @@ def new_card_setup(checkout: Checkout) -> str:
     return secret
 
 
-def _highest_energy_price(tariff: Any, vat_fallback: Decimal | None) -> Decimal:
-    """The dearest kWh the tariff can charge, incl. VAT: what the stop margin is computed with."""
+def _highest_energy_price(shown: tariffs.PriceShown) -> Decimal:
+    """The dearest kWh the tariff can charge, incl. VAT: what the stop margin is computed with.
+    Each component's VAT as pricing decides it (`stations.pricing.component_vat`)."""
+    priced = tariffs.to_pricing(
+        shown.tariff, time_zone=None, missing_vat_is_fallback=shown.missing_vat_is_fallback
+    )
     highest = Decimal(0)
-    for element in tariff.elements:
-        for component in element["price_components"]:
-            if component["type"] == "ENERGY":
-                vat = Decimal(component.get("vat") or vat_fallback or 0)
-                highest = max(highest, Decimal(component["price"]) * (1 + vat / 100))
+    for element in priced.elements:
+        for component in element.price_components:
+            if component.type == "ENERGY":
+                price = pricing.unit_price(priced, component, shown.vat_fallback)
+                gross = price.incl_vat if price.incl_vat is not None else price.excl_vat
+                highest = max(highest, gross)
     return highest
 
 

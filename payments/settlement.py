@@ -366,6 +366,8 @@ def _apply_shown(checkout: Checkout, quantities: tariffs.CdrPricing) -> SessionC
         "currency": snapshot["currency"],
         "elements": snapshot["elements"],
         "vat_stated": snapshot.get("vat_stated", True),
+        # the CPO's rule as it stood when the driver paid (`CpoTerms.missing_vat_is_country_rate`)
+        "missing_vat_is_fallback": snapshot.get("missing_vat_is_fallback", False),
         "min_price_excl_vat": snapshot["min_price"][0] or None,
         "min_price_incl_vat": snapshot["min_price"][1] or None,
         "max_price_excl_vat": snapshot["max_price"][0] or None,

@@ -294,6 +294,9 @@ class Tariff:
     max_price: Price | None = None
     time_zone: str | None = None
     vat_stated: bool = True
+    # A component without `vat` takes `vat_fallback` (like 2.1.1) rather than 0 %: what the
+    # driver's price uses, where a 2.2.1 CPO's silence is not taken as "no VAT" (`component_vat`).
+    missing_vat_is_fallback: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "elements", tuple(self.elements))
@@ -890,11 +893,7 @@ class _Pricer:
     # -- money --
 
     def _vat(self, component: PriceComponent) -> Decimal | None:
-        """The rate applied to a component: its own; in 2.2.1 none means 0 %; in 2.1.1 the
-        fallback, or None (unknown)."""
-        if component.vat is not None:
-            return component.vat
-        return _ZERO if self.tariff.vat_stated else self.vat_fallback
+        return component_vat(self.tariff, component, self.vat_fallback)
 
     def _money(self, lines: Iterable[_Line]) -> Price:
         """One division per unit, so a total is exact whenever its value is a finite decimal."""
@@ -976,12 +975,24 @@ class _Pricer:
         return Price(_tidy(excl), None if incl is None else _tidy(incl))
 
 
+def component_vat(
+    tariff: Tariff, component: PriceComponent, vat_fallback: Decimal | None
+) -> Decimal | None:
+    """The VAT rate (percent) of a component: the one place it is decided, for the price shown,
+    the session's cost, settlement and the receipt. Its own `vat` when stated; else, in a
+    version with the field (2.2.1) read as the spec reads it, 0 %; else (2.1.1, or a tariff
+    with `missing_vat_is_fallback`) `vat_fallback`, None when that is unknown."""
+    if component.vat is not None:
+        return component.vat
+    if tariff.vat_stated and not tariff.missing_vat_is_fallback:
+        return _ZERO
+    return vat_fallback
+
+
 def _uniform_vat(tariff: Tariff, vat_fallback: Decimal | None) -> Decimal | None:
     """The VAT rate of every component, if they share one that is known."""
     rates = {
-        c.vat if c.vat is not None else (_ZERO if tariff.vat_stated else vat_fallback)
-        for e in tariff.elements
-        for c in e.price_components
+        component_vat(tariff, c, vat_fallback) for e in tariff.elements for c in e.price_components
     }
     if len(rates) == 1:
         return rates.pop()
@@ -996,9 +1007,7 @@ def _incl_from_rate(tariff: Tariff, excl: Decimal, vat_fallback: Decimal | None)
 def unit_price(tariff: Tariff, component: PriceComponent, vat_fallback: Decimal | None) -> Price:
     """A component's price per unit as a price list shows it: incl. VAT at the component's
     rate (TA-07; `vat_fallback` where the version states none), None when the rate is unknown."""
-    rate = component.vat
-    if rate is None:
-        rate = _ZERO if tariff.vat_stated else vat_fallback
+    rate = component_vat(tariff, component, vat_fallback)
     if rate is None:
         return Price(component.price)
     with localcontext(_CTX):

@@ -36,6 +36,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext
 
 from stations import pricing, wording
 from stations.l10n import Locale
@@ -129,11 +131,15 @@ def from_fields(fields: Mapping[str, Any], *, time_zone: str | None) -> pricing.
         max_price=read_price(fields.get("max_price_excl_vat"), fields.get("max_price_incl_vat")),
         time_zone=time_zone,
         vat_stated=fields.get("vat_stated", True),
+        missing_vat_is_fallback=fields.get("missing_vat_is_fallback", False),
     )
 
 
-def to_pricing(tariff: Tariff, *, time_zone: str | None) -> pricing.Tariff:
-    """The stored tariff as the engine reads it, in the given Location time zone."""
+def to_pricing(
+    tariff: Tariff, *, time_zone: str | None, missing_vat_is_fallback: bool = False
+) -> pricing.Tariff:
+    """The stored tariff as the engine reads it, in the given Location time zone;
+    `missing_vat_is_fallback` as the driver's price reads a component without `vat`."""
     return from_fields(
         {
             "currency": tariff.currency,
@@ -143,6 +149,7 @@ def to_pricing(tariff: Tariff, *, time_zone: str | None) -> pricing.Tariff:
             "max_price_excl_vat": tariff.max_price_excl_vat,
             "max_price_incl_vat": tariff.max_price_incl_vat,
             "vat_stated": tariff.vat_stated,
+            "missing_vat_is_fallback": missing_vat_is_fallback,
         },
         time_zone=time_zone,
     )
@@ -310,6 +317,14 @@ def vat_rate(country: str) -> Decimal | None:
     return None
 
 
+def fallback_rate(tariff: pricing.Tariff, country: str) -> Decimal | None:
+    """The rate a component without `vat` takes (`pricing.component_vat`): the country's, where
+    the version states no VAT (2.1.1) or the tariff is read with `missing_vat_is_fallback`."""
+    if tariff.vat_stated and not tariff.missing_vat_is_fallback:
+        return None
+    return vat_rate(country)
+
+
 def _rate(key: str, value: Any) -> Decimal:
     """A configured rate, exact: a float in the setting is refused, not rounded into a price."""
     if isinstance(value, Decimal | int | str) and not isinstance(value, bool):
@@ -463,10 +478,21 @@ class PriceShown:
     estimates: tuple[Estimate, ...]
     power_kw: Decimal | None
     time_zone: str | None
-    vat_fallback: Decimal | None  # the rate we added to a tariff that states none (2.1.1)
+    vat_fallback: Decimal | None  # the rate a component without `vat` takes (2.1.1, CPO rule)
     alt_text: str = ""  # tariff_alt_text in the driver's language, extra to the lines (TA-12)
     alt_url: str = ""
     unpriceable_reason: str | None = None
+    # The CPO party's rule "a component without vat means the country's rate" was on: kept
+    # with the checkout, so settlement and the receipt read those components the same way.
+    missing_vat_is_fallback: bool = False
+    vat_note: str = ""  # "incl. 19 % VAT, the country's rate", when that rate was added
+    gross_unknown: str | None = None  # why no price incl. VAT can be stated (not payable)
+
+    @property
+    def not_payable_reason(self) -> str | None:
+        """Why no payment may be taken at this price: nothing to estimate with, or no gross
+        price to state (PAngV: a consumer is quoted the price incl. VAT)."""
+        return self.gross_unknown or self.unpriceable_reason
 
 
 class _Shown(TypedDict):
@@ -480,6 +506,9 @@ class _Shown(TypedDict):
     vat_fallback: Decimal | None
     alt_text: str
     alt_url: str
+    missing_vat_is_fallback: bool
+    vat_note: str
+    gross_unknown: str | None
 
 
 def _alt_text(tariff: Tariff, locale: Locale) -> str:
@@ -491,15 +520,28 @@ def _alt_text(tariff: Tariff, locale: Locale) -> str:
     return str(texts[0]["text"]) if texts else ""
 
 
-def shown_price(connector: Connector, *, at: datetime, locale: Locale) -> PriceShown | None:
+def shown_price(
+    connector: Connector,
+    *,
+    at: datetime,
+    locale: Locale,
+    missing_vat_is_country_rate: bool = False,
+) -> PriceShown | None:
     """What a driver paying at this connector at `at` is shown, in German or English; None when
-    no tariff applies. Never raises for a tariff it cannot price: `unpriceable_reason` says why."""
+    no tariff applies. Never raises for a tariff it cannot price: `unpriceable_reason` says why.
+
+    `missing_vat_is_country_rate` is the CPO party's rule (its terms, read by the caller): a
+    2.2.1 component without `vat` carries the location country's rate. Without the rule such a
+    component's gross price is not known, and neither is it for a 2.1.1 tariff in a country
+    whose rate we do not know: the lines say "excl. VAT" and `gross_unknown` says why."""
     tariff = ad_hoc_tariff(connector, at=at)
     if tariff is None:
         return None
     location = connector.evse.location
     zone, why_no_zone = _resolve_zone(location.time_zone, location.country)
-    vat_fallback = None if tariff.vat_stated else vat_rate(location.country)
+    rule = missing_vat_is_country_rate and tariff.vat_stated
+    country_rate = vat_rate(location.country)
+    vat_fallback = country_rate if rule or not tariff.vat_stated else None
     power_kw = connector_power_kw(connector)
     shown: _Shown = {
         "tariff": tariff,
@@ -510,9 +552,19 @@ def shown_price(connector: Connector, *, at: datetime, locale: Locale) -> PriceS
         "vat_fallback": vat_fallback,
         "alt_text": _alt_text(tariff, locale),
         "alt_url": tariff.tariff_alt_url,
+        "missing_vat_is_fallback": rule,
+        "vat_note": "",
+        "gross_unknown": None,
     }
+    unstated = any(
+        c.get("vat") is None for e in tariff.elements for c in e.get("price_components", ())
+    )
+    if unstated and vat_fallback is not None:
+        shown["vat_note"] = wording.describe_vat_rate(vat_fallback, locale)
+    elif unstated:
+        shown["gross_unknown"] = _gross_unknown(tariff, location, locale)
     try:
-        priced = to_pricing(tariff, time_zone=zone)
+        priced = to_pricing(tariff, time_zone=zone, missing_vat_is_fallback=True)
         lines = tuple(wording.describe_tariff(priced, locale, vat_fallback=vat_fallback))
     except (TariffError, TypeError, ValueError, KeyError) as error:
         return PriceShown(
@@ -536,6 +588,19 @@ def shown_price(connector: Connector, *, at: datetime, locale: Locale) -> PriceS
     except ArithmeticError:
         return PriceShown(lines=lines, estimates=(), unpriceable_reason=OUT_OF_RANGE, **shown)
     return PriceShown(lines=lines, estimates=estimates, **shown)
+
+
+def _gross_unknown(tariff: Tariff, location: Location, locale: Locale) -> str:
+    """Why the price incl. VAT cannot be stated, in the driver's language."""
+    with translation.override(locale):
+        if not tariff.vat_stated:
+            return gettext(
+                "its prices exclude VAT and we know no VAT rate for the country %(country)s"
+            ) % {"country": location.country}
+        return gettext(
+            "its operator states no VAT for some of its prices, so we cannot state the "
+            "price including VAT"
+        )
 
 
 def _estimate(
@@ -672,7 +737,7 @@ def check_cdr(cdr: CdrPricing, tariff: pricing.Tariff, *, tariff_id: str) -> Cdr
         for p in cdr.periods
     ]
     warnings += _totals_disagree(cdr)
-    vat_fallback = None if tariff.vat_stated else vat_rate(cdr.country)
+    vat_fallback = fallback_rate(tariff, cdr.country)
     cost = pricing.price_session(tariff, periods, end=cdr.end, vat_fallback=vat_fallback)
     incl = None
     if cdr.total_cost.incl_vat is not None and cost.total.incl_vat is not None:
@@ -718,4 +783,5 @@ def _in_zone(tariff: pricing.Tariff, time_zone: str | None) -> pricing.Tariff:
         max_price=tariff.max_price,
         time_zone=time_zone,
         vat_stated=tariff.vat_stated,
+        missing_vat_is_fallback=tariff.missing_vat_is_fallback,
     )

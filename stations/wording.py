@@ -36,25 +36,20 @@ from stations.pricing import (
 _DASH = "\u2013"  # en dash, for ranges
 _MIDNIGHT = time(0, 0)
 _WH_PER_KWH = Decimal(1000)
-_CENT = Decimal("0.01")
 
-# The unit after a price: (dimension, reservation kind, "minute" | "hour" | "") -> words
+# The unit after a price: (dimension, reservation kind, "minute" | "") -> words
 _UNITS: Mapping[tuple[str, str | None, str], Promise] = MappingProxyType(
     {
         ("ENERGY", None, ""): gettext_lazy("per kWh"),
         ("FLAT", None, ""): gettext_lazy("per session"),
         ("TIME", None, "minute"): gettext_lazy("per minute charging"),
-        ("TIME", None, "hour"): gettext_lazy("per hour charging"),
         ("PARKING_TIME", None, "minute"): gettext_lazy("per minute parked without charging"),
-        ("PARKING_TIME", None, "hour"): gettext_lazy("per hour parked without charging"),
         ("FLAT", "RESERVATION", ""): gettext_lazy("per reservation"),
         ("TIME", "RESERVATION", "minute"): gettext_lazy("per minute reserved"),
-        ("TIME", "RESERVATION", "hour"): gettext_lazy("per hour reserved"),
         ("FLAT", "RESERVATION_EXPIRES", ""): gettext_lazy("if a reservation expires"),
         ("TIME", "RESERVATION_EXPIRES", "minute"): gettext_lazy(
             "per minute of an expired reservation"
         ),
-        ("TIME", "RESERVATION_EXPIRES", "hour"): gettext_lazy("per hour of an expired reservation"),
     }
 )
 _DAY_ADVERBS: tuple[Promise, ...] = (
@@ -68,17 +63,28 @@ _DAY_ADVERBS: tuple[Promise, ...] = (
 )
 
 
+# AFIR (Regulation (EU) 2023/1804) art. 5 and the German PAngV: the price per kWh first, then
+# per minute, per session, then the fees for parking and idling; reservations come last.
+_AFIR_ORDER: Mapping[str, int] = MappingProxyType(
+    {"ENERGY": 0, "TIME": 1, "FLAT": 2, "PARKING_TIME": 3}
+)
+_RESERVATION_RANK = 4
+
+
 def describe_tariff(
     tariff: Tariff, locale: Locale, *, vat_fallback: Decimal | None = None
 ) -> list[str]:
-    """The tariff as lines a driver reads, in the tariff's order (earlier lines win):
-    "0,59 € pro kWh", "0,10 € pro Minute Ladezeit nach 4 h", "1,00 € je Ladevorgang".
+    """The tariff as lines a driver reads, in AFIR's order: "0,59 € pro kWh", "0,10 € pro
+    Minute Ladezeit nach 4 h", "1,00 € je Ladevorgang", "0,10 € pro Minute Standzeit ohne Laden
+    nach 1 h", then the session's minimum and maximum. Within one dimension the tariff's order
+    stays (earlier elements win), so a tiered or timed price reads as the engine applies it.
 
     Prices include VAT whenever it is known (consumer price law wants the gross price), with up
-    to 4 decimals; time is per minute when that is a whole cent, else per hour. Restrictions
-    follow in plain words, then step_size (TA-12 asks to warn about it). Components that can
-    never apply (after an unrestricted element of the same dimension) and FLAT fees of 0 are
-    left out; a tariff that charges nothing reads "Kostenlos" / "Free of charge"."""
+    to 4 decimals; time is always per minute (AFIR states time prices per minute). Restrictions
+    follow in plain words (a parking fee's grace time among them), then step_size (TA-12 asks
+    to warn about it). Components that can never apply (after an unrestricted element of the
+    same dimension) and FLAT fees of 0 are left out; a tariff that charges nothing reads
+    "Kostenlos" / "Free of charge"."""
     if locale not in l10n.LOCALES:
         raise ValueError(f"unknown locale {locale!r}")
     with translation.override(locale):
@@ -86,7 +92,7 @@ def describe_tariff(
         minimum = tariff.min_price is not None and tariff.min_price.excl_vat > 0
         if not priced and not minimum:
             return [_("Free of charge")]
-        lines = []
+        ranked: list[tuple[int, str]] = []
         covered: set[str] = set()  # dimensions an unrestricted element already prices
         for element in tariff.elements:
             r = element.restrictions
@@ -98,9 +104,11 @@ def describe_tariff(
                 seen.add(c.type)
                 if c.type == "FLAT" and not c.price:
                     continue
-                lines.append(_describe_component(tariff, c, r, vat_fallback))
+                rank = _RESERVATION_RANK if kind is not None else _AFIR_ORDER[c.type]
+                ranked.append((rank, _describe_component(tariff, c, r, vat_fallback)))
             if r is None or r == TariffRestrictions():
                 covered |= seen
+        lines = [text for _rank, text in sorted(ranked, key=lambda pair: pair[0])]
         if tariff.min_price is not None:
             price = limit_price(tariff, tariff.min_price, vat_fallback)
             lines.append(
@@ -112,6 +120,13 @@ def describe_tariff(
                 _describe_limit(price, tariff.currency, _("maximum %(amount)s per session"))
             )
         return lines
+
+
+def describe_vat_rate(rate: Decimal, locale: Locale) -> str:
+    """The note under a price list whose components state no VAT and carry the country's
+    rate: "incl. 19 % VAT, the country's rate" / "inkl. 19 % MwSt., der Satz des Landes"."""
+    with translation.override(locale):
+        return _("incl. %(rate)s %% VAT, the country's rate") % {"rate": l10n.number(rate)}
 
 
 def describe_estimate(
@@ -139,12 +154,8 @@ def _describe_component(
     kind = r.reservation if r is not None else None
     per = ""
     if c.type in ("TIME", "PARKING_TIME"):
-        with localcontext(prec=60):  # the engine's precision, so a whole cent is seen as one
-            per_minute = shown / 60
-            if per_minute == per_minute.quantize(_CENT):
-                per, shown = "minute", per_minute
-            else:
-                per = "hour"
+        with localcontext(prec=60):  # the engine's precision; `l10n.amount` rounds to 4 places
+            per, shown = "minute", shown / 60
     unit = _UNITS.get((c.type, kind, per)) or _UNITS[(c.type, None, per)]  # spec: FLAT, TIME
     parts = [l10n.amount(shown, tariff.currency), str(unit)]
     qualifiers = _describe_restrictions(r) if r is not None else []

@@ -13,7 +13,7 @@ def test_a_german_phone_gets_the_page_in_german(phone: Phone) -> None:
     page = driver.page
     driver.open_charger()
     expect(page.locator("#evse-status")).to_have_text("Frei")
-    expect(page.locator("ul.price li")).to_have_text(["1,19 € je Ladevorgang", "0,595 € pro kWh"])
+    expect(page.locator("ul.price li")).to_have_text(["0,595 € pro kWh", "1,19 € je Ladevorgang"])
     expect(page.get_by_text("20 kWh ≈ 13,09 €", exact=True)).to_be_visible()
     expect(page.locator("#hold-amount")).to_have_text("Es werden höchstens 50,00 € reserviert.")
     expect(page.get_by_role("button", name="Bezahlen und Laden starten")).to_be_visible()

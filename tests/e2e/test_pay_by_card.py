@@ -13,7 +13,7 @@ def test_the_driver_reads_the_price_pays_and_sees_the_payment_reserved(phone: Ph
     driver = phone()
     page = driver.page
     driver.open_charger()
-    expect(page.locator("ul.price li")).to_have_text(["€1.19 per session", "€0.595 per kWh"])
+    expect(page.locator("ul.price li")).to_have_text(["€0.595 per kWh", "€1.19 per session"])
     expect(page.get_by_text("20 kWh ≈ €13.09", exact=True)).to_be_visible()
     expect(page.locator("#hold-amount")).to_have_text("Up to €50.00 is reserved.")
     driver.screenshot("1-landing-page")

@@ -184,11 +184,6 @@ def test_bad_files_end_with_a_clear_message(
         price_cdr(tariff_path, write(tmp_path, "cdr.json", cdr))
 
 
-def test_the_official_put_example_is_refused_for_its_missing_last_updated(tmp_path: Path) -> None:
-    with pytest.raises(CommandError, match="last_updated: This field is required"):
-        price_cdr(str(example_path("tariff_put_example.json")), str(_cdr_file()))
-
-
 def test_a_bad_file_exits_non_zero_without_a_traceback(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "manage.py", "price_cdr", str(tmp_path / "no.json"), "x.json"],

@@ -48,9 +48,9 @@ def berlin() -> Connector:
 def test_the_price_reads_in_german_with_estimates(berlin: Connector) -> None:
     shown = shown_price(berlin, at=NOON, locale="de")
     assert shown.lines == (
-        "1,19 € je Ladevorgang",
         "0,595 € pro kWh",
-        "3,57 € pro Stunde Ladezeit nach 3 h (abgerechnet je angefangene Minute)",
+        "0,0595 € pro Minute Ladezeit nach 3 h (abgerechnet je angefangene Minute)",
+        "1,19 € je Ladevorgang",
     )
     # 10 kWh: 1.00 + 5.00; 40 kWh take 217.4 min, 38 started minutes after 3 h at 3.00 €/h
     assert [e.text for e in shown.estimates] == [
@@ -65,9 +65,9 @@ def test_the_price_reads_in_german_with_estimates(berlin: Connector) -> None:
 def test_the_price_reads_in_english_with_estimates(berlin: Connector) -> None:
     shown = shown_price(berlin, at=NOON, locale="en")
     assert shown.lines == (
-        "€1.19 per session",
         "€0.595 per kWh",
-        "€3.57 per hour charging after 3 h (billed per started minute)",
+        "€0.0595 per minute charging after 3 h (billed per started minute)",
+        "€1.19 per session",
     )
     assert [e.text for e in shown.estimates] == [
         "10 kWh ≈ €7.14",

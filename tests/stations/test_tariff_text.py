@@ -60,8 +60,9 @@ VIENNA = Tariff(
 
 def test_a_tariff_reads_in_german() -> None:
     assert " · ".join(describe_tariff(VIENNA, "de")) == (
-        "1,20 € je Ladevorgang · 0,60 € pro kWh"
+        "0,60 € pro kWh"
         " · 0,10 € pro Minute Ladezeit nach 4 h (abgerechnet je angefangene Minute)"
+        " · 1,20 € je Ladevorgang"
         " · 0,12 € pro Minute Standzeit ohne Laden Mo\u2013Sa, 08:00\u201320:00"
         " (abgerechnet je angefangene 15 min)"
         " · höchstens 36,00 € je Ladevorgang"
@@ -70,9 +71,9 @@ def test_a_tariff_reads_in_german() -> None:
 
 def test_a_tariff_reads_in_english() -> None:
     assert describe_tariff(VIENNA, "en") == [
-        "€1.20 per session",
         "€0.60 per kWh",
         "€0.10 per minute charging after 4 h (billed per started minute)",
+        "€1.20 per session",
         "€0.12 per minute parked without charging Mon\u2013Sat, 08:00\u201320:00"
         " (billed per started 15 min)",
         "maximum €36.00 per session",
@@ -80,14 +81,15 @@ def test_a_tariff_reads_in_english() -> None:
 
 
 def test_the_complex_example_reads_in_german() -> None:
-    """tariff_4: 1.25 €/h plus 20 % is 1.50 €/h, not a whole cent a minute: per hour."""
+    """tariff_4: time is per minute even where that is not a whole cent (1.25 €/h plus 20 %
+    is 0,025 € a minute); the session fee follows the time prices, the parking fees last."""
     tariff = read_tariff(load_example("tariff_4_complex.json"))
     assert describe_tariff(tariff, "de") == [
-        "2,875 € je Ladevorgang",
         "0,02 € pro Minute Ladezeit unter 32 A (abgerechnet je angefangene 15 min)",
         "0,04 € pro Minute Ladezeit Mo\u2013Fr, ab 32 A (abgerechnet je angefangene 10 min)",
-        "1,50 € pro Stunde Ladezeit am Wochenende, ab 32 A (abgerechnet je angefangene 10 min)",
-        "5,50 € pro Stunde Standzeit ohne Laden Mo\u2013Fr, 09:00\u201318:00"
+        "0,025 € pro Minute Ladezeit am Wochenende, ab 32 A (abgerechnet je angefangene 10 min)",
+        "2,875 € je Ladevorgang",
+        "0,0917 € pro Minute Standzeit ohne Laden Mo\u2013Fr, 09:00\u201318:00"
         " (abgerechnet je angefangene 5 min)",
         "0,11 € pro Minute Standzeit ohne Laden samstags, 10:00\u201317:00"
         " (abgerechnet je angefangene 5 min)",
@@ -95,14 +97,15 @@ def test_the_complex_example_reads_in_german() -> None:
 
 
 def test_the_step_size_example_reads_in_english() -> None:
-    """tariff_14 has no VAT: the prices are shown as they are; 00:00 as an end is 24:00."""
+    """tariff_14 has no VAT: the prices are shown as they are; 00:00 as an end is 24:00. The
+    charging prices come first, the parking fees (1.00 €/h is 0.0167 a minute) after them."""
     tariff = read_tariff(load_example("tariff_14_step_size.json"))
     assert describe_tariff(tariff, "en") == [
         "€0.02 per minute charging 00:00\u201317:00 (billed per started 30 min)",
-        "€1.00 per hour parked without charging 00:00\u201317:00 (billed per started 15 min)",
         "€0.04 per minute charging 17:00\u201320:00 (billed per started 15 min)",
-        "€1.00 per hour parked without charging 17:00\u201320:00 (billed per started 15 min)",
         "€0.04 per minute charging 20:00\u201324:00 (billed per started 15 min)",
+        "€0.0167 per minute parked without charging 00:00\u201317:00 (billed per started 15 min)",
+        "€0.0167 per minute parked without charging 17:00\u201320:00 (billed per started 15 min)",
     ]
 
 
@@ -115,12 +118,12 @@ def test_a_minimum_price_is_not_a_start_fee() -> None:
 def test_reservation_prices_read_apart_from_the_session() -> None:
     tariff = read_tariff(load_example("tariff_17_reservation_with_expire_fee.json"))
     assert describe_tariff(tariff, "de") == [
+        "0,275 € pro kWh",
+        "0,60 € je Ladevorgang",
         "4,80 € bei verfallener Reservierung",
         "0,04 € pro Minute Reservierung (abgerechnet je angefangene 10 min)",
-        "0,60 € je Ladevorgang",
-        "0,275 € pro kWh",
     ]
-    assert describe_tariff(tariff, "en")[:2] == [
+    assert describe_tariff(tariff, "en")[2:] == [
         "€4.80 if a reservation expires",
         "€0.04 per minute reserved (billed per started 10 min)",
     ]

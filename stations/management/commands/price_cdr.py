@@ -35,8 +35,21 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         spec = versions.get("2.2.1")
-        fields: dict[str, Any] = _read(spec, spec.tariff, options["tariff_json"], "tariff")
-        cdr = tariffs.cdr_pricing(_read(spec, spec.cdr_pricing, options["cdr_json"], "CDR"))
+        tariff_data = _load(options["tariff_json"], "tariff")
+        cdr_data = _load(options["cdr_json"], "CDR")
+        named = _named_tariff(cdr_data)
+        self._warn(_fill_unneeded(tariff_data, "the tariff", named))
+        embedded = cdr_data.get("tariffs")
+        if isinstance(embedded, list):
+            for n, item in enumerate(embedded):
+                if isinstance(item, dict):
+                    self._warn(_fill_unneeded(item, f"the CDR's tariffs[{n}]", named))
+        fields: dict[str, Any] = _validate(
+            spec, spec.tariff, tariff_data, options["tariff_json"], "tariff"
+        )
+        cdr = tariffs.cdr_pricing(
+            _validate(spec, spec.cdr_pricing, cdr_data, options["cdr_json"], "CDR")
+        )
         zone = cdr.time_zone
         if options["time_zone"]:
             zone = tariffs.valid_zone(options["time_zone"])
@@ -68,9 +81,45 @@ class Command(BaseCommand):
         }
         self.stdout.write(dumps(report).decode())
 
+    def _warn(self, warning: str | None) -> None:
+        if warning:
+            self.stderr.write(f"warning: {warning}")
 
-def _read(spec: Any, serializer: type[serializers.Serializer], path: str, what: str) -> Any:
-    """A file validated into the serializer's value; every way it can fail is a CommandError."""
+
+# Fields of a Tariff that say whose it is and when it changed: pricing reads none of them, and a
+# tariff copied out of a dispute often comes without them. Filled in so the rest is still checked.
+_UNNEEDED: dict[str, str] = {
+    "country_code": "ZZ",
+    "party_id": "ZZZ",
+    "last_updated": "1970-01-01T00:00:00Z",
+}
+
+
+def _named_tariff(cdr: dict[str, Any]) -> str:
+    """The tariff id the CDR's periods name, when they name exactly one: what a tariff without
+    an id is taken to be."""
+    periods = cdr.get("charging_periods")
+    named = {
+        p["tariff_id"]
+        for p in (periods if isinstance(periods, list) else [])
+        if isinstance(p, dict) and isinstance(p.get("tariff_id"), str) and p["tariff_id"]
+    }
+    return named.pop() if len(named) == 1 else "UNNAMED"
+
+
+def _fill_unneeded(tariff: dict[str, Any], what: str, tariff_id: str) -> str | None:
+    """Fill in what pricing does not need (id, owner, last_updated); a warning naming them."""
+    missing = [name for name in ("id", *_UNNEEDED) if tariff.get(name) in (None, "")]
+    if not missing:
+        return None
+    for name in missing:
+        tariff[name] = tariff_id if name == "id" else _UNNEEDED[name]
+    shown_id = f"; taken as tariff {tariff_id}" if "id" in missing else ""
+    return f"{what} has no {', '.join(missing)}: pricing does not need them{shown_id}"
+
+
+def _load(path: str, what: str) -> dict[str, Any]:
+    """A file holding a JSON object; every way it can fail is a CommandError."""
     try:
         data = loads(Path(path).read_bytes())
     except OSError as error:
@@ -79,6 +128,13 @@ def _read(spec: Any, serializer: type[serializers.Serializer], path: str, what: 
         raise CommandError(f"the {what} file {path} is not JSON: {error}") from None
     if not isinstance(data, dict):
         raise CommandError(f"the {what} file {path} does not hold a JSON object")
+    return data
+
+
+def _validate(
+    spec: Any, serializer: type[serializers.Serializer], data: dict[str, Any], path: str, what: str
+) -> Any:
+    """The object validated into the serializer's value; invalid is a CommandError."""
     try:
         return spec.read(serializer, data)
     except serializers.ValidationError as error:
