@@ -320,7 +320,8 @@ def record_session(
     """A Session PUT (or pulled Session) or PATCH (checklist §6). A PUT replaces the whole
     Session: optional fields it omits are cleared. A PATCH changes the fields it names; its
     `charging_periods` are added to ours where the version says so (`append_periods`), else
-    replace them. `raw` is the body as received, kept (merged for a PATCH) for our GET.
+    replace them (a PATCH delivered twice adds them once). `raw` is the body as received,
+    kept (merged for a PATCH) for our GET.
     Out-of-order and repeated updates are safe (`last_updated`; a pulled one, not `pushed`, is
     also skipped when it is only as new as ours); a session we cannot link is stored and
     flagged. Returns "created", "updated" or "older" (nothing written)."""
@@ -349,6 +350,15 @@ def record_session(
                 partner=partner, country_code=country_code, party_id=party_id, session_id=session_id
             )
         periods = data.pop("charging_periods", None)
+        if (
+            patch
+            and append_periods
+            and periods
+            and session.last_updated == data["last_updated"]
+            and session.charging_periods[-len(periods) :] == periods
+        ):  # the same PATCH delivered again: its periods are ours already, not added twice
+            periods = None
+            raw = {k: v for k, v in (raw or {}).items() if k != "charging_periods"} or None
         for field in _SESSION_FIELDS:
             if field in data:
                 setattr(session, field, data[field])
