@@ -11,6 +11,7 @@ from typing import Any
 import simplejson
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -245,16 +246,14 @@ def session_pull_due(checkout: Checkout) -> None:
     Session moves the checkout as a pushed one does. Called with the checkout locked."""
     if checkout.status not in _SESSION_AWAITED:
         return
+    if checkout.partner.endpoint("sessions", "SENDER") is None:
+        return  # nothing to pull from: its pushes are all we can have
     now = timezone.now()
     Deadline.objects.create(
         checkout=checkout, kind=Deadline.Kind.SESSION_PULL, due_at=now + settings.SESSION_PULL_EVERY
     )
-    pushed = checkout.sessions.exclude(pushed_at=None).order_by("-pushed_at").first()
-    if (
-        pushed is None
-        or pushed.pushed_at is None
-        or now - pushed.pushed_at >= settings.SESSION_PULL_EVERY
-    ):
+    pushed = checkout.sessions.aggregate(last=Max("pushed_at"))["last"]
+    if pushed is None or now - pushed >= settings.SESSION_PULL_EVERY:
         enqueue_on_commit("payments.tasks.pull_sessions", checkout.pk)
 
 
