@@ -274,6 +274,10 @@ STOP_LATENCY = 60  # seconds from our STOP_SESSION to the charger stopping
 # hold about 7 days; when it does not say, we assume that), by the CPO party's policy, else this
 # one: "capture" what the last Session supports, or "release".
 MISSING_CDR_AFTER = timedelta(seconds=env.int("MISSING_CDR_AFTER", default=6 * 3600))
+# An accepted START_SESSION with no Session pushed this long after: pull the CPO's Sessions
+# Sender, then every SESSION_PULL_EVERY while the checkout charges and none is pushed.
+SESSION_PULL_AFTER = timedelta(seconds=env.int("SESSION_PULL_AFTER", default=30))
+SESSION_PULL_EVERY = timedelta(minutes=1)
 HOLD_LIFETIME = timedelta(days=7)
 EXPIRING_HOLD_MARGIN = timedelta(days=1)
 EXPIRING_HOLD_POLICY = env.str("EXPIRING_HOLD_POLICY", default="capture")

@@ -68,7 +68,9 @@ from .workers import Workers
 
 logger = logging.getLogger("cpo_simulator")
 
-SESSION_FAULTS: Final = (None, "duplicate_pushes", "out_of_order", "invalid")
+# "no_push": a CPMS that never pushes its Sessions (the eMSP must pull them from the Sender,
+# which still serves them); the EVSE status pushes and the CDR go out as usual.
+SESSION_FAULTS: Final = (None, "duplicate_pushes", "out_of_order", "invalid", "no_push")
 DEFAULT_CURRENCY: Final = "EUR"
 _WH: Final = Decimal("0.001")
 _HOURS: Final = Decimal("0.0001")
@@ -565,10 +567,13 @@ def _deliver(
     *,
     final: bool,
 ) -> None:
-    """Send one push as `session_fault` says: twice each ("duplicate_pushes"), or every other
+    """Send one push as `session_fault` says: twice each ("duplicate_pushes"), every other
     PATCH held back and sent after the next one ("out_of_order"; the final PATCH too is followed
-    by the one held, so a stale ACTIVE-time PATCH arrives after COMPLETED)."""
+    by the one held, so a stale ACTIVE-time PATCH arrives after COMPLETED), or none at all
+    ("no_push": the session is only to be had from the Sessions Sender)."""
     fault = charging.book.session_fault
+    if fault == "no_push":
+        return
     if fault == "out_of_order" and method == "PATCH":
         if session.held is None and not final:
             session.held = body

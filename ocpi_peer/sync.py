@@ -1,4 +1,5 @@
-"""Pulling a CPO's Sender lists (locations, tariffs, CDRs; a hub's ClientInfo) page by page.
+"""Pulling a CPO's Sender lists (locations, tariffs, sessions, CDRs; a hub's ClientInfo) page by
+page.
 
 This module validates what comes and says whose each object is; storing it is the business of
 the app that owns it, which registers a writer per module (`register_writer`, from its
@@ -32,11 +33,15 @@ logger = logging.getLogger(__name__)
 OBJECTS = {
     "locations": "location",
     "tariffs": "tariff",
+    "sessions": "session",
     "cdrs": "cdr",
     "hubclientinfo": "client_info",  # a hub's list of its parties and their link to it
 }
 MODULES = tuple(OBJECTS)
 CLOCK_SKEW = timedelta(minutes=5)
+# Senders whose list needs a `date_from` (Sessions: required in 2.1.1 and 2.2.1), with how far
+# back a full pull of it reads.
+FULL_PULL_WINDOW = {"sessions": timedelta(days=2)}
 
 
 class SyncImpossible(Exception):
@@ -121,6 +126,8 @@ def pull(
             params["date_from"] = format_datetime(since - CLOCK_SKEW)
         elif not full and state.last_success_started_at is not None:
             params["date_from"] = format_datetime(state.last_success_started_at - CLOCK_SKEW)
+        elif module in FULL_PULL_WINDOW:
+            params["date_from"] = format_datetime(started - FULL_PULL_WINDOW[module])
         serializer = getattr(versions.get(partner.version), OBJECTS[module])
         if serializer is None:
             raise SyncImpossible(f"{module} does not exist in OCPI {partner.version}")

@@ -6,16 +6,17 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
-        """Pulled CDRs are stored here; ocpi_peer pulls them without knowing. Refused party
-        claims open a case in the exception queue. A party moved to another connection takes
-        its open checkouts along. An EVSE ID newly published by two payable chargers opens a
-        case at once."""
+        """Pulled CDRs and Sessions are stored here; ocpi_peer pulls them without knowing.
+        Refused party claims open a case in the exception queue. A party moved to another
+        connection takes its open checkouts along. An EVSE ID newly published by two payable
+        chargers opens a case at once."""
         from ocpi_peer import parties, sync
         from payments import cases, party_moves
         from payments.ocpi import pulls
         from stations import evse_ids
 
         sync.register_writer("cdrs", pulls.store_cdrs)
+        sync.register_writer("sessions", pulls.store_sessions)
         parties.on_refused_claim(cases.open_refused_claim_cases)
         parties.on_party_moved(party_moves.move_open_business)
         evse_ids.on_duplicate(cases.open_duplicate_evse_id_case)

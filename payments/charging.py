@@ -4,12 +4,14 @@ transaction with the checkout locked first; the OCPI calls themselves run in tas
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import simplejson
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -152,6 +154,11 @@ def record_start_outcome(*, checkout_id: int, sent: commands.Sent, final: bool) 
             kind=Deadline.Kind.COMMAND_TIMEOUT,
             due_at=timezone.now() + timedelta(seconds=wait),
         )
+        Deadline.objects.create(
+            checkout=checkout,
+            kind=Deadline.Kind.SESSION_PULL,
+            due_at=timezone.now() + settings.SESSION_PULL_AFTER,
+        )
     elif sent.outcome == "refused" or final:
         reason = RESULT_WORDS.get(sent.reason) or gettext_lazy(
             "the charger's operator could not be reached"
@@ -228,6 +235,35 @@ def command_timed_out(checkout: Checkout) -> None:
     )
 
 
+# While a checkout is in one of these its Session is still to come or to change.
+_SESSION_AWAITED = (Status.STARTING, Status.CHARGING, Status.STOPPING)
+
+
+def session_pull_due(checkout: Checkout) -> None:
+    """Its Session may not be pushed to us (a CPMS that does not push, a push lost): while the
+    checkout waits for it or charges, look again in SESSION_PULL_EVERY, and pull the CPO's
+    Sessions now (after commit) unless the CPO pushed this one within that time. A pulled
+    Session moves the checkout as a pushed one does. Called with the checkout locked."""
+    if checkout.status not in _SESSION_AWAITED:
+        return
+    if checkout.partner.endpoint("sessions", "SENDER") is None:
+        return  # nothing to pull from: its pushes are all we can have
+    now = timezone.now()
+    Deadline.objects.create(
+        checkout=checkout, kind=Deadline.Kind.SESSION_PULL, due_at=now + settings.SESSION_PULL_EVERY
+    )
+    pushed = checkout.sessions.aggregate(last=Max("pushed_at"))["last"]
+    if pushed is None or now - pushed >= settings.SESSION_PULL_EVERY:
+        enqueue_on_commit("payments.tasks.pull_sessions", checkout.pk)
+
+
+def session_pull_since(checkout_id: int) -> tuple[int, datetime]:
+    """Whom to pull a checkout's Session from, and from when: its CPO connection, from the
+    moment it was paid (the pull subtracts the clock skew)."""
+    checkout = Checkout.objects.get(pk=checkout_id)
+    return checkout.partner_id, checkout.authorized_at or checkout.created_at
+
+
 def start_grace_over(checkout: Checkout) -> None:
     if checkout.status == Status.STARTING and not checkout.sessions.exists():
         _fail_start(checkout, str(gettext_lazy("the charger did not start")))
@@ -253,6 +289,21 @@ _SESSION_FIELDS = [
 ]
 
 
+# What a Session PUT that leaves an optional field out stores for it: the PUT replaces the
+# whole object (mod_sessions, PUT), so what it omits is gone.
+_CLEARED: dict[str, Any] = {
+    "end": None,
+    "total_cost_excl_vat": None,
+    "total_cost_incl_vat": None,
+    "authorization_reference": "",
+    "token_uid": "",
+    "auth_id": "",
+    "location_id": "",
+    "evse_uid": "",
+    "connector_id": "",
+}
+
+
 def record_session(
     *,
     partner: Partner,
@@ -261,9 +312,18 @@ def record_session(
     session_id: str,
     data: dict[str, Any],
     patch: bool,
-) -> bool:
-    """A Session PUT or PATCH (checklist §6). Out-of-order and repeated updates are safe
-    (`last_updated`); a session we cannot link is stored and flagged. Returns whether it is new."""
+    raw: dict[str, Any] | None = None,
+    append_periods: bool = True,
+    pushed: bool = True,
+) -> str:
+    """A Session PUT (or pulled Session) or PATCH (checklist §6). A PUT replaces the whole
+    Session: optional fields it omits are cleared. A PATCH changes the fields it names; its
+    `charging_periods` are added to ours where the version says so (`append_periods`), else
+    replace them (a PATCH delivered twice adds them once). `raw` is the body as received,
+    kept (merged for a PATCH) for our GET.
+    Out-of-order and repeated updates are safe (`last_updated`; a pulled one, not `pushed`, is
+    also skipped when it is only as new as ours); a session we cannot link is stored and
+    flagged. Returns "created", "updated" or "older" (nothing written)."""
     country_code, party_id = country_code.upper(), party_id.upper()
     with transaction.atomic(durable=True):
         session = (
@@ -277,8 +337,10 @@ def record_session(
         checkout = Checkout.objects.select_for_update().get(pk=checkout_id) if checkout_id else None
         if session is not None:
             session = ChargingSession.objects.select_for_update().get(pk=session.pk)
-            if session.last_updated > data["last_updated"]:
-                return False  # older than what we hold
+            if session.last_updated > data["last_updated"] or (
+                not pushed and session.last_updated == data["last_updated"]
+            ):
+                return "older"  # older than what we hold
         created = session is None
         if session is None:
             if patch:
@@ -287,12 +349,31 @@ def record_session(
                 partner=partner, country_code=country_code, party_id=party_id, session_id=session_id
             )
         periods = data.pop("charging_periods", None)
+        if (
+            patch
+            and append_periods
+            and periods
+            and session.last_updated == data["last_updated"]
+            and session.charging_periods[-len(periods) :] == periods
+        ):  # the same PATCH delivered again: its periods are ours already, not added twice
+            periods = None
+            raw = {k: v for k, v in (raw or {}).items() if k != "charging_periods"} or None
         for field in _SESSION_FIELDS:
             if field in data:
                 setattr(session, field, data[field])
-        if periods is not None:
-            session.charging_periods = (session.charging_periods + periods) if patch else periods
+            elif not patch and field in _CLEARED:
+                setattr(session, field, _CLEARED[field])
+        if not patch:
+            session.charging_periods = periods or []
+        elif periods is not None:
+            session.charging_periods = (
+                session.charging_periods + periods if append_periods else periods
+            )
+        if raw is not None:
+            session.body = _body_after(session.body, raw, patch=patch, append=append_periods)
         session.checkout = checkout
+        if pushed:
+            session.pushed_at = timezone.now()
         session.save()
         if checkout is None:
             open_case(
@@ -303,7 +384,31 @@ def record_session(
             )
         if checkout is not None:
             _follow(checkout, session)
-    return created
+    return "created" if created else "updated"
+
+
+def _body_after(stored: str, raw: dict[str, Any], *, patch: bool, append: bool) -> str:
+    """The Session's JSON after this PUT (the body itself) or PATCH (its fields over ours, the
+    periods added or replaced as the version says). A PATCH to a session whose body we never
+    kept leaves it unkept: half a Session is not one."""
+    if not patch:
+        return simplejson.dumps(raw, use_decimal=True)
+    if not stored:
+        return ""
+    body = simplejson.loads(stored, use_decimal=True)
+    periods = body.get("charging_periods") or []
+    body.update(raw)
+    if append and "charging_periods" in raw:
+        body["charging_periods"] = periods + (raw["charging_periods"] or [])
+    return simplejson.dumps(body, use_decimal=True)
+
+
+def session_body(session: ChargingSession) -> dict[str, Any] | None:
+    """The Session as the CPO last stated it (exact numbers), or None if it was never kept."""
+    if not session.body:
+        return None
+    body: dict[str, Any] = simplejson.loads(session.body, use_decimal=True)
+    return body
 
 
 def link_checkout(partner: Partner, data: dict[str, Any]) -> int | None:

@@ -38,6 +38,8 @@ def handle_deadline(*, deadline_id: int) -> None:
         charging.command_timed_out(checkout)
     elif deadline.kind == Deadline.Kind.START_GRACE:
         charging.start_grace_over(checkout)
+    elif deadline.kind == Deadline.Kind.SESSION_PULL:
+        charging.session_pull_due(checkout)
     elif deadline.kind in _SETTLEMENT_DEADLINES:
         settlement.deadline_due(checkout, deadline.kind)
     deadline.done_at = timezone.now()

@@ -153,6 +153,13 @@ class ChargingSession(models.Model):
     connector_id = models.CharField(max_length=36, blank=True)
     last_updated = models.DateTimeField()
     flag = models.TextField(blank=True, help_text="why an operator should look at this session")
+    # The whole Session as the CPO last stated it, in its OCPI version's shape (JSON text, so
+    # numbers stay exact): what our Sessions Receiver GET answers. Empty for sessions stored
+    # before it was kept.
+    body = models.TextField(blank=True)
+    pushed_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the CPO last pushed it (pulls leave it)"
+    )
 
     class Meta:
         constraints = [
@@ -325,6 +332,7 @@ class Deadline(models.Model):
         MISSING_CDR = "missing_cdr", "finished without a CDR"
         HOLD_EXPIRING = "hold_expiring", "hold near the card's capture deadline"
         CREDIT_WAIT = "credit_wait", "credit CDR waiting for its corrected CDR"
+        SESSION_PULL = "session_pull", "pull the CPO's Sessions while none is pushed"
 
     checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="deadlines")
     kind = models.CharField(max_length=16, choices=Kind.choices)

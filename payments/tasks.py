@@ -202,6 +202,18 @@ def pull_missing_cdr(checkout_id: int) -> str:
     return pulled
 
 
+@shared_task
+def pull_sessions(checkout_id: int) -> str:
+    """No Session pushed for a checkout that waits for one or charges: pull its CPO's Sessions
+    from the checkout's start (a Session found moves it as a pushed one would). A failure is
+    only reported: the next look (`charging.session_pull_due`) is armed already."""
+    partner_id, since = charging.session_pull_since(checkout_id)
+    try:
+        return sync.pull(partner_id=partner_id, module="sessions", since=since).line()
+    except (PeerError, sync.SyncImpossible) as exc:
+        return f"failed: {exc}"
+
+
 @shared_task(bind=True, max_retries=12)
 def settle_expiring_hold(self: Task, checkout_id: int) -> str:
     """The card's capture deadline is near and no CDR came: capture what the last Session

@@ -334,6 +334,9 @@ class Version(v2_2_1.Version):
     objects_carry_party = False  # the URL's country_code/party_id name the owner
     tariff_patch = True  # the 2.1.1 Tariffs receiver has PATCH
     patch_needs_last_updated = False  # absent: we use the time we received it (T-07)
+    # A 2.1.1 PATCH replaces the fields it names, `charging_periods` too: "fields/objects that
+    # are not specified are considered unchanged", and no appending is defined.
+    session_patch_appends_periods = False
 
     @classmethod
     def write_credentials(cls, *, token: str, url: str, parties: list[Party]) -> dict[str, Any]:

@@ -771,6 +771,9 @@ class Version:
     objects_carry_party = True  # Location and Tariff bodies name their country_code/party_id
     tariff_patch = False  # the Tariffs receiver has no PATCH in 2.2.1 (TA-01)
     patch_needs_last_updated = True
+    # A Session PATCH's `charging_periods` are added to those held (mod_sessions, PATCH: "a
+    # request to add all the ChargingPeriod objects"; an empty list changes nothing).
+    session_patch_appends_periods = True
 
     @classmethod
     def read(cls, serializer: type[serializers.Serializer], data: Any) -> Any:

@@ -1,11 +1,11 @@
-"""How a pulled page of CDRs is stored. Registered with `ocpi_peer.sync` in
+"""How a pulled page of CDRs or Sessions is stored. Registered with `ocpi_peer.sync` in
 `PaymentsConfig.ready()`."""
 
 import simplejson
 
 from ocpi_peer.models import Partner
 from ocpi_peer.sync import Pulled
-from payments import settlement
+from payments import charging, settlement
 
 
 def store_cdrs(partner: Partner, objects: list[Pulled]) -> int:
@@ -29,4 +29,29 @@ def store_cdrs(partner: Partner, objects: list[Pulled]) -> int:
         except settlement.CdrOfAnother:  # another connection's CDR stays with it
             continue
         written += received.created
+    return written
+
+
+def store_sessions(partner: Partner, objects: list[Pulled]) -> int:
+    """A pulled Session is stored as a PUT of it would be (the whole object, under its party
+    and this connection) when it is newer than ours, and moves its checkout as a push does.
+    One another connection holds stays with it."""
+    written = 0
+    for each in objects:
+        fields = dict(each.fields)
+        session_id = fields.pop("session_id")
+        try:
+            outcome = charging.record_session(
+                partner=partner,
+                country_code=each.country_code,
+                party_id=each.party_id,
+                session_id=session_id,
+                data=fields,
+                patch=False,
+                raw=each.raw,
+                pushed=False,
+            )
+        except charging.SessionOfAnother:
+            continue
+        written += outcome != "older"
     return written

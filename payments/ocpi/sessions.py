@@ -25,8 +25,9 @@ HELD = inline_serializer(
 
 
 class SessionsReceiverView(OcpiView):
-    """The CPO pushes its Sessions (checklist §6): PUT whole, PATCH partial (charging periods
-    are appended). Our GET returns what we hold."""
+    """The CPO pushes its Sessions (checklist §6): PUT replaces the whole Session, PATCH
+    changes what it names (its charging periods appended in 2.2.1, replaced in 2.1.1: the
+    version says which). Our GET returns the Session as we hold it."""
 
     functional = True
     domain_errors = DOMAIN_ERRORS
@@ -44,7 +45,10 @@ class SessionsReceiverView(OcpiView):
         ).first()
         if session is None:
             raise OcpiError(Status.CLIENT_ERROR, "we hold no such session", http_status=404)
-        return envelope(
+        body = charging.session_body(session)
+        if body is not None:  # as the CPO stated it, so in its version's shape
+            return envelope(body)
+        return envelope(  # stored before whole Sessions were kept: what we hold of it
             {
                 "id": session.session_id,
                 "status": session.status,
@@ -64,15 +68,16 @@ class SessionsReceiverView(OcpiView):
             spec, spec.session, request.data, party=(country_code, party_id)
         )
         same_id(session_id, data.pop("session_id"), "session id")
-        created = charging.record_session(
+        outcome = charging.record_session(
             partner=partner,
             country_code=country_code,
             party_id=party_id,
             session_id=session_id,
             data=data,
             patch=False,
+            raw=request.data,
         )
-        return envelope(None, http_status=201 if created else 200)
+        return envelope(None, http_status=201 if outcome == "created" else 200)
 
     @operation(
         summary="Part of a session: last_updated and what changed (charging periods are added)",
@@ -95,5 +100,7 @@ class SessionsReceiverView(OcpiView):
             session_id=session_id,
             data=changes,
             patch=True,
+            raw=request.data,
+            append_periods=spec.session_patch_appends_periods,
         )
         return envelope(None)

@@ -80,7 +80,7 @@ def test_the_command_pulls_every_list_the_partner_offers_and_no_other(
     out = io.StringIO()
     call_command("ocpi_sync", "--partner", str(partner.pk), stdout=out)
     pulled = json.loads(out.getvalue())
-    assert [p["module"] for p in pulled] == ["locations", "tariffs", "cdrs"]
+    assert [p["module"] for p in pulled] == ["locations", "tariffs", "sessions", "cdrs"]
     assert all(p["ok"] for p in pulled)
 
 

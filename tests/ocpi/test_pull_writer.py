@@ -36,4 +36,4 @@ def test_a_module_nobody_stores_cannot_be_pulled(cpo_simulator: StartCpo) -> Non
     cpo = cpo_simulator()
     partner = register_with_cpo(versions_url=cpo.versions_url, token=cpo.token_a)
     with pytest.raises(sync.SyncImpossible):
-        sync.pull(partner_id=partner.pk, module="sessions")
+        sync.pull(partner_id=partner.pk, module="tokens")

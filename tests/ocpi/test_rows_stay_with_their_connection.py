@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 import simplejson
 
-from ocpi_peer import versions
+from ocpi_peer import sync, versions
 from ocpi_peer.models import Partner
 from ocpi_peer.transport import dumps
 from payments import charging, settlement
 from payments.models import Cdr, ChargingSession
+from payments.ocpi import pulls
 from stations import services
 from stations.models import Evse, Location, Tariff
 from tests.ocpi.examples import example
@@ -140,3 +141,15 @@ def test_a_pulled_page_leaves_another_connections_rows_alone() -> None:
     assert Location.objects.get(ocpi_id="LOC1").partner == holder
     assert Location.objects.get(ocpi_id="LOC2").partner == puller
     assert _rows()[2:] == before[2:]
+
+
+def test_a_pulled_session_another_connection_holds_stays_with_it() -> None:
+    holder = Partner.objects.create(name="Old holder")
+    puller = Partner.objects.create(name="Puller")
+    _held_by(holder)
+    before = _rows()
+    newer = {**_session(), "status": "INVALID", "last_updated": "2030-01-01T00:00:00Z"}
+    _, session = versions.read_owned(SPEC, SPEC.session, newer, party=("NL", "SIM"))
+    pulled = sync.Pulled(country_code="NL", party_id="SIM", fields=session, raw=newer)
+    assert pulls.store_sessions(puller, [pulled]) == 0
+    assert _rows() == before

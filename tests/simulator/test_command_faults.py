@@ -310,6 +310,25 @@ def test_invalid_ends_the_session_invalid(cpo: StartCpo, emsp: ChargingEmsp) -> 
     assert emsp.calls_to("locations", "PATCH")[-1].body["status"] == "AVAILABLE"
 
 
+def test_no_push_keeps_sessions_to_the_sessions_sender(
+    cpo: StartCpo, emsp: ChargingEmsp, version: str
+) -> None:
+    sim = cpo(session_fault="no_push", update_interval=0.1)
+    session_id = sim.start_session_unasked(0, 1, "04000001")
+    sim.wait_for_session(status="ACTIVE")
+    final = sim.end_session(session_id)
+    assert final["status"] == "COMPLETED"
+    assert emsp.calls_to("sessions") == []  # nothing pushed, not even the final update
+    assert emsp.calls_to("locations", "PATCH")[-1].body["status"] == "AVAILABLE"
+    assert emsp.cpo_token is not None
+    listed = httpx.get(
+        f"{sim.base_url}/ocpi/{version}/sessions?date_from=2000-01-01T00:00:00Z",
+        headers={"Authorization": authorization(emsp.cpo_token, base64_form=modern(version))},
+    )
+    assert [s["id"] for s in listed.json()["data"]] == [session_id]
+    assert listed.json()["data"][0]["status"] == "COMPLETED"
+
+
 class HeaderCatcher:
     """A response URL of its own that keeps the headers of what is POSTed to it."""
 
