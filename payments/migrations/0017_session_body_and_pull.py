@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0015_operator_roles'),
+        ('payments', '0016_cpo_terms_missing_vat_rule'),
     ]
 
     operations = [
