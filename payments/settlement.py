@@ -46,7 +46,7 @@ from rest_framework.exceptions import ValidationError
 
 from ocpi_peer import versions
 from ocpi_peer.models import Partner
-from payments import gateway, refunds
+from payments import eichrecht, gateway, refunds
 from payments.cases import open_case, resolve_case
 from payments.charging import link_checkout
 from payments.ledger import book
@@ -124,6 +124,7 @@ def record_cdr(
             cdr=cdr,
         )
     if checkout_id:
+        eichrecht.check_cdr(cdr)  # meter key, identification, times: cases, never an error
         enqueue_on_commit("payments.tasks.settle_cdr", cdr.pk)
     return Received(cdr, created=True, conflict=False)
 
