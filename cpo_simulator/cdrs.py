@@ -37,8 +37,8 @@ Faults (`cdr_fault`, settable at run time; read when a session ends):
 - "tampered_signature": one digit of the OCMF payload changed after signing (the transaction
   counter `PG`, so the readings still give the right energy and only the signature fails).
 - "energy_mismatch": the signed end reading is 0.5 kWh above start + `total_energy`.
-- "new_meter_key": the readings are signed by a meter with a key of its own, made for this CDR
-  (a replaced meter, or data signed by someone else), valid under the key the CDR carries.
+- "new_meter_key": the EVSE's meter is replaced before this CDR is signed: a meter with a key of
+  its own signs this CDR's readings and every later one at that EVSE (the register carries on).
 - "foreign_identification": the meter signs the session for another token uid than the
   session's (OCMF `ID`); otherwise the signed data is right.
 - "no_cdr": never POSTed; the Sender list still has it.
@@ -140,6 +140,7 @@ class CdrBook:
         self.deliveries: list[Delivery] = []
         self.held: list[CreatedCdr] = []  # "late": until release_cdrs()
         self.registers: dict[tuple[int, int], Decimal] = {}  # by (location, EVSE)
+        self.meters: dict[tuple[int, int], ocmf.MeterSigner] = {}  # replaced meters; else METER
         self.last_stamp: datetime | None = None
         self.cdr_delay = cdr_delay
         self.cdr_fault = cdr_fault
@@ -203,6 +204,7 @@ def _stamp(book: CdrBook, session: sessions.ChargingSession) -> datetime:
 
 
 def _signed_data(
+    book: CdrBook,
     session: sessions.ChargingSession,
     start_kwh: Decimal,
     end_kwh: Decimal,
@@ -212,7 +214,10 @@ def _signed_data(
     """The SignedData of the session's readings, and the meter's serial."""
     assert session.end is not None
     serial = f"SIM-METER-{session.evse_uid}"
-    meter = ocmf.MeterSigner() if fault == "new_meter_key" else ocmf.METER
+    evse = (session.index, session.evse_number)
+    if fault == "new_meter_key":
+        book.meters[evse] = ocmf.MeterSigner()
+    meter = book.meters.get(evse, ocmf.METER)
     if fault == "foreign_identification":
         token_uid = "FOREIGN-" + uuid4().hex[:12].upper()
     record, public_key = meter.sign_readings(
@@ -297,7 +302,7 @@ def build(
         }
     start_kwh, end_kwh = _readings(book, session, mismatch=fault == "energy_mismatch")
     token_uid = str((as_session.get("cdr_token") or {}).get("uid") or "")
-    signed, serial = _signed_data(session, start_kwh, end_kwh, token_uid, fault)
+    signed, serial = _signed_data(book, session, start_kwh, end_kwh, token_uid, fault)
     location = session.location_at_start or {}
     (evse,) = location["evses"]  # cut to the session's EVSE and connector at its start
     connector = next(c for c in evse["connectors"] if c["id"] == session.connector_id)
