@@ -191,6 +191,7 @@ def link_cdr(*, cdr_pk: int, checkout_id: int, by: str) -> Cdr:
             raise LinkRefused(f"the CDR is in {cdr.currency}, the checkout in {checkout.currency}")
         cdr.checkout = checkout
         cdr.save(update_fields=["checkout"])
+        eichrecht.check_cdr(cdr)  # as on arrival, now that it has a session and an EVSE
         for case in Case.objects.filter(key=f"unmatched-cdr:{cdr.pk}", resolved_at=None):
             resolve_case(case_id=case.pk, by=by, resolution=f"linked to checkout {checkout.pk}")
         enqueue_on_commit("payments.tasks.settle_cdr", cdr.pk)

@@ -7,6 +7,7 @@ from typing import Any
 import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
+from django.db.utils import DEFAULT_DB_ALIAS
 
 METER_KEY_GRANTS = ("view_meterkey", "add_meterkey", "change_meterkey")
 
@@ -15,7 +16,7 @@ def grant_meter_keys(apps: Any, schema_editor: Any) -> None:
     """Operations enters a key from a meter's label, or corrects one after a meter is replaced."""
     roles = import_module("payments.migrations.0015_operator_roles")
     roles.create_roles(apps, schema_editor)  # creates the new model's permissions first
-    using = schema_editor.connection.alias
+    using = schema_editor.connection.alias if schema_editor is not None else DEFAULT_DB_ALIAS
     group = apps.get_model("auth", "Group").objects.using(using).get(name="operations")
     permissions = apps.get_model("auth", "Permission").objects.using(using)
     for codename in METER_KEY_GRANTS:

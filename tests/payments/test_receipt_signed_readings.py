@@ -17,6 +17,7 @@ from payments.models import Case, Checkout, MeterKey
 from stations import l10n
 from tests.helpers import wait_until
 from tests.payments.charging import pay, push_stations
+from tests.payments.test_receipt_pdf import pdf_text
 from tests.payments.visit import settled, status_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -66,6 +67,29 @@ def test_it_shows_the_signed_readings_the_meter_serial_and_the_verdict_in_englis
     assert "Alles in Ordnung" in german and "Signatur gültig" in german
     for english_line in ("Signed start reading", "Everything checks out", "signature is valid"):
         assert english_line not in german
+
+
+def test_the_pdf_and_the_email_carry_the_signed_readings_in_the_drivers_language(
+    connected_cpo, live_server, stripe_settings, eager_tasks, mailoutbox
+) -> None:
+    checkout = settled(
+        connected_cpo, live_server, stripe_settings, email="driver@example.org", locale="de"
+    )
+    calibration = receipts.receipt_for(checkout).calibration
+    assert calibration is not None
+    with translation.override("de"):
+        end = l10n.number(calibration.end_kwh)  # type: ignore[arg-type]
+    answer = httpx.get(f"{live_server.url}/checkout/{checkout.public_id}/receipt.pdf")
+    pdf = pdf_text(answer.content)
+    assert "Seriennummer des Zählers" in pdf and calibration.meter_serial in pdf
+    assert "Signierter Zählerstand am Ende" in pdf and f"{end} kWh am" in pdf
+    assert "Alles in Ordnung" in pdf and "Everything checks out" not in pdf
+    wait_until(lambda: len(mailoutbox) >= 1)
+    (mail,) = mailoutbox
+    assert f"Signierter Zählerstand am Ende: {end} kWh am" in mail.body
+    assert f"Seriennummer des Zählers: {calibration.meter_serial}" in mail.body
+    ((html, _),) = mail.alternatives
+    assert "Signierter Zählerstand zu Beginn" in html
 
 
 def test_it_downloads_the_signed_data_as_carried_and_it_verifies_again(
