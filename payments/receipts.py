@@ -412,7 +412,7 @@ def calibration_for(cdr: Cdr, checkout: Checkout | None = None) -> Calibration |
         values=tuple(values),
         verdict=_verdict(report, findings),
         summary=report.summary,
-        meter=first.meter if first is not None else "",
+        meter=_meter_model(first),
         energy_status=energy.status,
         billed_kwh=energy.billed_kwh if energy.billed_kwh is not None else cdr.total_energy,
         signed_kwh=energy.signed_kwh,
@@ -423,6 +423,15 @@ def calibration_for(cdr: Cdr, checkout: Checkout | None = None) -> Calibration |
         end_time=energy.end.time if energy.end is not None else None,
         findings=findings,
     )
+
+
+def _meter_model(verification: ocmf.Verification | None) -> str:
+    """The meter's maker and model as it names them (its serial is a line of its own)."""
+    if verification is None:
+        return ""
+    v = verification
+    parts = [v.meter_vendor, v.meter_model] if v.meter_vendor or v.meter_model else [v.gateway_id]
+    return " ".join(part for part in parts if part)
 
 
 def _text(value: object) -> str:
