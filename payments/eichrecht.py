@@ -16,7 +16,9 @@ data is tied to the session it bills:
   many meters sign sessions started by the backend that way.
 - The signed begin and end readings' times must lie within `TIME_TOLERANCE` of the session's
   start and end as the CDR bills them (its `start_date_time`, `end_date_time`), and the record
-  must be a transaction page (`PG` "T…"), not a fiscal reading (`PG` "F…").
+  must be a transaction page (`PG` "T…"), not a fiscal reading (`PG` "F…"), that no other
+  checkout's CDR at the EVSE carried before (the meter's transaction counter: signed data of an
+  earlier session billed again).
 
 A mismatch of identification, times or page opens one case per CDR and finding. `check_cdr` runs
 when a CDR linked to a checkout arrives; `findings_for` is what the receipt reads (the same
@@ -44,6 +46,7 @@ from payments.models import Case, Cdr, Checkout, DriverToken, MeterKey
 logger = logging.getLogger(__name__)
 
 TIME_TOLERANCE: Final = timedelta(minutes=5)
+REPLAY_WINDOW: Final = 50  # earlier CDRs at the EVSE searched for the same signed record
 # IT values that identify nobody (OCMF table 9: NONE, DENIED, UNDEFINED).
 UNIDENTIFIED: Final = frozenset({"", "NONE", "DENIED", "UNDEFINED"})
 CONTRACT_TYPES: Final = frozenset({"EMAID", "EVCOID"})
@@ -190,7 +193,49 @@ def _findings(
         problems.append(
             ("pagination", f"the signed data is not a transaction's record (PG {pages[0]!r})")
         )
+    billed_before = _pages_billed_before(cdr, checkout, verifications)
+    if billed_before:
+        times = "mismatch"
+        problems.append(("replayed", billed_before))
     return Findings(key, pinned_at, identification, identified_as, times, tuple(problems))
+
+
+def _pages_billed_before(
+    cdr: Cdr, checkout: Checkout, verifications: list[ocmf.Verification]
+) -> str | None:
+    """Whether another checkout's CDR at this EVSE carried a record of the same meter and
+    transaction page (`MS`/`GS` and `PG`): signed data of an earlier session billed again. The
+    same checkout's credit and corrected CDRs carry the same record, rightly. The last
+    `REPLAY_WINDOW` CDRs before this one are read."""
+    pages = {
+        (v.meter_serial or v.gateway_serial, v.pagination)
+        for v in verifications
+        if v.pagination and (v.meter_serial or v.gateway_serial)
+    }
+    if not pages:
+        return None
+    earlier = (
+        Cdr.objects.filter(checkout__evse_id=checkout.evse_id, received_at__lte=cdr.received_at)
+        .exclude(checkout=checkout)
+        .exclude(pk=cdr.pk)
+        .order_by("-received_at", "-pk")[:REPLAY_WINDOW]
+    )
+    for other in earlier:
+        signed = signed_data_of(other)
+        values = signed.get("signed_values") if signed is not None else None
+        for value in values if isinstance(values, list) else []:
+            record = ocmf.ocmf_record(value)
+            try:
+                payload = ocmf.parse_ocmf(record).payload if record is not None else {}
+            except ocmf.OcmfFormatError:
+                continue
+            page = (payload.get("MS") or payload.get("GS"), payload.get("PG"))
+            if page in pages:
+                return (
+                    f"the signed record of meter {page[0]}, page {page[1]}, was billed already "
+                    f"by CDR {other.cdr_id} (checkout {other.checkout_id})"
+                )
+    return None
 
 
 def _key_status(cdr: Cdr, checkout: Checkout, given: object) -> tuple[KeyStatus, datetime | None]:

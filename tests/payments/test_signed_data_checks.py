@@ -41,9 +41,11 @@ def cdr_signed_by(
     cdr_id: str = "CDR-SIGNED-1",
     shift: timedelta = timedelta(0),
     tamper: bool = False,
+    record: str = "",
 ) -> Cdr:
-    """A CDR of `checkout` from START to END whose meter signed 10 kWh, its clock `shift` off."""
-    record, key = meter.sign_readings(
+    """A CDR of `checkout` from START to END whose meter signed 10 kWh, its clock `shift` off
+    (or that carries `record`, signed by `meter` before)."""
+    signed_record, key = meter.sign_readings(
         Decimal("100"),
         Decimal("110"),
         START + shift,
@@ -51,6 +53,7 @@ def cdr_signed_by(
         "METER-1",
         identification=("CENTRAL", TOKEN_UID),
     )
+    record = record or signed_record
     if tamper:
         record = record.replace('"MS":"METER-1"', '"MS":"METER-2"')
     signed = {
@@ -137,3 +140,19 @@ def test_no_key_is_pinned_from_data_whose_signature_fails(checkout) -> None:
     DriverToken.objects.create(checkout=second, uid="TOKEN-UID-2", auth_id="A2", contract_id="C2")
     cdr = cdr_signed_by(second, meter, cdr_id="CDR-SIGNED-2")
     assert MeterKey.objects.get(evse=checkout.evse).cdr == cdr
+
+
+def test_a_record_another_checkout_billed_already_opens_a_case(checkout) -> None:
+    meter = MeterSigner()
+    first = cdr_signed_by(checkout, meter)
+    (value,) = json.loads(first.body)["signed_data"]["signed_values"]
+    again = checkout_of(checkout.partner, "REF-SIGNED-2")
+    # The record names the second checkout's token, so only the page gives the replay away.
+    DriverToken.objects.filter(checkout=checkout).update(uid="TOKEN-UID-OLD")
+    DriverToken.objects.create(checkout=again, uid=TOKEN_UID, auth_id="A2", contract_id="C2")
+    cdr = cdr_signed_by(again, meter, cdr_id="CDR-SIGNED-2", record=value["plain_data"])
+    calibration = receipts.calibration_for(cdr, again)
+    assert calibration is not None and calibration.verdict == "time_mismatch"
+    (case,) = Case.objects.filter(kind=Case.Kind.SIGNED_DATA_MISMATCH)
+    assert case.cdr == cdr and "was billed already by CDR CDR-SIGNED-1" in case.summary
+    assert receipts.calibration_for(first, checkout).verdict != "time_mismatch"  # type: ignore[union-attr]
