@@ -21,6 +21,8 @@ first) that each session moves on by its energy; the start and end readings are 
 simulator's meter (`ocmf.sign_readings`) as one OCMF record holding both (TX B and E), sent as
 one SignedValue with nature "End": `plain_data` the OCMF text, `signed_data` the same text base64
 (OCPI says base64), `public_key` the meter's key as hex DER, the form transparency software reads.
+The record identifies the session's token as the charger was told it (`IT` "CENTRAL", `ID` the
+token's `uid`).
 
 Faults (`cdr_fault`, settable at run time; read when a session ends):
 
@@ -35,6 +37,10 @@ Faults (`cdr_fault`, settable at run time; read when a session ends):
 - "tampered_signature": one digit of the OCMF payload changed after signing (the transaction
   counter `PG`, so the readings still give the right energy and only the signature fails).
 - "energy_mismatch": the signed end reading is 0.5 kWh above start + `total_energy`.
+- "new_meter_key": the EVSE's meter is replaced before this CDR is signed: a meter with a key of
+  its own signs this CDR's readings and every later one at that EVSE (the register carries on).
+- "foreign_identification": the meter signs the session for another token uid than the
+  session's (OCMF `ID`); otherwise the signed data is right.
 - "no_cdr": never POSTed; the Sender list still has it.
 
 2.1.1 (7.4): `stop_date_time`, `auth_id`, the full `location` (with only the session's EVSE and
@@ -80,6 +86,8 @@ CDR_FAULTS: Final = (
     "late",
     "tampered_signature",
     "energy_mismatch",
+    "new_meter_key",
+    "foreign_identification",
     "no_cdr",
 )
 INITIAL_REGISTER_KWH: Final = Decimal("1234.567")  # every EVSE's meter before its first session
@@ -132,6 +140,7 @@ class CdrBook:
         self.deliveries: list[Delivery] = []
         self.held: list[CreatedCdr] = []  # "late": until release_cdrs()
         self.registers: dict[tuple[int, int], Decimal] = {}  # by (location, EVSE)
+        self.meters: dict[tuple[int, int], ocmf.MeterSigner] = {}  # replaced meters; else METER
         self.last_stamp: datetime | None = None
         self.cdr_delay = cdr_delay
         self.cdr_fault = cdr_fault
@@ -195,12 +204,31 @@ def _stamp(book: CdrBook, session: sessions.ChargingSession) -> datetime:
 
 
 def _signed_data(
-    session: sessions.ChargingSession, start_kwh: Decimal, end_kwh: Decimal, *, tamper: bool
+    book: CdrBook,
+    session: sessions.ChargingSession,
+    start_kwh: Decimal,
+    end_kwh: Decimal,
+    token_uid: str,
+    fault: str | None,
 ) -> tuple[dict[str, Any], str]:
     """The SignedData of the session's readings, and the meter's serial."""
     assert session.end is not None
     serial = f"SIM-METER-{session.evse_uid}"
-    record, public_key = ocmf.sign_readings(start_kwh, end_kwh, session.start, session.end, serial)
+    evse = (session.index, session.evse_number)
+    if fault == "new_meter_key":
+        book.meters[evse] = ocmf.MeterSigner()
+    meter = book.meters.get(evse, ocmf.METER)
+    if fault == "foreign_identification":
+        token_uid = "FOREIGN-" + uuid4().hex[:12].upper()
+    record, public_key = meter.sign_readings(
+        start_kwh,
+        end_kwh,
+        session.start,
+        session.end,
+        serial,
+        identification=("CENTRAL", token_uid) if token_uid else ("NONE", ""),
+    )
+    tamper = fault == "tampered_signature"
     if tamper:
         record = _tamper(record)
     signed = {
@@ -273,7 +301,8 @@ def build(
             "last_updated": format_datetime(_stamp(book, session)),
         }
     start_kwh, end_kwh = _readings(book, session, mismatch=fault == "energy_mismatch")
-    signed, serial = _signed_data(session, start_kwh, end_kwh, tamper=fault == "tampered_signature")
+    token_uid = str((as_session.get("cdr_token") or {}).get("uid") or "")
+    signed, serial = _signed_data(book, session, start_kwh, end_kwh, token_uid, fault)
     location = session.location_at_start or {}
     (evse,) = location["evses"]  # cut to the session's EVSE and connector at its start
     connector = next(c for c in evse["connectors"] if c["id"] == session.connector_id)

@@ -80,11 +80,15 @@ class MeterSigner:
         start_time: datetime,
         end_time: datetime,
         meter_serial: str,
+        *,
+        identification: tuple[str, str] = ("NONE", ""),
     ) -> tuple[str, str]:
         """One OCMF record with the begin and end readings: (the OCMF string, public key hex).
 
-        Readings are cut to the register's whole Wh (a meter shows completed steps only) and
-        written with three decimals, exactly, never through a float."""
+        `identification` is the signed (IT, ID): ("CENTRAL", the token's uid) for a session the
+        backend started for a token, as a charger told by OCPP's RemoteStart signs it; IS says
+        whether it identifies anyone. Readings are cut to the register's whole Wh (a meter shows
+        completed steps only) and written with three decimals, exactly, never through a float."""
         start, end = _register(start_kwh), _register(end_kwh)
         if end < start:
             raise ValueError(f"the end reading {end} kWh is below the start {start} kWh")
@@ -101,11 +105,11 @@ class MeterSigner:
             MM=_string("SIM-METER"),
             MS=_string(meter_serial),
             MF=_string("1.0"),
-            IS="false",
-            IL=_string("NONE"),
+            IS="true" if identification[1] else "false",
+            IL=_string("TRUSTED" if identification[1] else "NONE"),
             IF="[]",
-            IT=_string("NONE"),
-            ID=_string(""),
+            IT=_string(identification[0]),
+            ID=_string(identification[1]),
             RD="[" + _reading(start_time, "B", start) + "," + _reading(end_time, "E", end) + "]",
         )
         signature = self._sign(payload.encode("utf-8"))
@@ -170,6 +174,10 @@ def sign_readings(
     start_time: datetime,
     end_time: datetime,
     meter_serial: str,
+    *,
+    identification: tuple[str, str] = ("NONE", ""),
 ) -> tuple[str, str]:
     """Sign with the simulator's own meter key (`METER`): (the OCMF string, public key hex)."""
-    return METER.sign_readings(start_kwh, end_kwh, start_time, end_time, meter_serial)
+    return METER.sign_readings(
+        start_kwh, end_kwh, start_time, end_time, meter_serial, identification=identification
+    )

@@ -33,7 +33,7 @@ from django.utils.safestring import mark_safe
 
 from ocpi_peer.admin import require
 from ocpi_peer.models import CommandRequest, Partner
-from payments import charging, exports, refunds, settlement
+from payments import charging, exports, ocmf, refunds, settlement
 from payments.cases import resolve_case
 from payments.models import (
     Case,
@@ -44,6 +44,7 @@ from payments.models import (
     Deadline,
     Dispute,
     LedgerEntry,
+    MeterKey,
     Refund,
     StripeEvent,
 )
@@ -518,6 +519,41 @@ class CpoTermsAdmin(admin.ModelAdmin):
             f"{settings.EXPIRING_HOLD_POLICY}, the platform default)"
         )
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+
+class MeterKeyForm(forms.ModelForm):
+    """A key must be readable as one (hex or base64 DER, PEM, a curve point), or every CDR of
+    the EVSE would be compared with nothing."""
+
+    class Meta:
+        model = MeterKey
+        fields = ["evse", "public_key"]
+
+    def clean_public_key(self) -> str:
+        key = str(self.cleaned_data["public_key"]).strip()
+        if ocmf.public_key_bytes(key) is None:
+            raise forms.ValidationError("not a public key: give it as hex or base64 DER, or PEM")
+        return key
+
+
+@admin.register(MeterKey)
+class MeterKeyAdmin(admin.ModelAdmin):
+    """The meter key pinned for each EVSE (calibration law, `payments.eichrecht`): taken from
+    the first CDR that carries one, or entered from the meter's label. After a meter is replaced
+    and checked, enter its new key: CDRs received from then on are compared with it."""
+
+    form = MeterKeyForm
+    list_display = ["evse", "pinned_at", "pinned_by"]
+    search_fields = ["evse__evse_id", "evse__uid", "public_key"]
+    raw_id_fields = ["evse"]
+    readonly_fields = ["pinned_at", "pinned_by", "cdr"]
+
+    def save_model(self, request: HttpRequest, obj: MeterKey, form: Any, change: bool) -> None:
+        if not change or "public_key" in form.changed_data:
+            obj.pinned_at = timezone.now()
+            obj.pinned_by = request.user.get_username()
+            obj.cdr = None
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(StripeEvent)

@@ -410,6 +410,8 @@ class Case(models.Model):
         DISPUTE = "dispute", "card payment disputed"
         REFUSED_CLAIM = "refused_claim", "a connection claimed another's party (refused)"
         DUPLICATE_EVSE_ID = "duplicate_evse_id", "EVSE ID published for two chargers"
+        METER_KEY_CHANGED = "meter_key_changed", "meter key differs from the charger's"
+        SIGNED_DATA_MISMATCH = "signed_data_mismatch", "signed meter data names another session"
 
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
     key = models.CharField(max_length=255, unique=True)
@@ -441,3 +443,30 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.summary[:60]}"
+
+
+class MeterKey(models.Model):
+    """The public key of an EVSE's calibrated meter, pinned (calibration law): taken from the
+    first CDR whose signed data carries one, or entered by an operator from the charger's
+    label. A later CDR signed under another key opens a case, and its receipt says so: a key
+    that changes between sessions may be a replaced meter, or data signed by someone else."""
+
+    evse = models.OneToOneField(Evse, on_delete=models.PROTECT, related_name="meter_key")
+    public_key = models.TextField(
+        help_text="as the meter's label or the CPO gives it: hex or base64 DER, or PEM"
+    )
+    pinned_at = models.DateTimeField(default=timezone.now)
+    pinned_by = models.CharField(
+        max_length=150, help_text="the operator who entered it, or the CDR it was first seen in"
+    )
+    cdr = models.ForeignKey(
+        Cdr,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="the CDR it was first seen in",
+    )
+
+    def __str__(self) -> str:
+        return f"meter key of {self.evse}"

@@ -177,6 +177,11 @@ class Verification:
     pagination: str | None = None  # PG, e.g. "T12"
     algorithm: str | None = None  # SA as given; when left out, the default once it is checked
     readings: tuple[Reading, ...] = ()
+    # Identification (IS, IT, ID): whom the meter was told it charges for, e.g. IT "CENTRAL"
+    # and ID the token's uid for a session started by the backend, "ISO14443" and a card's uid.
+    identified: bool | None = None  # IS
+    identification_type: str | None = None  # IT; "NONE" or "UNDEFINED" when unidentified
+    identification: str | None = None  # ID
 
     @property
     def meter(self) -> str:
@@ -334,6 +339,9 @@ class _Found(TypedDict):
     meter_firmware: str | None
     pagination: str | None
     readings: tuple[Reading, ...]
+    identified: bool | None
+    identification_type: str | None
+    identification: str | None
 
 
 def verify_ocmf(ocmf: str | bytes, public_key: str | bytes | None) -> Verification:
@@ -360,6 +368,9 @@ def verify_ocmf(ocmf: str | bytes, public_key: str | bytes | None) -> Verificati
         meter_firmware=_text(payload.get("MF")),
         pagination=_text(payload.get("PG")),
         readings=parsed.readings,
+        identified=payload["IS"] if isinstance(payload.get("IS"), bool) else None,
+        identification_type=_text(payload.get("IT")),
+        identification=_text(payload.get("ID")),
     )
     try:
         algorithm, reason = _verify(parsed, public_key)
@@ -734,6 +745,22 @@ def _check_signed_data(
     energy = _energy(items, billed, billed_kwh)
     all_good = all(item.status == "valid" for item in items) and energy.good
     return Report(all_good, _summary(items, energy, all_good), tuple(items), energy)
+
+
+def ocmf_record(value: object) -> bytes | None:
+    """The OCMF record one SignedValue carries, byte for byte (see `_ocmf_record`), or None."""
+    return _ocmf_record(value) if isinstance(value, Mapping) else None
+
+
+def public_key_bytes(given: object) -> bytes | None:
+    """A public key as its bytes (DER, or a bare point), however it is written (hex, base64,
+    PEM, base64 of hex): the form in which two keys are compared. None when it cannot be read."""
+    if not isinstance(given, str | bytes) or not given.strip():
+        return None
+    try:
+        return _key_bytes(given)
+    except _Finding:
+        return None
 
 
 def _ocmf_record(value: Mapping[str, Any]) -> bytes | None:

@@ -95,9 +95,9 @@ def receipt_pdf(receipt: Receipt) -> bytes:
         story += [
             p(_("Calibration law (Eichrecht): signed meter values"), heading),
             p(c.verdict_text, bold),
-            p(c.summary, small),
             rows(
                 [
+                    *text["calibration_lines"],
                     (_("Encoding"), f"{c.encoding} {c.encoding_version}".strip() or "–"),
                     (_("Meter"), c.meter or "–"),
                 ]
@@ -105,8 +105,9 @@ def receipt_pdf(receipt: Receipt) -> bytes:
             p(_("Public key"), small),
             p(_wrap(c.public_key), mono),
         ]
+        for nature, status in text["calibration_values"]:
+            story.append(p(f"{nature}: {status}", small))
         for value in c.values:
-            story.append(p(f"{value.nature}: {value.note}", small))
             story.append(p(_wrap(value.plain_data or value.signed_data), mono))
     story += [Spacer(1, 4 * mm), p(text["note"], small)]
     buffer = io.BytesIO()

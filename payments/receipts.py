@@ -16,8 +16,13 @@ The figures:
   and the VAT amount are taken out of the amount paid.
 
 Calibration law (Eichrecht): a CDR's `signed_data` is shown as received (signed meter values,
-encoding, public key) with the verdict of `payments.ocmf` in plain words; other encodings are
-shown raw for the driver's transparency software.
+encoding, public key) with the verdict of `payments.ocmf` in plain words, the signed start and
+end readings with their times and the meter's serial, and what `payments.eichrecht` found
+beside the signature (the meter key against the one pinned for the EVSE, the signed
+identification against the driver's token, the reading times against the session's). Other
+encodings are shown raw for the driver's transparency software. The signed data itself is
+downloadable as the CDR carried it (`signed_data_text`) and as the transparency software's XML
+(`transparency_xml`).
 
 The e-mail that carries a receipt (with its PDF) is `payments.receipt_mail`'s.
 """
@@ -25,21 +30,20 @@ The e-mail that carries a receipt (with its PDF) is `payments.receipt_mail`'s.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
-import simplejson
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ocpi_peer.models import PartnerParty
-from payments import exports, ocmf, settlement
+from payments import eichrecht, exports, ocmf, settlement
 from payments.models import Cdr, ChargingSession, Checkout, CpoTerms
 from stations import l10n, tariffs
 from stations.money import Money
@@ -92,6 +96,11 @@ class SignedValue:
     plain_data: str
     signed_data: str
 
+    @property
+    def status_text(self) -> str:
+        """The outcome in the active language (`note` is the English detail)."""
+        return value_status_text(self.status)
+
 
 @dataclass(frozen=True)
 class Calibration:
@@ -110,6 +119,10 @@ class Calibration:
     signed_kwh: Decimal | None
     start_kwh: Decimal | None
     end_kwh: Decimal | None
+    meter_serial: str = ""
+    start_time: datetime | None = None  # the signed begin reading's time, as the meter wrote it
+    end_time: datetime | None = None
+    findings: eichrecht.Findings = eichrecht.NOTHING
 
     @property
     def ok(self) -> bool:
@@ -186,6 +199,9 @@ VERDICTS = (
     "unreadable",  # not OCMF we can read
     "not_verified",  # another encoding: for the driver's transparency software
     "incomplete",  # signatures hold, but the readings cannot establish the energy
+    "key_changed",  # signed under another key than the one pinned for this EVSE's meter
+    "identification_mismatch",  # the meter signed the session for another token
+    "time_mismatch",  # the signed readings' times are not the session's
 )
 
 
@@ -246,7 +262,7 @@ def receipt_for(checkout: Checkout) -> Receipt:
         card_last4=checkout.card_last4,
         authorization_reference=checkout.authorization_reference or "",
         cdr_id=cdr.cdr_id if cdr is not None else "",
-        calibration=calibration_for(cdr) if cdr is not None else None,
+        calibration=calibration_for(cdr, checkout) if cdr is not None else None,
     )
 
 
@@ -362,21 +378,14 @@ def _costs(cost: SessionCost | None, paid: Decimal, currency: str) -> tuple[Cost
 # --- calibration law --------------------------------------------------------------------------
 
 
-def signed_data_of(cdr: Cdr) -> Mapping[str, Any] | None:
-    """The CDR's `signed_data` exactly as the CPO sent it (2.2.1; 2.1.1 has none)."""
-    try:
-        body = simplejson.loads(cdr.body, use_decimal=True)
-    except ValueError:
-        return None
-    signed = body.get("signed_data") if isinstance(body, dict) else None
-    return signed if isinstance(signed, dict) else None
-
-
-def calibration_for(cdr: Cdr) -> Calibration | None:
-    signed = signed_data_of(cdr)
+def calibration_for(cdr: Cdr, checkout: Checkout | None = None) -> Calibration | None:
+    """The CDR's signed data and what we found in it; with the checkout, also how it relates to
+    the session, the driver's token and the EVSE's meter key (`payments.eichrecht`)."""
+    signed = eichrecht.signed_data_of(cdr)
     if signed is None:
         return None
     report = ocmf.check_cdr_signed_data(signed, cdr.total_energy)
+    findings = eichrecht.findings_for(cdr, checkout)
     raw_values = signed.get("signed_values")
     raw_values = raw_values if isinstance(raw_values, list) else []
     values = []
@@ -394,29 +403,51 @@ def calibration_for(cdr: Cdr) -> Calibration | None:
         )
     energy = report.energy
     first = next((i.verification for i in report.items if i.verification is not None), None)
+    serial = first.meter_serial or first.gateway_serial if first is not None else None
     return Calibration(
         encoding=_text(signed.get("encoding_method")),
         encoding_version=_text(signed.get("encoding_method_version")),
         public_key=_text(signed.get("public_key")),
         url=_text(signed.get("url")),
         values=tuple(values),
-        verdict=_verdict(report),
+        verdict=_verdict(report, findings),
         summary=report.summary,
-        meter=first.meter if first is not None else "",
+        meter=_meter_model(first),
         energy_status=energy.status,
         billed_kwh=energy.billed_kwh if energy.billed_kwh is not None else cdr.total_energy,
         signed_kwh=energy.signed_kwh,
         start_kwh=energy.start.kwh if energy.start is not None else None,
         end_kwh=energy.end.kwh if energy.end is not None else None,
+        meter_serial=serial or "",
+        start_time=energy.start.time if energy.start is not None else None,
+        end_time=energy.end.time if energy.end is not None else None,
+        findings=findings,
     )
+
+
+def _meter_model(verification: ocmf.Verification | None) -> str:
+    """The meter's maker and model as it names them (its serial is a line of its own)."""
+    if verification is None:
+        return ""
+    v = verification
+    parts = [v.meter_vendor, v.meter_model] if v.meter_vendor or v.meter_model else [v.gateway_id]
+    return " ".join(part for part in parts if part)
 
 
 def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _verdict(report: ocmf.Report) -> str:
+def _verdict(report: ocmf.Report, findings: eichrecht.Findings = eichrecht.NOTHING) -> str:
+    """One word for the driver; a signature under a key that is not this meter's, or signed
+    data of another session, is never "valid", however well it verifies."""
     statuses = {item.status for item in report.items}
+    if "invalid" not in statuses and findings.key_changed:
+        return "key_changed"
+    if report.all_good and findings.identification == "mismatch":
+        return "identification_mismatch"
+    if report.all_good and findings.times == "mismatch":
+        return "time_mismatch"
     if report.all_good:
         return "valid"
     if "invalid" in statuses:
@@ -464,8 +495,73 @@ def verdict_text(calibration: Calibration) -> str:
             "The signatures are valid, but the signed readings do not establish the billed "
             "energy (%(billed)s kWh)."
         ),
+        "key_changed": _(
+            "Warning: the meter data is signed with another key than the one on record for "
+            "this charger's meter. The meter may have been replaced, or the data was not signed "
+            "by this meter. We are looking into it; please keep this receipt."
+        ),
+        "identification_mismatch": _(
+            "Warning: the meter signed these readings for another card or session than your "
+            "payment. We are looking into it; please keep this receipt."
+        ),
+        "time_mismatch": _(
+            "Warning: the times the meter signed are not those of your charging session. We "
+            "are looking into it; please keep this receipt."
+        ),
     }
     return texts[calibration.verdict] % kwh
+
+
+def calibration_lines(c: Calibration, zone: ZoneInfo) -> list[tuple[str, str]]:
+    """The signed readings and what we found beside the signature, as (label, text) in the
+    active language, times in the location's zone: the page, the PDF and the e-mail alike."""
+
+    def reading(kwh: Decimal | None, moment: datetime | None) -> str:
+        if kwh is None:
+            return "–"
+        when = local_time(moment.astimezone(zone)) if moment is not None else "–"
+        return _("%(kwh)s kWh at %(time)s") % {"kwh": number_text(kwh), "time": when}
+
+    found = c.findings
+    since = local_time(found.pinned_at.astimezone(zone)) if found.pinned_at else "–"
+    lines = [
+        (_("Meter serial number"), c.meter_serial or "–"),
+        (_("Signed start reading"), reading(c.start_kwh, c.start_time)),
+        (_("Signed end reading"), reading(c.end_kwh, c.end_time)),
+        (_("Signed energy"), f"{number_text(c.signed_kwh)} kWh"),
+    ]
+    key = {
+        "first_seen": _("first seen with this charging session; on record for this charger"),
+        "on_record": _("the key on record for this charger's meter since %(since)s"),
+        "changed": _("differs from the key on record for this charger's meter since %(since)s"),
+    }.get(found.key)
+    if key:
+        lines.append((_("Meter key"), key % {"since": since}))
+    who = {
+        "match": _("your payment (%(id)s)"),
+        "mismatch": _("not your payment (%(id)s)"),
+        "absent": _("not part of the signed data"),
+    }.get(found.identification)
+    if who:
+        lines.append((_("Signed identification"), who % {"id": found.identified_as}))
+    times = {
+        "match": _("those of your charging session"),
+        "mismatch": _("not those of your charging session"),
+    }.get(found.times)
+    if times:
+        lines.append((_("Signed times"), times))
+    return lines
+
+
+def value_status_text(status: str) -> str:
+    """One signed value's outcome in the active language."""
+    return {
+        "valid": _("signature valid"),
+        "invalid": _("signature does not match"),
+        "cannot_verify": _("signature not checked here"),
+        "unreadable": _("unreadable"),
+        "not_verified": _("not checked here"),
+    }.get(status, status)
 
 
 def number_text(value: Decimal | None) -> str:
@@ -548,12 +644,75 @@ def present(receipt: Receipt) -> dict[str, Any]:
             (_("CDR ID"), r.cdr_id or "–"),
         ],
         "calibration": r.calibration,
+        "calibration_lines": (
+            calibration_lines(r.calibration, ZoneInfo(r.time_zone)) if r.calibration else []
+        ),
+        "calibration_values": [
+            (value.nature, value_status_text(value.status))
+            for value in (r.calibration.values if r.calibration else ())
+        ],
         "note": _(
             "The operator named above sells the charging; %(name)s collects the payment as "
             "payment service. Amounts include VAT."
         )
         % {"name": r.payment_service.name},
     }
+
+
+# --- the signed data to download ---------------------------------------------------------------
+
+# The transparency software's `context` of a value, from its OCPI `nature`.
+_CONTEXTS = {"start": "Transaction.Begin", "end": "Transaction.End"}
+
+
+def ocmf_records(c: Calibration) -> list[tuple[str, bytes]]:
+    """(nature, OCMF record) of each signed value that carries one, byte for byte as the CDR
+    carried it (base64 undone where the CPO encoded it so); none for other encodings."""
+    if c.encoding.strip().upper() != "OCMF":
+        return []
+    records = []
+    for value in c.values:
+        record = ocmf.ocmf_record(
+            {"signed_data": value.signed_data, "plain_data": value.plain_data}
+        )
+        if record is not None:
+            records.append((value.nature, record))
+    return records
+
+
+def signed_data_file(c: Calibration) -> tuple[bytes, str]:
+    """The signed data as one text file, one record a line, and its extension: `.ocmf` for OCMF
+    records (the text the transparency software reads), else `.txt` with each value's
+    `signed_data` as the CDR carried it."""
+    records = ocmf_records(c)
+    if records:
+        return b"\n".join(record for _, record in records) + b"\n", "ocmf"
+    lines = [value.signed_data or value.plain_data for value in c.values]
+    return ("\n".join(lines) + "\n").encode("utf-8"), "txt"
+
+
+def transparency_xml(c: Calibration) -> bytes | None:
+    """The S.A.F.E. transparency software's XML container of the OCMF records, each with the
+    CDR's public key (`<values><value transactionId context><signedData format="OCMF"
+    encoding="plain">…</signedData><publicKey encoding="hex">…</publicKey></value></values>`);
+    None when there is no OCMF record to put in it."""
+    records = ocmf_records(c)
+    if not records:
+        return None
+    key = ocmf.public_key_bytes(c.public_key)
+    root = ElementTree.Element("values")
+    for number, (nature, record) in enumerate(records, start=1):
+        context = _CONTEXTS.get(nature.lower(), f"Transaction.{nature}")
+        value = ElementTree.SubElement(
+            root, "value", {"transactionId": str(number), "context": context}
+        )
+        data = ElementTree.SubElement(value, "signedData", {"format": "OCMF", "encoding": "plain"})
+        data.text = record.decode("utf-8")  # parse_ocmf read it, so it is UTF-8
+        if key is not None:
+            ElementTree.SubElement(value, "publicKey", {"encoding": "hex"}).text = key.hex().upper()
+        elif c.public_key:
+            ElementTree.SubElement(value, "publicKey", {"encoding": "plain"}).text = c.public_key
+    return bytes(ElementTree.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 def receipt_path(public_id: str) -> str:

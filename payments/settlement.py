@@ -46,7 +46,7 @@ from rest_framework.exceptions import ValidationError
 
 from ocpi_peer import versions
 from ocpi_peer.models import Partner
-from payments import gateway, refunds
+from payments import eichrecht, gateway, refunds
 from payments.cases import open_case, resolve_case
 from payments.charging import link_checkout
 from payments.ledger import book
@@ -124,6 +124,7 @@ def record_cdr(
             cdr=cdr,
         )
     if checkout_id:
+        eichrecht.check_cdr(cdr)  # meter key, identification, times: cases, never an error
         enqueue_on_commit("payments.tasks.settle_cdr", cdr.pk)
     return Received(cdr, created=True, conflict=False)
 
@@ -190,6 +191,7 @@ def link_cdr(*, cdr_pk: int, checkout_id: int, by: str) -> Cdr:
             raise LinkRefused(f"the CDR is in {cdr.currency}, the checkout in {checkout.currency}")
         cdr.checkout = checkout
         cdr.save(update_fields=["checkout"])
+        eichrecht.check_cdr(cdr)  # as on arrival, now that it has a session and an EVSE
         for case in Case.objects.filter(key=f"unmatched-cdr:{cdr.pk}", resolved_at=None):
             resolve_case(case_id=case.pk, by=by, resolution=f"linked to checkout {checkout.pk}")
         enqueue_on_commit("payments.tasks.settle_cdr", cdr.pk)

@@ -11,6 +11,16 @@ pages = [
     path("checkout/<str:public_id>/", views.checkout_page, name="checkout-page"),
     path("checkout/<str:public_id>/receipt/", views.receipt_page, name="receipt-page"),
     path("checkout/<str:public_id>/receipt.pdf", views.receipt_pdf_download, name="receipt-pdf"),
+    path(
+        "checkout/<str:public_id>/signed-data.ocmf",
+        views.receipt_signed_data,
+        name="receipt-signed-data",
+    ),
+    path(
+        "checkout/<str:public_id>/signed-data.xml",
+        views.receipt_signed_data_xml,
+        name="receipt-signed-data-xml",
+    ),
     path("stripe/webhook/", webhooks.stripe_webhook, name="stripe-webhook"),
 ]
 

@@ -114,6 +114,39 @@ def receipt_pdf_download(request: HttpRequest, public_id: str) -> HttpResponse:
     return _receipt(request, public_id, as_pdf=True)
 
 
+@require_GET
+def receipt_signed_data(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The CDR's signed meter data as it carried it, for the transparency software: OCMF
+    records as a `.ocmf` text file, other encodings as `.txt`."""
+    return _signed_data(request, public_id, as_xml=False)
+
+
+@require_GET
+def receipt_signed_data_xml(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The same as the transparency software's XML, with the public key: OCMF only."""
+    return _signed_data(request, public_id, as_xml=True)
+
+
+def _signed_data(request: HttpRequest, public_id: str, *, as_xml: bool) -> HttpResponse:
+    try:
+        receipt = receipts.receipt_for(services.checkout_by_public_id(public_id))
+    except (services.UnknownCheckout, receipts.NoReceipt):
+        return _private(HttpResponse(status=404, content_type="text/plain"))
+    calibration = receipt.calibration
+    content: bytes | None = None
+    if calibration is not None and as_xml:
+        content, extension, kind = receipts.transparency_xml(calibration), "xml", "application/xml"
+    elif calibration is not None:
+        content, extension = receipts.signed_data_file(calibration)
+        kind = "text/plain; charset=utf-8"
+    if content is None:
+        return _private(HttpResponse(status=404, content_type="text/plain"))
+    response = HttpResponse(content, content_type=kind)
+    name = f"signed-data-{receipt.number}.{extension}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return _private(response)
+
+
 def _receipt(request: HttpRequest, public_id: str, *, as_pdf: bool) -> HttpResponse:
     try:
         checkout = services.checkout_by_public_id(public_id)

@@ -447,6 +447,42 @@ def test_energy_mismatch_signs_half_a_kwh_more(cpo: StartCpo, emsp: CdrEmsp) -> 
     assert end - start == cdr["total_energy"] + Decimal("0.5")
 
 
+@pytest.mark.parametrize("version", ["2.2.1"])
+def test_the_meter_signs_the_sessions_token_or_another_under_foreign_identification(
+    cpo: StartCpo, emsp: CdrEmsp
+) -> None:
+    sim = cpo(cdr_fault=None)
+    charge(sim, emsp)
+    (cdr,) = wait_until(emsp.cdrs)
+    _, payload, _ = ocmf_parts(cdr)
+    assert (payload["IS"], payload["IT"]) == (True, "CENTRAL")
+    assert payload["ID"] == cdr["cdr_token"]["uid"]
+    sim.cdr_fault = "foreign_identification"
+    charge(sim, emsp, "second")
+    foreign = wait_until(lambda: emsp.cdrs()[1:])[0]
+    verify(foreign)  # the signature holds: only the identification is another token's
+    _, payload, _ = ocmf_parts(foreign)
+    assert payload["IT"] == "CENTRAL" and payload["ID"] != foreign["cdr_token"]["uid"]
+
+
+@pytest.mark.parametrize("version", ["2.2.1"])
+def test_a_new_meter_key_signs_this_and_later_cdrs_of_the_evse(
+    cpo: StartCpo, emsp: CdrEmsp
+) -> None:
+    sim = cpo(cdr_fault=None)
+    charge(sim, emsp)
+    sim.cdr_fault = "new_meter_key"
+    charge(sim, emsp, "second")
+    sim.cdr_fault = None
+    charge(sim, emsp, "third")
+    first, second, third = wait_until(lambda: emsp.cdrs() if len(emsp.cdrs()) == 3 else None)
+    for cdr in (first, second, third):
+        verify(cdr)
+    keys = [cdr["signed_data"]["public_key"] for cdr in (first, second, third)]
+    assert keys[0] != keys[1] == keys[2]
+    assert readings(second)[0] == readings(first)[1]  # the register carries on
+
+
 def test_no_cdr_is_never_sent_but_can_be_sent_on_demand(
     cpo: StartCpo, emsp: CdrEmsp, version: str
 ) -> None:

@@ -12,12 +12,14 @@ from django.test import Client
 PASSWORD = "pw-staff-user-1"
 
 roles_migration = importlib.import_module("payments.migrations.0015_operator_roles")
+meter_key_migration = importlib.import_module("payments.migrations.0018_meter_key")
 
 
 def ensure_roles() -> None:
     """The migration's own step, run again: a transactional test's flush empties the groups
     table, and the step is idempotent."""
     roles_migration.create_roles(apps, None)
+    meter_key_migration.grant_meter_keys(apps, None)
 
 
 def staff(username: str, *groups: str, permissions: tuple[str, ...] = ()) -> User:
