@@ -275,7 +275,14 @@ def record_session(
         if session is not None and session.partner_id != partner.pk:
             raise SessionOfAnother(f"session {session_id} is held by another connection")
         checkout_id = session.checkout_id if session else link_checkout(partner, data)
-        checkout = Checkout.objects.select_for_update().get(pk=checkout_id) if checkout_id else None
+        # With what the running cost reads (`costs.session_quantities`), in the same query.
+        checkout = (
+            Checkout.objects.select_for_update(of=("self",))
+            .select_related("partner", "evse__location")
+            .get(pk=checkout_id)
+            if checkout_id
+            else None
+        )
         if session is not None:
             session = ChargingSession.objects.select_for_update().get(pk=session.pk)
             if session.last_updated > data["last_updated"]:

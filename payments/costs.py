@@ -8,10 +8,13 @@ CDR's quantities, the expiring-hold capture and the running cost to a Session's,
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import simplejson
 from rest_framework.exceptions import ValidationError
@@ -64,11 +67,9 @@ def session_quantities(checkout: Checkout, session: ChargingSession) -> tariffs.
     session that states none (OCPI makes them optional) is one period from its start holding
     its `kwh` and the charging time elapsed. A running session is priced up to its
     `last_updated`: its figures are the CPO's as of then (a CPMS's clock may run ahead of ours)."""
-    spec = versions.get(checkout.partner.version)
-    periods = tuple(
-        tariffs.tariff_period(spec.read(spec.charging_period, period))
-        for period in session.charging_periods
-    )
+    version = checkout.partner.version
+    spec = versions.get(version)
+    periods = tuple(_read_period(version, period) for period in session.charging_periods)
     end = session.end or checkout.ended_at or _last_moment(session, periods)
     hours = (Decimal((end - session.start).total_seconds()) / 3600).quantize(Decimal("0.0001"))
     if not periods:
@@ -90,6 +91,33 @@ def session_quantities(checkout: Checkout, session: ChargingSession) -> tariffs.
         total_time=hours,
         tariff_ids_stated=spec.charging_period.tariff_ids_stated and bool(session.charging_periods),
     )
+
+
+# Charging periods read by their version's serializer, by version and content: a Session's
+# periods are read again at every update to price it (the stored JSON is not read in depth on
+# arrival), and reading costs more than pricing, while a Session only ever adds periods. Bounded:
+# what falls out is read again.
+_PERIODS_KEPT = 50_000
+_periods: OrderedDict[tuple[str, str], tariffs.TariffPeriod] = OrderedDict()
+_periods_lock = threading.Lock()
+
+
+def _read_period(version: str, raw: Any) -> tariffs.TariffPeriod:
+    """One stored charging period as pricing reads it; raises ValidationError as the
+    version's serializer does (a period it refuses is never kept)."""
+    key = (version, json.dumps(raw, sort_keys=True))
+    with _periods_lock:
+        found = _periods.get(key)
+        if found is not None:
+            _periods.move_to_end(key)
+            return found
+    spec = versions.get(version)
+    period = tariffs.tariff_period(spec.read(spec.charging_period, raw))
+    with _periods_lock:
+        _periods[key] = period
+        if len(_periods) > _PERIODS_KEPT:
+            _periods.popitem(last=False)
+    return period
 
 
 def _last_moment(session: ChargingSession, periods: tuple[tariffs.TariffPeriod, ...]) -> datetime:
