@@ -26,8 +26,8 @@ from stations.money import round_to_minor
 from stations.pricing import ChargingPeriod, Price, SessionCost, TariffError
 
 # What makes the price shown inapplicable: an unreadable body, a snapshot it cannot be applied
-# to.
-UNPRICEABLE = (ValidationError, TariffError, KeyError, TypeError, ValueError)
+# to, a partner's version we no longer speak.
+UNPRICEABLE = (ValidationError, TariffError, LookupError, TypeError, ValueError)
 
 
 def shown_tariff(checkout: Checkout) -> pricing.Tariff:
