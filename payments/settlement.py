@@ -267,8 +267,10 @@ def _bill(checkout: Checkout, cdr: Cdr) -> Bill:
     flags: list[tuple[str, str]] = []
     shown = _shown_price(checkout, cdr, flags)
     hold = checkout.hold_amount
-    candidates = [cdr_total, hold] + ([shown] if shown is not None else [])
-    capture = min(candidates)
+    # The rule the driver's page shows while charging (`costs.running_cost`), on the CDR.
+    rule = costs.driver_cost(currency=currency, operator=cdr_total, shown=shown, hold=hold)
+    capture = rule.amount
+    assert capture is not None  # a CDR always has its total
     if shown is not None and cdr_total > shown + Decimal("0.01"):
         flags.append(
             (
@@ -293,7 +295,7 @@ def _bill(checkout: Checkout, cdr: Cdr) -> Bill:
             )
         )
     return Bill(
-        driver_minor=max(Money(capture, currency).to_minor(), 0),
+        driver_minor=Money(capture, currency).to_minor(),
         payable_minor=Money(cdr_total, currency).to_minor(),
         flags=tuple(flags),
     )
