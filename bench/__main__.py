@@ -1,7 +1,7 @@
-"""`python -m bench [pull] [patch] [pricing] [landing] [start] [settle]`: run the benchmarks
-(all by default), each inside its own time budget, and print one table of figures. Progress goes
-to stderr; the table to stdout. The exit status is 0 even when a target is missed (the table says
-so), 1 when a benchmark could not run."""
+"""`python -m bench [pull] [patch] [pricing] [session] [landing] [start] [settle]`: run the
+benchmarks (all by default), each inside its own time budget, and print one table of figures.
+Progress goes to stderr; the table to stdout. The exit status is 0 even when a target is missed
+(the table says so), 1 when a benchmark could not run."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import landing, patch, pricing, pull, settle, start
+from bench import landing, patch, pricing, pull, session_update, settle, start
 from bench.support import BenchError, Figure, print_table, say, stop_all
 
 BENCHMARKS: dict[str, Callable[[], list[Figure]]] = {
     "pull": pull.run,
     "patch": patch.run,
     "pricing": pricing.run,
+    "session": session_update.run,
     "landing": landing.run,
     "start": start.run,
     "settle": settle.run,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Final
 
 EVSES_PER_LOCATION: Final = 2  # the default shape: an AC and a DC EVSE ...
@@ -25,6 +26,7 @@ class Fleet:
     connectors_per_evse: int = CONNECTORS_PER_EVSE
     tariff_count: int = 2
     ad_hoc_tariffs: bool = False
+    max_price: Decimal | None = None  # every 2.2.1 tariff's max_price, incl. VAT
 
 
 @dataclass(slots=True)

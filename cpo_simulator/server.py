@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -97,13 +98,14 @@ class CpoSimulator(Connection):
 
     Charging options: `charge_kw` (every session's power), `time_scale` (simulated seconds per
     real second, see `sessions.py`), `update_interval` (real seconds between a session's
-    PATCHes), `command_timeout` (the CommandResponse's `timeout`), `command_fault` and
-    `session_fault` (also settable at run time; `commands.py`, `sessions.py`),
+    PATCHes), `command_timeout` (the CommandResponse's `timeout`), `command_fault`,
+    `session_fault` and `session_cost` (also settable at run time; `commands.py`, `sessions.py`),
     `require_known_token`, `start_delay` (seconds from a START_SESSION's result to its
     session), `result_delay` (from a CommandResponse to its result: the charger's round trip),
     `late_seconds` (when "late_result" sends it) and `hold_seconds` (how long "read_timeout"
     holds the answer). CDRs (`cdrs.py`): `cdr_delay` (seconds from a session's end to its CDR)
-    and `cdr_fault`, both settable at run time."""
+    and `cdr_fault`, both settable at run time. Tariffs (`tariffs.py`): `max_price` (incl. VAT,
+    as a string) caps every 2.2.1 tariff."""
 
     # Misbehaviour of the whole server a test or the command line switches on, settable while
     # running; the modules' own faults live with their state (`command_fault`, ... below).
@@ -127,6 +129,7 @@ class CpoSimulator(Connection):
         connectors_per_evse: int = CONNECTORS_PER_EVSE,
         tariff_count: int = 2,
         ad_hoc_tariffs: bool = False,
+        max_price: str | None = None,
         latency: float = 0.0,
         status_churn: float = 0.0,
         charge_kw: float = 11.0,
@@ -135,6 +138,7 @@ class CpoSimulator(Connection):
         command_timeout: int = 30,
         command_fault: str | None = None,
         session_fault: str | None = None,
+        session_cost: str | None = None,
         require_known_token: bool = False,
         start_delay: float = 0.0,
         result_delay: float = 0.0,
@@ -174,6 +178,7 @@ class CpoSimulator(Connection):
             connectors_per_evse=connectors_per_evse,
             tariff_count=tariff_count,
             ad_hoc_tariffs=ad_hoc_tariffs,
+            max_price=Decimal(max_price) if max_price is not None else None,
         )
         self.stations = Stations(fleet, location_count, self.lock)
         self.session_book = SessionBook(
@@ -182,6 +187,7 @@ class CpoSimulator(Connection):
             time_scale=time_scale,
             update_interval=update_interval,
             session_fault=session_fault,
+            session_cost=session_cost,
         )
         self.command_log = CommandLog(
             self.lock,
@@ -377,6 +383,15 @@ class CpoSimulator(Connection):
     @session_fault.setter
     def session_fault(self, value: str | None) -> None:
         self.session_book.session_fault = value
+
+    @property
+    def session_cost(self) -> str | None:
+        """What `total_cost` a Session carries (priced, "omitted", "marked_up"): `sessions.py`."""
+        return self.session_book.session_cost  # type: ignore[no-any-return]
+
+    @session_cost.setter
+    def session_cost(self, value: str | None) -> None:
+        self.session_book.session_cost = value
 
     @property
     def cdr_fault(self) -> str | None:

@@ -30,7 +30,9 @@ priced by the eMSP's roaming tariff, B-9) priced by `price`: FLAT once, ENERGY Ã
 duration windows the element's restrictions allow, `step_size` rounding on the totals, VAT per
 component; totals rounded half-up to cents. Under 2.2.1 `total_cost` is `{excl_vat, incl_vat}`,
 under 2.1.1 a plain number excluding VAT. No tariff at the connector: no `total_cost` at all
-(absent is not free, S-08).
+(absent is not free, S-08). `session_cost` (settable at run time) makes a CPMS of another kind:
+"omitted" sends no `total_cost` (OCPI makes it optional), "marked_up" bills 10 % above the
+tariff (rounded to cents, as a CPMS pricing by another tariff than it published).
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ logger = logging.getLogger("cpo_simulator")
 # "no_push": a CPMS that never pushes its Sessions (the eMSP must pull them from the Sender,
 # which still serves them); the EVSE status pushes and the CDR go out as usual.
 SESSION_FAULTS: Final = (None, "duplicate_pushes", "out_of_order", "invalid", "no_push")
+SESSION_COSTS: Final = (None, "omitted", "marked_up")
+MARK_UP: Final = Decimal("1.10")
 DEFAULT_CURRENCY: Final = "EUR"
 _WH: Final = Decimal("0.001")
 _HOURS: Final = Decimal("0.0001")
@@ -145,10 +149,11 @@ class ChargingSession:
 class SessionBook:
     """Every session by id in creation order (`sessions`), the (location, EVSE) pairs a start is
     pending on (`claims`), and how sessions charge: `charge_kw`, `time_scale`,
-    `update_interval`, `session_fault` (settable while running). Read and write it under
-    `lock`; `changed` is notified whenever a session's push status moves."""
+    `update_interval`, `session_fault` and `session_cost` (both settable while running). Read
+    and write it under `lock`; `changed` is notified whenever a session's push status moves."""
 
     session_fault = OneOf(SESSION_FAULTS)  # duplicate, out-of-order or INVALID pushes
+    session_cost = OneOf(SESSION_COSTS)  # what `total_cost` a Session carries
 
     def __init__(
         self,
@@ -158,6 +163,7 @@ class SessionBook:
         time_scale: float,
         update_interval: float,
         session_fault: str | None,
+        session_cost: str | None = None,
     ) -> None:
         if not (charge_kw > 0 and time_scale > 0 and update_interval > 0):
             raise ValueError("charge_kw, time_scale and update_interval must be > 0")
@@ -170,6 +176,7 @@ class SessionBook:
         self.time_scale = time_scale
         self.update_interval = update_interval
         self.session_fault = session_fault
+        self.session_cost = session_cost
 
     def occupied(self, index: int, evse_number: int) -> bool:
         """Whether a start is pending on the EVSE or one of the simulator's sessions is on it."""
@@ -319,6 +326,23 @@ def connector_tariff(
     return (regular or found or [None])[0]
 
 
+def _billed(
+    book: SessionBook, tariff: dict[str, Any] | None, kwh: Decimal, seconds: int
+) -> Cost | None:
+    """The `total_cost` a Session carries, as `session_cost` says (module docstring)."""
+    if tariff is None or book.session_cost == "omitted":
+        return None
+    cost = price(tariff, kwh, seconds)
+    if book.session_cost != "marked_up":
+        return cost
+    return Cost(
+        (cost.excl_vat * MARK_UP).quantize(_CENTS, rounding=ROUND_HALF_UP),
+        (cost.incl_vat * MARK_UP).quantize(_CENTS, rounding=ROUND_HALF_UP)
+        if cost.incl_vat is not None
+        else None,
+    )
+
+
 # --- the Session object --------------------------------------------------------------------------
 
 
@@ -464,7 +488,7 @@ def begin(
         evse_stamp=evse_stamp,
         location_at_start=_location_211(stations, index, evse_number, connector_id, version),
     )
-    session.total_cost = price(tariff, session.kwh, 0) if tariff else None
+    session.total_cost = _billed(book, tariff, session.kwh, 0)
     with book.lock:
         book.sessions[session.id] = session
         book.claims.discard((index, evse_number))
@@ -530,8 +554,7 @@ def _tick(book: SessionBook, session: ChargingSession, *, final: bool) -> dict[s
         session.periods.append(period)
         session.elapsed = elapsed
         session.kwh = _energy(session, elapsed)
-        if session.tariff is not None:
-            session.total_cost = price(session.tariff, session.kwh, elapsed)
+        session.total_cost = _billed(book, session.tariff, session.kwh, elapsed)
         session.last_updated = session.start + timedelta(seconds=elapsed)
         if final:
             session.end = session.last_updated

@@ -5,7 +5,8 @@ Tariffs come in plans, alternately for AC and DC connectors: `TARIFF-AC`, `TARIF
 `REGULAR` tariff as German CPOs write them: a start fee, a price per kWh and a blocking fee per
 hour of charging from the fifth hour on, all with 19 % VAT; 0.59 €/kWh incl. VAT for AC and
 0.79 €/kWh for DC. With `ad_hoc_tariffs`, every plan has an `AD_HOC_PAYMENT` twin
-(`TARIFF-AC-ADHOC`): 10 cents dearer per kWh, no start fee, for the card payer.
+(`TARIFF-AC-ADHOC`): 10 cents dearer per kWh, no start fee, for the card payer. With
+`max_price` (incl. VAT) every 2.2.1 tariff caps its sessions there.
 
 Like the locations, a tariff is a pure function of its number, the version and the fleet, and
 its `last_updated` is `EPOCH + number` seconds. Under 2.1.1 a tariff has no `type`, `vat`,
@@ -99,8 +100,16 @@ def connector_tariff_ids(
     return [chosen]
 
 
-def tariff_object(plan: Plan, version: str, *, country_code: str, party_id: str) -> dict[str, Any]:
-    """The plan as that version's Sender sends it (2.1.1 per checklist §5.6)."""
+def tariff_object(
+    plan: Plan,
+    version: str,
+    *,
+    country_code: str,
+    party_id: str,
+    max_price: Decimal | None = None,
+) -> dict[str, Any]:
+    """The plan as that version's Sender sends it (2.1.1 per checklist §5.6); `max_price`
+    (incl. VAT) caps a 2.2.1 tariff's sessions."""
     modern = is_221_shape(version)
     energy_incl = _ENERGY_INCL[plan.dc] + _TIER_STEP * plan.tier
     if plan.ad_hoc:
@@ -122,21 +131,21 @@ def tariff_object(plan: Plan, version: str, *, country_code: str, party_id: str)
     if modern:
         tariff["type"] = "AD_HOC_PAYMENT" if plan.ad_hoc else "REGULAR"
     vat_note = "Prices include 19 % VAT." if modern else "Prices exclude VAT."
-    tariff |= {
-        "tariff_alt_text": [
-            {
-                "language": "en",
-                "text": f"{vat_note} A blocking fee applies from the fifth hour of charging.",
-            },
-            {
-                "language": "de",
-                "text": ("Preise inkl. 19 % MwSt." if modern else "Preise zzgl. MwSt.")
-                + " Ab der fünften Ladestunde fällt eine Blockiergebühr an.",
-            },
-        ],
-        "elements": elements,
-        "last_updated": format_datetime(stamp_of(plan.number)),
-    }
+    tariff["tariff_alt_text"] = [
+        {
+            "language": "en",
+            "text": f"{vat_note} A blocking fee applies from the fifth hour of charging.",
+        },
+        {
+            "language": "de",
+            "text": ("Preise inkl. 19 % MwSt." if modern else "Preise zzgl. MwSt.")
+            + " Ab der fünften Ladestunde fällt eine Blockiergebühr an.",
+        },
+    ]
+    if modern and max_price is not None:
+        excl = (max_price / (1 + VAT / 100)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+        tariff["max_price"] = {"excl_vat": excl, "incl_vat": max_price}
+    tariff |= {"elements": elements, "last_updated": format_datetime(stamp_of(plan.number))}
     return tariff
 
 
@@ -155,7 +164,11 @@ def find(fleet: Fleet, tariff_id: str, version: str) -> dict[str, Any]:
     for plan in plans:
         if plan.id == tariff_id:
             return tariff_object(
-                plan, version, country_code=fleet.country_code, party_id=fleet.party_id
+                plan,
+                version,
+                country_code=fleet.country_code,
+                party_id=fleet.party_id,
+                max_price=fleet.max_price,
             )
     raise ValueError(f"no tariff {tariff_id!r} under {version}")
 
@@ -191,5 +204,6 @@ def handle(fleet: Fleet, paging: Paging, request: InboundRequest) -> Reply:
             request.version,
             country_code=fleet.country_code,
             party_id=fleet.party_id,
+            max_price=fleet.max_price,
         ),
     )

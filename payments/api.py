@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 
 from ocpi_peer import clients
 from ocpi_peer.transport import too_deep
-from payments import charging, gateway, services, states
+from payments import charging, costs, gateway, services, settlement, states
 from payments.models import Checkout
 from stations import l10n, site, tariffs
 from stations.l10n import Locale
@@ -359,7 +359,7 @@ def describe_checkout(checkout: Checkout) -> dict[str, Any]:
         "location": checkout.evse.location.name or checkout.evse.location.address,
         "price": checkout.tariff_snapshot.get("lines", []),
         "failure_reason": checkout.failure_reason or None,
-        "session": _session(checkout),
+        "session": _session(checkout, paid_minor=captured - moved.get("refund", 0)),
         "start_unconfirmed": checkout.start_unconfirmed,
         # After settlement: what was taken and what was freed on the card, and the receipt.
         "amount_released": _amount(moved, "release", checkout.currency),
@@ -376,20 +376,62 @@ def _amount(moved: dict[str, int], kind: str, currency: str) -> str | None:
     return str(services.Money.from_minor(moved[kind], currency).amount) if kind in moved else None
 
 
-def _session(checkout: Checkout) -> dict[str, Any] | None:
+def _session(checkout: Checkout, *, paid_minor: int) -> dict[str, Any] | None:
+    """The session as the page shows it. `cost` is what the driver pays on the current figures
+    (the min rule settlement applies: the CPO's figure, the price shown on the same quantities,
+    the hold), after settlement what was taken; `operator_cost` is the CPO's own figure, and
+    `cost_note` says in words why the driver pays less than it, when that is so."""
     session = checkout.sessions.order_by("-last_updated").first()
     if session is None:
         return None
-    cost = session.total_cost_incl_vat
+    settled = checkout.status == Checkout.Status.SETTLED
+    if settled:
+        cost = settlement.settled_cost(checkout, session, paid_minor=paid_minor)
+    else:
+        cost = costs.running_cost(checkout, session)
+    currency = checkout.currency
     return {
         "status": session.status,
         "start": session.start.isoformat(),
         "end": session.end.isoformat() if session.end else None,
         "energy_kwh": str(session.kwh),
-        "cost": str(cost.quantize(_cents(session.currency))) if cost is not None else None,
-        "cost_incl_vat": cost is not None,
-        "currency": session.currency,
+        "cost": str(cost.amount) if cost.amount is not None else None,
+        "cost_text": l10n.amount(cost.amount, currency) if cost.amount is not None else "",
+        "cost_incl_vat": cost.amount is not None,
+        "operator_cost": str(cost.operator) if cost.operator is not None else None,
+        "cost_note": _cost_note(cost, currency, settled=settled),
+        "currency": currency,
     }
+
+
+def _cost_note(cost: costs.DriverCost, currency: str, *, settled: bool) -> str:
+    """Where the CPO's figure is not what the driver pays, why, in the driver's language."""
+    if cost.amount is None or cost.operator is None or cost.operator == cost.amount:
+        return ""
+    if cost.basis not in ("shown", "hold"):
+        return ""
+    figures = {
+        "operator": l10n.amount(cost.operator, currency),
+        "amount": l10n.amount(cost.amount, currency),
+    }
+    if cost.basis == "hold":
+        if settled:
+            text = _(
+                "The operator billed %(operator)s; you pay no more than was reserved on your "
+                "card, %(amount)s."
+            )
+        else:
+            text = _(
+                "The operator's figure is %(operator)s; you pay no more than was reserved on "
+                "your card, %(amount)s."
+            )
+    elif settled:
+        text = _("The operator billed %(operator)s; you pay the price you were shown, %(amount)s.")
+    else:
+        text = _(
+            "The operator's figure is %(operator)s; you pay the price you were shown, %(amount)s."
+        )
+    return text % figures
 
 
 def _cents(currency: str) -> Any:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from ocpi_peer import commands
 from ocpi_peer.models import CommandRequest, Partner
+from payments import costs
 from payments.cases import open_case
 from payments.models import Case, ChargingSession, Checkout, Deadline, DriverToken
 from payments.queue import enqueue_on_commit
@@ -334,7 +335,14 @@ def record_session(
         if session is not None and session.partner_id != partner.pk:
             raise SessionOfAnother(f"session {session_id} is held by another connection")
         checkout_id = session.checkout_id if session else link_checkout(partner, data)
-        checkout = Checkout.objects.select_for_update().get(pk=checkout_id) if checkout_id else None
+        # With what the running cost reads (`costs.session_quantities`), in the same query.
+        checkout = (
+            Checkout.objects.select_for_update(of=("self",))
+            .select_related("partner", "evse__location")
+            .get(pk=checkout_id)
+            if checkout_id
+            else None
+        )
         if session is not None:
             session = ChargingSession.objects.select_for_update().get(pk=session.pk)
             if session.last_updated > data["last_updated"] or (
@@ -489,14 +497,18 @@ def _follow(checkout: Checkout, session: ChargingSession) -> None:
 
 
 def _stop_if_near_hold(checkout: Checkout, session: ChargingSession) -> None:
-    """Stop before the cost reaches the hold (compared incl. VAT), so the driver is never
-    charged more than was authorised: at hold − max power × price × (update interval + stop
-    latency), or at STOP_AT_SHARE of the hold when that is lower."""
-    cost = session.total_cost_incl_vat
-    rate = checkout.tariff_snapshot.get("vat_fallback")
-    if cost is None and session.total_cost_excl_vat is not None and rate:
-        cost = session.total_cost_excl_vat * (1 + Decimal(rate) / 100)  # 2.1.1: excl. VAT
-    if cost is None or checkout.status != Status.CHARGING:
+    """Stop before the cost reaches the hold (compared incl. VAT), so that what the CPO bills
+    stays within what was authorised: at hold − max power × price × (update interval + stop
+    latency), or at STOP_AT_SHARE of the hold when that is lower. The cost is the Session's
+    `total_cost` when the CPO sends it, else the price shown applied to the Session
+    (`payments.costs`, as settlement applies it). A tariff whose max_price is the hold caps the
+    session there: cost never stops it."""
+    if checkout.status != Status.CHARGING or costs.hold_is_the_cap(checkout):
+        return
+    cost = costs.operator_figure(checkout, session)
+    if cost is None:
+        cost = costs.shown_for_session(checkout, session)
+    if cost is None:
         return
     threshold = min(
         checkout.hold_amount * Decimal(settings.STOP_AT_SHARE),

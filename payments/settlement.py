@@ -38,15 +38,12 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-import simplejson
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
-from ocpi_peer import versions
 from ocpi_peer.models import Partner
-from payments import eichrecht, gateway, refunds
+from payments import costs, eichrecht, gateway, refunds
 from payments.cases import open_case, resolve_case
 from payments.charging import link_checkout
 from payments.ledger import book
@@ -62,7 +59,7 @@ from payments.models import (
 from payments.queue import enqueue_on_commit
 from stations import tariffs
 from stations.money import Money
-from stations.pricing import Price, SessionCost, TariffError
+from stations.pricing import SessionCost
 
 
 @dataclass(frozen=True)
@@ -256,15 +253,7 @@ class Bill:
     flags: tuple[tuple[str, str], ...]
 
 
-def incl_vat(checkout: Checkout, incl: Decimal | None, excl: Decimal | None) -> Decimal | None:
-    """An OCPI amount incl. VAT: as the CPO stated it, else (2.1.1 states amounts excl. VAT)
-    excl. VAT plus the location country's rate; None when neither is given."""
-    if incl is not None:
-        return incl
-    if excl is None:
-        return None
-    rate = tariffs.vat_rate(checkout.evse.location.country) or Decimal(0)
-    return excl * (1 + rate / 100)
+incl_vat = costs.incl_vat
 
 
 def cdr_total_incl_vat(checkout: Checkout, cdr: Cdr) -> Decimal:
@@ -280,8 +269,10 @@ def _bill(checkout: Checkout, cdr: Cdr) -> Bill:
     flags: list[tuple[str, str]] = []
     shown = _shown_price(checkout, cdr, flags)
     hold = checkout.hold_amount
-    candidates = [cdr_total, hold] + ([shown] if shown is not None else [])
-    capture = min(candidates)
+    # The rule the driver's page shows while charging (`costs.running_cost`), on the CDR.
+    rule = costs.driver_cost(currency=currency, operator=cdr_total, shown=shown, hold=hold)
+    capture = rule.amount
+    assert capture is not None  # a CDR always has its total
     if shown is not None and cdr_total > shown + Decimal("0.01"):
         flags.append(
             (
@@ -306,7 +297,7 @@ def _bill(checkout: Checkout, cdr: Cdr) -> Bill:
             )
         )
     return Bill(
-        driver_minor=max(Money(capture, currency).to_minor(), 0),
+        driver_minor=Money(capture, currency).to_minor(),
         payable_minor=Money(cdr_total, currency).to_minor(),
         flags=tuple(flags),
     )
@@ -339,44 +330,18 @@ def _shown_price(checkout: Checkout, cdr: Cdr, flags: list[tuple[str, str]]) -> 
     """The price shown to the driver (the checkout's tariff snapshot) applied to the CDR's
     quantities, incl. VAT; None, flagged, when it cannot be computed."""
     return _shown_price_of(
-        checkout, partial(_cdr_quantities, cdr.version, cdr.body), flags, what="this CDR"
+        checkout, partial(costs.cdr_quantities, cdr.version, cdr.body), flags, what="this CDR"
     )
 
 
-# What makes the price shown inapplicable to a CDR: an unreadable body, a snapshot it cannot
-# be applied to.
-UNPRICEABLE = (ValidationError, TariffError, KeyError, TypeError, ValueError)
+UNPRICEABLE = costs.UNPRICEABLE
 
 
 def shown_cost(checkout: Checkout, version: str, body: str) -> SessionCost:
     """The price shown to the driver (the checkout's tariff snapshot) applied to the
     quantities of a CDR in `version`'s JSON; raises one of UNPRICEABLE when it cannot be.
     Receipts print the same figures settlement charged."""
-    return _apply_shown(checkout, _cdr_quantities(version, body))
-
-
-def _cdr_quantities(version: str, body: str) -> tariffs.CdrPricing:
-    spec = versions.get(version)
-    return tariffs.cdr_pricing(
-        spec.read(spec.cdr_pricing, simplejson.loads(body, use_decimal=True))
-    )
-
-
-def _apply_shown(checkout: Checkout, quantities: tariffs.CdrPricing) -> SessionCost:
-    snapshot = checkout.tariff_snapshot
-    fields = {
-        "currency": snapshot["currency"],
-        "elements": snapshot["elements"],
-        "vat_stated": snapshot.get("vat_stated", True),
-        # the CPO's rule as it stood when the driver paid (`CpoTerms.missing_vat_is_country_rate`)
-        "missing_vat_is_fallback": snapshot.get("missing_vat_is_fallback", False),
-        "min_price_excl_vat": snapshot["min_price"][0] or None,
-        "min_price_incl_vat": snapshot["min_price"][1] or None,
-        "max_price_excl_vat": snapshot["max_price"][0] or None,
-        "max_price_incl_vat": snapshot["max_price"][1] or None,
-    }
-    shown = tariffs.from_fields(fields, time_zone=snapshot.get("time_zone"))
-    return tariffs.check_cdr(quantities, shown, tariff_id=snapshot["tariff_id"]).cost
+    return costs.apply_shown(checkout, costs.cdr_quantities(version, body))
 
 
 def _shown_price_of(
@@ -387,7 +352,7 @@ def _shown_price_of(
     what: str,
 ) -> Decimal | None:
     try:
-        return _apply_shown(checkout, quantities()).total.incl_vat
+        return costs.apply_shown(checkout, quantities()).total.incl_vat
     except UNPRICEABLE as exc:
         flags.append(
             (Case.Kind.PRICE_DIFFERENCE, f"the price shown could not be applied to {what}: {exc}")
@@ -775,7 +740,10 @@ def plan_expiring_hold(*, checkout_id: int) -> HoldPlan | None:
     flags: list[tuple[str, str]] = []
     total = _session_total(checkout, session)
     shown = _shown_price_of(
-        checkout, partial(_session_quantities, checkout, session), flags, what="the last session"
+        checkout,
+        partial(costs.session_quantities, checkout, session),
+        flags,
+        what="the last session",
     )
     candidates = [total, checkout.hold_amount] + ([shown] if shown is not None else [])
     capture = Money(min(candidates), currency).to_minor()
@@ -797,34 +765,6 @@ def _session_total(checkout: Checkout, session: ChargingSession) -> Decimal:
     return Decimal(0) if total is None else total
 
 
-def _session_quantities(checkout: Checkout, session: ChargingSession) -> tariffs.CdrPricing:
-    """The session's quantities as a CDR states them, so the price shown is applied to them
-    exactly as to a CDR. Its stored charging periods are in the partner's version's shape; a
-    session that states none cannot be priced (a CDR without periods is refused too)."""
-    if not session.charging_periods:
-        raise ValidationError({"charging_periods": "the session states no charging periods"})
-    spec = versions.get(checkout.partner.version)
-    end = session.end or checkout.ended_at or timezone.now()
-    hours = Decimal((end - session.start).total_seconds()) / 3600
-    country = checkout.evse.location.country
-    return tariffs.CdrPricing(
-        start=session.start,
-        end=end,
-        currency=session.currency or checkout.currency,
-        country=country.upper(),
-        time_zone=tariffs.resolve_zone(None, country),
-        tariffs={},
-        periods=tuple(
-            tariffs.tariff_period(spec.read(spec.charging_period, period))
-            for period in session.charging_periods
-        ),
-        total_cost=Price(session.total_cost_excl_vat or Decimal(0), session.total_cost_incl_vat),
-        total_energy=session.kwh,
-        total_time=hours.quantize(Decimal("0.0001")),
-        tariff_ids_stated=spec.charging_period.tariff_ids_stated,
-    )
-
-
 def record_expiring_hold(*, plan: HoldPlan, intent: gateway.Intent) -> None:
     """Book the capture (or release) of an expiring hold, settle the checkout without a CDR
     (nothing is owed to the CPO until its CDR says so) and open the EXPIRING_HOLD case."""
@@ -841,3 +781,28 @@ def record_expiring_hold(*, plan: HoldPlan, intent: gateway.Intent) -> None:
         )
         if _has_cdr(checkout):  # a CDR came while Stripe was asked
             _reconcile_later(checkout)
+
+
+# --- what the driver's page shows -------------------------------------------------------------
+
+
+def settled_cost(
+    checkout: Checkout, session: ChargingSession | None, *, paid_minor: int
+) -> costs.DriverCost:
+    """After settlement the driver's cost is what was taken (captured less refunds); the CPO's
+    figure beside it is the total of the CDR that bills the checkout, else (settled before its
+    CDR came) its last Session's. `basis` says why they differ: the price shown, or the hold."""
+    currency = checkout.currency
+    paid = Money.from_minor(max(paid_minor, 0), currency).amount
+    live = standing_cdrs(list(checkout.cdrs.order_by("received_at", "pk")))
+    if len(live) == 1:
+        operator: Decimal | None = cdr_total_incl_vat(checkout, live[0])
+    else:
+        operator = costs.operator_figure(checkout, session) if session is not None else None
+    if operator is None or checkout.payment_status == Checkout.PaymentStatus.RELEASED:
+        return costs.DriverCost(paid, "none", None)  # nothing to compare, or nothing taken
+    operator = Money(operator, currency).rounded().amount
+    if operator <= paid:
+        return costs.DriverCost(paid, "operator", operator)
+    hold = Money(checkout.hold_amount, currency).rounded().amount
+    return costs.DriverCost(paid, "hold" if paid == hold else "shown", operator)

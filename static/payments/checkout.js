@@ -1,7 +1,8 @@
 // The checkout's status page (templates/payments/checkout.html): polls the driver API and shows
-// the charging as it goes (energy, duration, cost, what the card was charged), with the stop
-// button. A static file, so that the page's Content-Security-Policy needs no inline script; the
-// status words come translated in #status-words' data attributes.
+// the charging as it goes (energy, duration, what the driver pays on the current figures, what
+// the card was charged), with the stop button. A static file, so that the page's
+// Content-Security-Policy needs no inline script; the status words come translated in
+// #status-words' data attributes.
 (function () {
   var box = document.getElementById("checkout"), status = document.getElementById("status"), reason = document.getElementById("reason");
   var words = document.getElementById("status-words").dataset;  // each status in words, translated
@@ -36,6 +37,9 @@
       document.getElementById("duration").textContent = duration(data.session.start, data.session.end);
       document.getElementById("cost").textContent = money(data.session.cost, data.session.currency);
     }
+    // What the driver pays, and in words why it is less than the operator's figure.
+    var note = document.getElementById("cost-note"), why = data.session ? data.session.cost_note : "";
+    note.textContent = why || ""; note.hidden = !why;
   }
   function poll() {
     fetch(box.dataset.url, {headers: {"Accept": "application/json"}}).then(function (r) { return r.json(); }).then(function (data) {
