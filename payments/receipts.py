@@ -663,14 +663,12 @@ def rate_text(rate: Decimal | None) -> str:
 
 
 def adjustment_text(r: Receipt) -> str:
-    """Why the amount charged differs from the items above it, in words and from the figures
-    settlement went by (the lowest of the operator's bill, the price shown applied to what was
-    metered, and the amount held); "" when there is no adjustment."""
+    """Why the amount charged differs from the items above it or from the operator's bill, in
+    words and from the figures settlement went by (the lowest of the operator's bill, the price
+    shown applied to what was metered, and the amount held); "" when all three agree."""
     item = next((i for i in r.costs if i.dimension == "adjustment"), None)
-    if item is None or item.incl_vat is None:
-        return ""
     paid = r.total_incl_vat
-    listed = paid - item.incl_vat
+    listed = paid - item.incl_vat if item is not None and item.incl_vat is not None else paid
 
     def cents(amount: Decimal | None) -> Decimal | None:
         return None if amount is None else Money(amount, r.currency).rounded().amount
@@ -683,6 +681,8 @@ def adjustment_text(r: Receipt) -> str:
         "paid": r.money(paid),
         "kwh": number_text(r.energy_kwh),
     }
+    if listed == paid and (bill is None or bill == paid):
+        return ""  # the items add up to what the operator billed: nothing to explain
     above_hold = any(x is not None and x > r.held for x in (bill, shown))
     if r.held and paid == r.held and above_hold:
         text = _(
