@@ -50,7 +50,9 @@ def test_a_cdr_below_the_price_shown_says_you_pay_the_operators_bill(
     assert f"€{lower:.2f}" in text["adjustment"]
 
 
-def test_no_adjustment_no_sentence(connected_cpo, live_server, stripe_settings, eager_tasks) -> None:
+def test_no_adjustment_no_sentence(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
     cpo = connected_cpo(location_count=1, update_interval=0.2)
     checkout, session = finished_session(cpo, live_server, stripe_settings)
     total = session.total_cost_incl_vat
