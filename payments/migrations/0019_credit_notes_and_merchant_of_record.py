@@ -5,9 +5,31 @@ import django.utils.timezone
 from django.db import migrations, models
 
 
-def credit_note_counter(apps, schema_editor):
-    """The credit notes' counter exists before the first refund, so it is only ever locked."""
-    apps.get_model("payments", "DocumentCounter").objects.get_or_create(name="credit_note")
+def credit_notes_for_past_refunds(apps, schema_editor):
+    """The credit notes' counter, and a credit note for each refund made before there were
+    any (in the order they were made), so every receipt lists its refunds; none is e-mailed."""
+    from django.conf import settings
+
+    counter, _ = apps.get_model("payments", "DocumentCounter").objects.get_or_create(
+        name="credit_note"
+    )
+    CreditNote = apps.get_model("payments", "CreditNote")
+    refunds = apps.get_model("payments", "Refund").objects.filter(status="refunded")
+    for refund in refunds.select_related("checkout").order_by("done_at", "pk"):
+        counter.last += 1
+        CreditNote.objects.create(
+            refund=refund,
+            checkout=refund.checkout,
+            sequence=counter.last,
+            number=f"{settings.OCPI_PARTY_ID}-CN-{counter.last:08d}",
+            receipt_number=f"{settings.OCPI_PARTY_ID}-{refund.checkout_id:08d}",
+            amount_minor=refund.amount_minor,
+            currency=refund.currency,
+            reason=refund.reason,
+            issued_at=refund.done_at or refund.created_at,
+            sent_at=refund.done_at or refund.created_at,
+        )
+    counter.save()
 
 
 class Migration(migrations.Migration):
@@ -49,5 +71,5 @@ class Migration(migrations.Migration):
                 'ordering': ['sequence'],
             },
         ),
-        migrations.RunPython(credit_note_counter, migrations.RunPython.noop),
+        migrations.RunPython(credit_notes_for_past_refunds, migrations.RunPython.noop),
     ]
