@@ -1,7 +1,8 @@
-"""The receipt by e-mail: text, HTML and the PDF attached, in the driver's language, once; and
-the erasure of addresses past their retention (ARCHITECTURE.md "Privacy"). It sits above
-`payments.receipts` (the receipt's value and words) and `payments.receipt_pdf` (the PDF made of
-them). These are the two writes about receipts, for tasks to call."""
+"""The receipt by e-mail: text, HTML and the PDF attached, in the language the driver paid in,
+once; a refund's credit note the same way; and the erasure of addresses past their retention
+(ARCHITECTURE.md "Privacy"). It sits above `payments.receipts` (the documents' values and words)
+and `payments.receipt_pdf` (the PDFs made of them). These are the writes about receipts, for
+tasks to call."""
 
 from __future__ import annotations
 
