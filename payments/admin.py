@@ -41,6 +41,7 @@ from payments.models import (
     ChargingSession,
     Checkout,
     CpoTerms,
+    CreditNote,
     Deadline,
     Dispute,
     LedgerEntry,
@@ -214,12 +215,31 @@ class RefundInline(ReadOnlyInline):
     only what Stripe did)."""
 
     model = Refund
-    fields = ["created_at", "amount", "status", "reason", "requested_by", "failure", "done_at"]
+    fields = [
+        "created_at",
+        "amount",
+        "status",
+        "reason",
+        "requested_by",
+        "failure",
+        "done_at",
+        "credit_note_link",
+    ]
     readonly_fields = fields
 
     @admin.display(description="amount")
     def amount(self, refund: Refund) -> str:
         return str(Money.from_minor(refund.amount_minor, refund.currency))
+
+    @admin.display(description="credit note")
+    def credit_note_link(self, refund: Refund) -> str:
+        """The document the driver got for it, as they see it (issued once Stripe refunded)."""
+        note = CreditNote.objects.filter(refund=refund).first()
+        if note is None:
+            return "—"
+        url = reverse("credit-note-page", args=[refund.checkout.public_id, note.number])
+        sent = f", e-mailed {note.sent_at:%Y-%m-%d %H:%M}" if note.sent_at else ""
+        return format_html('<a href="{}">{}</a>{}', url, note.number, sent)
 
 
 class DeadlineInline(ReadOnlyInline):

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from django.contrib.auth.models import User
 from pypdf import PdfReader
 
 from payments import receipt_mail, receipts, refunds
@@ -96,3 +97,14 @@ def test_the_credit_note_is_emailed_in_the_drivers_language(
     assert kind == "application/pdf" and note.number in name and pdf.startswith(b"%PDF")
     assert receipt_mail.send_credit_note(credit_note_id=note.pk) is False  # once
     assert len(mailoutbox) == 2
+
+
+def test_the_checkouts_admin_page_links_each_refunds_credit_note(
+    connected_cpo, live_server, stripe_settings, eager_tasks, client
+) -> None:
+    checkout = settled(connected_cpo, live_server, stripe_settings)
+    refund(checkout.pk, "0.20", "cable was faulty", "operator:cn-5")
+    note = CreditNote.objects.get(checkout=checkout)
+    client.force_login(User.objects.create_superuser("operator", "", "pw-operator-1"))
+    page = client.get(f"/admin/payments/checkout/{checkout.pk}/change/").content.decode()
+    assert f'href="/checkout/{checkout.public_id}/credit-notes/{note.number}/"' in page
