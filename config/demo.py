@@ -21,6 +21,16 @@ FAKE_STRIPE = "127.0.0.1:8420"
 SIMULATOR_PORT = 9100
 ADMIN_USER, ADMIN_PASSWORD = "admin", "admin"
 SIMULATED = "Simulated CPO"
+# The simulated CPO's party and the terms the demo gives it: complete legal details, so its
+# receipts name a seller (or operator) as a German invoice must, and the admin flags nothing.
+SIMULATED_PARTY = ("NL", "SIM")
+SIMULATED_TERMS = {
+    "default_hold": "50.00",
+    "legal_name": "Simulated Charging B.V.",
+    "legal_address": "Laadpaalstraat 1\n1011 AB Amsterdam\nNetherlands",
+    "vat_id": "NL000099998B57",
+    "merchant_of_record": "platform",
+}
 TEST_CARDS = (
     ("4242 4242 4242 4242", "accepted"),
     ("4000 0000 0000 0341", "declined"),
@@ -59,6 +69,24 @@ def use_fake_stripe() -> bool:
     return True
 
 
+def give_simulated_party_terms() -> None:
+    """The simulated party's CPO terms, created once; an operator's later edits are kept,
+    only what is still blank is filled in."""
+    country_code, party_id = SIMULATED_PARTY
+    manage(
+        "shell", "-v", "0", "-c",
+        "from decimal import Decimal;"
+        "from payments.models import CpoTerms;"
+        f"values = {SIMULATED_TERMS!r};"
+        "terms, _ = CpoTerms.objects.get_or_create("
+        f"country_code={country_code!r}, party_id={party_id!r},"
+        " defaults={**values, 'default_hold': Decimal(values['default_hold'])});"
+        "[setattr(terms, k, values[k]) for k in ('legal_name', 'legal_address', 'vat_id')"
+        " if not getattr(terms, k)];"
+        "terms.save()",
+    )  # fmt: skip
+
+
 def main() -> None:
     # A demo on one machine, over plain http with development secrets: every process it starts
     # runs with DEBUG on, which the settings require for that.
@@ -67,6 +95,7 @@ def main() -> None:
     # The simulated CPO listens on loopback: every process of the demo may call it.
     os.environ["OCPI_ALLOW_PRIVATE_URLS"] = "true"
     manage("migrate", "--no-input", "-v0")
+    give_simulated_party_terms()
     manage(
         "shell",
         "-v",

@@ -172,6 +172,11 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rs
 OCPI_COUNTRY_CODE = env.str("OCPI_COUNTRY_CODE", default="DE")
 OCPI_PARTY_ID = env.str("OCPI_PARTY_ID", default="CPY")
 OCPI_BUSINESS_NAME = env.str("OCPI_BUSINESS_NAME", default="ChargePay")
+# Who we are on a receipt when we sell the charge (a CPO party's terms: merchant of record
+# "platform"): our legal name, postal address (lines separated by "\n") and VAT id.
+PLATFORM_LEGAL_NAME = env.str("PLATFORM_LEGAL_NAME", default="") or OCPI_BUSINESS_NAME
+PLATFORM_LEGAL_ADDRESS = env.str("PLATFORM_LEGAL_ADDRESS", default="").replace("\\n", "\n")
+PLATFORM_VAT_ID = env.str("PLATFORM_VAT_ID", default="")
 OCPI_TRAFFIC_RETENTION = timedelta(days=90)
 OCPI_CONNECT_TIMEOUT = 5.0  # seconds, outbound OCPI calls
 OCPI_READ_TIMEOUT = 30.0

@@ -22,7 +22,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -41,6 +41,7 @@ from payments.models import (
     ChargingSession,
     Checkout,
     CpoTerms,
+    CreditNote,
     Deadline,
     Dispute,
     LedgerEntry,
@@ -214,12 +215,31 @@ class RefundInline(ReadOnlyInline):
     only what Stripe did)."""
 
     model = Refund
-    fields = ["created_at", "amount", "status", "reason", "requested_by", "failure", "done_at"]
+    fields = [
+        "created_at",
+        "amount",
+        "status",
+        "reason",
+        "requested_by",
+        "failure",
+        "done_at",
+        "credit_note_link",
+    ]
     readonly_fields = fields
 
     @admin.display(description="amount")
     def amount(self, refund: Refund) -> str:
         return str(Money.from_minor(refund.amount_minor, refund.currency))
+
+    @admin.display(description="credit note")
+    def credit_note_link(self, refund: Refund) -> str:
+        """The document the driver got for it, as they see it (issued once Stripe refunded)."""
+        note = CreditNote.objects.filter(refund=refund).first()
+        if note is None:
+            return "—"
+        url = reverse("credit-note-page", args=[refund.checkout.public_id, note.number])
+        sent = f", e-mailed {note.sent_at:%Y-%m-%d %H:%M}" if note.sent_at else ""
+        return format_html('<a href="{}">{}</a>{}', url, note.number, sent)
 
 
 class DeadlineInline(ReadOnlyInline):
@@ -475,17 +495,45 @@ def _log_export(request: HttpRequest, day: date, partner: Partner | None) -> Non
     )
 
 
+class TermsCompleteFilter(admin.SimpleListFilter):
+    """Terms a receipt cannot be printed from in full: no legal name or no address."""
+
+    title = "legal details for receipts"
+    parameter_name = "complete"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("no", "incomplete (legal name or address missing)"), ("yes", "complete")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[CpoTerms]) -> QuerySet[CpoTerms]:
+        incomplete = Q(legal_name="") | Q(legal_address="")
+        if self.value() == "no":
+            return queryset.filter(incomplete)
+        if self.value() == "yes":
+            return queryset.exclude(incomplete)
+        return queryset
+
+
 @admin.register(CpoTerms)
 class CpoTermsAdmin(admin.ModelAdmin):
     """A party's hold and what happens to a hold about to expire without a CDR; a blank policy
-    follows the platform's EXPIRING_HOLD_POLICY, shown here so an operator knows what applies."""
+    follows the platform's EXPIRING_HOLD_POLICY, shown here so an operator knows what applies.
+    Who sells the charge (merchant of record) and the legal details receipts print: terms
+    without a legal name or address are flagged in the list and warned about on their page."""
 
-    list_display = ["__str__", "default_hold", "expiring_hold_policy", "policy_in_force"]
-    list_filter = ["expiring_hold_policy"]
+    list_display = [
+        "__str__",
+        "default_hold",
+        "expiring_hold_policy",
+        "policy_in_force",
+        "merchant_of_record",
+        "legal_details",
+    ]
+    list_filter = [TermsCompleteFilter, "merchant_of_record", "expiring_hold_policy"]
     search_fields = ["country_code", "party_id"]
     fields = [
         "country_code",
         "party_id",
+        "merchant_of_record",
         "default_hold",
         "expiring_hold_policy",
         "platform_default",
@@ -504,6 +552,27 @@ class CpoTermsAdmin(admin.ModelAdmin):
             if policy in CpoTerms.HoldPolicy
             else policy
         )
+
+    @admin.display(description="legal details for receipts")
+    def legal_details(self, terms: CpoTerms) -> str:
+        missing = terms.missing
+        return f"incomplete: no {' and no '.join(missing)}" if missing else "complete"
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        terms = self.get_object(request, object_id)
+        if terms is not None and terms.missing and request.method == "GET":
+            messages.warning(
+                request,
+                f"These terms lack the party's {' and '.join(terms.missing)}: receipts of its "
+                "charges cannot name it as a German invoice must. Enter them below.",
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="expiring hold: in force")
     def policy_in_force(self, terms: CpoTerms) -> str:

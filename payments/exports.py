@@ -1,5 +1,7 @@
 """What the ledger adds up to, for operators and accountants: sums per checkout, and the daily
-settlement export per partner (what drivers paid, what we owe the CPO).
+settlement export per partner (what drivers paid, what we owe the CPO, and who sold the charge:
+the CPO party's merchant of record, "platform" when we sell it and the CPO bills us by CDR, "cpo"
+when we collect for the CPO).
 
 A day's export holds the ledger movements booked on that day in the platform's TIME_ZONE, one
 row per checkout: a checkout held before midnight and captured after it shows on both days, and
@@ -20,7 +22,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import QuerySet, Sum
 
-from payments.models import Checkout, LedgerEntry
+from payments.models import Checkout, CpoTerms, LedgerEntry
 from stations.money import Money
 
 Kind = LedgerEntry.Kind
@@ -101,6 +103,7 @@ class SettlementRow:
     cdr_ids: str
     currency: str
     sums: Sums
+    merchant_of_record: str = ""  # "platform" (we sold the charge) or "cpo"; "" on totals
 
     @property
     def is_total(self) -> bool:
@@ -133,8 +136,13 @@ def settlement_rows(day: date, partner_id: int | None) -> list[SettlementRow]:
     )
     rows: list[SettlementRow] = []
     totals: dict[str, SettlementRow] = {}
+    sellers = {
+        (t.country_code.upper(), t.party_id.upper()): t.merchant_of_record
+        for t in CpoTerms.objects.all()
+    }
     for checkout in checkouts:
         location = checkout.evse.location
+        party = (location.country_code.upper(), location.party_id.upper())
         row = SettlementRow(
             day=day,
             partner=checkout.partner.name,
@@ -144,6 +152,7 @@ def settlement_rows(day: date, partner_id: int | None) -> list[SettlementRow]:
             cdr_ids=" ".join(sorted(cdr.cdr_id for cdr in checkout.cdrs.all())),
             currency=checkout.currency,
             sums=sums[checkout.pk],
+            merchant_of_record=sellers.get(party, CpoTerms.MerchantOfRecord.PLATFORM),
         )
         rows.append(row)
         total = totals.get(row.currency)
@@ -155,6 +164,7 @@ def settlement_rows(day: date, partner_id: int | None) -> list[SettlementRow]:
                 checkout_id=None,
                 authorization_reference="",
                 cdr_ids="",
+                merchant_of_record="",
             )
         else:
             totals[row.currency] = replace(total, sums=total.sums + row.sums)
@@ -177,6 +187,7 @@ HEADER = [
     "paid_by_driver",
     "owed_to_cpo",
     "difference",
+    "merchant_of_record",
 ]
 
 
@@ -221,5 +232,6 @@ def write_settlement_csv(rows: Iterable[SettlementRow], out: IO[str]) -> None:
                         s.difference,
                     )
                 ),
+                row.merchant_of_record,
             ]
         )

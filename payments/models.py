@@ -105,6 +105,20 @@ class Checkout(models.Model):
         return f"checkout {self.pk} ({self.status})"
 
 
+def receipt_number(checkout: Checkout) -> str:
+    """The receipt's number: our party id and the checkout's, one receipt per checkout."""
+    from django.conf import settings
+
+    return f"{settings.OCPI_PARTY_ID}-{checkout.pk:08d}"
+
+
+def credit_note_number(sequence: int) -> str:
+    """A credit note's number: the receipts' scheme with its own prefix and sequence."""
+    from django.conf import settings
+
+    return f"{settings.OCPI_PARTY_ID}-CN-{sequence:08d}"
+
+
 class DriverToken(models.Model):
     """The OCPI token of one checkout: single use, never reused (TK-05). 2.2.1 CPOs see it as
     AD_HOC_USER with its `uid`; 2.1.1 CPOs as OTHER, and their sessions and CDRs carry only the
@@ -290,6 +304,39 @@ class Refund(models.Model):
         return f"refund {self.amount_minor} {self.currency} ({self.status})"
 
 
+class DocumentCounter(models.Model):
+    """The last number given out in one numbering sequence (credit notes): locked and raised in
+    the transaction that issues the document, so numbers are gapless and never given twice."""
+
+    name = models.CharField(max_length=32, unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last}"
+
+
+class CreditNote(models.Model):
+    """The document a refund is to the driver: its own number, referring to the receipt's, so
+    the receipt stays as it was sent. One per refund, issued when Stripe has refunded."""
+
+    refund = models.OneToOneField(Refund, on_delete=models.PROTECT, related_name="credit_note")
+    checkout = models.ForeignKey(Checkout, on_delete=models.PROTECT, related_name="credit_notes")
+    sequence = models.PositiveIntegerField(unique=True)
+    number = models.CharField(max_length=40, unique=True)
+    receipt_number = models.CharField(max_length=40)
+    amount_minor = models.BigIntegerField()  # incl. VAT
+    currency = models.CharField(max_length=3)
+    reason = models.TextField()
+    issued_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sequence"]
+
+    def __str__(self) -> str:
+        return f"credit note {self.number}"
+
+
 class StripeEvent(models.Model):
     """Each webhook event once: a replayed event finds its row and changes nothing."""
 
@@ -356,7 +403,20 @@ class CpoTerms(models.Model):
     default_hold = models.DecimalField(
         max_digits=12, decimal_places=2, help_text="pre-authorised amount incl. VAT"
     )
-    # Printed on receipts as the seller (a German invoice needs the seller's name and address).
+
+    class MerchantOfRecord(models.TextChoices):
+        PLATFORM = "platform", "we sell the charge; the CPO bills us by CDR"
+        CPO = "cpo", "the CPO sells; we collect as its payment service"
+
+    # Who sells the charge to the driver, and so who the receipt names as seller.
+    merchant_of_record = models.CharField(
+        max_length=8,
+        choices=MerchantOfRecord.choices,
+        default=MerchantOfRecord.PLATFORM,
+        help_text="platform: the receipt names us as seller and the CPO as operator; cpo: the "
+        "CPO sells and we collect the payment for it",
+    )
+    # Printed on receipts (a German invoice needs the seller's name and address).
     legal_name = models.CharField(max_length=200, blank=True)
     legal_address = models.TextField(blank=True)
     vat_id = models.CharField("VAT id", max_length=20, blank=True)
@@ -387,6 +447,12 @@ class CpoTerms(models.Model):
 
     def __str__(self) -> str:
         return f"{self.country_code}*{self.party_id}"
+
+    @property
+    def missing(self) -> list[str]:
+        """What a receipt needs of the party and the terms lack (name, address)."""
+        lacking = [] if self.legal_name.strip() else ["legal name"]
+        return lacking + ([] if self.legal_address.strip() else ["address"])
 
 
 class Case(models.Model):

@@ -1,7 +1,8 @@
-"""The receipt by e-mail: text, HTML and the PDF attached, in the driver's language, once; and
-the erasure of addresses past their retention (ARCHITECTURE.md "Privacy"). It sits above
-`payments.receipts` (the receipt's value and words) and `payments.receipt_pdf` (the PDF made of
-them). These are the two writes about receipts, for tasks to call."""
+"""The receipt by e-mail: text, HTML and the PDF attached, in the language the driver paid in,
+once; a refund's credit note the same way; and the erasure of addresses past their retention
+(ARCHITECTURE.md "Privacy"). It sits above `payments.receipts` (the documents' values and words)
+and `payments.receipt_pdf` (the PDFs made of them). These are the writes about receipts, for
+tasks to call."""
 
 from __future__ import annotations
 
@@ -15,9 +16,16 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from payments.models import Checkout
-from payments.receipt_pdf import receipt_pdf
-from payments.receipts import present, receipt_for, receipt_url
+from payments.models import Checkout, CreditNote
+from payments.receipt_pdf import credit_note_pdf, receipt_pdf
+from payments.receipts import (
+    credit_note_doc,
+    credit_note_url,
+    present,
+    present_credit_note,
+    receipt_for,
+    receipt_url,
+)
 from stations import l10n
 
 logger = logging.getLogger(__name__)
@@ -70,6 +78,42 @@ def send_receipt(*, checkout_id: int) -> bool:
             unclaim = Checkout.objects.filter(pk=checkout_id, receipt_sent_at=now)
             unclaim.update(receipt_sent_at=None)
     logger.info("receipt of checkout %s e-mailed", checkout_id)  # never log the address
+    return True
+
+
+def send_credit_note(*, credit_note_id: int) -> bool:
+    """E-mail a refund's credit note (text, PDF attached) in the language the driver paid in,
+    once: True when it was sent now. Nothing is sent without an address (or after it was
+    erased); `sent_at` is claimed before sending and given back if sending fails."""
+    note = CreditNote.objects.select_related("checkout").filter(pk=credit_note_id).first()
+    if note is None or note.sent_at is not None or not note.checkout.email:
+        return False
+    now = timezone.now()
+    if not CreditNote.objects.filter(pk=note.pk, sent_at=None).update(sent_at=now):
+        return False  # a twin call was here first
+    checkout = note.checkout
+    language = l10n.known_locale(checkout.locale)
+    sent = False
+    try:
+        with translation.override(language):
+            doc = credit_note_doc(note, receipt_for(checkout))
+            context = {
+                "text": present_credit_note(doc),
+                "url": credit_note_url(checkout.public_id, note.number),
+            }
+            subject = _("Your credit note %(number)s") % {"number": note.number}
+            text = render_to_string("payments/email/credit_note.txt", context)
+            pdf = credit_note_pdf(doc)
+        message = EmailMultiAlternatives(
+            subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[checkout.email]
+        )
+        message.attach(f"credit-note-{note.number}.pdf", pdf, "application/pdf")
+        message.send()
+        sent = True
+    finally:
+        if not sent:
+            CreditNote.objects.filter(pk=note.pk, sent_at=now).update(sent_at=None)
+    logger.info("credit note %s e-mailed", note.number)
     return True
 
 

@@ -1,6 +1,8 @@
 """The receipt as a PDF (reportlab), in the active language: the same figures and words as the
 page. The standard Helvetica font is used (every PDF reader has it); its encoding (WinAnsi)
-holds €, German umlauts and ß; characters outside it are replaced, never dropped silently."""
+holds €, German umlauts and ß; characters outside it are replaced, never dropped silently.
+A normal session's receipt fits on one A4 page: compact headings, and the signed meter data
+(long keys and signatures) in small type; a refund's credit note is a page of its own."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from payments.receipts import Receipt, present
+from payments.receipts import CreditNoteDoc, Receipt, present, present_credit_note
 
 _REPLACE = {"−": "-", "–": "-", "—": "-", "•": "*", "…": "...", "→": "->", "×": "x"}
 
@@ -35,33 +37,120 @@ def _safe(text: object) -> str:
     return escape(value)
 
 
-def receipt_pdf(receipt: Receipt) -> bytes:
-    styles = getSampleStyleSheet()
-    body = ParagraphStyle("body", parent=styles["BodyText"], fontName="Helvetica", fontSize=9.5)
-    small = ParagraphStyle("small", parent=body, fontSize=7.5, leading=9)
-    mono = ParagraphStyle("mono", parent=small, fontName="Courier", fontSize=6.5, leading=8)
-    bold = ParagraphStyle("bold", parent=body, fontName="Helvetica-Bold")
-    heading = ParagraphStyle("h", parent=styles["Heading2"], fontName="Helvetica-Bold")
-    title = ParagraphStyle("t", parent=styles["Title"], fontName="Helvetica-Bold", alignment=0)
+class _Styles:
+    """The few paragraph styles of our documents, compact enough for one page."""
 
-    def p(text: object, style: ParagraphStyle = body) -> Paragraph:
-        return Paragraph(_safe(text), style)
+    def __init__(self) -> None:
+        base = getSampleStyleSheet()
+        self.body = ParagraphStyle(
+            "body", parent=base["BodyText"], fontName="Helvetica", fontSize=9, leading=11,
+            spaceBefore=0, spaceAfter=1,
+        )  # fmt: skip
+        self.small = ParagraphStyle("small", parent=self.body, fontSize=7.5, leading=9)
+        self.mono = ParagraphStyle(
+            "mono", parent=self.small, fontName="Courier", fontSize=6, leading=7
+        )
+        self.bold = ParagraphStyle("bold", parent=self.body, fontName="Helvetica-Bold")
+        self.heading = ParagraphStyle(
+            "h", parent=base["Heading2"], fontName="Helvetica-Bold", fontSize=11.5, leading=14,
+            spaceBefore=6, spaceAfter=3,
+        )  # fmt: skip
+        self.title = ParagraphStyle(
+            "t", parent=base["Title"], fontName="Helvetica-Bold", fontSize=16, leading=19,
+            alignment=0, spaceAfter=4,
+        )  # fmt: skip
 
-    def rows(pairs: list[tuple[str, str]]) -> Table:
-        table = Table([[p(a), p(b)] for a, b in pairs], colWidths=[60 * mm, 110 * mm])
-        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    def p(self, text: object, style: ParagraphStyle | None = None) -> Paragraph:
+        return Paragraph(_safe(text), style or self.body)
+
+    def rows(self, pairs: list[tuple[str, str]]) -> Table:
+        table = Table([[self.p(a), self.p(b)] for a, b in pairs], colWidths=[55 * mm, 115 * mm])
+        table.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ]
+            )
+        )
         return table
+
+
+def _parties(text: dict[str, object]) -> list[tuple[str, str]]:
+    """Seller, operator (when we sell) and payment service (when the CPO sells), as rows."""
+    seller = text["seller"]
+    operator = text["operator"]
+    rows = [(str(text["seller_label"]), ", ".join(seller if isinstance(seller, list) else []))]
+    if isinstance(operator, list) and operator:
+        rows.append((_("Charge point operator"), ", ".join(operator)))
+    if text["payment_service"]:
+        rows.append((_("Payment service"), str(text["payment_service"])))
+    return rows
+
+
+def _build(story: list[Flowable], *, title: str, author: str) -> bytes:
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=title,
+        author=author,
+    )
+    doc.build(story)
+    return buffer.getvalue()
+
+
+def credit_note_pdf(doc: CreditNoteDoc) -> bytes:
+    """A refund's credit note: number, the receipt it corrects, date, amount with its VAT
+    share, reason, and the parties as the receipt names them."""
+    s = _Styles()
+    text = present_credit_note(doc)
+    story: list[Flowable] = [
+        s.p(_("Credit note"), s.title),
+        s.p(
+            _("Credit note no. %(number)s, %(date)s")
+            % {"number": text["number"], "date": text["date"]}
+        ),
+        s.p(text["refers_to"]),
+        Spacer(1, 3 * mm),
+        s.rows(
+            [
+                *_parties(text),
+                (_("Location"), text["place"]),
+                (_("Charger (EVSE ID)"), text["evse"]),
+                (_("Reason"), text["reason"]),
+                (_("Payment method"), text["card"]),
+                (_("Total excl. VAT"), text["excl_vat"]),
+                (text["vat_label"], text["vat_amount"]),
+                (_("Refunded"), text["amount"]),
+            ]
+        ),
+        Spacer(1, 3 * mm),
+        s.p(text["note"], s.small),
+    ]
+    title = _("Credit note %(number)s") % {"number": doc.number}
+    return _build(story, title=title, author=doc.receipt.payment_service.name)
+
+
+def receipt_pdf(receipt: Receipt) -> bytes:
+    s = _Styles()
+    small, mono, bold, heading, title = s.small, s.mono, s.bold, s.heading, s.title
+    p, rows = s.p, s.rows
 
     r = receipt
     text = present(r)
     story: list[Flowable] = [
         p(_("Receipt for charging"), title),
         p(_("Receipt no. %(number)s, %(date)s") % {"number": text["number"], "date": text["date"]}),
-        Spacer(1, 4 * mm),
+        Spacer(1, 3 * mm),
         rows(
             [
-                (_("Seller (charge point operator)"), ", ".join(text["seller"])),
-                (_("Payment service"), text["payment_service"]),
+                *_parties(text),
                 (_("Location"), text["place"]),
                 (_("Charger (EVSE ID)"), text["evse"]),
                 (_("Start"), text["start"]),
@@ -86,10 +175,18 @@ def receipt_pdf(receipt: Receipt) -> bytes:
                 ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.grey),
                 ("LINEABOVE", (0, -3), (-1, -3), 0.5, colors.grey),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
             ]
         )
     )
-    story += [costs, p(_("Payment"), heading), rows(text["payment"])]
+    story.append(costs)
+    if text["adjustment"]:
+        story.append(p(text["adjustment"], small))
+    story += [p(_("Payment"), heading), rows(text["payment"])]
+    if text["credit_notes"]:
+        story.append(p(_("Credit notes"), heading))
+        story += [p(f"{label}: {amount}") for label, amount, _path in text["credit_notes"]]
     c = r.calibration
     if c is not None:
         story += [
@@ -109,20 +206,9 @@ def receipt_pdf(receipt: Receipt) -> bytes:
             story.append(p(f"{nature}: {status}", small))
         for value in c.values:
             story.append(p(_wrap(value.plain_data or value.signed_data), mono))
-    story += [Spacer(1, 4 * mm), p(text["note"], small)]
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=_("Receipt %(number)s") % {"number": r.number},
-        author=r.payment_service.name,
-    )
-    doc.build(story)
-    return buffer.getvalue()
+    story += [Spacer(1, 3 * mm), p(text["note"], small)]
+    title_text = _("Receipt %(number)s") % {"number": r.number}
+    return _build(story, title=title_text, author=r.payment_service.name)
 
 
 def _wrap(text: str, width: int = 96) -> str:

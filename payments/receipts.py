@@ -4,14 +4,21 @@
 numbers and codes, not words: the templates, the PDF and the e-mail say it in the driver's
 language. It is enough for a German small-amount invoice (Kleinbetragsrechnung, § 33 UStDV: the
 seller's name and address, the date, quantity and kind of the service, the gross amount and the
-VAT rate); the CPO sells, we collect as payment service (ARCHITECTURE.md "Money").
+VAT rate). Who sells follows the CPO party's terms (`CpoTerms.merchant_of_record`): "platform",
+we sell the charge and name the CPO as operator; "cpo", the CPO sells and we collect as its
+payment service (ARCHITECTURE.md "Money").
+
+A receipt stays as it was sent: its figures are what was charged at settlement, from the CDR
+that settled it. A later refund is a credit note of its own (`CreditNote`, `credit_note_for`),
+listed below the receipt, never folded into its total.
 
 The figures:
 - cost by dimension: the price shown to the driver (the checkout's tariff snapshot) applied to
   the CDR's quantities, as settlement prices it;
-- the amount paid: what the ledger says was captured, less what was refunded. It is the gross
-  amount of the receipt; when it differs from the priced total (we capture the lower of the CDR,
-  the price shown and the hold), the difference is a line of its own;
+- the amount paid: what the ledger says was captured at settlement. It is the gross amount of
+  the receipt; when it differs from the priced total (we capture the lower of the CDR, the price
+  shown and the hold), the difference is a line of its own, explained in words
+  (`adjustment_text`);
 - VAT: the rate the tariff applied (the location country's rate when it states none); the net
   and the VAT amount are taken out of the amount paid.
 
@@ -44,7 +51,15 @@ from django.utils.translation import gettext as _
 
 from ocpi_peer.models import PartnerParty
 from payments import eichrecht, exports, ocmf, settlement
-from payments.models import Cdr, ChargingSession, Checkout, CpoTerms
+from payments.models import (
+    Cdr,
+    ChargingSession,
+    Checkout,
+    CpoTerms,
+    CreditNote,
+    LedgerEntry,
+    receipt_number,
+)
 from stations import l10n, tariffs
 from stations.money import Money
 from stations.pricing import SessionCost
@@ -135,6 +150,15 @@ class Calibration:
 
 
 @dataclass(frozen=True)
+class CreditNoteLine:
+    """A credit note as the receipt lists it: number, date and amount (incl. VAT)."""
+
+    number: str
+    issued_at: datetime
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class Receipt:
     number: str
     public_id: str
@@ -142,6 +166,8 @@ class Receipt:
     issued_at: datetime  # settlement, UTC
     seller: Party
     payment_service: Party
+    operator: Party  # the CPO whose charger it is (the seller too when it is merchant of record)
+    merchant_of_record: str  # "platform" (we sell) or "cpo" (it sells, we collect)
     location_name: str
     address: str
     postal_code: str
@@ -159,7 +185,7 @@ class Receipt:
     total_excl_vat: Decimal | None
     vat_rate: Decimal | None  # percent
     vat_amount: Decimal | None
-    total_incl_vat: Decimal  # the amount paid: captured less refunded
+    total_incl_vat: Decimal  # the amount paid: captured at settlement
     held: Decimal
     captured: Decimal
     refunded: Decimal
@@ -169,6 +195,8 @@ class Receipt:
     authorization_reference: str
     cdr_id: str
     calibration: Calibration | None
+    operator_bill: Decimal | None = None  # the CDR's total incl. VAT: what the CPO billed
+    credit_notes: tuple[CreditNoteLine, ...] = ()
 
     def money(self, amount: Decimal | None) -> str:
         """An amount as the active language writes it: "12,34 €" / "€12.34", "-€0.20"."""
@@ -216,26 +244,32 @@ def receipt_for(checkout: Checkout) -> Receipt:
     location = checkout.evse.location
     zone_name = tariffs.zone_for(location) or "UTC"
     zone = ZoneInfo(zone_name)
-    cdr = billing_cdr(checkout)
+    cdr = settled_cdr(checkout)
     session = checkout.sessions.order_by("-last_updated").first()
     ledger = exports.ledger_sums([checkout.pk])[checkout.pk]
     currency = checkout.currency
-    paid = ledger.captured - ledger.refunded  # a dispute does not change what was sold
-    paid_amount = Money.from_minor(paid, currency).amount
+    # What was charged at settlement: refunds are credit notes, a dispute changes nothing sold.
+    paid_amount = Money.from_minor(ledger.captured, currency).amount
     cost = _priced(checkout, cdr) if cdr is not None else None
     rate = _vat_rate(checkout, cost, cdr)
     net, vat = _split(paid_amount, rate, currency)
     start, end = _times(cdr, session)
+    operator, merchant = _operator(checkout)
+    us = Party(
+        name=settings.PLATFORM_LEGAL_NAME or settings.OCPI_BUSINESS_NAME,
+        party=f"{settings.OCPI_COUNTRY_CODE}*{settings.OCPI_PARTY_ID}",
+        address=settings.PLATFORM_LEGAL_ADDRESS,
+        vat_id=settings.PLATFORM_VAT_ID,
+    )
     return Receipt(
-        number=f"{settings.OCPI_PARTY_ID}-{checkout.pk:08d}",
+        number=receipt_number(checkout),
         public_id=checkout.public_id,
         locale=l10n.known_locale(checkout.locale),
         issued_at=checkout.settled_at or timezone.now(),
-        seller=_seller(checkout),
-        payment_service=Party(
-            name=settings.OCPI_BUSINESS_NAME,
-            party=f"{settings.OCPI_COUNTRY_CODE}*{settings.OCPI_PARTY_ID}",
-        ),
+        seller=us if merchant == CpoTerms.MerchantOfRecord.PLATFORM else operator,
+        payment_service=us,
+        operator=operator,
+        merchant_of_record=merchant,
         location_name=location.name,
         address=location.address,
         postal_code=location.postal_code,
@@ -263,7 +297,34 @@ def receipt_for(checkout: Checkout) -> Receipt:
         authorization_reference=checkout.authorization_reference or "",
         cdr_id=cdr.cdr_id if cdr is not None else "",
         calibration=calibration_for(cdr, checkout) if cdr is not None else None,
+        operator_bill=settlement.cdr_total_incl_vat(checkout, cdr) if cdr is not None else None,
+        credit_notes=tuple(
+            CreditNoteLine(
+                note.number, note.issued_at, Money.from_minor(note.amount_minor, currency).amount
+            )
+            for note in checkout.credit_notes.order_by("sequence")
+        ),
     )
+
+
+def settled_cdr(checkout: Checkout) -> Cdr | None:
+    """The CDR the checkout was settled by (the first one booked as payable to the CPO), so
+    the receipt stays as it was sent when a credit or a corrected CDR comes later; without
+    one (a hold settled from the last Session), the CDR that bills it now."""
+    first = (
+        LedgerEntry.objects.filter(
+            checkout=checkout, kind=LedgerEntry.Kind.PAYABLE, idempotency_key__startswith="payable:"
+        )
+        .order_by("created_at", "pk")
+        .values_list("idempotency_key", flat=True)
+        .first()
+    )
+    if first is not None:
+        pk = first.removeprefix("payable:")
+        cdr = checkout.cdrs.filter(pk=int(pk)).first() if pk.isdigit() else None
+        if cdr is not None and not cdr.credit:
+            return cdr
+    return billing_cdr(checkout)
 
 
 def billing_cdr(checkout: Checkout) -> Cdr | None:
@@ -275,10 +336,11 @@ def billing_cdr(checkout: Checkout) -> Cdr | None:
     return next((c for c in reversed(cdrs) if not c.credit), None)
 
 
-def _seller(checkout: Checkout) -> Party:
-    """The CPO whose charger it is: the business details of its party, else the location's
-    operator, else the connection's name. Its legal details (address, VAT id) come from the
-    party's CPO terms when an operator has entered them there."""
+def _operator(checkout: Checkout) -> tuple[Party, str]:
+    """The CPO whose charger it is, and who sells (its terms' merchant of record, "platform"
+    without terms): the business details of its party, else the location's operator, else the
+    connection's name. Its legal details (address, VAT id) come from the party's CPO terms when
+    an operator has entered them there."""
     location = checkout.evse.location
     country_code, party_id = location.country_code.upper(), location.party_id.upper()
     party = (
@@ -295,13 +357,14 @@ def _seller(checkout: Checkout) -> Party:
         or (location.operator or {}).get("name")
         or checkout.partner.name
     )
+    merchant = terms.merchant_of_record if terms else CpoTerms.MerchantOfRecord.PLATFORM
     return Party(
         name=name,
         party=f"{country_code}*{party_id}",
         address=(terms.legal_address if terms else "") or "",
         website=(party.website if party else "") or (location.operator or {}).get("website", ""),
         vat_id=(terms.vat_id if terms else "") or "",
-    )
+    ), str(merchant)
 
 
 def _times(cdr: Cdr | None, session: ChargingSession | None) -> tuple[datetime | None, ...]:
@@ -370,7 +433,7 @@ def _costs(cost: SessionCost | None, paid: Decimal, currency: str) -> tuple[Cost
         rounded = price.rounded(currency)
         items.append(CostItem(name, quantity, rounded.excl_vat, rounded.incl_vat))
     listed = sum((item.incl_vat or item.excl_vat for item in items), _ZERO)
-    if listed != paid:  # min/max price, the lower CDR or hold, refunds; or a cent of rounding
+    if listed != paid:  # min/max price, the lower CDR or hold; or a cent of rounding
         items.append(CostItem("adjustment", None, _ZERO, paid - listed))
     return tuple(items)
 
@@ -599,22 +662,86 @@ def rate_text(rate: Decimal | None) -> str:
     return f"{number_text(rate)} %"
 
 
+def adjustment_text(r: Receipt) -> str:
+    """Why the amount charged differs from the items above it or from the operator's bill, in
+    words and from the figures settlement went by (the lowest of the operator's bill, the price
+    shown applied to what was metered, and the amount held); "" when all three agree."""
+    item = next((i for i in r.costs if i.dimension == "adjustment"), None)
+    paid = r.total_incl_vat
+    listed = paid - item.incl_vat if item is not None and item.incl_vat is not None else paid
+
+    def cents(amount: Decimal | None) -> Decimal | None:
+        return None if amount is None else Money(amount, r.currency).rounded().amount
+
+    bill, shown = cents(r.operator_bill), cents(r.priced_incl_vat)
+    figures = {
+        "bill": r.money(bill),
+        "shown": r.money(shown),
+        "held": r.money(r.held),
+        "paid": r.money(paid),
+        "kwh": number_text(r.energy_kwh),
+    }
+    if listed == paid and (bill is None or bill == paid):
+        return ""  # the items add up to what the operator billed: nothing to explain
+    above_hold = any(x is not None and x > r.held for x in (bill, shown))
+    if r.held and paid == r.held and above_hold:
+        text = _(
+            "Capped at the amount held on your card (%(held)s): the operator's bill was "
+            "%(bill)s, the price shown applied to %(kwh)s kWh is %(shown)s."
+        )
+    elif bill is not None and shown is not None and paid == shown < bill:
+        text = _(
+            "You pay the price you were shown: the operator's bill was %(bill)s, the price "
+            "shown applied to %(kwh)s kWh is %(shown)s."
+        )
+    elif bill is not None and shown is not None and paid == bill < shown:
+        text = _(
+            "You pay the operator's bill, as it is lower than the price shown: the operator's "
+            "bill was %(bill)s, the price shown applied to %(kwh)s kWh is %(shown)s."
+        )
+    elif shown is not None and paid == shown > listed:
+        text = _("The tariff's minimum price per session applies: %(shown)s.")
+    elif shown is not None and paid == shown < listed:
+        text = _("The tariff's maximum price per session applies: %(shown)s.")
+    elif abs(paid - listed) <= Decimal("0.02"):
+        text = _("The items are rounded to the cent; the amount charged is %(paid)s.")
+    else:
+        text = _("The amount charged at settlement: %(paid)s.")
+    return text % figures
+
+
+def _party_lines(party: Party) -> list[str]:
+    lines = [party.name, *party.address.splitlines()]
+    lines.append(_("OCPI party %(party)s") % {"party": party.party})
+    if party.vat_id:
+        lines.append(_("VAT ID %(vat_id)s") % {"vat_id": party.vat_id})
+    return [line for line in lines if line]
+
+
 def present(receipt: Receipt) -> dict[str, Any]:
     """The receipt's figures as text in the active language, for the page, the e-mail and the
     PDF alike (so all three say the same)."""
     r = receipt
-    seller = [r.seller.name, *r.seller.address.splitlines()]
-    seller.append(_("OCPI party %(party)s") % {"party": r.seller.party})
-    if r.seller.vat_id:
-        seller.append(_("VAT ID %(vat_id)s") % {"vat_id": r.seller.vat_id})
+    platform_sells = r.merchant_of_record == CpoTerms.MerchantOfRecord.PLATFORM
     city = " ".join(x for x in (r.postal_code, r.city) if x)
-    issued = r.issued_at.astimezone(ZoneInfo(r.time_zone))
+    zone = ZoneInfo(r.time_zone)
+    issued = r.issued_at.astimezone(zone)
+    us = r.payment_service.name
     return {
         "number": r.number,
         "date": local_time(issued),
-        "seller": [line for line in seller if line],
-        "payment_service": _("%(name)s collects the payment on behalf of the operator")
-        % {"name": r.payment_service.name},
+        "seller": _party_lines(r.seller),
+        "seller_label": _("Seller") if platform_sells else _("Seller (charge point operator)"),
+        "operator": (
+            [r.operator.name, _("OCPI party %(party)s") % {"party": r.operator.party}]
+            if platform_sells
+            else []
+        ),
+        "payment_service": (
+            ""
+            if platform_sells
+            else _("%(name)s collects the payment on behalf of the operator") % {"name": us}
+        ),
         "place": ", ".join(x for x in (r.location_name, r.address, city, r.country) if x),
         "evse": _("%(evse_id)s, connector %(connector)s")
         % {"evse_id": r.evse_id, "connector": r.connector_id},
@@ -637,7 +764,6 @@ def present(receipt: Receipt) -> dict[str, Any]:
         "payment": [
             (_("Reserved on your card"), r.money(r.held)),
             (_("Taken"), r.money(r.captured)),
-            *([(_("Refunded"), r.money(r.refunded))] if r.refunded else []),
             (_("Released"), r.money(r.released)),
             (_("Payment method"), r.card),
             (_("Authorization reference"), r.authorization_reference or "–"),
@@ -651,12 +777,113 @@ def present(receipt: Receipt) -> dict[str, Any]:
             (value.nature, value_status_text(value.status))
             for value in (r.calibration.values if r.calibration else ())
         ],
-        "note": _(
-            "The operator named above sells the charging; %(name)s collects the payment as "
-            "payment service. Amounts include VAT."
+        "adjustment": adjustment_text(r),
+        "credit_notes": [
+            (
+                _("Credit note no. %(number)s of %(date)s")
+                % {"number": note.number, "date": local_time(note.issued_at.astimezone(zone))},
+                r.money(-note.amount),
+                credit_note_path(r.public_id, note.number),
+            )
+            for note in r.credit_notes
+        ],
+        "note": (
+            _(
+                "%(name)s sells the charging; the operator named above runs the charger. "
+                "Amounts include VAT."
+            )
+            if platform_sells
+            else _(
+                "The operator named above sells the charging; %(name)s collects the payment as "
+                "payment service. Amounts include VAT."
+            )
         )
-        % {"name": r.payment_service.name},
+        % {"name": us},
     }
+
+
+# --- credit notes -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreditNoteDoc:
+    """A refund as a document: its number, the receipt it corrects, the date, the amount
+    refunded with its VAT share (at the receipt's rate), the reason, and the parties as the
+    receipt names them."""
+
+    number: str
+    receipt_number: str
+    public_id: str
+    issued_at: datetime
+    currency: str
+    amount: Decimal  # incl. VAT, refunded
+    vat_rate: Decimal | None
+    excl_vat: Decimal | None
+    vat_amount: Decimal | None
+    reason: str
+    receipt: Receipt
+
+    def money(self, amount: Decimal | None) -> str:
+        return "–" if amount is None else l10n.amount(amount, self.currency)
+
+
+def credit_note_for(checkout: Checkout, number: str) -> CreditNoteDoc:
+    """One credit note of a settled checkout. Raises CreditNote.DoesNotExist when the checkout
+    has none of that number, NoReceipt when it has no receipt."""
+    note = checkout.credit_notes.get(number=number)
+    return credit_note_doc(note, receipt_for(checkout))
+
+
+def credit_note_doc(note: CreditNote, receipt: Receipt) -> CreditNoteDoc:
+    amount = Money.from_minor(note.amount_minor, note.currency).amount
+    net, vat = _split(amount, receipt.vat_rate, note.currency)
+    return CreditNoteDoc(
+        number=note.number,
+        receipt_number=note.receipt_number,
+        public_id=receipt.public_id,
+        issued_at=note.issued_at,
+        currency=note.currency,
+        amount=amount,
+        vat_rate=receipt.vat_rate,
+        excl_vat=net,
+        vat_amount=vat,
+        reason=note.reason,
+        receipt=receipt,
+    )
+
+
+def present_credit_note(doc: CreditNoteDoc) -> dict[str, Any]:
+    """The credit note's text in the active language, for its page, PDF and e-mail alike."""
+    receipt = present(doc.receipt)
+    zone = ZoneInfo(doc.receipt.time_zone)
+    return {
+        "number": doc.number,
+        "date": local_time(doc.issued_at.astimezone(zone)),
+        "refers_to": _("Corrects receipt no. %(number)s of %(date)s")
+        % {"number": doc.receipt_number, "date": receipt["date"]},
+        "seller": receipt["seller"],
+        "seller_label": receipt["seller_label"],
+        "operator": receipt["operator"],
+        "payment_service": receipt["payment_service"],
+        "place": receipt["place"],
+        "evse": receipt["evse"],
+        "reason": doc.reason,
+        "amount": doc.money(doc.amount),
+        "excl_vat": doc.money(doc.excl_vat),
+        "vat_label": _("VAT %(rate)s") % {"rate": rate_text(doc.vat_rate)},
+        "vat_amount": doc.money(doc.vat_amount),
+        "card": doc.receipt.card,
+        "receipt_path": receipt_path(doc.public_id),
+        "note": _("The amount is refunded to the card you paid with. Amounts include VAT."),
+    }
+
+
+def credit_note_path(public_id: str, number: str) -> str:
+    return reverse("credit-note-page", args=[public_id, number])
+
+
+def credit_note_url(public_id: str, number: str) -> str:
+    return str(settings.PUBLIC_BASE_URL) + credit_note_path(public_id, number)
 
 
 # --- the signed data to download ---------------------------------------------------------------

@@ -7,6 +7,9 @@ in the checkout's lock, so that:
 - what is pending counts against what may still be refunded: refunds never exceed captures,
   even when two operators click at once;
 - a doubled or retried ask (the same `key`) refunds once;
+- once Stripe has refunded, the refund becomes a credit note (`CreditNote`) in the same
+  transaction: its own gapless number, referring to the receipt's, e-mailed to the driver
+  (task `payments.tasks.send_credit_note`); the receipt itself stays as it was sent;
 - the Stripe call (task `payments.tasks.refund_payment`, enqueued on commit) carries the
   idempotency key `refund:<key>`, and the ledger row the same unique key, so a retried task
   books once. Errors that may pass (429, 5xx, no connection) are retried with backoff; a
@@ -23,7 +26,17 @@ from django.utils import timezone
 
 from payments.cases import open_case
 from payments.ledger import book
-from payments.models import Case, Cdr, Checkout, LedgerEntry, Refund
+from payments.models import (
+    Case,
+    Cdr,
+    Checkout,
+    CreditNote,
+    DocumentCounter,
+    LedgerEntry,
+    Refund,
+    credit_note_number,
+    receipt_number,
+)
 from payments.queue import enqueue_on_commit
 from stations.money import Money
 
@@ -174,6 +187,7 @@ def record_refund(*, refund_id: int, stripe_refund_id: str) -> None:
         note=refund.reason,
         refund=refund,
     )
+    issue_credit_note(checkout, refund)
     if checkout.payment_status == Checkout.PaymentStatus.DISPUTED:
         return  # a dispute's outcome decides the status (`payments.disputes`)
     refunded = refunded_minor(checkout, pending=False)
@@ -183,6 +197,34 @@ def record_refund(*, refund_id: int, stripe_refund_id: str) -> None:
         else Checkout.PaymentStatus.PARTIALLY_REFUNDED
     )
     checkout.save(update_fields=["payment_status"])
+
+
+def issue_credit_note(checkout: Checkout, refund: Refund) -> CreditNote:
+    """The refund's credit note, once (the caller holds the checkout's lock, inside the
+    transaction that books the refund): the next number of the credit notes' counter, which is
+    locked until commit, so numbers have no gaps and no twins; e-mailed after commit when the
+    driver gave an address."""
+    existing = CreditNote.objects.filter(refund=refund).first()
+    if existing is not None:
+        return existing
+    DocumentCounter.objects.get_or_create(name="credit_note")
+    counter = DocumentCounter.objects.select_for_update().get(name="credit_note")
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    note = CreditNote.objects.create(
+        refund=refund,
+        checkout=checkout,
+        sequence=counter.last,
+        number=credit_note_number(counter.last),
+        receipt_number=receipt_number(checkout),
+        amount_minor=refund.amount_minor,
+        currency=refund.currency,
+        reason=refund.reason,
+        issued_at=refund.done_at or timezone.now(),
+    )
+    if checkout.email:
+        enqueue_on_commit("payments.tasks.send_credit_note", note.pk)
+    return note
 
 
 @transaction.atomic(durable=True)

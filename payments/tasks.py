@@ -241,6 +241,15 @@ def send_receipt(self: Task, checkout_id: int) -> bool:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 
 
+@shared_task(bind=True, max_retries=6)
+def send_credit_note(self: Task, credit_note_id: int) -> bool:
+    """E-mail a refund's credit note once; a mail server that fails is tried again."""
+    try:
+        return receipt_mail.send_credit_note(credit_note_id=credit_note_id)
+    except OSError as exc:  # SMTP errors are OSErrors
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
 @shared_task
 def erase_old_emails() -> int:
     return receipt_mail.erase_old_emails(now=timezone.now())

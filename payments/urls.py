@@ -12,6 +12,16 @@ pages = [
     path("checkout/<str:public_id>/receipt/", views.receipt_page, name="receipt-page"),
     path("checkout/<str:public_id>/receipt.pdf", views.receipt_pdf_download, name="receipt-pdf"),
     path(
+        "checkout/<str:public_id>/credit-notes/<str:number>/",
+        views.credit_note_page,
+        name="credit-note-page",
+    ),
+    path(
+        "checkout/<str:public_id>/credit-notes/<str:number>.pdf",
+        views.credit_note_pdf_download,
+        name="credit-note-pdf",
+    ),
+    path(
         "checkout/<str:public_id>/signed-data.ocmf",
         views.receipt_signed_data,
         name="receipt-signed-data",

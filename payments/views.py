@@ -12,11 +12,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.http import require_GET
 
 from payments import api, receipts, services
-from payments.models import Checkout
-from payments.receipt_pdf import receipt_pdf
+from payments.models import Checkout, CreditNote
+from payments.receipt_pdf import credit_note_pdf, receipt_pdf
 from stations import l10n
 from stations.models import evse_lookup_key
 
@@ -87,9 +88,14 @@ def checkout_page(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "payments/checkout.html", context)
 
 
-def _driver_language(request: HttpRequest, checkout: Checkout) -> str:
-    """The language the driver chose with the switcher, else the one they paid in."""
+def _reader_language(request: HttpRequest, checkout: Checkout) -> str:
+    """The language of whoever reads the receipt: the one chosen with the switcher, else the
+    first their browser asks for that we speak (as LocaleMiddleware activated it); only a
+    reader who states neither gets the language the checkout was paid in."""
     if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) in l10n.LOCALES:
+        return l10n.active_locale()
+    asked = parse_accept_lang_header(request.headers.get("Accept-Language", "")[:255])
+    if any(code.lower()[:2] in l10n.LOCALES for code, _q in asked):
         return l10n.active_locale()
     return checkout.locale if checkout.locale in l10n.LOCALES else l10n.active_locale()
 
@@ -152,7 +158,7 @@ def _receipt(request: HttpRequest, public_id: str, *, as_pdf: bool) -> HttpRespo
         checkout = services.checkout_by_public_id(public_id)
     except services.UnknownCheckout:
         return render(request, "payments/unknown_checkout.html", status=404)
-    with translation.override(_driver_language(request, checkout)):
+    with translation.override(_reader_language(request, checkout)):
         try:
             receipt = receipts.receipt_for(checkout)
         except receipts.NoReceipt as missing:
@@ -163,4 +169,35 @@ def _receipt(request: HttpRequest, public_id: str, *, as_pdf: bool) -> HttpRespo
             return _private(render(request, "payments/receipt.html", context))
         response = HttpResponse(receipt_pdf(receipt), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="receipt-{receipt.number}.pdf"'
+    return _private(response)
+
+
+@require_GET
+def credit_note_page(request: HttpRequest, public_id: str, number: str) -> HttpResponse:
+    """A refund's credit note (HTML), under the checkout's secret link."""
+    return _credit_note(request, public_id, number, as_pdf=False)
+
+
+@require_GET
+def credit_note_pdf_download(request: HttpRequest, public_id: str, number: str) -> HttpResponse:
+    return _credit_note(request, public_id, number, as_pdf=True)
+
+
+def _credit_note(
+    request: HttpRequest, public_id: str, number: str, *, as_pdf: bool
+) -> HttpResponse:
+    try:
+        checkout = services.checkout_by_public_id(public_id)
+    except services.UnknownCheckout:
+        return render(request, "payments/unknown_checkout.html", status=404)
+    with translation.override(_reader_language(request, checkout)):
+        try:
+            doc = receipts.credit_note_for(checkout, number)
+        except (CreditNote.DoesNotExist, receipts.NoReceipt):
+            return _private(render(request, "payments/unknown_checkout.html", status=404))
+        if not as_pdf:
+            context = {"checkout": checkout, "doc": doc, "text": receipts.present_credit_note(doc)}
+            return _private(render(request, "payments/credit_note.html", context))
+        response = HttpResponse(credit_note_pdf(doc), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="credit-note-{doc.number}.pdf"'
     return _private(response)

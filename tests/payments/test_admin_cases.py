@@ -162,6 +162,7 @@ def test_cpo_terms_show_and_change_the_expiring_hold_policy(operator: Client, se
             "party_id": "ABC",
             "default_hold": "40.00",
             "expiring_hold_policy": "release",
+            "merchant_of_record": "platform",
         },
     )
     terms.refresh_from_db()

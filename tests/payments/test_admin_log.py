@@ -47,7 +47,12 @@ def test_it_lists_who_did_what_to_which_object_and_filters_by_user_and_object(ca
     resolve(signed_in("carl", "operations"), cases[1], "no session happened")
     finance.post(
         "/admin/payments/cpoterms/add/",
-        {"country_code": "DE", "party_id": "ABC", "default_hold": "30.00"},
+        {
+            "country_code": "DE",
+            "party_id": "ABC",
+            "default_hold": "30.00",
+            "merchant_of_record": "platform",
+        },
     )
 
     page = finance.get(LOG).content.decode()

@@ -102,7 +102,12 @@ def _export(client: Client, world: World) -> HttpResponse:
 def _cpo_terms(client: Client, world: World) -> HttpResponse:
     return client.post(
         "/admin/payments/cpoterms/add/",
-        {"country_code": "DE", "party_id": "ABC", "default_hold": "30.00"},
+        {
+            "country_code": "DE",
+            "party_id": "ABC",
+            "default_hold": "30.00",
+            "merchant_of_record": "platform",
+        },
     )
 
 

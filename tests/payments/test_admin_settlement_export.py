@@ -71,18 +71,18 @@ def test_a_days_csv_for_one_partner_has_exact_figures_and_totals(operator: Clien
     one, two = ledger["a"], ledger["b"]
     assert rows[1:] == [
         # date, partner, party, checkout, reference, CDRs, currency,
-        # held, captured, released, refunded, disputed, paid, owed, difference
+        # held, captured, released, refunded, disputed, paid, owed, difference, who sold
         [
             *("2026-11-30", "Test CPO", "DE*ABC", str(one.pk), "REF-ONE", "CDR-1", "EUR"),
-            *("50.00", "12.30", "37.70", "0.00", "0.00", "12.30", "12.30", "0.00"),
+            *("50.00", "12.30", "37.70", "0.00", "0.00", "12.30", "12.30", "0.00", "platform"),
         ],
         [
             *("2026-11-30", "Test CPO", "DE*ABC", str(two.pk), "REF-TWO", "CDR-2A CDR-2B", "EUR"),
-            *("0.00", "20.00", "30.00", "5.00", "3.00", "12.00", "21.50", "-9.50"),
+            *("0.00", "20.00", "30.00", "5.00", "3.00", "12.00", "21.50", "-9.50", "platform"),
         ],
         [
             *("2026-11-30", "Test CPO", "", "total", "", "", "EUR"),
-            *("50.00", "32.30", "67.70", "5.00", "3.00", "24.30", "33.80", "-9.50"),
+            *("50.00", "32.30", "67.70", "5.00", "3.00", "24.30", "33.80", "-9.50", ""),
         ],
     ]
 

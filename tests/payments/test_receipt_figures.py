@@ -50,7 +50,7 @@ def test_a_211_receipt_adds_the_countrys_vat(
     assert f"€{receipt.total_incl_vat}" in html and "VAT 21 %" in html
 
 
-def test_a_refund_lowers_the_amount_paid_on_the_receipt_and_the_live_page(
+def test_a_refund_leaves_the_receipt_as_charged_and_lowers_the_live_page(
     connected_cpo, live_server, stripe_settings, eager_tasks
 ) -> None:
     checkout = settled(connected_cpo, live_server, stripe_settings)
@@ -64,8 +64,9 @@ def test_a_refund_lowers_the_amount_paid_on_the_receipt_and_the_live_page(
     )
     receipt = receipts.receipt_for(checkout)
     assert (receipt.captured, receipt.refunded) == (taken, Decimal("0.10"))
-    assert receipt.total_incl_vat == taken - Decimal("0.10")
+    assert receipt.total_incl_vat == taken  # the refund is a credit note of its own
     assert sum(item.incl_vat for item in receipt.costs) == receipt.total_incl_vat
+    assert [note.amount for note in receipt.credit_notes] == [Decimal("0.10")]
     live = httpx.get(f"{live_server.url}/api/v1/checkouts/{checkout.public_id}").json()
     assert (live["amount_captured"], live["amount_refunded"]) == (str(taken), "0.10")
     assert live["receipt_path"] == f"/checkout/{checkout.public_id}/receipt/"

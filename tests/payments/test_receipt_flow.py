@@ -47,6 +47,7 @@ def test_the_seller_is_the_cpo_with_the_legal_details_an_operator_entered(
     CpoTerms.objects.create(
         country_code="NL",
         party_id="SIM",
+        merchant_of_record=CpoTerms.MerchantOfRecord.CPO,
         default_hold=Decimal("30.00"),
         legal_name="Simulated Charging B.V.",
         legal_address="Laadpaalstraat 1\n1011 AB Amsterdam",

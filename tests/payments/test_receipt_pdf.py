@@ -39,3 +39,17 @@ def test_the_pdf_is_in_german_for_a_german_driver(
     amount = f"{captured(checkout)}".replace(".", ",")
     assert f"{amount} €" in text
     assert "Quittung" in text and "MwSt. 19 %" in text
+
+
+def page_count(content: bytes) -> int:
+    return len(PdfReader(io.BytesIO(content)).pages)
+
+
+@pytest.mark.parametrize("locale", ["en", "de"])
+def test_a_normal_sessions_receipt_is_one_page(
+    connected_cpo, live_server, stripe_settings, eager_tasks, locale
+) -> None:
+    checkout = settled(connected_cpo, live_server, stripe_settings, locale=locale)
+    answer = httpx.get(f"{live_server.url}/checkout/{checkout.public_id}/receipt.pdf")
+    assert "signed_values" in checkout.cdrs.get().body  # with its signed meter data
+    assert page_count(answer.content) == 1
