@@ -61,7 +61,7 @@ from .transport import (
     SimulatorError,
     Status,
     is_221_shape,
-    load_json,
+    maybe_json,
     parse_datetime,
 )
 
@@ -189,7 +189,7 @@ def commands_for(version: str) -> tuple[str, ...]:
 
 def record_down(log: CommandLog, version: str, command: str, body: bytes) -> None:
     """ "down": the request is recorded, answered 503 without a body by the server, and dropped."""
-    entry = ReceivedCommand(command=command, version=version, body=_maybe_json(body))
+    entry = ReceivedCommand(command=command, version=version, body=maybe_json(body))
     entry.http_status = 503
     with log.lock:
         log.commands.append(entry)
@@ -208,7 +208,7 @@ def handle(
             http_status=404,
         )
     entry = ReceivedCommand(
-        command=request.segments[0], version=request.version, body=_maybe_json(request.body)
+        command=request.segments[0], version=request.version, body=maybe_json(request.body)
     )
     with log.lock:
         log.commands.append(entry)
@@ -611,10 +611,3 @@ def _evse_refusal(desk: _Desk, index: int, evse_number: int) -> str | None:
     if status in _INOPERATIVE:
         return "EVSE_INOPERATIVE"
     return None
-
-
-def _maybe_json(raw: bytes) -> Any:
-    try:
-        return load_json(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
-        return None

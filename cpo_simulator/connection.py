@@ -1,15 +1,19 @@
 """What a simulated CPO backend and a hub or multi-party front share: one connection with the
 eMSP (`Peer`), and the same way of showing it to tests and of driving it. Both classes serve
-HTTP differently; everything here only reads or drives their `peer`."""
+HTTP differently; everything here only reads or drives their `peer`, and the part of every
+request that is the same for both (`_read_request`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 
-from . import credentials
+from . import credentials, versions
 from .peer import Peer, SimulatorState
+from .transport import CPO_INTERFACES, InboundRequest, OcpiFailure, Reply, Status
 
 
 class Connection:
@@ -136,3 +140,65 @@ class Connection:
             headers=headers,
             authorize=authorize,
         )
+
+    # --- serving -------------------------------------------------------------------------------
+
+    def _interfaces(self, version: str) -> Mapping[str, str]:
+        """The modules served under `version`, each with the role it is offered as."""
+        return CPO_INTERFACES
+
+    def _read_request(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        headers: httpx.Headers,
+        body: bytes,
+        correlation_id: str,
+    ) -> Reply | InboundRequest:
+        """What every front answers alike: the versions list and a version's details (a Reply),
+        or a module's request once its token is known (T-03). OcpiFailure for a path no
+        endpoint serves (404), a wrong method (405) or token (401)."""
+        parts = [unquote(part) for part in path.split("/") if part]
+        if len(parts) < 2 or parts[0] != "ocpi":
+            raise OcpiFailure(Status.CLIENT_ERROR, f"no endpoint at {path}", http_status=404)
+        if parts[1:] == ["versions"]:
+            forms = {self.base64_for(version) for version in self.versions}
+            credentials.authenticate(self.peer, headers, forms, token_a_allowed=True)
+            only_get(method)
+            return versions.versions_list(self.peer)
+        version, *rest = parts[1:]
+        if version not in self.versions:
+            raise OcpiFailure(
+                Status.CLIENT_ERROR, f"version {version} not offered", http_status=404
+            )
+        forms = {self.base64_for(version)}
+        interfaces = self._interfaces(version)
+        if not rest:
+            credentials.authenticate(self.peer, headers, forms, token_a_allowed=True)
+            only_get(method)
+            return versions.version_details(self.peer, version, interfaces)
+        module, *segments = rest
+        if module not in interfaces or module in self.peer.omit_modules:
+            raise OcpiFailure(Status.CLIENT_ERROR, f"no {module!r} endpoint", http_status=404)
+        token, kind = credentials.authenticate(
+            self.peer, headers, forms, token_a_allowed=module == "credentials"
+        )
+        return InboundRequest(
+            method=method,
+            version=version,
+            module=module,
+            segments=tuple(segments),
+            query=query,
+            headers=headers,
+            body=body,
+            token=token,
+            token_kind=kind,
+            correlation_id=correlation_id,
+            module_url=f"{self.version_url(version)}/{module}",
+        )
+
+
+def only_get(method: str) -> None:
+    if method != "GET":
+        raise OcpiFailure(Status.CLIENT_ERROR, f"{method} not allowed here", http_status=405)

@@ -31,13 +31,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Final
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 from uuid import uuid4
 
 import httpx
 
-from . import commands, credentials, versions
-from .connection import Connection
+from . import commands, credentials
+from .connection import Connection, only_get
 from .peer import Peer, Role
 from .server import CpoSimulator, HttpServer, join_all, serve_http
 from .transport import (
@@ -55,7 +55,7 @@ from .transport import (
     format_datetime,
     is_221_shape,
     list_page,
-    load_json,
+    maybe_json,
     parse_datetime,
 )
 from .workers import Workers
@@ -340,7 +340,7 @@ class HubSimulator(Connection):
         """Answer one request: record it, route it, wrap the answer in the envelope."""
         split = urlsplit(raw_path)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
-        record = Recorded(method, split.path, query, headers, body, _maybe_json(body))
+        record = Recorded(method, split.path, query, headers, body, maybe_json(body))
         with self.lock:
             self.requests.append(record)
         request_id = headers.get("X-Request-ID") or str(uuid4())
@@ -375,44 +375,10 @@ class HubSimulator(Connection):
         body: bytes,
         correlation_id: str,
     ) -> Reply:
-        parts = [unquote(part) for part in path.split("/") if part]
-        if len(parts) < 2 or parts[0] != "ocpi":
-            raise OcpiFailure(Status.CLIENT_ERROR, f"no endpoint at {path}", http_status=404)
-        if parts[1:] == ["versions"]:
-            forms = {self.base64_for(version) for version in self.versions}
-            credentials.authenticate(self.peer, headers, forms, token_a_allowed=True)
-            _only_get(method)
-            return versions.versions_list(self.peer)
-        version, *rest = parts[1:]
-        if version not in self.versions:
-            raise OcpiFailure(
-                Status.CLIENT_ERROR, f"version {version} not offered", http_status=404
-            )
-        forms = {self.base64_for(version)}
-        interfaces = self._interfaces(version)
-        if not rest:
-            credentials.authenticate(self.peer, headers, forms, token_a_allowed=True)
-            _only_get(method)
-            return versions.version_details(self.peer, version, interfaces)
-        module, *segments = rest
-        if module not in interfaces:
-            raise OcpiFailure(Status.CLIENT_ERROR, f"no {module!r} endpoint", http_status=404)
-        token, kind = credentials.authenticate(
-            self.peer, headers, forms, token_a_allowed=module == "credentials"
-        )
-        request = InboundRequest(
-            method=method,
-            version=version,
-            module=module,
-            segments=tuple(segments),
-            query=query,
-            headers=headers,
-            body=body,
-            token=token,
-            token_kind=kind,
-            correlation_id=correlation_id,
-            module_url=f"{self.version_url(version)}/{module}",
-        )
+        request = self._read_request(method, path, query, headers, body, correlation_id)
+        if isinstance(request, Reply):
+            return request
+        module, version = request.module, request.version
         if module == "credentials":
             reply = credentials.handle(self.peer, request)
             if method == "POST" and reply.status == Status.SUCCESS:
@@ -528,7 +494,7 @@ class HubSimulator(Connection):
         """The hub's HubClientInfo Sender: GET the ClientInfo list, paged, with the window."""
         if request.segments:
             raise OcpiFailure(Status.CLIENT_ERROR, "no such ClientInfo resource", http_status=404)
-        _only_get(request.method)
+        only_get(request.method)
         bounds = {}
         for name in ("date_from", "date_to"):
             if name in request.query:
@@ -577,17 +543,3 @@ def _routing(headers: httpx.Headers) -> tuple[Party, Party]:
 
 def _party(country_code: str, party_id: str) -> Party:
     return country_code.upper(), party_id.upper()
-
-
-def _only_get(method: str) -> None:
-    if method != "GET":
-        raise OcpiFailure(Status.CLIENT_ERROR, f"{method} not allowed here", http_status=405)
-
-
-def _maybe_json(body: bytes) -> Any:
-    if not body:
-        return None
-    try:
-        return load_json(body)
-    except (ValueError, UnicodeDecodeError):
-        return None

@@ -42,7 +42,7 @@ from uuid import uuid4
 
 import httpx
 
-from . import cdrs, commands, credentials, locations, sessions, tariffs, tokens, versions
+from . import cdrs, commands, credentials, locations, sessions, tariffs, tokens
 from .cdrs import CdrBook, Delivery
 from .commands import CommandLog, ReceivedCommand
 from .connection import Connection
@@ -53,7 +53,6 @@ from .sessions import Charging, ChargingSession, SessionBook
 from .tokens import TokenBook
 from .transport import (
     CONFIGURATION_MODULES,
-    CPO_INTERFACES,
     InboundRequest,
     OcpiFailure,
     OneOf,
@@ -64,7 +63,7 @@ from .transport import (
     Status,
     envelope,
     is_221_shape,
-    load_json,
+    maybe_json,
 )
 from .workers import Workers
 
@@ -665,7 +664,7 @@ class CpoSimulator(Connection):
         received = time.monotonic()
         split = urlsplit(raw_path)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
-        record = Recorded(method, split.path, query, headers, body, _maybe_json(body))
+        record = Recorded(method, split.path, query, headers, body, maybe_json(body))
         with self.lock:
             self.requests.append(record)
         if split.path.startswith("/ocpi"):
@@ -752,41 +751,10 @@ class CpoSimulator(Connection):
         body: bytes,
         correlation_id: str,
     ) -> Reply:
-        parts = [unquote(part) for part in path.split("/") if part]
-        if len(parts) < 2 or parts[0] != "ocpi":
-            raise OcpiFailure(Status.CLIENT_ERROR, f"no endpoint at {path}", http_status=404)
-        if parts[1:] == ["versions"]:
-            forms = {self.base64_for(version) for version in self.versions}
-            self._authenticate(headers, forms, token_a_allowed=True)
-            _only_get(method)
-            return versions.versions_list(self.peer)
-        version, *rest = parts[1:]
-        if version not in self.versions:
-            raise OcpiFailure(
-                Status.CLIENT_ERROR, f"version {version} not offered", http_status=404
-            )
-        forms = {self.base64_for(version)}
-        if not rest:
-            self._authenticate(headers, forms, token_a_allowed=True)
-            _only_get(method)
-            return versions.version_details(self.peer, version)
-        module, *segments = rest
-        if module not in CPO_INTERFACES or module in self.omit_modules:
-            raise OcpiFailure(Status.CLIENT_ERROR, f"no {module!r} endpoint", http_status=404)
-        token, kind = self._authenticate(headers, forms, token_a_allowed=module == "credentials")
-        request = InboundRequest(
-            method=method,
-            version=version,
-            module=module,
-            segments=tuple(segments),
-            query=query,
-            headers=headers,
-            body=body,
-            token=token,
-            token_kind=kind,
-            correlation_id=correlation_id,
-            module_url=f"{self.version_url(version)}/{module}",
-        )
+        request = self._read_request(method, path, query, headers, body, correlation_id)
+        if isinstance(request, Reply):
+            return request
+        module, version = request.module, request.version
         reply = self.handle(request)
         if module not in CONFIGURATION_MODULES and is_221_shape(version):
             caller_country = headers.get("OCPI-from-country-code")
@@ -796,26 +764,6 @@ class CpoSimulator(Connection):
                 reply.headers
             )
         return reply
-
-    def _authenticate(
-        self, headers: httpx.Headers, forms: set[bool], *, token_a_allowed: bool
-    ) -> tuple[str, str]:
-        """T-03: the token and its kind ("A" or "current"), or HTTP 401 with the envelope."""
-        return credentials.authenticate(self.peer, headers, forms, token_a_allowed=token_a_allowed)
-
-
-def _only_get(method: str) -> None:
-    if method != "GET":
-        raise OcpiFailure(Status.CLIENT_ERROR, f"{method} not allowed here", http_status=405)
-
-
-def _maybe_json(body: bytes) -> Any:
-    if not body:
-        return None
-    try:
-        return load_json(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
 
 
 class Front(Protocol):

@@ -425,3 +425,13 @@ def _seconds_ceil(moment: datetime) -> int:
     """The first number whose `stamp_of` is at or after `moment` (integer maths, no floats)."""
     micros = (moment - EPOCH) // timedelta(microseconds=1)
     return max(0, -(-micros // 1_000_000))
+
+
+def maybe_json(body: bytes) -> Any:
+    """The body as JSON, or None when it is empty or not JSON (for the record of a request)."""
+    if not body:
+        return None
+    try:
+        return load_json(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
