@@ -154,7 +154,7 @@ def receipt_pdf(receipt: Receipt) -> bytes:
         p(_("Receipt for charging"), title),
         p(_("Receipt no. %(number)s, %(date)s") % {"number": text["number"], "date": text["date"]}),
         p(text["kind"], small),
-        *[p(line, bold) for line in text["invoice_missing"]],
+        *[p(text[key], bold) for key in ("recipient_missing", "seller_vat_missing") if text[key]],
         Spacer(1, 3 * mm),
         rows(
             [

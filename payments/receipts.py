@@ -748,20 +748,11 @@ def recipient_lines(details: InvoiceDetails) -> list[str]:
 
 def _invoice_text(r: Receipt) -> dict[str, Any]:
     """What makes the receipt a full invoice above €250 (§ 14 UStG) or a small-amount one: its
-    kind, the recipient, the date of supply, and what is missing for a full one."""
+    kind, the recipient, the date of supply, and what a full one still lacks: the recipient
+    (the driver can enter it) or the seller's VAT id (the CPO terms or PLATFORM_VAT_ID lack it,
+    which the admin flags)."""
     full = r.full_invoice
     limit = l10n.amount(FULL_INVOICE_ABOVE, "EUR")
-    missing = []
-    if full and not r.recipient.complete:
-        missing.append(
-            _(
-                "An invoice over %(limit)s must name its recipient: enter your name or "
-                "company and your address with the receipt to complete it."
-            )
-            % {"limit": limit}
-        )
-    if full and not r.seller.vat_id:
-        missing.append(_("The seller's VAT ID is not on record; please contact us for it."))
     return {
         "full_invoice": full,
         "kind": (
@@ -771,7 +762,20 @@ def _invoice_text(r: Receipt) -> dict[str, Any]:
         ),
         "recipient": recipient_lines(r.recipient),
         "supply_date": (l10n.day(r.end.date()) if r.end is not None else "–") if full else "",
-        "invoice_missing": missing,
+        "recipient_missing": (
+            _(
+                "An invoice over %(limit)s must name its recipient: enter your name or "
+                "company and your address with the receipt to complete it."
+            )
+            % {"limit": limit}
+            if full and not r.recipient.complete
+            else ""
+        ),
+        "seller_vat_missing": (
+            _("The seller's VAT ID is not on record; please contact us for it.")
+            if full and not r.seller.vat_id
+            else ""
+        ),
     }
 
 

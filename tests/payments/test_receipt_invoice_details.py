@@ -217,3 +217,14 @@ def test_it_erases_the_details_with_the_email_after_retention(
     assert (kept.invoice_name, kept.invoice_street, kept.invoice_vat_id) == ("", "", "")
     html = httpx.get(receipt_url(live_server, checkout)).text
     assert 'id="recipient"' not in html and "Fuhrpark" not in html
+
+
+def test_it_says_when_the_seller_has_no_vat_id_on_record(
+    connected_cpo, live_server, stripe_settings, eager_tasks, large_charges
+) -> None:
+    CpoTerms.objects.filter(party_id="SIM").update(merchant_of_record="cpo", vat_id="")
+    checkout = large(connected_cpo, live_server, stripe_settings, invoice=COMPANY)
+    html = httpx.get(receipt_url(live_server, checkout)).text
+    assert "The seller&#x27;s VAT ID is not on record" in html
+    assert "VAT ID" not in block(html, "seller")
+    assert 'id="invoice-missing"' not in html  # the recipient is complete
