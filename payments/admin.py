@@ -496,16 +496,23 @@ def _log_export(request: HttpRequest, day: date, partner: Partner | None) -> Non
 
 
 class TermsCompleteFilter(admin.SimpleListFilter):
-    """Terms a receipt cannot be printed from in full: no legal name or no address."""
+    """Terms a receipt cannot be printed from in full: no legal name or no address, or no VAT
+    id of the seller for a full invoice (the party's own when it sells, else the platform's)."""
 
     title = "legal details for receipts"
     parameter_name = "complete"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("no", "incomplete (legal name or address missing)"), ("yes", "complete")]
+        return [
+            ("no", "incomplete (legal name, address or seller's VAT id missing)"),
+            ("yes", "complete"),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[CpoTerms]) -> QuerySet[CpoTerms]:
         incomplete = Q(legal_name="") | Q(legal_address="")
+        incomplete |= Q(merchant_of_record=CpoTerms.MerchantOfRecord.CPO, vat_id="")
+        if not settings.PLATFORM_VAT_ID:
+            incomplete |= ~Q(merchant_of_record=CpoTerms.MerchantOfRecord.CPO)
         if self.value() == "no":
             return queryset.filter(incomplete)
         if self.value() == "yes":

@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 
 from ocpi_peer import clients
 from ocpi_peer.transport import too_deep
-from payments import charging, costs, gateway, services, settlement, states
+from payments import charging, costs, gateway, invoice_details, services, settlement, states
 from payments.models import Checkout
 from stations import l10n, site, tariffs
 from stations.l10n import Locale
@@ -461,6 +461,57 @@ class EvseView(DriverView):
         return Response(describe_evse(evse, locale=l10n.active_locale()))
 
 
+class InvoiceDetailsSerializer(serializers.Serializer):
+    """Who the receipt is made out to (`payments.invoice_details`): all optional; a receipt over
+    €250 is a full invoice only with a name and an address."""
+
+    name = serializers.CharField(
+        max_length=invoice_details.MAX_LENGTHS["name"],
+        required=False,
+        allow_blank=True,
+        validators=[invoice_details.validate_printable],
+        help_text="the person's or company's name",
+    )
+    street = serializers.CharField(
+        max_length=invoice_details.MAX_LENGTHS["street"],
+        required=False,
+        allow_blank=True,
+        validators=[invoice_details.validate_printable],
+        help_text="street and number",
+    )
+    postal_code = serializers.CharField(
+        max_length=invoice_details.MAX_LENGTHS["postal_code"],
+        required=False,
+        allow_blank=True,
+        validators=[invoice_details.validate_postal_code],
+    )
+    city = serializers.CharField(
+        max_length=invoice_details.MAX_LENGTHS["city"],
+        required=False,
+        allow_blank=True,
+        validators=[invoice_details.validate_printable],
+    )
+    country = serializers.CharField(
+        max_length=invoice_details.MAX_LENGTHS["country"],
+        required=False,
+        allow_blank=True,
+        validators=[invoice_details.validate_printable],
+    )
+    vat_id = serializers.CharField(
+        max_length=24,
+        required=False,
+        allow_blank=True,
+        validators=[invoice_details.validate_vat_id],
+        help_text="with its country prefix, e.g. DE123456789; checked for its country's shape",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        problems = invoice_details.cross_check(invoice_details.cleaned(attrs))
+        if problems:
+            raise serializers.ValidationError({k: [v] for k, v in problems.items()})
+        return attrs
+
+
 class NewCheckoutSerializer(serializers.Serializer):
     evse_id = serializers.CharField(max_length=64)
     connector_id = serializers.CharField(max_length=36)
@@ -473,6 +524,11 @@ class NewCheckoutSerializer(serializers.Serializer):
         help_text="the id of the unpaid checkout this client started at this EVSE before (e.g. "
         "before the page was reloaded): it is taken over at once instead of waiting for it to "
         "lapse; without it, an unpaid claim by anyone else answers 409 evse_busy",
+    )
+    invoice = InvoiceDetailsSerializer(
+        required=False,
+        help_text="who the receipt is made out to (optional; can also be entered on the "
+        "receipt page afterwards)",
     )
 
 
@@ -503,6 +559,9 @@ class CheckoutsView(DriverView):
             raise exceptions.ValidationError({"evse_id": [str(exc)]}) from exc
         except services.UnknownConnector as exc:
             raise exceptions.ValidationError({"connector_id": [str(exc)]}) from exc
+        details = invoice_details.cleaned(data.validated_data.get("invoice") or {})
+        if details.entered:
+            invoice_details.store(started.checkout, details)
         body = describe_checkout(started.checkout)
         body |= {
             "publishable_key": gateway.publishable_key(),

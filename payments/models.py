@@ -52,6 +52,14 @@ class Checkout(models.Model):
         Evse, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     email = models.EmailField(blank=True)
+    # The driver's invoice details (`payments.invoice_details`), all optional: who the receipt
+    # is made out to. Personal data, erased with the e-mail address after EMAIL_RETENTION.
+    invoice_name = models.CharField(max_length=100, blank=True)
+    invoice_street = models.CharField(max_length=100, blank=True)
+    invoice_postal_code = models.CharField(max_length=10, blank=True)
+    invoice_city = models.CharField(max_length=60, blank=True)
+    invoice_country = models.CharField(max_length=60, blank=True)
+    invoice_vat_id = models.CharField(max_length=20, blank=True)
     locale = models.CharField(max_length=2, default="en")
     # The driver's address (through the proxies we trust, ocpi_peer.clients), and what the
     # checkout rate limit counts it as: the address, or an IPv6 address's /64.
@@ -450,9 +458,18 @@ class CpoTerms(models.Model):
 
     @property
     def missing(self) -> list[str]:
-        """What a receipt needs of the party and the terms lack (name, address)."""
+        """What a receipt needs of the party and the terms lack (name, address), and the
+        seller's VAT id a full invoice (over €250) needs: the party's own when it sells, the
+        platform's (PLATFORM_VAT_ID) when we do."""
+        from django.conf import settings
+
         lacking = [] if self.legal_name.strip() else ["legal name"]
-        return lacking + ([] if self.legal_address.strip() else ["address"])
+        lacking += [] if self.legal_address.strip() else ["address"]
+        if self.merchant_of_record == self.MerchantOfRecord.CPO and not self.vat_id.strip():
+            lacking.append("VAT id")
+        elif self.merchant_of_record != self.MerchantOfRecord.CPO and not settings.PLATFORM_VAT_ID:
+            lacking.append("VAT id of the seller (we sell: PLATFORM_VAT_ID is not set)")
+        return lacking
 
 
 class Case(models.Model):

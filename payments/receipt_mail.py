@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from payments import invoice_details
 from payments.models import Checkout, CreditNote
 from payments.receipt_pdf import credit_note_pdf, receipt_pdf
 from payments.receipts import (
@@ -117,10 +118,19 @@ def send_credit_note(*, credit_note_id: int) -> bool:
     return True
 
 
+# The driver's personal data on a checkout: the e-mail address and the invoice details.
+_PERSONAL = ("email", *(f"invoice_{field}" for field in invoice_details.FIELDS))
+
+
 def erase_old_emails(*, now: datetime) -> int:
-    """Blank the e-mail address of checkouts that ended or settled longer than
-    `EMAIL_RETENTION` ago (ARCHITECTURE.md "Privacy"); their receipts stay viewable by link.
-    Returns how many addresses were erased."""
+    """Blank the e-mail address and the invoice details (name, address, VAT id) of checkouts
+    that ended or settled longer than `EMAIL_RETENTION` ago (ARCHITECTURE.md "Privacy"); their
+    receipts stay viewable by link, without the recipient. Returns how many checkouts had
+    personal data erased."""
     cutoff = now - settings.EMAIL_RETENTION
     old = Q(settled_at__lt=cutoff) | Q(ended_at__lt=cutoff)
-    return Checkout.objects.filter(old).exclude(email="").update(email="")
+    holding = Q()
+    for field in _PERSONAL:
+        holding |= ~Q(**{field: ""})
+    blank = dict.fromkeys(_PERSONAL, "")
+    return Checkout.objects.filter(old).filter(holding).update(**blank)

@@ -89,6 +89,12 @@ def _parties(text: dict[str, object]) -> list[tuple[str, str]]:
     return rows
 
 
+def _recipient(text: dict[str, object]) -> list[tuple[str, str]]:
+    """Who the receipt is made out to, when the driver entered it."""
+    lines = text["recipient"]
+    return [(_("Invoice to"), ", ".join(lines))] if isinstance(lines, list) and lines else []
+
+
 def _build(story: list[Flowable], *, title: str, author: str) -> bytes:
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -147,15 +153,19 @@ def receipt_pdf(receipt: Receipt) -> bytes:
     story: list[Flowable] = [
         p(_("Receipt for charging"), title),
         p(_("Receipt no. %(number)s, %(date)s") % {"number": text["number"], "date": text["date"]}),
+        p(text["kind"], small),
+        *[p(text[key], bold) for key in ("recipient_missing", "seller_vat_missing") if text[key]],
         Spacer(1, 3 * mm),
         rows(
             [
+                *_recipient(text),
                 *_parties(text),
                 (_("Location"), text["place"]),
                 (_("Charger (EVSE ID)"), text["evse"]),
                 (_("Start"), text["start"]),
                 (_("End"), text["end"]),
                 (_("Time zone"), text["time_zone"]),
+                *([(_("Date of supply"), text["supply_date"])] if text["supply_date"] else []),
                 (_("Energy delivered"), text["energy"]),
             ]
         ),

@@ -2,11 +2,18 @@
 
 `receipt_for(checkout)` gathers everything a receipt shows into one plain value (`Receipt`), in
 numbers and codes, not words: the templates, the PDF and the e-mail say it in the driver's
-language. It is enough for a German small-amount invoice (Kleinbetragsrechnung, § 33 UStDV: the
-seller's name and address, the date, quantity and kind of the service, the gross amount and the
-VAT rate). Who sells follows the CPO party's terms (`CpoTerms.merchant_of_record`): "platform",
-we sell the charge and name the CPO as operator; "cpo", the CPO sells and we collect as its
-payment service (ARCHITECTURE.md "Money").
+language. Up to €250 gross it is a German small-amount invoice (Kleinbetragsrechnung, § 33
+UStDV: the seller's name and address, the date, quantity and kind of the service, the gross
+amount and the VAT rate). Above that it is a full invoice (§ 14 UStG): it adds the recipient's
+name and address (the driver's invoice details, `payments.invoice_details`; without them it
+says that a full invoice needs them and links to the form for them), the seller's VAT id, the
+date of supply (the session's end) and the net amount and VAT per rate (one rate per receipt).
+The threshold applies to the gross amount in EUR; the platform converts no currency, so a
+receipt in another currency is measured by its amount as it stands (`FULL_INVOICE_ABOVE`).
+Details entered later are shown by the page and the PDF from then on; nothing is e-mailed
+again. Who sells follows the CPO party's terms (`CpoTerms.merchant_of_record`): "platform", we
+sell the charge and name the CPO as operator; "cpo", the CPO sells and we collect as its payment
+service (ARCHITECTURE.md "Money").
 
 A receipt stays as it was sent: its figures are what was charged at settlement, from the CDR
 that settled it. A later refund is a credit note of its own (`CreditNote`, `credit_note_for`),
@@ -51,6 +58,7 @@ from django.utils.translation import gettext as _
 
 from ocpi_peer.models import PartnerParty
 from payments import eichrecht, exports, ocmf, settlement
+from payments.invoice_details import NO_DETAILS, InvoiceDetails
 from payments.models import (
     Cdr,
     ChargingSession,
@@ -67,6 +75,10 @@ from stations.pricing import SessionCost
 logger = logging.getLogger(__name__)
 
 _ZERO = Decimal(0)
+
+# Above this gross amount a German invoice must be a full one (§ 33 UStDV, § 14 UStG). In EUR;
+# no exchange rate is kept, so another currency's amount is compared as it is.
+FULL_INVOICE_ABOVE = Decimal("250.00")
 
 
 class NoReceipt(Exception):
@@ -197,6 +209,12 @@ class Receipt:
     calibration: Calibration | None
     operator_bill: Decimal | None = None  # the CDR's total incl. VAT: what the CPO billed
     credit_notes: tuple[CreditNoteLine, ...] = ()
+    recipient: InvoiceDetails = NO_DETAILS  # the driver's invoice details, as entered
+
+    @property
+    def full_invoice(self) -> bool:
+        """Above €250 gross the receipt must be a full invoice (§ 14 UStG)."""
+        return self.total_incl_vat > FULL_INVOICE_ABOVE
 
     def money(self, amount: Decimal | None) -> str:
         """An amount as the active language writes it: "12,34 €" / "€12.34", "-€0.20"."""
@@ -304,6 +322,7 @@ def receipt_for(checkout: Checkout) -> Receipt:
             )
             for note in checkout.credit_notes.order_by("sequence")
         ),
+        recipient=InvoiceDetails.of(checkout),
     )
 
 
@@ -718,6 +737,48 @@ def _party_lines(party: Party) -> list[str]:
     return [line for line in lines if line]
 
 
+def recipient_lines(details: InvoiceDetails) -> list[str]:
+    """The recipient as an address block: name, street, postal code and city, country, VAT id."""
+    town = " ".join(x for x in (details.postal_code, details.city) if x)
+    lines = [details.name, details.street, town, details.country]
+    if details.vat_id:
+        lines.append(_("VAT ID %(vat_id)s") % {"vat_id": details.vat_id})
+    return [line for line in lines if line]
+
+
+def _invoice_text(r: Receipt) -> dict[str, Any]:
+    """What makes the receipt a full invoice above €250 (§ 14 UStG) or a small-amount one: its
+    kind, the recipient, the date of supply, and what a full one still lacks: the recipient
+    (the driver can enter it) or the seller's VAT id (the CPO terms or PLATFORM_VAT_ID lack it,
+    which the admin flags)."""
+    full = r.full_invoice
+    limit = l10n.amount(FULL_INVOICE_ABOVE, "EUR")
+    return {
+        "full_invoice": full,
+        "kind": (
+            _("Invoice (§ 14 UStG)")
+            if full
+            else _("Small-amount invoice up to %(limit)s (§ 33 UStDV)") % {"limit": limit}
+        ),
+        "recipient": recipient_lines(r.recipient),
+        "supply_date": (l10n.day(r.end.date()) if r.end is not None else "–") if full else "",
+        "recipient_missing": (
+            _(
+                "An invoice over %(limit)s must name its recipient: enter your name or "
+                "company and your address with the receipt to complete it."
+            )
+            % {"limit": limit}
+            if full and not r.recipient.complete
+            else ""
+        ),
+        "seller_vat_missing": (
+            _("The seller's VAT ID is not on record; please contact us for it.")
+            if full and not r.seller.vat_id
+            else ""
+        ),
+    }
+
+
 def present(receipt: Receipt) -> dict[str, Any]:
     """The receipt's figures as text in the active language, for the page, the e-mail and the
     PDF alike (so all three say the same)."""
@@ -730,6 +791,7 @@ def present(receipt: Receipt) -> dict[str, Any]:
     return {
         "number": r.number,
         "date": local_time(issued),
+        **_invoice_text(r),
         "seller": _party_lines(r.seller),
         "seller_label": _("Seller") if platform_sells else _("Seller (charge point operator)"),
         "operator": (

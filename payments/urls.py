@@ -10,6 +10,11 @@ pages = [
     re_path(rf"^charge/{EVSE}/$", views.charge_page, name="charge-page"),
     path("checkout/<str:public_id>/", views.checkout_page, name="checkout-page"),
     path("checkout/<str:public_id>/receipt/", views.receipt_page, name="receipt-page"),
+    path(
+        "checkout/<str:public_id>/receipt/invoice-details",
+        views.receipt_invoice_details,
+        name="receipt-invoice-details",
+    ),
     path("checkout/<str:public_id>/receipt.pdf", views.receipt_pdf_download, name="receipt-pdf"),
     path(
         "checkout/<str:public_id>/credit-notes/<str:number>/",

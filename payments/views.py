@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 from django.utils.translation.trans_real import parse_accept_lang_header
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from payments import api, receipts, services
+from payments import api, invoice_details, receipts, services
 from payments.models import Checkout, CreditNote
 from payments.receipt_pdf import credit_note_pdf, receipt_pdf
 from stations import l10n
@@ -153,6 +153,14 @@ def _signed_data(request: HttpRequest, public_id: str, *, as_xml: bool) -> HttpR
     return _private(response)
 
 
+@require_POST
+def receipt_invoice_details(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The form under the receipt: who it is made out to. Valid details are stored and the
+    receipt shown again with them (303); invalid ones show the receipt with the form's
+    messages (400). Nothing is e-mailed again: the page and the PDF show the details."""
+    return _receipt(request, public_id, as_pdf=False)
+
+
 def _receipt(request: HttpRequest, public_id: str, *, as_pdf: bool) -> HttpResponse:
     try:
         checkout = services.checkout_by_public_id(public_id)
@@ -165,8 +173,22 @@ def _receipt(request: HttpRequest, public_id: str, *, as_pdf: bool) -> HttpRespo
             context = {"checkout": checkout, "reason": missing.reason}
             return _private(render(request, "payments/receipt_pending.html", context, status=404))
         if not as_pdf:
-            context = {"checkout": checkout, "receipt": receipt, "text": receipts.present(receipt)}
-            return _private(render(request, "payments/receipt.html", context))
+            form = invoice_details.InvoiceDetailsForm.for_checkout(checkout)
+            status = 200
+            if request.method == "POST":
+                form = invoice_details.InvoiceDetailsForm(request.POST)
+                if form.is_valid():
+                    invoice_details.store(checkout, form.details())
+                    page = reverse("receipt-page", args=[public_id]) + "#recipient"
+                    return _private(HttpResponseRedirect(page, status=303))
+                status = 400
+            context = {
+                "checkout": checkout,
+                "receipt": receipt,
+                "text": receipts.present(receipt),
+                "form": form,
+            }
+            return _private(render(request, "payments/receipt.html", context, status=status))
         response = HttpResponse(receipt_pdf(receipt), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="receipt-{receipt.number}.pdf"'
     return _private(response)

@@ -23,17 +23,36 @@
   var mine = "checkout:" + form.dataset.evse;
   function remembered() { try { return window.localStorage.getItem(mine) || ""; } catch (e) { return ""; } }
   function remember(id) { try { if (id) { window.localStorage.setItem(mine, id); } else { window.localStorage.removeItem(mine); } } catch (e) { /* storage off: wait for the claim to lapse */ } }
+  // The invoice details (all optional): sent with the checkout only when some are filled in.
+  var invoiceFields = ["name", "street", "postal_code", "city", "country", "vat_id"];
+  function invoice() {
+    var details = {}, any = false;
+    invoiceFields.forEach(function (name) { var value = document.getElementById("invoice-" + name).value.trim(); details[name] = value; any = any || value !== ""; });
+    return any ? details : null;
+  }
+  // A refused field's message (the API's `fields`, in the page's language), else the sentence.
+  function refusal(body) {
+    var fields = body.fields || {}, nested = fields.invoice || {};
+    for (var name in nested) {
+      var field = document.getElementById("invoice-" + name);
+      if (field) { document.getElementById("invoice").open = true; field.focus(); }
+      return [].concat(nested[name])[0];
+    }
+    return body.detail;
+  }
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     if (!document.getElementById("terms").checked) { say(texts.terms); document.getElementById("terms").focus(); return; }
     busy(true);
-    var start = checkout ? Promise.resolve(null) : post("/api/v1/checkouts", {
+    var body = {
       evse_id: form.dataset.evse, connector_id: form.querySelector("input[name=connector]:checked").value,
       email: document.getElementById("email").value, locale: form.dataset.locale, replaces: remembered()
-    });
+    };
+    if (invoice()) { body.invoice = invoice(); }
+    var start = checkout ? Promise.resolve(null) : post("/api/v1/checkouts", body);
     start.then(function (created) {
       if (created) {
-        if (!created.ok) { throw new Error(created.body.detail); }
+        if (!created.ok) { throw new Error(refusal(created.body)); }
         checkout = created.body.id; setupSecret = created.body.setup_client_secret; remember(checkout);
       }
       return stripe.confirmCardSetup(setupSecret, {payment_method: {card: card}});

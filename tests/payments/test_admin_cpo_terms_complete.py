@@ -1,5 +1,6 @@
-"""CPO terms that lack the legal name or the address a receipt prints are flagged in the admin:
-a column and a filter in the list, a warning on the terms' page."""
+"""CPO terms that lack the legal name or the address a receipt prints, or the seller's VAT id a
+full invoice (over €250) needs, are flagged in the admin: a column and a filter in the list, a
+warning on the terms' page."""
 
 from decimal import Decimal
 
@@ -13,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def operator(client: Client) -> Client:
+def operator(client: Client, settings) -> Client:
+    settings.PLATFORM_VAT_ID = "DE999999999"  # we sell under the default terms: our VAT id
     client.force_login(User.objects.create_superuser("operator", "", "pw-operator-1"))
     return client
 
@@ -42,3 +44,20 @@ def test_incomplete_terms_are_flagged_in_the_list_and_on_their_page(operator: Cl
     assert "lack the party&#x27;s legal name:" in page
     page = operator.get(f"/admin/payments/cpoterms/{full.pk}/change/").content.decode()
     assert "These terms lack" not in page
+
+
+def test_terms_without_the_sellers_vat_id_are_flagged(operator: Client, settings) -> None:
+    address = {"legal_name": "Seller B.V.", "legal_address": "Weg 1\n1011 AB Amsterdam"}
+    selling = terms("CPO", merchant_of_record="cpo", **address)
+    terms("VAT", merchant_of_record="cpo", vat_id="NL123456789B01", **address)
+    flagged = operator.get("/admin/payments/cpoterms/", {"complete": "no"}).content.decode()
+    assert "DE*CPO" in flagged and "DE*VAT" not in flagged
+    page = operator.get(f"/admin/payments/cpoterms/{selling.pk}/change/").content.decode()
+    assert "These terms lack the party&#x27;s VAT id" in page
+
+    settings.PLATFORM_VAT_ID = ""  # we sell under "platform" terms, and have no VAT id
+    ours = terms("OUR", **address)
+    listing = operator.get("/admin/payments/cpoterms/", {"complete": "no"}).content.decode()
+    assert "DE*OUR" in listing and "PLATFORM_VAT_ID is not set" in listing
+    page = operator.get(f"/admin/payments/cpoterms/{ours.pk}/change/").content.decode()
+    assert "PLATFORM_VAT_ID is not set" in page
