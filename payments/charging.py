@@ -343,8 +343,7 @@ def record_session(
             if checkout_id
             else None
         )
-        if session is not None:
-            session = ChargingSession.objects.select_for_update().get(pk=session.pk)
+        if session is not None:  # the row as locked above, so the latest committed one
             if session.last_updated > data["last_updated"] or (
                 not pushed and session.last_updated == data["last_updated"]
             ):
@@ -398,17 +397,56 @@ def record_session(
 def _body_after(stored: str, raw: dict[str, Any], *, patch: bool, append: bool) -> str:
     """The Session's JSON after this PUT (the body itself) or PATCH (its fields over ours, the
     periods added or replaced as the version says). A PATCH to a session whose body we never
-    kept leaves it unkept: half a Session is not one."""
+    kept leaves it unkept: half a Session is not one.
+
+    The text is exactly `simplejson.dumps` of the merged object, but written field by field:
+    the fields of the body we wrote last (`_written`) are reused when the stored text is that
+    body, so a PATCH adding one period to a long Session writes out only what it brings."""
     if not patch:
-        return simplejson.dumps(raw, use_decimal=True)
+        return _write_body({key: _dumps(value) for key, value in raw.items()})
     if not stored:
         return ""
-    body = simplejson.loads(stored, use_decimal=True)
-    periods = body.get("charging_periods") or []
-    body.update(raw)
+    fields = _fields_of(stored)
+    merged = dict(fields)
+    for key, value in raw.items():
+        merged[key] = _dumps(value)
     if append and "charging_periods" in raw:
-        body["charging_periods"] = periods + (raw["charging_periods"] or [])
-    return simplejson.dumps(body, use_decimal=True)
+        kept, new = fields.get("charging_periods", "null"), raw["charging_periods"]
+        if kept.startswith("[") and kept != "[]" and isinstance(new, list):
+            added = "".join(", " + _dumps(period) for period in new)
+            merged["charging_periods"] = kept[:-1] + added + "]"
+        else:  # nothing kept before them: the list is theirs
+            merged["charging_periods"] = _dumps(
+                (simplejson.loads(kept, use_decimal=True) or []) + (new or [])
+            )
+    return _write_body(merged)
+
+
+def _dumps(value: Any) -> str:
+    return simplejson.dumps(value, use_decimal=True)
+
+
+# The last body written in this process, with its fields' JSON texts: the next PATCH of the
+# same Session usually finds it stored as it was. One entry: a miss costs one parse.
+_written: tuple[str, dict[str, str]] | None = None
+
+
+def _write_body(fields: dict[str, str]) -> str:
+    """`simplejson.dumps` of an object whose fields are written already (its default
+    separators, keys in order)."""
+    global _written
+    text = "{" + ", ".join(f"{_dumps(key)}: {value}" for key, value in fields.items()) + "}"
+    _written = (text, fields)
+    return text
+
+
+def _fields_of(stored: str) -> dict[str, str]:
+    """The stored body's fields, each as JSON text (as `simplejson.dumps` writes it)."""
+    written = _written
+    if written is not None and written[0] == stored:
+        return written[1]
+    body = simplejson.loads(stored, use_decimal=True)
+    return {key: _dumps(value) for key, value in body.items()}
 
 
 def session_body(session: ChargingSession) -> dict[str, Any] | None:

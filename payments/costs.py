@@ -71,7 +71,7 @@ def session_quantities(checkout: Checkout, session: ChargingSession) -> tariffs.
     `last_updated`: its figures are the CPO's as of then (a CPMS's clock may run ahead of ours)."""
     version = checkout.partner.version
     spec = versions.get(version)
-    periods = tuple(_read_period(version, period) for period in session.charging_periods)
+    periods = _read_periods(version, session.pk, session.charging_periods)
     end = session.end or checkout.ended_at or _last_moment(session, periods)
     hours = (Decimal((end - session.start).total_seconds()) / 3600).quantize(Decimal("0.0001"))
     if not periods:
@@ -102,6 +102,39 @@ def session_quantities(checkout: Checkout, session: ChargingSession) -> tariffs.
 _PERIODS_KEPT = 50_000
 _periods: OrderedDict[tuple[str, str], tariffs.TariffPeriod] = OrderedDict()
 _periods_lock = threading.Lock()
+
+
+# A session's periods as last read, by version and session: the next update's periods start
+# with them (a Session only adds periods), so only those after them are read, and the list is
+# compared instead of each period being written out again as a key. Bounded as above.
+_SESSIONS_KEPT = 2_000
+_sessions: OrderedDict[tuple[str, int], tuple[list[Any], tuple[tariffs.TariffPeriod, ...]]] = (
+    OrderedDict()
+)
+
+
+def _read_periods(
+    version: str, session_pk: int | None, raw: list[Any]
+) -> tuple[tariffs.TariffPeriod, ...]:
+    """A session's stored periods as pricing reads them; raises as `_read_period` does."""
+    key = (version, session_pk or 0)
+    with _periods_lock:
+        found = _sessions.get(key) if session_pk else None
+    if found is not None:
+        known, read = found
+        if len(known) <= len(raw) and raw[: len(known)] == known:
+            periods = read + tuple(_read_period(version, period) for period in raw[len(known) :])
+        else:
+            periods = tuple(_read_period(version, period) for period in raw)
+    else:
+        periods = tuple(_read_period(version, period) for period in raw)
+    if session_pk:
+        with _periods_lock:
+            _sessions[key] = (list(raw), periods)
+            _sessions.move_to_end(key)
+            if len(_sessions) > _SESSIONS_KEPT:
+                _sessions.popitem(last=False)
+    return periods
 
 
 def _read_period(version: str, raw: Any) -> tariffs.TariffPeriod:
