@@ -335,19 +335,23 @@ def record_session(
         if session is not None and session.partner_id != partner.pk:
             raise SessionOfAnother(f"session {session_id} is held by another connection")
         checkout_id = session.checkout_id if session else link_checkout(partner, data)
-        # With what the running cost reads (`costs.session_quantities`), in the same query.
+        # With what the running cost reads (`costs.session_quantities`), in the same query;
+        # its partner is the one at hand (it is read again only if it is another).
         checkout = (
             Checkout.objects.select_for_update(of=("self",))
-            .select_related("partner", "evse__location")
+            .select_related("evse__location")
             .get(pk=checkout_id)
             if checkout_id
             else None
         )
-        if session is not None:  # the row as locked above, so the latest committed one
-            if session.last_updated > data["last_updated"] or (
-                not pushed and session.last_updated == data["last_updated"]
-            ):
-                return "older"  # older than what we hold
+        if checkout is not None and checkout.partner_id == partner.pk:
+            checkout.partner = partner
+        # The session as locked above is the latest committed one: no second read.
+        if session is not None and (
+            session.last_updated > data["last_updated"]
+            or (not pushed and session.last_updated == data["last_updated"])
+        ):
+            return "older"  # older than what we hold
         created = session is None
         if session is None:
             if patch:
@@ -365,23 +369,30 @@ def record_session(
         ):  # the same PATCH delivered again: its periods are ours already, not added twice
             periods = None
             raw = {k: v for k, v in (raw or {}).items() if k != "charging_periods"} or None
+        changed = ["checkout"]  # what this update writes of a stored session
         for field in _SESSION_FIELDS:
             if field in data:
                 setattr(session, field, data[field])
+                changed.append(field)
             elif not patch and field in _CLEARED:
                 setattr(session, field, _CLEARED[field])
+                changed.append(field)
         if not patch:
             session.charging_periods = periods or []
+            changed.append("charging_periods")
         elif periods is not None:
             session.charging_periods = (
                 session.charging_periods + periods if append_periods else periods
             )
+            changed.append("charging_periods")
         if raw is not None:
             session.body = _body_after(session.body, raw, patch=patch, append=append_periods)
+            changed.append("body")
         session.checkout = checkout
         if pushed:
             session.pushed_at = timezone.now()
-        session.save()
+            changed.append("pushed_at")
+        session.save(update_fields=None if created else changed)
         if checkout is None:
             open_case(
                 Case.Kind.UNMATCHED_SESSION,

@@ -47,11 +47,16 @@ def shown_tariff(checkout: Checkout) -> pricing.Tariff:
     return tariffs.from_fields(fields, time_zone=snapshot.get("time_zone"))
 
 
-def apply_shown(checkout: Checkout, quantities: tariffs.CdrPricing) -> SessionCost:
+def apply_shown(
+    checkout: Checkout, quantities: tariffs.CdrPricing, memo: pricing.PricingMemo | None = None
+) -> SessionCost:
     """The price shown applied to `quantities` (a CDR's or a Session's); raises one of
-    UNPRICEABLE when it cannot be."""
+    UNPRICEABLE when it cannot be. `memo`: a running session's (`session_memo`)."""
     return tariffs.check_cdr(
-        quantities, shown_tariff(checkout), tariff_id=checkout.tariff_snapshot["tariff_id"]
+        quantities,
+        shown_tariff(checkout),
+        tariff_id=checkout.tariff_snapshot["tariff_id"],
+        memo=memo,
     ).cost
 
 
@@ -111,6 +116,24 @@ _SESSIONS_KEPT = 2_000
 _sessions: OrderedDict[tuple[str, int], tuple[list[Any], tuple[tariffs.TariffPeriod, ...]]] = (
     OrderedDict()
 )
+# And what pricing found for its closed periods (`pricing.PricingMemo`), by session, bounded
+# alike: the next update prices only the periods after them.
+_memos: OrderedDict[int, pricing.PricingMemo] = OrderedDict()
+
+
+def session_memo(session: ChargingSession) -> pricing.PricingMemo | None:
+    """The pricing memo of a stored session (None for one not stored)."""
+    if not session.pk:
+        return None
+    with _periods_lock:
+        memo = _memos.get(session.pk)
+        if memo is None:
+            memo = _memos[session.pk] = pricing.PricingMemo()
+            if len(_memos) > _SESSIONS_KEPT:
+                _memos.popitem(last=False)
+        else:
+            _memos.move_to_end(session.pk)
+    return memo
 
 
 def _read_periods(
@@ -180,7 +203,8 @@ def operator_figure(checkout: Checkout, session: ChargingSession) -> Decimal | N
 def shown_for_session(checkout: Checkout, session: ChargingSession) -> Decimal | None:
     """The price shown applied to the Session's quantities, incl. VAT; None when it cannot be."""
     try:
-        return apply_shown(checkout, session_quantities(checkout, session)).total.incl_vat
+        quantities = session_quantities(checkout, session)
+        return apply_shown(checkout, quantities, session_memo(session)).total.incl_vat
     except UNPRICEABLE:
         return None
 
