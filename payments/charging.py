@@ -327,11 +327,10 @@ def record_session(
     flagged. Returns "created", "updated" or "older" (nothing written)."""
     country_code, party_id = country_code.upper(), party_id.upper()
     with transaction.atomic(durable=True):
-        session = (
-            ChargingSession.objects.select_for_update()
-            .filter(country_code=country_code, party_id=party_id, session_id=session_id)
-            .first()
+        stored = ChargingSession.objects.select_for_update().filter(
+            country_code=country_code, party_id=party_id, session_id=session_id
         )
+        session = next(iter(stored), None)  # one at most (unique_session): no ORDER BY needed
         if session is not None and session.partner_id != partner.pk:
             raise SessionOfAnother(f"session {session_id} is held by another connection")
         checkout_id = session.checkout_id if session else link_checkout(partner, data)
