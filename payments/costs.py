@@ -111,29 +111,28 @@ _periods_lock = threading.Lock()
 
 # A session's periods as last read, by version and session: the next update's periods start
 # with them (a Session only adds periods), so only those after them are read, and the list is
-# compared instead of each period being written out again as a key. Bounded as above.
-_SESSIONS_KEPT = 2_000
-_sessions: OrderedDict[tuple[str, int], tuple[list[Any], tuple[tariffs.TariffPeriod, ...]]] = (
-    OrderedDict()
-)
-# And what pricing found for its closed periods (`pricing.PricingMemo`), by session, bounded
-# alike: the next update prices only the periods after them.
-_memos: OrderedDict[int, pricing.PricingMemo] = OrderedDict()
+# compared instead of each period being written out again as a key. Beside them, what pricing
+# found for its closed periods (`pricing.PricingMemo`): the next update prices only the periods
+# after them. Bounded by the periods held: what falls out is read and priced again.
+_SESSION_PERIODS_KEPT = 20_000
 
 
-def session_memo(session: ChargingSession) -> pricing.PricingMemo | None:
-    """The pricing memo of a stored session (None for one not stored)."""
-    if not session.pk:
-        return None
+@dataclass
+class _Kept:
+    raw: list[Any]
+    periods: tuple[tariffs.TariffPeriod, ...]
+    memo: pricing.PricingMemo
+
+
+_sessions: OrderedDict[tuple[str, int], _Kept] = OrderedDict()
+_sessions_held = [0]  # periods in _sessions
+
+
+def session_memo(version: str, session: ChargingSession) -> pricing.PricingMemo | None:
+    """The pricing memo of a session whose periods were read (`session_quantities`)."""
     with _periods_lock:
-        memo = _memos.get(session.pk)
-        if memo is None:
-            memo = _memos[session.pk] = pricing.PricingMemo()
-            if len(_memos) > _SESSIONS_KEPT:
-                _memos.popitem(last=False)
-        else:
-            _memos.move_to_end(session.pk)
-    return memo
+        kept = _sessions.get((version, session.pk)) if session.pk else None
+    return kept.memo if kept is not None else None
 
 
 def _read_periods(
@@ -143,20 +142,20 @@ def _read_periods(
     key = (version, session_pk or 0)
     with _periods_lock:
         found = _sessions.get(key) if session_pk else None
-    if found is not None:
-        known, read = found
-        if len(known) <= len(raw) and raw[: len(known)] == known:
-            periods = read + tuple(_read_period(version, period) for period in raw[len(known) :])
-        else:
-            periods = tuple(_read_period(version, period) for period in raw)
+    if found is not None and len(found.raw) <= len(raw) and raw[: len(found.raw)] == found.raw:
+        known = len(found.raw)
+        periods = found.periods + tuple(_read_period(version, period) for period in raw[known:])
     else:
         periods = tuple(_read_period(version, period) for period in raw)
     if session_pk:
         with _periods_lock:
-            _sessions[key] = (list(raw), periods)
-            _sessions.move_to_end(key)
-            if len(_sessions) > _SESSIONS_KEPT:
-                _sessions.popitem(last=False)
+            before = _sessions.pop(key, None)
+            memo = before.memo if before is not None else pricing.PricingMemo()
+            _sessions[key] = _Kept(list(raw), periods, memo)
+            _sessions_held[0] += len(raw) - (len(before.raw) if before is not None else 0)
+            while _sessions_held[0] > _SESSION_PERIODS_KEPT and len(_sessions) > 1:
+                _, dropped = _sessions.popitem(last=False)
+                _sessions_held[0] -= len(dropped.raw)
     return periods
 
 
@@ -204,7 +203,8 @@ def shown_for_session(checkout: Checkout, session: ChargingSession) -> Decimal |
     """The price shown applied to the Session's quantities, incl. VAT; None when it cannot be."""
     try:
         quantities = session_quantities(checkout, session)
-        return apply_shown(checkout, quantities, session_memo(session)).total.incl_vat
+        memo = session_memo(checkout.partner.version, session)
+        return apply_shown(checkout, quantities, memo).total.incl_vat
     except UNPRICEABLE:
         return None
 
