@@ -327,22 +327,20 @@ def record_session(
     flagged. Returns "created", "updated" or "older" (nothing written)."""
     country_code, party_id = country_code.upper(), party_id.upper()
     with transaction.atomic(durable=True):
-        stored = ChargingSession.objects.select_for_update().filter(
-            country_code=country_code, party_id=party_id, session_id=session_id
-        )
-        session = next(iter(stored), None)  # one at most (unique_session): no ORDER BY needed
+        session, checkout = _locked(country_code, party_id, session_id)
         if session is not None and session.partner_id != partner.pk:
             raise SessionOfAnother(f"session {session_id} is held by another connection")
-        checkout_id = session.checkout_id if session else link_checkout(partner, data)
-        # With what the running cost reads (`costs.session_quantities`), in the same query;
-        # its partner is the one at hand (it is read again only if it is another).
-        checkout = (
-            Checkout.objects.select_for_update(of=("self",))
-            .select_related("evse__location")
-            .get(pk=checkout_id)
-            if checkout_id
-            else None
-        )
+        if session is None or checkout is None:
+            checkout_id = session.checkout_id if session else link_checkout(partner, data)
+            # With what the running cost reads (`costs.session_quantities`), in one query.
+            checkout = (
+                Checkout.objects.select_for_update(of=("self",))
+                .select_related("evse__location")
+                .get(pk=checkout_id)
+                if checkout_id
+                else None
+            )
+        # Its partner is the one at hand (read again only if it is another).
         if checkout is not None and checkout.partner_id == partner.pk:
             checkout.partner = partner
         # The session as locked above is the latest committed one: no second read.
@@ -402,6 +400,24 @@ def record_session(
         if checkout is not None:
             _follow(checkout, session)
     return "created" if created else "updated"
+
+
+def _locked(
+    country_code: str, party_id: str, session_id: str
+) -> tuple[ChargingSession | None, Checkout | None]:
+    """The stored session and its checkout, both locked, in one statement (with the checkout's
+    EVSE and location, which the running cost reads); a session without a checkout comes
+    alone, and an unknown one as (None, None). Read under the lock, so the latest committed."""
+    where = {"country_code": country_code, "party_id": party_id, "session_id": session_id}
+    linked = (
+        ChargingSession.objects.select_for_update(of=("self", "checkout"))
+        .select_related("checkout__evse__location")
+        .filter(checkout__isnull=False, **where)
+    )
+    session = next(iter(linked), None)  # one at most (unique_session): no ORDER BY needed
+    if session is not None:
+        return session, session.checkout
+    return next(iter(ChargingSession.objects.select_for_update().filter(**where)), None), None
 
 
 def _body_after(stored: str, raw: dict[str, Any], *, patch: bool, append: bool) -> str:
