@@ -7,6 +7,9 @@ import contextvars
 import re
 from typing import Any
 
+from django.db import connections, router
+from django.utils import timezone
+
 from ocpi_peer.models import Partner, TrafficLog
 
 BODY_LIMIT = 4000
@@ -43,20 +46,48 @@ def record_traffic(
     response_body: bytes | None,
     error: str = "",
 ) -> None:
-    TrafficLog.objects.create(
-        direction=direction,
-        partner=partner if partner is not None and partner.pk else None,
-        method=method,
-        url=url[:500],
-        http_status=http_status,
-        ocpi_status=ocpi_status,
-        duration_ms=duration_ms,
-        request_id=request_id[:64],
-        correlation_id=correlation[:64],
-        request_body=scrub(request_body),
-        response_body=scrub(response_body),
-        error=error[:2000],
-    )
+    """One row; every OCPI request in and out writes one, so it is one hand-written INSERT
+    (as `PartnerTokenQuerySet.find`): the ORM took 0.3 ms of CPU to build it."""
+    connection = connections[router.db_for_write(TrafficLog)]
+    values = [
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        partner.pk if partner is not None and partner.pk else None,
+        direction,
+        method,
+        url[:500],
+        http_status,
+        ocpi_status,
+        duration_ms,
+        request_id[:64],
+        correlation[:64],
+        scrub(request_body),
+        scrub(response_body),
+        error[:2000],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT, values)
+
+
+_COLUMNS = (
+    "created_at",
+    "partner_id",
+    "direction",
+    "method",
+    "url",
+    "http_status",
+    "ocpi_status",
+    "duration_ms",
+    "request_id",
+    "correlation_id",
+    "request_body",
+    "response_body",
+    "error",
+)
+_QUOTED = ", ".join(f'"{column}"' for column in _COLUMNS)
+_INSERT = (
+    f"INSERT INTO {TrafficLog._meta.db_table} ({_QUOTED})"  # noqa: S608
+    f" VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
+)
 
 
 def status_code_of(body: Any) -> int | None:

@@ -327,28 +327,28 @@ def record_session(
     flagged. Returns "created", "updated" or "older" (nothing written)."""
     country_code, party_id = country_code.upper(), party_id.upper()
     with transaction.atomic(durable=True):
-        session = (
-            ChargingSession.objects.select_for_update()
-            .filter(country_code=country_code, party_id=party_id, session_id=session_id)
-            .first()
-        )
+        session, checkout = _locked(country_code, party_id, session_id)
         if session is not None and session.partner_id != partner.pk:
             raise SessionOfAnother(f"session {session_id} is held by another connection")
-        checkout_id = session.checkout_id if session else link_checkout(partner, data)
-        # With what the running cost reads (`costs.session_quantities`), in the same query.
-        checkout = (
-            Checkout.objects.select_for_update(of=("self",))
-            .select_related("partner", "evse__location")
-            .get(pk=checkout_id)
-            if checkout_id
-            else None
-        )
-        if session is not None:
-            session = ChargingSession.objects.select_for_update().get(pk=session.pk)
-            if session.last_updated > data["last_updated"] or (
-                not pushed and session.last_updated == data["last_updated"]
-            ):
-                return "older"  # older than what we hold
+        if session is None or checkout is None:
+            checkout_id = session.checkout_id if session else link_checkout(partner, data)
+            # With what the running cost reads (`costs.session_quantities`), in one query.
+            checkout = (
+                Checkout.objects.select_for_update(of=("self",))
+                .select_related("evse__location")
+                .get(pk=checkout_id)
+                if checkout_id
+                else None
+            )
+        # Its partner is the one at hand (read again only if it is another).
+        if checkout is not None and checkout.partner_id == partner.pk:
+            checkout.partner = partner
+        # The session as locked above is the latest committed one: no second read.
+        if session is not None and (
+            session.last_updated > data["last_updated"]
+            or (not pushed and session.last_updated == data["last_updated"])
+        ):
+            return "older"  # older than what we hold
         created = session is None
         if session is None:
             if patch:
@@ -366,23 +366,30 @@ def record_session(
         ):  # the same PATCH delivered again: its periods are ours already, not added twice
             periods = None
             raw = {k: v for k, v in (raw or {}).items() if k != "charging_periods"} or None
+        changed = ["checkout"]  # what this update writes of a stored session
         for field in _SESSION_FIELDS:
             if field in data:
                 setattr(session, field, data[field])
+                changed.append(field)
             elif not patch and field in _CLEARED:
                 setattr(session, field, _CLEARED[field])
+                changed.append(field)
         if not patch:
             session.charging_periods = periods or []
+            changed.append("charging_periods")
         elif periods is not None:
             session.charging_periods = (
                 session.charging_periods + periods if append_periods else periods
             )
+            changed.append("charging_periods")
         if raw is not None:
             session.body = _body_after(session.body, raw, patch=patch, append=append_periods)
+            changed.append("body")
         session.checkout = checkout
         if pushed:
             session.pushed_at = timezone.now()
-        session.save()
+            changed.append("pushed_at")
+        session.save(update_fields=None if created else changed)
         if checkout is None:
             open_case(
                 Case.Kind.UNMATCHED_SESSION,
@@ -395,20 +402,77 @@ def record_session(
     return "created" if created else "updated"
 
 
+def _locked(
+    country_code: str, party_id: str, session_id: str
+) -> tuple[ChargingSession | None, Checkout | None]:
+    """The stored session and its checkout, both locked, in one statement (with the checkout's
+    EVSE and location, which the running cost reads); a session without a checkout comes
+    alone, and an unknown one as (None, None). Read under the lock, so the latest committed."""
+    where = {"country_code": country_code, "party_id": party_id, "session_id": session_id}
+    linked = (
+        ChargingSession.objects.select_for_update(of=("self", "checkout"))
+        .select_related("checkout__evse__location")
+        .filter(checkout__isnull=False, **where)
+    )
+    session = next(iter(linked), None)  # one at most (unique_session): no ORDER BY needed
+    if session is not None:
+        return session, session.checkout
+    return next(iter(ChargingSession.objects.select_for_update().filter(**where)), None), None
+
+
 def _body_after(stored: str, raw: dict[str, Any], *, patch: bool, append: bool) -> str:
     """The Session's JSON after this PUT (the body itself) or PATCH (its fields over ours, the
     periods added or replaced as the version says). A PATCH to a session whose body we never
-    kept leaves it unkept: half a Session is not one."""
+    kept leaves it unkept: half a Session is not one.
+
+    The text is exactly `simplejson.dumps` of the merged object, but written field by field:
+    the fields of the body we wrote last (`_written`) are reused when the stored text is that
+    body, so a PATCH adding one period to a long Session writes out only what it brings."""
     if not patch:
-        return simplejson.dumps(raw, use_decimal=True)
+        return _write_body({key: _dumps(value) for key, value in raw.items()})
     if not stored:
         return ""
-    body = simplejson.loads(stored, use_decimal=True)
-    periods = body.get("charging_periods") or []
-    body.update(raw)
+    fields = _fields_of(stored)
+    merged = dict(fields)
+    for key, value in raw.items():
+        merged[key] = _dumps(value)
     if append and "charging_periods" in raw:
-        body["charging_periods"] = periods + (raw["charging_periods"] or [])
-    return simplejson.dumps(body, use_decimal=True)
+        kept, new = fields.get("charging_periods", "null"), raw["charging_periods"]
+        if kept.startswith("[") and kept != "[]" and isinstance(new, list):
+            added = "".join(", " + _dumps(period) for period in new)
+            merged["charging_periods"] = kept[:-1] + added + "]"
+        else:  # nothing kept before them: the list is theirs
+            merged["charging_periods"] = _dumps(
+                (simplejson.loads(kept, use_decimal=True) or []) + (new or [])
+            )
+    return _write_body(merged)
+
+
+def _dumps(value: Any) -> str:
+    return simplejson.dumps(value, use_decimal=True)
+
+
+# The last body written in this process, with its fields' JSON texts: the next PATCH of the
+# same Session usually finds it stored as it was. One entry: a miss costs one parse.
+_written: tuple[str, dict[str, str]] | None = None
+
+
+def _write_body(fields: dict[str, str]) -> str:
+    """`simplejson.dumps` of an object whose fields are written already (its default
+    separators, keys in order)."""
+    global _written
+    text = "{" + ", ".join(f"{_dumps(key)}: {value}" for key, value in fields.items()) + "}"
+    _written = (text, fields)
+    return text
+
+
+def _fields_of(stored: str) -> dict[str, str]:
+    """The stored body's fields, each as JSON text (as `simplejson.dumps` writes it)."""
+    written = _written
+    if written is not None and written[0] == stored:
+        return written[1]
+    body = simplejson.loads(stored, use_decimal=True)
+    return {key: _dumps(value) for key, value in body.items()}
 
 
 def session_body(session: ChargingSession) -> dict[str, Any] | None:

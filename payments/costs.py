@@ -47,11 +47,16 @@ def shown_tariff(checkout: Checkout) -> pricing.Tariff:
     return tariffs.from_fields(fields, time_zone=snapshot.get("time_zone"))
 
 
-def apply_shown(checkout: Checkout, quantities: tariffs.CdrPricing) -> SessionCost:
+def apply_shown(
+    checkout: Checkout, quantities: tariffs.CdrPricing, memo: pricing.PricingMemo | None = None
+) -> SessionCost:
     """The price shown applied to `quantities` (a CDR's or a Session's); raises one of
-    UNPRICEABLE when it cannot be."""
+    UNPRICEABLE when it cannot be. `memo`: a running session's (`session_memo`)."""
     return tariffs.check_cdr(
-        quantities, shown_tariff(checkout), tariff_id=checkout.tariff_snapshot["tariff_id"]
+        quantities,
+        shown_tariff(checkout),
+        tariff_id=checkout.tariff_snapshot["tariff_id"],
+        memo=memo,
     ).cost
 
 
@@ -71,7 +76,7 @@ def session_quantities(checkout: Checkout, session: ChargingSession) -> tariffs.
     `last_updated`: its figures are the CPO's as of then (a CPMS's clock may run ahead of ours)."""
     version = checkout.partner.version
     spec = versions.get(version)
-    periods = tuple(_read_period(version, period) for period in session.charging_periods)
+    periods = _read_periods(version, session.pk, session.charging_periods)
     end = session.end or checkout.ended_at or _last_moment(session, periods)
     hours = (Decimal((end - session.start).total_seconds()) / 3600).quantize(Decimal("0.0001"))
     if not periods:
@@ -102,6 +107,56 @@ def session_quantities(checkout: Checkout, session: ChargingSession) -> tariffs.
 _PERIODS_KEPT = 50_000
 _periods: OrderedDict[tuple[str, str], tariffs.TariffPeriod] = OrderedDict()
 _periods_lock = threading.Lock()
+
+
+# A session's periods as last read, by version and session: the next update's periods start
+# with them (a Session only adds periods), so only those after them are read, and the list is
+# compared instead of each period being written out again as a key. Beside them, what pricing
+# found for its closed periods (`pricing.PricingMemo`): the next update prices only the periods
+# after them. Bounded by the periods held: what falls out is read and priced again.
+_SESSION_PERIODS_KEPT = 20_000
+
+
+@dataclass
+class _Kept:
+    raw: list[Any]
+    periods: tuple[tariffs.TariffPeriod, ...]
+    memo: pricing.PricingMemo
+
+
+_sessions: OrderedDict[tuple[str, int], _Kept] = OrderedDict()
+_sessions_held = [0]  # periods in _sessions
+
+
+def session_memo(version: str, session: ChargingSession) -> pricing.PricingMemo | None:
+    """The pricing memo of a session whose periods were read (`session_quantities`)."""
+    with _periods_lock:
+        kept = _sessions.get((version, session.pk)) if session.pk else None
+    return kept.memo if kept is not None else None
+
+
+def _read_periods(
+    version: str, session_pk: int | None, raw: list[Any]
+) -> tuple[tariffs.TariffPeriod, ...]:
+    """A session's stored periods as pricing reads them; raises as `_read_period` does."""
+    key = (version, session_pk or 0)
+    with _periods_lock:
+        found = _sessions.get(key) if session_pk else None
+    if found is not None and len(found.raw) <= len(raw) and raw[: len(found.raw)] == found.raw:
+        known = len(found.raw)
+        periods = found.periods + tuple(_read_period(version, period) for period in raw[known:])
+    else:
+        periods = tuple(_read_period(version, period) for period in raw)
+    if session_pk:
+        with _periods_lock:
+            before = _sessions.pop(key, None)
+            memo = before.memo if before is not None else pricing.PricingMemo()
+            _sessions[key] = _Kept(list(raw), periods, memo)
+            _sessions_held[0] += len(raw) - (len(before.raw) if before is not None else 0)
+            while _sessions_held[0] > _SESSION_PERIODS_KEPT and len(_sessions) > 1:
+                _, dropped = _sessions.popitem(last=False)
+                _sessions_held[0] -= len(dropped.raw)
+    return periods
 
 
 def _read_period(version: str, raw: Any) -> tariffs.TariffPeriod:
@@ -147,7 +202,9 @@ def operator_figure(checkout: Checkout, session: ChargingSession) -> Decimal | N
 def shown_for_session(checkout: Checkout, session: ChargingSession) -> Decimal | None:
     """The price shown applied to the Session's quantities, incl. VAT; None when it cannot be."""
     try:
-        return apply_shown(checkout, session_quantities(checkout, session)).total.incl_vat
+        quantities = session_quantities(checkout, session)
+        memo = session_memo(checkout.partner.version, session)
+        return apply_shown(checkout, quantities, memo).total.incl_vat
     except UNPRICEABLE:
         return None
 

@@ -113,7 +113,7 @@ OCPI 2.1.1 (checklist §5.6)
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import (
     ROUND_CEILING,
@@ -401,6 +401,7 @@ def price_session(
     vat_fallback: Decimal | None = None,
     reservation_expired: bool = False,
     session_start: datetime | None = None,
+    memo: PricingMemo | None = None,
 ) -> SessionCost:
     """The cost of a session (or of its part so far) under `tariff`.
 
@@ -408,7 +409,9 @@ def price_session(
     `vat_fallback` is the VAT rate (percent) for components whose version states none (2.1.1).
     `reservation_expired` says the reservation ended without a session (RESERVATION_EXPIRES).
     `session_start` is where min/max_duration count from; by default the start of the first
-    period that is not pure reservation time."""
+    period that is not pure reservation time.
+    `memo`, kept by the caller for one running session between its updates, spares pricing
+    again the periods it priced last time (see PricingMemo); the cost is the same without it."""
     _check_decimal("price_session", "vat_fallback", vat_fallback, optional=True)
     if end.tzinfo is None or end.utcoffset() is None:
         raise TariffError(f"end {end} has no time zone")
@@ -422,7 +425,37 @@ def price_session(
             end=end.astimezone(UTC),
             reservation_expired=reservation_expired,
             session_start=session_start,
+            memo=memo,
         )
+
+
+class PricingMemo:
+    """What one pricing run of a running session found for its closed periods (all but the
+    last, each ended by the next one's start), for the next run: a Session's update only adds
+    periods, and a closed period's lines depend on nothing after it. The next run reuses them
+    only for the very same period objects (the caller keeps its parsed periods, see
+    `payments.costs`), under the same tariff, VAT fallback and options, and starting where
+    they stopped; anything else is priced from scratch. One memo per session; threads may
+    share it (a run reads and replaces one immutable state)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self) -> None:
+        self.state: _Known | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    key: str  # the tariff, VAT fallback and options, exactly (repr keeps Decimal exponents)
+    periods: tuple[ChargingPeriod, ...]  # the closed periods, in order
+    next_start: datetime  # the start of the period that closed the last of them
+    normalized: tuple[_Period, ...]
+    lines: tuple[_Line, ...]
+    consumed: Decimal
+    origin: Decimal
+    session_flat_done: bool
+    reservation_flat_done: bool
+    costed: Mapping[int, CostLine]  # the CostLine of each of `lines`, by its id()
 
 
 def estimate(
@@ -604,6 +637,11 @@ class _Pricer:
 
     def __init__(self, tariff: Tariff, vat_fallback: Decimal | None) -> None:
         self.tariff = tariff
+        # With a memo (`price(memo=…)`): the CostLines it knows, by their line's id(); those of
+        # this run's lines, by id() too; and the memo with what it is to know next.
+        self.costed: Mapping[int, CostLine] = {}
+        self.costed_now: dict[int, CostLine] = {}
+        self.pending: tuple[PricingMemo, _Known] | None = None
         self.vat_fallback = vat_fallback
         restrictions = [e.restrictions for e in tariff.elements if e.restrictions is not None]
         self.local = any(r.local for r in restrictions)
@@ -629,32 +667,113 @@ class _Pricer:
         end: datetime,
         reservation_expired: bool,
         session_start: datetime | None,
+        memo: PricingMemo | None = None,
     ) -> SessionCost:
-        normalized = self._normalize(periods, end)
-        slices = self._slices(normalized, session_start)
-        lines = self._lookup(slices, reservation_expired)
+        if memo is None:
+            normalized = self._normalize(periods, end)
+            slices = self._slices(normalized, session_start)
+            lines = self._lookup(slices, reservation_expired)
+        else:
+            lines = self._lines_with(memo, periods, end, reservation_expired, session_start)
         lines += self._step_extras(lines)
         lines.sort(key=lambda line: line.start)  # stable: extras follow their period's lines
-        return self._cost(lines)
+        cost = self._cost(lines)
+        if self.pending is not None:
+            memo, known = self.pending
+            costed = {id(ln): self.costed_now[id(ln)] for ln in known.lines}
+            memo.state = replace(known, costed=costed)
+        return cost
 
-    def _normalize(self, periods: Sequence[ChargingPeriod], end: datetime) -> list[_Period]:
+    def _lines_with(
+        self,
+        memo: PricingMemo,
+        periods: Sequence[ChargingPeriod],
+        end: datetime,
+        reservation_expired: bool,
+        session_start: datetime | None,
+    ) -> list[_Line]:
+        """`_lookup(_slices(_normalize(…)))`, the closed periods the memo knows taken from it,
+        and the memo brought up to date."""
+        ordered = sorted(periods, key=lambda p: p.start)
+        key = repr((self.tariff, self.vat_fallback, reservation_expired, session_start))
+        known = memo.state
+        count = len(known.periods) if known is not None else 0
+        if (
+            known is None
+            or known.key != key
+            or len(ordered) <= count
+            or ordered[count].start != known.next_start
+            or any(a is not b for a, b in zip(known.periods, ordered, strict=False))
+        ):
+            known = None
+            count = 0
+        normalized = self._normalize(ordered, end, first=count)
+        if known is not None:
+            self.costed = known.costed
+            normalized[:count] = known.normalized
+            origin, consumed = known.origin, known.consumed
+            flags = (known.session_flat_done, known.reservation_flat_done)
+            lines = list(known.lines)
+        else:
+            if not normalized:
+                return []
+            origin, consumed = self._origin(normalized, session_start), _ZERO
+            flags = (reservation_expired, False)
+            lines = []
+        closed = len(ordered) - 1
+        ready = (tuple(lines), consumed, flags)  # as it stands after the closed periods
+        for index in range(count, len(normalized)):
+            period = normalized[index]
+            slices = self._cut(period, consumed, origin)
+            consumed += period.energy
+            found, flags = self._lookup_from(slices, reservation_expired, flags)
+            lines += found
+            if index == closed - 1:
+                ready = (tuple(lines), consumed, flags)
+        # Kept only where the origin is fixed by the closed periods themselves.
+        if closed > 0 and (
+            session_start is not None or any(not p.reservation_only for p in normalized[:closed])
+        ):
+            self.pending = (
+                memo,
+                _Known(
+                    key=key,
+                    periods=tuple(ordered[:closed]),
+                    next_start=ordered[closed].start,
+                    normalized=tuple(normalized[:closed]),
+                    lines=ready[0],
+                    consumed=ready[1],
+                    origin=origin,
+                    session_flat_done=ready[2][0],
+                    reservation_flat_done=ready[2][1],
+                    costed={},
+                ),
+            )
+        return lines
+
+    def _normalize(
+        self, periods: Sequence[ChargingPeriod], end: datetime, *, first: int = 0
+    ) -> list[_Period]:
+        """The periods in order with their ends; from `first` on only (those before it are
+        placeholders, for the caller to fill)."""
         ordered = sorted(periods, key=lambda p: p.start)
         if not ordered:
             return []
         if end < ordered[-1].start:
             raise TariffError(f"end {end} is before the last period's start {ordered[-1].start}")
-        first = ordered[0].start
-        if end - first > MAX_SPAN:
-            raise TariffError(f"from {first} to {end} is longer than {MAX_SPAN.days} days")
-        result = []
-        for i, period in enumerate(ordered):
+        first_start = ordered[0].start
+        if end - first_start > MAX_SPAN:
+            raise TariffError(f"from {first_start} to {end} is longer than {MAX_SPAN.days} days")
+        result: list[_Period] = [None] * first  # type: ignore[list-item]
+        for i in range(first, len(ordered)):
+            period = ordered[i]
             stop = ordered[i + 1].start if i + 1 < len(ordered) else end
             dims = period.dimensions
             result.append(
                 _Period(
                     start=period.start,
                     stop=stop,
-                    offset=_seconds(period.start - first),
+                    offset=_seconds(period.start - first_start),
                     length=_seconds(stop - period.start),
                     reservation=_volume_seconds("RESERVATION_TIME", dims.get("RESERVATION_TIME")),
                     charging=_volume_seconds("TIME", dims.get("TIME")),
@@ -670,16 +789,19 @@ class _Pricer:
     def _slices(self, periods: list[_Period], session_start: datetime | None) -> list[_Slice]:
         if not periods:
             return []
-        if session_start is not None:
-            origin = _seconds(session_start.astimezone(UTC) - periods[0].start)
-        else:
-            origin = next((p.offset for p in periods if not p.reservation_only), _ZERO)
+        origin = self._origin(periods, session_start)
         slices: list[_Slice] = []
         consumed = _ZERO
         for period in periods:
             slices += self._cut(period, consumed, origin)
             consumed += period.energy
         return slices
+
+    def _origin(self, periods: list[_Period], session_start: datetime | None) -> Decimal:
+        """Where durations count from, in seconds from the first period's start."""
+        if session_start is not None:
+            return _seconds(session_start.astimezone(UTC) - periods[0].start)
+        return next((p.offset for p in periods if not p.reservation_only), _ZERO)
 
     def _cut(self, p: _Period, consumed: Decimal, origin: Decimal) -> list[_Slice]:
         """Cut a period where restrictions can change; volumes laid out as the module says."""
@@ -777,13 +899,20 @@ class _Pricer:
     # -- which element prices what --
 
     def _lookup(self, slices: list[_Slice], reservation_expired: bool) -> list[_Line]:
+        # an expired reservation had no session: no session flat fee
+        return self._lookup_from(slices, reservation_expired, (reservation_expired, False))[0]
+
+    def _lookup_from(
+        self, slices: list[_Slice], reservation_expired: bool, flags: tuple[bool, bool]
+    ) -> tuple[list[_Line], tuple[bool, bool]]:
+        """The lines of `slices`, with whether the session's and the reservation's flat fees
+        were charged before them (`flags`, and after them, returned)."""
         lines: list[_Line] = []
         session_kinds: tuple[ReservationType | None, ...] = (None,)
         reservation_kinds: tuple[ReservationType | None, ...] = (
             ("RESERVATION_EXPIRES", "RESERVATION") if reservation_expired else ("RESERVATION",)
         )
-        session_flat_done = reservation_expired  # an expired reservation had no session
-        reservation_flat_done = False
+        session_flat_done, reservation_flat_done = flags
 
         def add(dim: DimensionType, sl: _Slice, kinds: tuple[ReservationType | None, ...],
                 quantity: Decimal) -> None:  # fmt: skip
@@ -809,7 +938,7 @@ class _Pricer:
                 add("TIME", sl, session_kinds, sl.charging)
             if sl.parking:
                 add("PARKING_TIME", sl, session_kinds, sl.parking)
-        return lines
+        return lines, (session_flat_done, reservation_flat_done)
 
     def _find(
         self, dim: DimensionType, sl: _Slice, kinds: tuple[ReservationType | None, ...]
@@ -930,6 +1059,10 @@ class _Pricer:
         subtotal = energy + time_ + parking + flat + reservation
         cost_lines = []
         for ln in lines:
+            known = self.costed.get(id(ln))
+            if known is not None:
+                cost_lines.append(known)
+                continue
             unit = _UNIT[ln.dimension]
             cost_lines.append(
                 CostLine(
@@ -944,6 +1077,8 @@ class _Pricer:
                     step_rounding=ln.step_rounding,
                 )
             )
+        if self.pending is not None:
+            self.costed_now.update((id(ln), cl) for ln, cl in zip(lines, cost_lines, strict=True))
         return SessionCost(
             currency=self.tariff.currency,
             energy=energy,

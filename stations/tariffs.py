@@ -708,14 +708,21 @@ class CdrCheck:
 _ZERO = Decimal(0)
 
 
-def check_cdr(cdr: CdrPricing, tariff: pricing.Tariff, *, tariff_id: str) -> CdrCheck:
+def check_cdr(
+    cdr: CdrPricing,
+    tariff: pricing.Tariff,
+    *,
+    tariff_id: str,
+    memo: pricing.PricingMemo | None = None,
+) -> CdrCheck:
     """Recompute `cdr` with `tariff` (the one we showed or hold; TA-03, CDR-05).
 
     Periods the CDR says had no tariff cost nothing (2.2.1 ChargingPeriod.tariff_id); when no
     period names any tariff, or the version cannot say (2.1.1), every period is priced. What
     an operator should look at (another tariff named, embedded tariff differing, totals that
     disagree with the periods) comes back as warnings. Raises TariffError for what cannot be
-    priced (another currency, local-time restrictions without a zone, periods after the end)."""
+    priced (another currency, local-time restrictions without a zone, periods after the end).
+    `memo`: a running session's, from one update to the next (`pricing.price_session`)."""
     if tariff.currency != cdr.currency:
         raise TariffError(f"the tariff is in {tariff.currency}, the CDR in {cdr.currency}")
     reason = _unpriceable(tariff, "the CDR's location names no time zone we can use")
@@ -738,7 +745,7 @@ def check_cdr(cdr: CdrPricing, tariff: pricing.Tariff, *, tariff_id: str) -> Cdr
     ]
     warnings += _totals_disagree(cdr)
     vat_fallback = fallback_rate(tariff, cdr.country)
-    cost = pricing.price_session(tariff, periods, end=cdr.end, vat_fallback=vat_fallback)
+    cost = pricing.price_session(tariff, periods, end=cdr.end, vat_fallback=vat_fallback, memo=memo)
     incl = None
     if cdr.total_cost.incl_vat is not None and cost.total.incl_vat is not None:
         incl = cdr.total_cost.incl_vat - cost.total.incl_vat
