@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bench.support import ROOT, Budget, Figure
+from bench.support import ROOT, Budget, Figure, app_env
 
 BUDGET_SECONDS = 60
 EXAMPLE = ROOT / "tests" / "ocpi_examples" / "2.2.1" / "tariff_4_complex.json"
@@ -29,6 +29,10 @@ CALLS, WARMUP = 2_000, 20
 
 def run(budget_seconds: float = BUDGET_SECONDS) -> list[Figure]:
     budget = Budget(budget_seconds, "pricing")
+    # In this process (the engine needs no database): the settings the app runs with here,
+    # where the environment does not say otherwise, or it refuses to start without secrets.
+    for key, value in app_env("sqlite://:memory:").items():
+        os.environ.setdefault(key, value)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
