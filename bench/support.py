@@ -184,8 +184,8 @@ def read_line(process: subprocess.Popen[bytes], *, timeout: float, what: str) ->
 def app_env(database_url: str, public_base_url: str = "http://127.0.0.1:8000") -> dict[str, str]:
     """What our app runs with here: production-like (DEBUG off, so Django keeps no query log,
     with fresh secrets and Stripe test keys of the shape production needs, but plain http on
-    loopback), an in-memory broker (nothing is enqueued on these paths, and nothing lands in
-    var/), and only warnings logged."""
+    loopback, where the simulated CPO is let through the outbound guard), an in-memory broker
+    (nothing is enqueued on these paths, and nothing lands in var/), and only warnings logged."""
     env = dict(os.environ)
     env.update(
         {
@@ -196,6 +196,7 @@ def app_env(database_url: str, public_base_url: str = "http://127.0.0.1:8000") -
             "CELERY_BROKER_URL": "memory://",
             "PUBLIC_BASE_URL": public_base_url,
             "SECURE_SSL_REDIRECT": "false",
+            "OCPI_ALLOW_PRIVATE_URLS": "true",  # a lab: the simulated CPO listens on loopback
             "STRIPE_SECRET_KEY": "sk_test_bench" + secrets.token_hex(16),
             "STRIPE_PUBLISHABLE_KEY": "pk_test_bench" + secrets.token_hex(16),
             "STRIPE_WEBHOOK_SECRET": "whsec_bench" + secrets.token_hex(16),

@@ -8,10 +8,13 @@ and the task's own `delay` runs it, which honours `task_always_eager` in tests."
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 
 from celery import Task, current_app
 from django.db import transaction
+
+_DISCOVERING = threading.Lock()
 
 
 def registered_task(name: str) -> Task:
@@ -20,7 +23,9 @@ def registered_task(name: str) -> Task:
     (every installed app's `tasks`) before a name counts as unknown."""
     app = current_app._get_current_object()
     if name not in app.tasks:
-        app.autodiscover_tasks(force=True)
+        with _DISCOVERING:  # one thread loads them; the others wait for it, not half of it
+            if name not in app.tasks:
+                app.autodiscover_tasks(force=True)
     try:
         return app.tasks[name]
     except KeyError:
