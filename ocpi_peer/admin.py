@@ -220,7 +220,7 @@ class PartnerAdmin(_PartnerAdminBase):
         "last_error",
         "traffic_link",
         "health_report",
-        "compatibility_checked_at",
+        "checked_at",
         "compatibility_report",
     ]
     fieldsets = [
@@ -254,7 +254,7 @@ class PartnerAdmin(_PartnerAdminBase):
             "Compatibility profile",
             {
                 "fields": [
-                    "compatibility_checked_at",
+                    "checked_at",
                     "compatibility_report",
                     "send_token_base64",
                     "add_trailing_slash",
@@ -336,6 +336,10 @@ class PartnerAdmin(_PartnerAdminBase):
             partner.pk,
         )
         return format_html('<table id="partner-health">{}</table><p>{}</p>', table, link)
+
+    @admin.display(description="last checked")
+    def checked_at(self, partner: Partner) -> str:
+        return moment(partner.compatibility_checked_at)
 
     @admin.display(description="findings of the last check")
     def compatibility_report(self, partner: Partner) -> SafeString:
@@ -706,6 +710,7 @@ class TrafficLogAdmin(_TrafficLogAdminBase):
     )
     readonly_fields = fields
     change_form_template = "admin/ocpi_peer/trafficlog/change_form.html"
+    change_list_template = "admin/ocpi_peer/trafficlog/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

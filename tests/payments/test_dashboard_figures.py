@@ -155,4 +155,4 @@ def test_the_front_page_shows_them_in_the_operators_language(
     page = client.get("/admin/", headers={"accept-language": "de"}).content.decode()
     assert 'id="dashboard"' in page and "Europe/Berlin" in page
     assert "<svg" in page and page.count("<rect") == 30 * 4
-    assert "75,50 €" in page  # the holds outstanding, in German
+    assert "75,50 €" in page and "Offene Reservierungen (jetzt)" in page  # in German
