@@ -7,7 +7,7 @@ Each of those jobs needs its own permission (`ocpi_peer.manage_registration`,
 entry in the admin's log (who, when, which partner, what; never a token)."""
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -632,10 +632,12 @@ class TimeRangeFilter(InputFilter):
         text = str(self.used_parameters.get(name, ""))
         try:
             moment = parse_datetime(text) if text else None
-        except ValueError:  # well formed but impossible, e.g. the 31st of November
+            if moment is not None and timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+            if moment is not None:
+                moment.astimezone(UTC)  # as the database will be asked: year 1 in Berlin is not
+        except (ValueError, OverflowError):  # e.g. the 31st of November, or before year 1
             return None
-        if moment is not None and timezone.is_naive(moment):
-            moment = timezone.make_aware(moment)
         return moment
 
     def queryset(
@@ -644,9 +646,9 @@ class TimeRangeFilter(InputFilter):
         since, until = self.read("since"), self.read("until")
         if since is not None:
             queryset = queryset.filter(created_at__gte=since)
-        if until is not None:
-            cut = until + timedelta(seconds=1) if until.microsecond == 0 else until
-            queryset = queryset.filter(created_at__lt=cut)
+        if until is not None:  # to the end of its second, unless it names a fraction
+            last = until.replace(microsecond=999999) if until.microsecond == 0 else until
+            queryset = queryset.filter(created_at__lte=last)
         return queryset
 
 

@@ -95,15 +95,18 @@ def test_it_filters_by_each_of_its_filters(operator: Client) -> None:
     assert listed(operator, "until=2026-11-30T10:00:05") == [locations.pk]
 
 
-def test_a_time_it_cannot_read_filters_nothing_and_says_so(operator: Client) -> None:
+def test_a_time_it_cannot_read_filters_nothing_and_says_so(operator: Client, settings: Any) -> None:
+    settings.TIME_ZONE = "Europe/Berlin"  # half past midnight of year 1 is in year 0 in UTC
     row = exchange(None)
-    for junk in ("yesterday", "2026-11-31 10:00:00", "2026-13-01"):
+    for junk in ("yesterday", "2026-11-31 10:00:00", "2026-13-01", "0001-01-01 00:30:00"):
         answer = operator.get(LIST, {"since": junk, "correlation": "corr-1"})
         assert answer.status_code == 200 and [r.pk for r in answer.context["cl"].result_list] == [
             row.pk
         ]
         assert "not understood, not applied" in answer.content.decode()
     assert operator.get(LIST, {"module": "nonsense"}).status_code == 200
+    latest = operator.get(LIST, {"until": "9999-12-31 23:59:59"}).context["cl"].result_list
+    assert [r.pk for r in latest] == [row.pk]
 
 
 def test_it_shows_times_to_the_second_with_the_zone_and_full_urls(
