@@ -2,8 +2,8 @@
 pull states and the commands, in a few aggregated queries for any number of partners (the list
 shows a column of it, the change page all of it).
 
-A call succeeded when it was answered with HTTP 2xx and an OCPI status of 1xxx (or no envelope,
-as some answers of ours to a refused request have none). The exception queue is the payments
+A call succeeded when it was answered with HTTP 2xx and an OCPI status of 1xxx: an answer
+without an envelope is no success, whatever its HTTP status. The exception queue is the payments
 app's: it tells us how to count open cases (`on_open_cases`), so ocpi_peer needs nothing of it."""
 
 from __future__ import annotations
@@ -33,9 +33,7 @@ def on_open_cases(counter: OpenCases) -> None:
     _open_cases.append(counter)
 
 
-_SUCCESS = Q(http_status__gte=200, http_status__lt=300) & (
-    Q(ocpi_status=None) | Q(ocpi_status__gte=1000, ocpi_status__lt=2000)
-)
+_SUCCESS = Q(http_status__gte=200, http_status__lt=300, ocpi_status__gte=1000, ocpi_status__lt=2000)
 
 
 @dataclass

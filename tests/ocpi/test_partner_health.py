@@ -105,3 +105,13 @@ def test_the_list_and_the_page_show_it(partner: Partner, client: Client, setting
     assert 'id="partner-health"' in page
     assert "sync lag, tariffs" in page and "never pulled" in page
     assert "open cases</th><td>2" in page
+
+
+def test_an_answer_without_an_envelope_is_no_success(partner: Partner) -> None:
+    quiet = Partner.objects.create(name="HTML CPO")
+    log(quiet, "out", timedelta(minutes=5), 200, None)  # a proxy's HTML page, say
+    health = health_of([quiet.pk], now=NOW)[quiet.pk]
+    assert health.last_ok_out is None and (health.errors_out.failed, health.errors_out.total) == (
+        1,
+        1,
+    )
