@@ -15,10 +15,12 @@ from urllib.parse import urljoin
 
 from django.db import transaction
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
 from ocpi_peer import versions
 from ocpi_peer.client import Caller, PeerError, Reply, next_link
 from ocpi_peer.models import Partner
+from ocpi_peer.transport import describe
 
 PROBE_LIMIT = 10  # the page size we ask for: small, so a CPMS that ignores it still answers fast
 
@@ -62,11 +64,9 @@ def _run(partner: Partner, check: Check) -> None:
     spec = versions.get(partner.version)
     caller = Caller.for_partner(partner)
     caller.discover_form = True  # a 401 is retried in the other form: we learn which works
-    caller.trailing_slash = False  # probed below
-    try:
-        listing = caller.call("GET", partner.versions_url)
-    except PeerError as exc:
-        check.note("versions", str(exc), failed=True)
+    listing = _slash_probe(caller, partner.versions_url, check)
+    if isinstance(listing, str):
+        check.note("versions", listing, failed=True)
         return
     check.send_token_base64, check.form_known = caller.base64_form, True
     rule = "Base64" if spec.token_base64 else "raw"
@@ -76,6 +76,9 @@ def _run(partner: Partner, check: Check) -> None:
         f"{form} token accepted (OCPI {partner.version} asks for {rule})",
         unusual=form != rule,
     )
+    if not listing.ok:
+        check.note("versions", f"GET answered OCPI {listing.status_code}", failed=True)
+        return
     details_url = _details_url(listing, partner.version)
     if details_url is None:
         check.note("versions", f"OCPI {partner.version} is not in their versions list", failed=True)
@@ -86,7 +89,11 @@ def _run(partner: Partner, check: Check) -> None:
     except PeerError as exc:
         check.note("version details", str(exc), failed=True)
         return
-    urls = [e.url for e in spec.read_endpoints(details.data)] if details.ok else []
+    try:
+        urls = [e.url for e in spec.read_endpoints(details.data)] if details.ok else []
+    except ValidationError as exc:
+        check.note("version details", f"unreadable: {describe(exc.detail)}", failed=True)
+        return
     slashed = [url for url in urls if url.endswith("/")]
     check.note(
         "endpoint URLs",
@@ -98,7 +105,7 @@ def _run(partner: Partner, check: Check) -> None:
 
 
 def _details_url(listing: Reply, version: str) -> str | None:
-    if not listing.ok or not isinstance(listing.data, list):
+    if not isinstance(listing.data, list):
         return None
     for item in listing.data:
         if isinstance(item, dict) and item.get("version") == version:
@@ -124,23 +131,13 @@ def _credentials(caller: Caller, partner: Partner, check: Check) -> None:
 
 
 def _locations(caller: Caller, partner: Partner, check: Check) -> None:
-    """The first page asked for as published, then with a trailing slash if that failed; the
-    page size and `Link` seen; the next page followed once."""
+    """The first page with a small `limit`: the page size and `Link` seen; the next page
+    followed once."""
     url = partner.endpoint("locations", "SENDER")
     if url is None:
         check.note("locations", "no Locations Sender published: paging not checked")
         return
-    params = {"limit": PROBE_LIMIT}
-    first: Reply | str = _get(caller, url, params)
-    if not isinstance(first, str) and first.ok:
-        check.add_trailing_slash = False
-        check.note("trailing slash", "not needed: URLs work as published")
-    elif not url.endswith("/"):
-        caller.trailing_slash = True
-        first = _get(caller, url, params)
-        if not isinstance(first, str) and first.ok:
-            check.add_trailing_slash = True
-            check.note("trailing slash", "needed: the URL as published failed", unusual=True)
+    first = _get(caller, url, {"limit": PROBE_LIMIT}, functional=True)
     if isinstance(first, str):
         check.note("locations", first, failed=True)
         return
@@ -164,10 +161,33 @@ def _locations(caller: Caller, partner: Partner, check: Check) -> None:
     check.note("next page", f"followed: {len(second.data)} more location(s)")
 
 
-def _get(caller: Caller, url: str, params: dict[str, int]) -> Reply | str:
+def _slash_probe(caller: Caller, url: str, check: Check) -> Reply | str:
+    """The first call: as published, and if that fails, again with a trailing slash (some CPMS
+    answer 404 without one); every later call goes the way that worked."""
+    caller.trailing_slash = False
+    plain = _get(caller, url)
+    if not isinstance(plain, str) and plain.ok:
+        check.add_trailing_slash = False
+        check.note("trailing slash", "not needed: URLs work as published")
+        return plain
+    if url.endswith("/"):
+        return plain
+    caller.trailing_slash = True
+    slashed = _get(caller, url)
+    if not isinstance(slashed, str) and slashed.ok:
+        check.add_trailing_slash = True
+        check.note("trailing slash", "needed: the URL as published failed", unusual=True)
+        return slashed
+    caller.trailing_slash = False
+    return plain
+
+
+def _get(
+    caller: Caller, url: str, params: dict[str, int] | None = None, *, functional: bool = False
+) -> Reply | str:
     """The reply, or why there is none."""
     try:
-        return caller.call("GET", url, params=params, functional=True)
+        return caller.call("GET", url, params=params, functional=functional)
     except PeerError as exc:
         return str(exc)
 

@@ -109,3 +109,25 @@ def test_roles_that_may_not_change_partners_cannot_check_them(connected_cpo: Con
     answer = signed_in("fiona", "finance").post(f"/admin/ocpi_peer/partner/{partner.pk}/check/")
     assert answer.status_code == 403
     assert Partner.objects.get().compatibility_checked_at is None
+
+
+def test_a_cpms_that_wants_trailing_slashes_gets_them_from_then_on(
+    connected_cpo: Connect,
+) -> None:
+    cpo = connected_cpo(location_count=3, page_size=2)
+    cpo.fault = "slash_needed"
+    partner = Partner.objects.get()
+    before = len(cpo.requests)
+    checked = check_connection(partner_id=partner.pk)
+    found = findings(checked)
+    assert found["trailing slash"] == {
+        "check": "trailing slash",
+        "seen": "needed: the URL as published failed",
+        "unusual": True,
+        "failed": False,
+    }
+    assert not any(f["failed"] for f in found.values()), found
+    assert found["next page"]["seen"] == "followed: 1 more location(s)"
+    assert checked.add_trailing_slash is True
+    answered = [r.path for r in cpo.requests[before:] if r.status == 200]
+    assert len(answered) == 5 and all(path.endswith("/") for path in answered), answered
