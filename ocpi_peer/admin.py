@@ -1,10 +1,14 @@
 """Operators manage OCPI partners here: invite (token A for a CPO), register with a CPO, rotate
-tokens, unregister; move a party to another connection; and read what each partner offers,
-which parties it owns, the claims we refused, and what we exchanged with it.
+tokens, unregister; move a party to another connection; check a connection (its findings fill
+the compatibility profile); and read what each partner offers, which parties it owns, the
+claims we refused, how healthy it is, and what we exchanged with it (the traffic log, which
+nobody edits or deletes).
 
 Each of those jobs needs its own permission (`ocpi_peer.manage_registration`,
-`ocpi_peer.pull_partner`, `ocpi_peer.move_party`), not only a staff account, and each leaves an
-entry in the admin's log (who, when, which partner, what; never a token)."""
+`ocpi_peer.pull_partner`, `ocpi_peer.move_party`; checking a connection, which rewrites the
+profile, `ocpi_peer.change_partner`), not only a staff account, and each leaves an entry in the
+admin's log (who, when, which partner, what; never a token). Times are shown to the second in
+the operator's time zone (TIME_ZONE), with its name."""
 
 import json
 from datetime import UTC, datetime, timedelta
