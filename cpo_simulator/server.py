@@ -71,7 +71,7 @@ logger = logging.getLogger("cpo_simulator")
 
 ModuleHandler = Callable[[InboundRequest], Reply]
 
-FAULTS: Final = (None, "garbage", "http500")
+FAULTS: Final = (None, "garbage", "http500", "slash_needed")
 MAX_STATUS_CHURN: Final = 1000.0  # statuses per second; one push in flight at a time anyway
 # What churn picks from: mostly the two everyday statuses, never REMOVED or PLANNED (which would
 # retire or hide the EVSE at the eMSP).
@@ -108,7 +108,9 @@ class CpoSimulator(Connection):
 
     # Misbehaviour of the whole server a test or the command line switches on, settable while
     # running; the modules' own faults live with their state (`command_fault`, ... below).
-    fault = OneOf(FAULTS)  # None, "garbage" (200 with HTML) or "http500" (500 with 3000)
+    # None, "garbage" (200 with HTML), "http500" (500 with 3000) or "slash_needed" (an OCPI path
+    # without a trailing slash is not found, 404 with 2000; its Link URLs carry the slash).
+    fault = OneOf(FAULTS)
 
     def __init__(
         self,
@@ -687,8 +689,16 @@ class CpoSimulator(Connection):
                 reply = Reply(
                     status=Status.SERVER_ERROR, message="simulated failure", http_status=500
                 )
+            elif fault == "slash_needed" and _wants_slash(split.path):
+                reply = Reply(
+                    status=Status.CLIENT_ERROR,
+                    message="not found without a trailing slash",
+                    http_status=404,
+                )
             else:
                 reply = self._reply(method, split.path, query, headers, body, correlation_id)
+                if fault == "slash_needed" and "Link" in reply.headers:
+                    reply.headers["Link"] = _slashed_link(reply.headers["Link"])
             status, payload = reply.http_status, envelope(reply)
             out_headers = [("Content-Type", "application/json"), *reply.headers.items()]
             if status == 401:
@@ -764,6 +774,18 @@ class CpoSimulator(Connection):
                 reply.headers
             )
         return reply
+
+
+def _wants_slash(path: str) -> bool:
+    """Under the "slash_needed" fault: an OCPI path without its trailing slash."""
+    return path.startswith("/ocpi") and not path.endswith("/")
+
+
+def _slashed_link(header: str) -> str:
+    """`<…/locations?offset=2>; rel="next"` as a CPMS that wants slashes writes it."""
+    target, sep, rest = header.partition(">")
+    path, mark, query = target.partition("?")
+    return f"{path.rstrip('/')}/{mark}{query}{sep}{rest}"
 
 
 class Front(Protocol):

@@ -1,23 +1,34 @@
 """Operators manage OCPI partners here: invite (token A for a CPO), register with a CPO, rotate
-tokens, unregister; move a party to another connection; and read what each partner offers,
-which parties it owns, the claims we refused, and what we exchanged with it.
+tokens, unregister; move a party to another connection; check a connection (its findings fill
+the compatibility profile); and read what each partner offers, which parties it owns, the
+claims we refused, how healthy it is, and what we exchanged with it (the traffic log, which
+nobody edits or deletes).
 
 Each of those jobs needs its own permission (`ocpi_peer.manage_registration`,
-`ocpi_peer.pull_partner`, `ocpi_peer.move_party`), not only a staff account, and each leaves an
-entry in the admin's log (who, when, which partner, what; never a token)."""
+`ocpi_peer.pull_partner`, `ocpi_peer.move_party`; checking a connection, which rewrites the
+profile, `ocpi_peer.change_partner`), not only a staff account, and each leaves an entry in the
+admin's log (who, when, which partner, what; never a token). Times are shown to the second in
+the operator's time zone (TIME_ZONE), with its name."""
 
+import json
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
-from ocpi_peer import crypto, parties, registration, tasks
+from ocpi_peer import compatibility, crypto, health, parties, registration, tasks
 from ocpi_peer.forms import InviteForm, RegisterForm
 from ocpi_peer.models import (
     CommandRequest,
@@ -58,6 +69,29 @@ else:
 MANAGE_REGISTRATION = "ocpi_peer.manage_registration"
 PULL_PARTNER = "ocpi_peer.pull_partner"
 MOVE_PARTY = "ocpi_peer.move_party"
+
+
+def moment(value: datetime | None) -> str:
+    """A moment to the second in the operator's time zone (settings.TIME_ZONE), with its name."""
+    if value is None:
+        return "—"
+    local = timezone.localtime(value)
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname() or timezone.get_current_timezone_name()}"
+
+
+def span(value: timedelta | None) -> str:
+    """A duration an operator reads at a glance: "2.4 s", "3 min 5 s", "2 h 10 min", "3 d 4 h"."""
+    if value is None:
+        return "—"
+    seconds = value.total_seconds()
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    whole = int(seconds)
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    if whole < 86400:
+        return f"{whole // 3600} h {whole % 3600 // 60} min"
+    return f"{whole // 86400} d {whole % 86400 // 3600} h"
 
 
 def require(request: HttpRequest, permission: str) -> None:
@@ -170,7 +204,9 @@ class PartnerAdmin(_PartnerAdminBase):
         "version",
         "parties_list",
         "missing",
-        "last_contact_at",
+        "last_ok_out_column",
+        "last_ok_in_column",
+        "errors_column",
         "problem",
     ]
     list_filter = ["status", "version"]
@@ -187,6 +223,9 @@ class PartnerAdmin(_PartnerAdminBase):
         "created_at",
         "last_error",
         "traffic_link",
+        "health_report",
+        "checked_at",
+        "compatibility_report",
     ]
     fieldsets = [
         (
@@ -204,19 +243,30 @@ class PartnerAdmin(_PartnerAdminBase):
         ),
         (
             "Health",
-            {"fields": ["last_contact_at", "last_error", "missing_modules", "traffic_link"]},
+            {
+                "fields": [
+                    "health_report",
+                    "last_contact_at",
+                    "last_error",
+                    "missing_modules",
+                    "traffic_link",
+                ]
+            },
         ),
         ("Tokens", {"fields": ["their_token", "inbound_token_base64"]}),
         (
             "Compatibility profile",
             {
                 "fields": [
+                    "checked_at",
+                    "compatibility_report",
                     "send_token_base64",
                     "add_trailing_slash",
                     "max_page_size",
                     "send_routing_headers",
                 ],
-                "description": "Each switch relaxes one point of OCPI for a CPMS that bends it.",
+                "description": "Each switch relaxes one point of OCPI for a CPMS that bends it. "
+                "“Check connection” calls the partner and fills in what it found.",
             },
         ),
     ]
@@ -229,8 +279,9 @@ class PartnerAdmin(_PartnerAdminBase):
         SyncStateInline,
         TokenInline,
     ]
-    actions = ["pull_now", "rotate", "unregister"]
+    actions = ["check_connection", "pull_now", "rotate", "unregister"]
     change_list_template = "admin/ocpi_peer/partner/change_list.html"
+    change_form_template = "admin/ocpi_peer/partner/change_form.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # partners come from "invite" or "register", which do the handshake
@@ -242,7 +293,76 @@ class PartnerAdmin(_PartnerAdminBase):
         return request.user.has_perm(MANAGE_REGISTRATION)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Partner]:
-        return super().get_queryset(request).prefetch_related("parties", "owned_parties")
+        partners = super().get_queryset(request).prefetch_related("parties", "owned_parties")
+        return health.with_traffic_health(partners, now=timezone.now())
+
+    @admin.display(description="our last good call", ordering="last_ok_out")
+    def last_ok_out_column(self, partner: Partner) -> str:
+        return moment(getattr(partner, "last_ok_out", None))
+
+    @admin.display(description="their last good call", ordering="last_ok_in")
+    def last_ok_in_column(self, partner: Partner) -> str:
+        return moment(getattr(partner, "last_ok_in", None))
+
+    @admin.display(description="errors 24 h (ours · theirs)")
+    def errors_column(self, partner: Partner) -> str:
+        ours = health.Rate(getattr(partner, "failed_out", 0), getattr(partner, "calls_out", 0))
+        theirs = health.Rate(getattr(partner, "failed_in", 0), getattr(partner, "calls_in", 0))
+        return f"{ours} · {theirs}"
+
+    @admin.display(description="health")
+    def health_report(self, partner: Partner) -> SafeString:
+        """Everything of `ocpi_peer.health` for this partner, as a table."""
+        now = timezone.now()
+        found = health.health_of([partner.pk], now=now)[partner.pk]
+        lags = found.sync_lag(now)
+        traffic = reverse("admin:ocpi_peer_trafficlog_changelist")
+        rows: list[tuple[str, str]] = [
+            ("our last successful call to them", moment(found.last_ok_out)),
+            ("their last successful call to us", moment(found.last_ok_in)),
+            ("errors of our calls, last 24 h", str(found.errors_out)),
+            ("errors of their calls, last 24 h", str(found.errors_in)),
+            *(
+                (f"sync lag, {module}", span(lag) if lag is not None else "never pulled")
+                for module, lag in lags.items()
+            ),
+            ("START_SESSION accepted, last 30 days", str(found.start_success)),
+            ("median START_SESSION to its result", span(found.start_latency)),
+            ("open cases", str(found.open_cases)),
+        ]
+        table = format_html_join("", "<tr><th scope='row'>{}</th><td>{}</td></tr>", rows)
+        link = format_html(
+            '<a href="{}?partner__id__exact={}&amp;direction__exact=out">our calls</a> · '
+            '<a href="{}?partner__id__exact={}&amp;direction__exact=in">their calls</a>',
+            traffic,
+            partner.pk,
+            traffic,
+            partner.pk,
+        )
+        return format_html('<table id="partner-health">{}</table><p>{}</p>', table, link)
+
+    @admin.display(description="last checked")
+    def checked_at(self, partner: Partner) -> str:
+        return moment(partner.compatibility_checked_at)
+
+    @admin.display(description="findings of the last check")
+    def compatibility_report(self, partner: Partner) -> SafeString:
+        findings = partner.compatibility_findings or []
+        if not findings:
+            return format_html("{}", "not checked yet: use “Check connection”")
+        rows = format_html_join(
+            "",
+            "<tr><th scope='row'>{}</th><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    f.get("check", ""),
+                    f.get("seen", ""),
+                    "failed" if f.get("failed") else "unusual" if f.get("unusual") else "as OCPI",
+                )
+                for f in findings
+            ),
+        )
+        return format_html('<table id="compatibility-findings">{}</table>', rows)
 
     @admin.display(description="parties")
     def parties_list(self, partner: Partner) -> str:
@@ -270,6 +390,37 @@ class PartnerAdmin(_PartnerAdminBase):
     def traffic_link(self, partner: Partner) -> str:
         url = reverse("admin:ocpi_peer_trafficlog_changelist") + f"?partner__id__exact={partner.pk}"
         return format_html('<a href="{}">{} requests</a>', url, partner.traffic.count())
+
+    @admin.action(
+        description="Check connection (versions, credentials, a page of locations)",
+        permissions=["change"],
+    )
+    def check_connection(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        for partner in queryset:
+            self._check(request, partner)
+
+    def _check(self, request: HttpRequest, partner: Partner) -> None:
+        checked = compatibility.check_connection(partner_id=partner.pk)
+        findings = checked.compatibility_findings
+        failed = [f["check"] for f in findings if f.get("failed")]
+        unusual = [f["check"] for f in findings if f.get("unusual") and not f.get("failed")]
+        summary = (
+            f"failed at {', '.join(failed)}"
+            if failed
+            else f"works; unusual: {', '.join(unusual) or 'nothing'}"
+        )
+        self.log_change(request, partner, f"Connection checked: {summary}")
+        level = messages.ERROR if failed else messages.SUCCESS
+        self.message_user(request, f"{partner}: connection checked, {summary}", level)
+
+    def check_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """The change page's "Check connection" button (POST only: it calls the partner)."""
+        partner = get_object_or_404(Partner, pk=object_id)
+        if not self.has_change_permission(request, partner):
+            raise PermissionDenied
+        if request.method == "POST":
+            self._check(request, partner)
+        return HttpResponseRedirect(reverse("admin:ocpi_peer_partner_change", args=[partner.pk]))
 
     @admin.action(description="Pull locations and tariffs now", permissions=["pull"])
     def pull_now(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
@@ -324,6 +475,11 @@ class PartnerAdmin(_PartnerAdminBase):
                 self.admin_site.admin_view(self.register_view),
                 name="ocpi_peer_partner_register",
             ),
+            path(
+                "<int:object_id>/check/",
+                self.admin_site.admin_view(self.check_view),
+                name="ocpi_peer_partner_check",
+            ),
             *super().get_urls(),
         ]
 
@@ -371,27 +527,248 @@ class PartnerAdmin(_PartnerAdminBase):
         return TemplateResponse(request, "admin/ocpi_peer/partner/register.html", context)
 
 
+# The OCPI modules an operator looks for in the traffic log (module ids, OCPI 2.1.1 to 2.3.0).
+MODULES = [
+    "versions",
+    "credentials",
+    "locations",
+    "tariffs",
+    "sessions",
+    "cdrs",
+    "tokens",
+    "commands",
+    "hubclientinfo",
+    "chargingprofiles",
+    "payments",
+]
+
+
+class ModuleFilter(admin.SimpleListFilter):
+    """The module a request was about: a path segment of its URL (ours and the partners' URLs
+    name the module, whatever comes before it)."""
+
+    title = "module"
+    parameter_name = "module"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(module, module) for module in MODULES]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[TrafficLog]
+    ) -> QuerySet[TrafficLog]:
+        module = self.value()
+        if module not in MODULES:
+            return queryset
+        return queryset.filter(url__iregex=rf"/{module}(/|\?|$)")
+
+
+class InputFilter(admin.ListFilter):
+    """A filter the operator types into (the admin has none): a small GET form that keeps the
+    other filters. A value it cannot read is shown as such and filters nothing."""
+
+    template = "admin/ocpi_peer/trafficlog/input_filter.html"
+    fields: list[tuple[str, str]] = []  # (parameter, label)
+    placeholder = ""
+
+    def __init__(
+        self, request: HttpRequest, params: dict[str, Any], model: Any, model_admin: Any
+    ) -> None:
+        super().__init__(request, params, model, model_admin)
+        for name, _ in self.fields:
+            if name in params:
+                value = params.pop(name)
+                self.used_parameters[name] = (
+                    value[-1] if isinstance(value, list) else value
+                ).strip()
+
+    def has_output(self) -> bool:
+        return True
+
+    def expected_parameters(self) -> list[str | None]:
+        return [name for name, _ in self.fields]
+
+    def read(self, name: str) -> Any:
+        """The parameter's value as the filter uses it; None when absent or unreadable."""
+        return self.used_parameters.get(name) or None
+
+    def choices(self, changelist: Any) -> Any:
+        mine = set(self.expected_parameters())
+        yield {
+            "fields": [
+                {
+                    "name": name,
+                    "label": label,
+                    "value": self.used_parameters.get(name, ""),
+                    "bad": bool(self.used_parameters.get(name)) and self.read(name) is None,
+                }
+                for name, label in self.fields
+            ],
+            "placeholder": self.placeholder,
+            "hidden": [
+                (key, value)
+                for key, values in self.request.GET.lists()
+                for value in values
+                if key not in mine and key not in ("p", "e")
+            ],
+        }
+
+
+class CorrelationFilter(InputFilter):
+    title = "correlation id"
+    fields = [("correlation", "correlation id")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[TrafficLog]
+    ) -> QuerySet[TrafficLog]:
+        value = self.read("correlation")
+        return queryset.filter(correlation_id=value) if value else queryset
+
+
+class TimeRangeFilter(InputFilter):
+    """From and until a moment to the second, read in the operator's time zone unless it says
+    its own offset; "until" is inclusive of its second."""
+
+    title = "time"
+    fields = [("since", "from"), ("until", "until")]
+    placeholder = "YYYY-MM-DD HH:MM:SS"
+
+    def read(self, name: str) -> datetime | None:
+        text = str(self.used_parameters.get(name, ""))
+        try:
+            moment = parse_datetime(text) if text else None
+            if moment is not None and timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+            if moment is not None:
+                moment.astimezone(UTC)  # as the database will be asked: year 1 in Berlin is not
+        except (ValueError, OverflowError):  # e.g. the 31st of November, or before year 1
+            return None
+        return moment
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[TrafficLog]
+    ) -> QuerySet[TrafficLog]:
+        since, until = self.read("since"), self.read("until")
+        if since is not None:
+            queryset = queryset.filter(created_at__gte=since)
+        if until is not None:  # to the end of its second, unless it names a fraction
+            last = until.replace(microsecond=999999) if until.microsecond == 0 else until
+            queryset = queryset.filter(created_at__lte=last)
+        return queryset
+
+
+def full_url(row: TrafficLog) -> str:
+    """What was called: ours are logged as a path, theirs as the URL we called."""
+    if row.direction == TrafficLog.Direction.IN and row.url.startswith("/"):
+        return f"{settings.PUBLIC_BASE_URL}{row.url}"
+    return row.url
+
+
+def readable_body(body: str) -> str:
+    """A body as JSON laid out for reading; as it was when it is not JSON (or was cut short).
+    Bodies are stored scrubbed of tokens (`traffic.scrub`), so nothing here can show one."""
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body
+
+
 @admin.register(TrafficLog)
 class TrafficLogAdmin(_TrafficLogAdminBase):
+    """The traffic log, read-only for everyone (a record of what was exchanged is kept, not
+    edited): filters by partner, module, direction, statuses, correlation id and time to the
+    second; one exchange shows its request and answer side by side."""
+
     list_display = [
-        "created_at",
+        "when",
         "partner",
         "direction",
         "method",
-        "url",
+        "full_url",
         "http_status",
         "ocpi_status",
         "duration_ms",
+        "correlation",
     ]
-    list_filter = ["direction", "partner", "http_status", "ocpi_status"]
+    list_display_links = ["when"]
+    list_filter = [
+        "partner",
+        ModuleFilter,
+        "direction",
+        "http_status",
+        "ocpi_status",
+        CorrelationFilter,
+        TimeRangeFilter,
+    ]
     search_fields = ["url", "request_id", "correlation_id"]
-    date_hierarchy = "created_at"
+    list_select_related = ["partner"]
+    fields = (
+        "when",
+        "partner",
+        "direction",
+        "method",
+        "full_url",
+        "http_status",
+        "ocpi_status",
+        "duration_ms",
+        "request_id",
+        "correlation",
+        "error",
+    )
+    readonly_fields = fields
+    change_form_template = "admin/ocpi_peer/trafficlog/change_form.html"
+    change_list_template = "admin/ocpi_peer/trafficlog/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: TrafficLog | None = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: TrafficLog | None = None) -> bool:
+        return False  # kept for disputes; the purge task ends rows after 90 days
+
+    @admin.display(description="when", ordering="created_at")
+    def when(self, row: TrafficLog) -> str:
+        return moment(row.created_at)
+
+    @admin.display(description="URL", ordering="url")
+    def full_url(self, row: TrafficLog) -> str:
+        return full_url(row)
+
+    @admin.display(description="correlation id", ordering="correlation_id")
+    def correlation(self, row: TrafficLog) -> str:
+        if not row.correlation_id:
+            return "—"
+        url = reverse("admin:ocpi_peer_trafficlog_changelist")
+        return format_html(
+            '<a href="{}?correlation={}" title="every exchange of this correlation">{}</a>',
+            url,
+            row.correlation_id,
+            row.correlation_id,
+        )
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        row = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if row is not None:
+            context["exchange"] = {
+                "request_line": f"{row.method} {full_url(row)}",
+                "request_body": readable_body(row.request_body),
+                "answer_line": (
+                    f"HTTP {row.http_status or '—'} · OCPI {row.ocpi_status or '—'} · "
+                    f"{row.duration_ms} ms"
+                ),
+                "answer_body": readable_body(row.response_body),
+                "error": row.error,
+                "direction": row.get_direction_display(),
+            }
+        return super().change_view(request, object_id, form_url, context)
 
 
 @admin.register(CommandRequest)

@@ -57,6 +57,13 @@ class Partner(models.Model):
     send_routing_headers = models.BooleanField(
         "T-16: send OCPI-to/from routing headers", default=True
     )
+    # What "check connection" (`ocpi_peer.compatibility`) last found their CPMS doing: each
+    # finding a name, what was seen and whether it bends the spec. The switches above are set
+    # from it where it showed one is needed.
+    compatibility_checked_at = models.DateTimeField(
+        "compatibility last checked", null=True, blank=True, editable=False
+    )
+    compatibility_findings = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -329,6 +336,14 @@ class TrafficLog(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "traffic log"
+        # A partner's health reads its last day of traffic each way; the viewer finds one
+        # exchange by its correlation id.
+        indexes = [
+            models.Index(
+                fields=["partner", "direction", "created_at"], name="traffic_partner_dir_at"
+            ),
+            models.Index(fields=["correlation_id"], name="traffic_correlation"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.direction} {self.method} {self.url} → {self.http_status}"

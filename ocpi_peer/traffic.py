@@ -13,7 +13,8 @@ from django.utils import timezone
 from ocpi_peer.models import Partner, TrafficLog
 
 BODY_LIMIT = 4000
-_TOKEN_VALUE = re.compile(rb'("token"\s*:\s*)"(?:[^"\\]|\\.)*"')
+# A token's value to its closing quote, or to the end of a body cut short in the middle of it.
+_TOKEN_VALUE = re.compile(rb'("token"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|\\?$)')
 
 # The correlation id of the request being served, so that calls it causes carry it on (T-15).
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(

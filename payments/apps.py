@@ -9,9 +9,9 @@ class PaymentsConfig(AppConfig):
         """Pulled CDRs and Sessions are stored here; ocpi_peer pulls them without knowing.
         Refused party claims open a case in the exception queue. A party moved to another
         connection takes its open checkouts along. An EVSE ID newly published by two payable
-        chargers opens a case at once."""
-        from ocpi_peer import parties, sync
-        from payments import cases, party_moves
+        chargers opens a case at once. A partner's health counts its open cases."""
+        from ocpi_peer import health, parties, sync
+        from payments import cases, dashboard, party_moves
         from payments.ocpi import pulls
         from stations import evse_ids
 
@@ -20,3 +20,4 @@ class PaymentsConfig(AppConfig):
         parties.on_refused_claim(cases.open_refused_claim_cases)
         parties.on_party_moved(party_moves.move_open_business)
         evse_ids.on_duplicate(cases.open_duplicate_evse_id_case)
+        health.on_open_cases(dashboard.open_cases_by_partner)

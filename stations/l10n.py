@@ -18,6 +18,8 @@ from typing import Literal
 from django.utils import dateformat, formats, translation
 from django.utils.translation import pgettext
 
+from stations.money import minor_units, round_to_minor
+
 Locale = Literal["de", "en"]
 LOCALES: tuple[Locale, ...] = ("de", "en")
 
@@ -47,7 +49,18 @@ def amount(value: Decimal, currency: str) -> str:
     with `stations.money.round_to_minor` first."""
     places = abs(value).quantize(_UP_TO_4_PLACES[-1], rounding=ROUND_HALF_UP)
     shown = next(q for q in (places.quantize(p) for p in _UP_TO_4_PLACES) if q == places)
-    text = formats.number_format(shown)
+    return _with_currency(formats.number_format(shown), currency, negative=value < 0)
+
+
+def money(value: Decimal, currency: str) -> str:
+    """A sum of money in its currency's minor unit (half-up): "1234,50 €" / "€1234.50",
+    "JPY 1200", "KWD 1.250" (`amount` shows unit prices with up to 4 decimals instead)."""
+    shown = round_to_minor(abs(value), currency)
+    text = formats.number_format(shown, decimal_pos=minor_units(currency))
+    return _with_currency(text, currency, negative=value < 0)
+
+
+def _with_currency(text: str, currency: str, *, negative: bool) -> str:
     sign = _SIGNS.get(currency)
     if sign is not None:
         written = pgettext("an amount with its currency sign", "%(sign)s%(amount)s") % {
@@ -59,7 +72,7 @@ def amount(value: Decimal, currency: str) -> str:
             "code": currency,
             "amount": text,
         }
-    return f"-{written}" if value < 0 else written
+    return f"-{written}" if negative else written
 
 
 def day(value: date) -> str:

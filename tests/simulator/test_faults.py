@@ -110,3 +110,12 @@ def test_stop_answers_requests_still_waiting_out_the_latency() -> None:
 def test_a_negative_latency_is_refused() -> None:
     with pytest.raises(ValueError):
         CpoSimulator(latency=-0.1)
+
+
+def test_slash_needed_finds_only_paths_with_a_trailing_slash() -> None:
+    with CpoSimulator() as sim:
+        sim.fault = "slash_needed"
+        plain = httpx.get(sim.versions_url)
+        slashed = httpx.get(f"{sim.versions_url}/")
+    assert plain.status_code == 404 and plain.json()["status_code"] == 2000
+    assert slashed.status_code == 401  # found: it asks for a token as ever
