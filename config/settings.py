@@ -252,6 +252,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 START_GRACE_SECONDS = env.int("START_GRACE_SECONDS", default=900)
+# `make demo`: the charger page lists the fake Stripe's test cards. Never with DEBUG off.
+DEMO = DEBUG and env.bool("DEMO", default=False)
 CHECKOUT_RATE_LIMIT = env.str("CHECKOUT_RATE_LIMIT", default="5/10m")
 # Checkouts started at one EVSE from all addresses together: card testing spread over many
 # addresses (or behind one carrier NAT) still meets a limit at the charger it uses.
