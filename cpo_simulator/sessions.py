@@ -530,6 +530,8 @@ def _run(charging: Charging, session: ChargingSession) -> None:
         if charging.workers.stopping.is_set():
             return
         final = session.end_requested
+        if final:
+            _await_next_second(session)
         patch = _tick(book, session, final=final)
         if patch is not None:
             _deliver(charging, session, "PATCH", patch, final=final)
@@ -543,6 +545,16 @@ def _run(charging: Charging, session: ChargingSession) -> None:
     _pushed(book, session, session.status)  # only now: waiting for COMPLETED sees it all sent
     if session.status == "COMPLETED":  # an INVALID session is not billed: no CDR
         charging.completed(session)
+
+
+def _await_next_second(session: ChargingSession) -> None:
+    """The final PATCH must move the session's clock on (`last_updated` strictly increases),
+    yet its `end_date_time` must not lie ahead of the wall clock: wait, if need be, until the
+    session's next second has come. Only the runner thread moves `session.elapsed`."""
+    due = session.started_at + (session.elapsed + 1) / session.time_scale
+    delay = due - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
 
 
 def _tick(book: SessionBook, session: ChargingSession, *, final: bool) -> dict[str, Any] | None:

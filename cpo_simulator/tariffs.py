@@ -154,7 +154,9 @@ def tariff_object(
     tariff |= {"id": plan.id, "currency": CURRENCY}
     if modern:
         tariff["type"] = "AD_HOC_PAYMENT" if plan.ad_hoc else "REGULAR"
-    vat_note = f"Prices include {vat.normalize():f} % VAT." if modern else "Prices exclude VAT."
+    rate = f"{vat.normalize():f}"
+    german_rate = rate.replace(".", ",")
+    vat_note = f"Prices include {rate} % VAT." if modern else "Prices exclude VAT."
     tariff["tariff_alt_text"] = [
         {
             "language": "en",
@@ -162,7 +164,7 @@ def tariff_object(
         },
         {
             "language": "de",
-            "text": (f"Preise inkl. {vat.normalize():f} % MwSt.".replace(".", ",") if modern else "Preise zzgl. MwSt.")
+            "text": (f"Preise inkl. {german_rate} % MwSt." if modern else "Preise zzgl. MwSt.")
             + " Ab der fünften Ladestunde fällt eine Blockiergebühr an.",
         },
     ]
