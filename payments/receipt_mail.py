@@ -128,7 +128,8 @@ _PERSONAL = ("email", *(f"invoice_{field}" for field in invoice_details.FIELDS))
 
 def erase_old_emails(*, now: datetime) -> int:
     """Blank the e-mail address and the invoice details (name, address, VAT id) of checkouts
-    that ended or settled longer than `EMAIL_RETENTION` ago (ARCHITECTURE.md "Privacy"); their
+    that ended or settled longer than `EMAIL_RETENTION` ago, and drop the link e-mails asked
+    for before then (ARCHITECTURE.md "Privacy"); their
     receipts stay viewable by link, without the recipient. Returns how many checkouts had
     personal data erased."""
     cutoff = now - settings.EMAIL_RETENTION
@@ -137,6 +138,8 @@ def erase_old_emails(*, now: datetime) -> int:
     for field in _PERSONAL:
         holding |= ~Q(**{field: ""})
     blank = dict.fromkeys(_PERSONAL, "")
+    # Link e-mails: an address whose message never went out goes too, with the old rows.
+    LinkMail.objects.filter(requested_at__lt=cutoff).delete()
     return Checkout.objects.filter(old).filter(holding).update(**blank)
 
 

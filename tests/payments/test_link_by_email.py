@@ -1,10 +1,14 @@
 """A driver can have the link to their checkout e-mailed from the live page: the message holds
 the secret link, the address is not kept once it is sent, and the form is rate limited."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
+from payments import receipt_mail
 from payments.models import LinkMail
 from tests.payments.charger import charger
 from tests.payments.paying import VISA, card, pay, started
@@ -63,3 +67,15 @@ def test_it_is_rate_limited(client: Client, stripe_settings, settings) -> None:
 def test_it_sends_nothing_for_a_checkout_that_is_none(client: Client) -> None:
     answer = client.post("/checkout/no-such-checkout/link", {"email": "driver@example.org"})
     assert answer.status_code == 404 and not LinkMail.objects.exists()
+
+
+def test_an_address_never_sent_to_goes_with_the_retention(
+    client: Client, stripe_settings, settings
+) -> None:
+    charger()
+    public_id = paid(client, stripe_settings)
+    client.post(f"/checkout/{public_id}/link", {"email": "driver@example.org"})
+    assert LinkMail.objects.get().email == "driver@example.org"  # its task never ran
+    later = timezone.now() + settings.EMAIL_RETENTION + timedelta(minutes=1)
+    receipt_mail.erase_old_emails(now=later)
+    assert not LinkMail.objects.exists()
