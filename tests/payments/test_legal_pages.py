@@ -107,3 +107,11 @@ def test_the_receipt_its_pdf_and_its_email_link_them(
     ((html, _),) = mail.alternatives
     for link in LINKS:
         assert f"{base}{link}" in mail.body and f'href="{base}{link}"' in html
+
+
+@pytest.mark.django_db
+def test_the_operations_role_may_write_them() -> None:
+    from tests.support.roles import staff
+
+    assert staff("ops", "operations").has_perm("payments.change_legalpage")
+    assert not staff("money", "finance").has_perm("payments.change_legalpage")
