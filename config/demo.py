@@ -31,6 +31,7 @@ SIMULATED_TERMS = {
     "vat_id": "NL000099998B57",
     "merchant_of_record": "platform",
 }
+# Also listed on the charger page in the demo (templates/payments/_test_cards.html).
 TEST_CARDS = (
     ("4242 4242 4242 4242", "accepted"),
     ("4000 0000 0000 0341", "declined"),
@@ -91,6 +92,8 @@ def main() -> None:
     # A demo on one machine, over plain http with development secrets: every process it starts
     # runs with DEBUG on, which the settings require for that.
     os.environ.setdefault("DEBUG", "true")
+    # The charger page lists the fake Stripe's test cards (the settings ignore it without DEBUG).
+    os.environ.setdefault("DEMO", "true")
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{WEB}")
     # We sell the simulated party's charges: a full invoice (over €250) names our VAT id.
     os.environ.setdefault("PLATFORM_VAT_ID", "DE000000000")

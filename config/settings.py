@@ -98,6 +98,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A transaction that reads first and writes later cannot wait for the lock when another
     # holds it (SQLite answers "database is locked" at once): take the write lock at BEGIN.
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+    # Write-ahead log: readers (the live page's polls) no longer block the writer (a worker's
+    # task), nor the writer them; what is left of "database is locked" the tasks retry
+    # (config.celery.PatientTask). NORMAL syncing is safe under WAL and spares an fsync a commit.
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )
     # Tests too: a file, not the shared in-memory database, which fails a read at once
     # (instead of waiting) while a live server thread writes; one per test run.
     DATABASES["default"]["TEST"].setdefault("NAME", str(VAR_DIR / f"test-{os.getpid()}.sqlite3"))
@@ -137,7 +143,8 @@ SPECTACULAR_SETTINGS = {
 # Celery: the embedded default needs no server (kombu's filesystem transport under var/).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "broker"
+    # `filesystem:///some/dir` keeps the queue there; bare, under var/.
+    _broker_dir = Path(CELERY_BROKER_URL.removeprefix("filesystem://") or VAR_DIR / "broker")
     _broker_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
@@ -245,6 +252,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 START_GRACE_SECONDS = env.int("START_GRACE_SECONDS", default=900)
+# `make demo`: the charger page lists the fake Stripe's test cards. Never with DEBUG off.
+DEMO = DEBUG and env.bool("DEMO", default=False)
 CHECKOUT_RATE_LIMIT = env.str("CHECKOUT_RATE_LIMIT", default="5/10m")
 # Checkouts started at one EVSE from all addresses together: card testing spread over many
 # addresses (or behind one carrier NAT) still meets a limit at the charger it uses.

@@ -13,6 +13,7 @@ import logging
 import re
 import threading
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -180,6 +181,16 @@ def _evse(
         "physical_reference": f"{index + 1}-{n}",
         "last_updated": evse_stamp,
     }
+
+
+def connector_kw(evse_number: int, connector_id: str) -> Decimal | None:
+    """The most power connector `connector_id` of EVSE number `evse_number` delivers (kW), as
+    its `max_electric_power` says; None for a connector id the fleet does not have."""
+    if not connector_id.isdigit() or int(connector_id) < 1:
+        return None
+    kinds = _DC_CONNECTORS if evse_number % 2 == 0 else _AC_CONNECTORS
+    watts = kinds[(int(connector_id) - 1) % len(kinds)][5]
+    return Decimal(watts) / 1000
 
 
 def evse_uid(index: int, n: int) -> str:

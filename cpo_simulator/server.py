@@ -95,8 +95,9 @@ class CpoSimulator(Connection):
     and `requests` happens under `lock` (re-entrant, shared by all its parts). No lock is held
     during an outbound call.
 
-    Charging options: `charge_kw` (every session's power), `time_scale` (simulated seconds per
-    real second, see `sessions.py`), `update_interval` (real seconds between a session's
+    Charging options: `charge_kw` (the power every session's car takes, no more than its
+    connector gives), `time_scale` (1, real time, by default; a test may fast-forward: see
+    `sessions.py`), `update_interval` (real seconds between a session's
     PATCHes), `command_timeout` (the CommandResponse's `timeout`), `command_fault`,
     `session_fault` and `session_cost` (also settable at run time; `commands.py`, `sessions.py`),
     `require_known_token`, `start_delay` (seconds from a START_SESSION's result to its
@@ -134,7 +135,7 @@ class CpoSimulator(Connection):
         latency: float = 0.0,
         status_churn: float = 0.0,
         charge_kw: float = 11.0,
-        time_scale: float = 60.0,
+        time_scale: float = 1.0,
         update_interval: float = 1.0,
         command_timeout: int = 30,
         command_fault: str | None = None,

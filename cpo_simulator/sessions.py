@@ -7,16 +7,16 @@ every `update_interval` real seconds PATCHes `kwh`, `charging_periods`, `total_c
 `last_updated`; once asked to end (STOP_SESSION, `end_session`) it sends the final PATCH with
 `status` and `end_date_time`, and the EVSE goes back to AVAILABLE.
 
-Simulated time. `start_date_time` is the real moment the session started (UTC, whole seconds).
-From there the session has a clock of its own that runs `time_scale` times faster than the wall
-clock: `elapsed = floor(real seconds since the start × time_scale)` simulated seconds, and every
-`last_updated`, ChargingPeriod `start_date_time` and `end_date_time` is `start + elapsed`. So with
-the default 60, a session started at 12:00:00 that ran 10 real seconds ends at 12:10:00 (while the
-wall clock says 12:00:10) having charged 10 minutes' worth of energy: timestamps and energy agree
-(kWh = `charge_kw` × simulated hours), which is what makes the figures valid OCPI, but the
-session's stamps run ahead of real time. Every push moves the clock at least one simulated second,
-so `last_updated` strictly increases. `time_scale=1` gives a session in real time. EVSE status
-pushes stay on the real clock (a later real push must not look older than a simulated one).
+Time and power. `start_date_time` is the real moment the session started (UTC, whole seconds),
+and by default (`time_scale=1`) the session runs in real time: every `last_updated`,
+ChargingPeriod and `end_date_time` is `start + elapsed` real seconds, so a session ends at
+start + its real duration and never later than now, and its energy is the power it draws ×
+those hours: `charge_kw` (the car's), no more than the connector's `max_electric_power`, so a
+22 kW charger delivers at most 22 kWh an hour. A test may fast-forward (`time_scale` > 1):
+`elapsed = floor(real seconds × time_scale)`, energy and stamps agree with each other (valid
+OCPI) but run ahead of the wall clock; the demo never does. Every push moves the clock at least
+one second, so `last_updated` strictly increases. EVSE status pushes stay on the real clock (a
+later real push must not look older than a fast-forwarded one).
 
 Charging periods. Each PATCH covers the simulated time since the previous one: one new
 ChargingPeriod starting where the last ended, with its `ENERGY` (kWh in the period) and `TIME`
@@ -480,7 +480,7 @@ def begin(
         authorization_reference=authorization_reference,
         tariff=tariff,
         location_211=_location_211(stations, index, evse_number, connector_id),
-        charge_kw=Decimal(str(book.charge_kw)),
+        charge_kw=_power(book, evse_number, connector_id),
         time_scale=book.time_scale,
         start=now,
         started_at=time.monotonic(),
@@ -494,6 +494,14 @@ def begin(
         book.claims.discard((index, evse_number))
     charging.workers.spawn(lambda: _run(charging, session), f"session-{session.id[:8]}")
     return session
+
+
+def _power(book: SessionBook, evse_number: int, connector_id: str) -> Decimal:
+    """What the session draws: the book's `charge_kw` (the car's), never more than the
+    connector gives (a 3.7 kW socket charges a car that could take 11 kW at 3.7 kW)."""
+    wanted = Decimal(str(book.charge_kw))
+    most = locations.connector_kw(evse_number, connector_id)
+    return wanted if most is None else min(wanted, most)
 
 
 def request_end(session: ChargingSession, reason: str | None) -> None:
@@ -522,6 +530,8 @@ def _run(charging: Charging, session: ChargingSession) -> None:
         if charging.workers.stopping.is_set():
             return
         final = session.end_requested
+        if final:
+            _await_next_second(session)
         patch = _tick(book, session, final=final)
         if patch is not None:
             _deliver(charging, session, "PATCH", patch, final=final)
@@ -535,6 +545,16 @@ def _run(charging: Charging, session: ChargingSession) -> None:
     _pushed(book, session, session.status)  # only now: waiting for COMPLETED sees it all sent
     if session.status == "COMPLETED":  # an INVALID session is not billed: no CDR
         charging.completed(session)
+
+
+def _await_next_second(session: ChargingSession) -> None:
+    """The final PATCH must move the session's clock on (`last_updated` strictly increases),
+    yet its `end_date_time` must not lie ahead of the wall clock: wait, if need be, until the
+    session's next second has come. Only the runner thread moves `session.elapsed`."""
+    due = session.started_at + (session.elapsed + 1) / session.time_scale
+    delay = due - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
 
 
 def _tick(book: SessionBook, session: ChargingSession, *, final: bool) -> dict[str, Any] | None:

@@ -3,8 +3,9 @@
 Tariffs come in plans, alternately for AC and DC connectors: `TARIFF-AC`, `TARIFF-DC`,
 `TARIFF-AC-2`, `TARIFF-DC-2`, ... (`tariff_count` of them; each tier 4 cents dearer). Each is a
 `REGULAR` tariff as German CPOs write them: a start fee, a price per kWh and a blocking fee per
-hour of charging from the fifth hour on, all with 19 % VAT; 0.59 €/kWh incl. VAT for AC and
-0.79 €/kWh for DC. With `ad_hoc_tariffs`, every plan has an `AD_HOC_PAYMENT` twin
+hour of charging from the fifth hour on, all with the VAT of the fleet's country (NL 21 %,
+DE 19 %, ...: `vat_rate`); 0.59 €/kWh incl. VAT for AC and 0.79 €/kWh for DC, whatever the
+rate. With `ad_hoc_tariffs`, every plan has an `AD_HOC_PAYMENT` twin
 (`TARIFF-AC-ADHOC`): 10 cents dearer per kWh, no start fee, for the card payer. With
 `max_price` (incl. VAT) every 2.2.1 tariff caps its sessions there.
 
@@ -42,7 +43,27 @@ AC_TARIFF_ID: Final = "TARIFF-AC"
 DC_TARIFF_ID: Final = "TARIFF-DC"
 AD_HOC_SUFFIX: Final = "-ADHOC"
 CURRENCY: Final = "EUR"
-VAT: Final = Decimal("19.0")
+# Standard VAT rates of the fleet's countries (ISO 3166-1 alpha-2), as of 2025; 19 % elsewhere.
+VAT_RATES: Final = {
+    "AT": Decimal("20.0"),
+    "BE": Decimal("21.0"),
+    "CH": Decimal("8.1"),
+    "DE": Decimal("19.0"),
+    "DK": Decimal("25.0"),
+    "FR": Decimal("20.0"),
+    "GB": Decimal("20.0"),
+    "NL": Decimal("21.0"),
+    "NO": Decimal("25.0"),
+    "SE": Decimal("25.0"),
+}
+DEFAULT_VAT: Final = Decimal("19.0")
+
+
+def vat_rate(country_code: str) -> Decimal:
+    """The standard VAT rate (percent) of the country a fleet's party is in."""
+    return VAT_RATES.get(country_code.upper(), DEFAULT_VAT)
+
+
 BLOCKING_AFTER_SECONDS: Final = 4 * 3600
 
 # Prices a driver reads, incl. VAT; the tariff states them excl. VAT to 4 decimals (as CPOs do,
@@ -111,16 +132,19 @@ def tariff_object(
     """The plan as that version's Sender sends it (2.1.1 per checklist §5.6); `max_price`
     (incl. VAT) caps a 2.2.1 tariff's sessions."""
     modern = is_221_shape(version)
+    vat = vat_rate(country_code)
     energy_incl = _ENERGY_INCL[plan.dc] + _TIER_STEP * plan.tier
     if plan.ad_hoc:
         energy_incl += _AD_HOC_EXTRA
     elements: list[dict[str, Any]] = []
     if not plan.ad_hoc:
-        elements.append({"price_components": [_component("FLAT", _START_FEE_INCL, modern)]})
-    elements.append({"price_components": [_component("ENERGY", energy_incl, modern)]})
+        elements.append({"price_components": [_component("FLAT", _START_FEE_INCL, vat, modern)]})
+    elements.append({"price_components": [_component("ENERGY", energy_incl, vat, modern)]})
     elements.append(
         {
-            "price_components": [_component("TIME", _BLOCKING_PER_HOUR_INCL, modern, step_size=60)],
+            "price_components": [
+                _component("TIME", _BLOCKING_PER_HOUR_INCL, vat, modern, step_size=60)
+            ],
             "restrictions": {"min_duration": BLOCKING_AFTER_SECONDS},
         }
     )
@@ -130,7 +154,9 @@ def tariff_object(
     tariff |= {"id": plan.id, "currency": CURRENCY}
     if modern:
         tariff["type"] = "AD_HOC_PAYMENT" if plan.ad_hoc else "REGULAR"
-    vat_note = "Prices include 19 % VAT." if modern else "Prices exclude VAT."
+    rate = f"{vat.normalize():f}"
+    german_rate = rate.replace(".", ",")
+    vat_note = f"Prices include {rate} % VAT." if modern else "Prices exclude VAT."
     tariff["tariff_alt_text"] = [
         {
             "language": "en",
@@ -138,22 +164,24 @@ def tariff_object(
         },
         {
             "language": "de",
-            "text": ("Preise inkl. 19 % MwSt." if modern else "Preise zzgl. MwSt.")
+            "text": (f"Preise inkl. {german_rate} % MwSt." if modern else "Preise zzgl. MwSt.")
             + " Ab der fünften Ladestunde fällt eine Blockiergebühr an.",
         },
     ]
     if modern and max_price is not None:
-        excl = (max_price / (1 + VAT / 100)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+        excl = (max_price / (1 + vat / 100)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
         tariff["max_price"] = {"excl_vat": excl, "incl_vat": max_price}
     tariff |= {"elements": elements, "last_updated": format_datetime(stamp_of(plan.number))}
     return tariff
 
 
-def _component(kind: str, incl_vat: Decimal, modern: bool, *, step_size: int = 1) -> dict[str, Any]:
-    excl = (incl_vat / (1 + VAT / 100)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+def _component(
+    kind: str, incl_vat: Decimal, vat: Decimal, modern: bool, *, step_size: int = 1
+) -> dict[str, Any]:
+    excl = (incl_vat / (1 + vat / 100)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
     component: dict[str, Any] = {"type": kind, "price": excl}
     if modern:  # 2.1.1 has no vat field: its prices exclude VAT
-        component["vat"] = VAT
+        component["vat"] = vat
     component["step_size"] = step_size
     return component
 

@@ -45,6 +45,7 @@ from payments.models import (
     Deadline,
     Dispute,
     LedgerEntry,
+    LegalPage,
     MeterKey,
     Refund,
     StripeEvent,
@@ -610,6 +611,25 @@ class MeterKeyForm(forms.ModelForm):
         if ocmf.public_key_bytes(key) is None:
             raise forms.ValidationError("not a public key: give it as hex or base64 DER, or PEM")
         return key
+
+
+@admin.register(LegalPage)
+class LegalPageAdmin(admin.ModelAdmin):
+    """The terms of use, imprint, privacy policy and support page every driver page links to
+    (`/legal/<kind>/`): plain text, an empty line between paragraphs; links and e-mail
+    addresses become clickable, HTML is shown as typed. A page written in one language only
+    is shown in that one to every reader."""
+
+    list_display = ["kind", "has_english", "has_german", "updated_at"]
+    fields = ["kind", "text_en", "text_de"]
+
+    @admin.display(boolean=True, description="English")
+    def has_english(self, page: LegalPage) -> bool:
+        return bool(page.text_en.strip())
+
+    @admin.display(boolean=True, description="German")
+    def has_german(self, page: LegalPage) -> bool:
+        return bool(page.text_de.strip())
 
 
 @admin.register(MeterKey)

@@ -28,7 +28,16 @@ from rest_framework.views import APIView
 
 from ocpi_peer import clients
 from ocpi_peer.transport import too_deep
-from payments import charging, costs, gateway, invoice_details, services, settlement, states
+from payments import (
+    charging,
+    costs,
+    gateway,
+    invoice_details,
+    nearby,
+    services,
+    settlement,
+    states,
+)
 from payments.models import Checkout
 from stations import l10n, site, tariffs
 from stations.l10n import Locale
@@ -656,3 +665,66 @@ class StopView(DriverView):
         else:
             checkout = charging.request_stop(public_id=public_id)
         return Response(describe_checkout(checkout), status=status.HTTP_202_ACCEPTED)
+
+
+_NEARBY = inline_serializer(
+    "ChargersNear",
+    {
+        "near": serializers.DictField(),
+        "radius_km": serializers.IntegerField(),
+        "locations": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
+class LocationsView(DriverView):
+    @_described(
+        "The published chargers near a position, nearest first, with their status and price "
+        "per kWh incl. VAT",
+        (200, _NEARBY),
+        400,
+        parameters=[
+            OpenApiParameter(
+                "near",
+                {"type": "string", "pattern": r"^-?\d{1,3}(\.\d{1,10})?,-?\d{1,3}(\.\d{1,10})?$"},
+                OpenApiParameter.QUERY,
+                required=True,
+                description="latitude,longitude in decimal degrees, e.g. 52.37,4.89",
+            ),
+            OpenApiParameter(
+                "radius_km",
+                {"type": "integer", "minimum": 1, "maximum": nearby.MAX_RADIUS_KM},
+                OpenApiParameter.QUERY,
+                description=f"default {nearby.DEFAULT_RADIUS_KM}",
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": nearby.MAX_COUNT},
+                OpenApiParameter.QUERY,
+                description=f"the most locations answered, default {nearby.DEFAULT_COUNT}",
+            ),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            point, radius, count = chargers_query(request.query_params)
+        except nearby.BadQuery as bad:
+            return Response({"error": "invalid", "detail": str(bad)}, status=400)
+        found = nearby.chargers_near(point, radius_km=radius, count=count)
+        near = {"latitude": point.lat, "longitude": point.lon}
+        return Response({"near": near, "radius_km": radius, "locations": found})
+
+
+def chargers_query(params: Any) -> tuple[nearby.Point, int, int]:
+    """`near`, `radius_km` and `limit` read and bounded; BadQuery says what is wrong."""
+    point = nearby.parse_near(params.get("near", ""))
+    radius = nearby.bounded(
+        params.get("radius_km"),
+        default=nearby.DEFAULT_RADIUS_KM,
+        most=nearby.MAX_RADIUS_KM,
+        name="radius_km",
+    )
+    count = nearby.bounded(
+        params.get("limit"), default=nearby.DEFAULT_COUNT, most=nearby.MAX_COUNT, name="limit"
+    )
+    return point, radius, count

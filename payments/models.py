@@ -553,3 +553,42 @@ class MeterKey(models.Model):
 
     def __str__(self) -> str:
         return f"meter key of {self.evse}"
+
+
+class LegalPage(models.Model):
+    """A page every driver page links to (terms of use, imprint, privacy policy, support),
+    its text as the operator writes it in the admin: plain text, paragraphs separated by an
+    empty line, addresses and links made clickable; never HTML (it is escaped). German and
+    English; a page written in one language only is shown in that one."""
+
+    class Kind(models.TextChoices):
+        TERMS = "terms", "Terms of use"
+        IMPRINT = "imprint", "Imprint (Impressum)"
+        PRIVACY = "privacy", "Privacy policy"
+        SUPPORT = "support", "Support"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices, unique=True)
+    text_en = models.TextField("text (English)", blank=True)
+    text_de = models.TextField("text (German)", blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "legal page"
+
+    def __str__(self) -> str:
+        return str(self.get_kind_display())
+
+
+class LinkMail(models.Model):
+    """A driver asked for their checkout's link by e-mail. The address is kept only until the
+    message is sent (then blanked); the rows count what the rate limit allows."""
+
+    checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="link_mails")
+    email = models.EmailField(blank=True)
+    locale = models.CharField(max_length=2, default="en")
+    client_net = models.CharField(max_length=64, blank=True, db_index=True)
+    requested_at = models.DateTimeField(default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"link of checkout {self.checkout_id} at {self.requested_at:%Y-%m-%d %H:%M:%S}"

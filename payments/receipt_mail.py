@@ -13,11 +13,13 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from payments import invoice_details
-from payments.models import Checkout, CreditNote
+from payments.legal import legal_links
+from payments.models import Checkout, CreditNote, LinkMail
 from payments.receipt_pdf import credit_note_pdf, receipt_pdf
 from payments.receipts import (
     credit_note_doc,
@@ -62,6 +64,7 @@ def send_receipt(*, checkout_id: int) -> bool:
                 "text": present(receipt),
                 "receipt_url": receipt_url(checkout.public_id),
                 "LANGUAGE_CODE": language,
+                "legal_links": legal_links(absolute=True),
             }
             subject = _("Your charging receipt %(number)s") % {"number": receipt.number}
             text = render_to_string("payments/email/receipt.txt", context)
@@ -101,6 +104,7 @@ def send_credit_note(*, credit_note_id: int) -> bool:
             context = {
                 "text": present_credit_note(doc),
                 "url": credit_note_url(checkout.public_id, note.number),
+                "legal_links": legal_links(absolute=True),
             }
             subject = _("Your credit note %(number)s") % {"number": note.number}
             text = render_to_string("payments/email/credit_note.txt", context)
@@ -124,7 +128,8 @@ _PERSONAL = ("email", *(f"invoice_{field}" for field in invoice_details.FIELDS))
 
 def erase_old_emails(*, now: datetime) -> int:
     """Blank the e-mail address and the invoice details (name, address, VAT id) of checkouts
-    that ended or settled longer than `EMAIL_RETENTION` ago (ARCHITECTURE.md "Privacy"); their
+    that ended or settled longer than `EMAIL_RETENTION` ago, and drop the link e-mails asked
+    for before then (ARCHITECTURE.md "Privacy"); their
     receipts stay viewable by link, without the recipient. Returns how many checkouts had
     personal data erased."""
     cutoff = now - settings.EMAIL_RETENTION
@@ -133,4 +138,30 @@ def erase_old_emails(*, now: datetime) -> int:
     for field in _PERSONAL:
         holding |= ~Q(**{field: ""})
     blank = dict.fromkeys(_PERSONAL, "")
+    # Link e-mails: an address whose message never went out goes too, with the old rows.
+    LinkMail.objects.filter(requested_at__lt=cutoff).delete()
     return Checkout.objects.filter(old).filter(holding).update(**blank)
+
+
+def send_link_mail(*, link_mail_id: int) -> bool:
+    """E-mail a checkout's secret link to the address the driver gave for it, once, in the
+    language of the page they asked on; the address is blanked as it is sent. True when sent
+    now. A mail server that fails leaves the row as it was, for a task to retry."""
+    mail = LinkMail.objects.select_related("checkout__evse").filter(pk=link_mail_id).first()
+    if mail is None or not mail.email or mail.sent_at is not None:
+        return False
+    checkout = mail.checkout
+    with translation.override(l10n.known_locale(mail.locale)):
+        context = {
+            "url": settings.PUBLIC_BASE_URL + reverse("checkout-page", args=[checkout.public_id]),
+            "evse_id": checkout.evse.evse_id,
+            "legal_links": legal_links(absolute=True),
+        }
+        subject = _("Your charging at %(evse)s") % {"evse": checkout.evse.evse_id}
+        text = render_to_string("payments/email/link.txt", context)
+    EmailMultiAlternatives(
+        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[mail.email]
+    ).send()
+    LinkMail.objects.filter(pk=mail.pk).update(email="", sent_at=timezone.now())
+    logger.info("link of checkout %s e-mailed", checkout.pk)  # never log the address
+    return True

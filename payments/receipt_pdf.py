@@ -23,6 +23,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from payments.legal import legal_links
 from payments.receipts import CreditNoteDoc, Receipt, present, present_credit_note
 
 _REPLACE = {"−": "-", "–": "-", "—": "-", "•": "*", "…": "...", "→": "->", "×": "x"}
@@ -216,9 +217,14 @@ def receipt_pdf(receipt: Receipt) -> bytes:
             story.append(p(f"{nature}: {status}", small))
         for value in c.values:
             story.append(p(_wrap(value.plain_data or value.signed_data), mono))
-    story += [Spacer(1, 3 * mm), p(text["note"], small)]
+    story += [Spacer(1, 3 * mm), p(text["note"], small), _legal_line(s)]
     title_text = _("Receipt %(number)s") % {"number": r.number}
     return _build(story, title=title_text, author=r.payment_service.name)
+
+
+def _legal_line(s: _Styles) -> Paragraph:
+    """Where the terms of use, imprint, privacy policy and support are, as full URLs."""
+    return s.p(" · ".join(f"{title}: {url}" for title, url in legal_links(absolute=True)), s.small)
 
 
 def _wrap(text: str, width: int = 96) -> str:

@@ -29,7 +29,7 @@ from payments.ledger import book
 from payments.models import Checkout, CpoTerms, Deadline, DriverToken, LedgerEntry, StripeEvent
 from payments.queue import enqueue_on_commit
 from payments.states import CheckoutError, TransitionRefused, let_go, move
-from stations import evse_ids, l10n, opening, pricing, tariffs
+from stations import evse_ids, l10n, opening, tariffs
 from stations.l10n import Locale
 from stations.models import Connector, Evse
 from stations.money import Money
@@ -403,17 +403,13 @@ def new_card_setup(checkout: Checkout) -> str:
 def _highest_energy_price(shown: tariffs.PriceShown) -> Decimal:
     """The dearest kWh the tariff can charge, incl. VAT: what the stop margin is computed with.
     Each component's VAT as pricing decides it (`stations.pricing.component_vat`)."""
-    priced = tariffs.to_pricing(
-        shown.tariff, time_zone=None, missing_vat_is_fallback=shown.missing_vat_is_fallback
+    prices = tariffs.energy_prices(
+        shown.tariff,
+        vat_fallback=shown.vat_fallback,
+        missing_vat_is_fallback=shown.missing_vat_is_fallback,
     )
-    highest = Decimal(0)
-    for element in priced.elements:
-        for component in element.price_components:
-            if component.type == "ENERGY":
-                price = pricing.unit_price(priced, component, shown.vat_fallback)
-                gross = price.incl_vat if price.incl_vat is not None else price.excl_vat
-                highest = max(highest, gross)
-    return highest
+    grosses = [p.incl_vat if p.incl_vat is not None else p.excl_vat for p in prices]
+    return max([Decimal(0), *grosses])
 
 
 _PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")

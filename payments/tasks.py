@@ -253,3 +253,12 @@ def send_credit_note(self: Task, credit_note_id: int) -> bool:
 @shared_task
 def erase_old_emails() -> int:
     return receipt_mail.erase_old_emails(now=timezone.now())
+
+
+@shared_task(bind=True, max_retries=6)
+def send_link_mail(self: Task, link_mail_id: int) -> bool:
+    """E-mail a driver the link to their checkout; a mail server that fails is tried again."""
+    try:
+        return receipt_mail.send_link_mail(link_mail_id=link_mail_id)
+    except OSError as exc:  # SMTP errors are OSErrors
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc

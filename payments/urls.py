@@ -9,6 +9,8 @@ pages = [
     path("charge/", views.charge_lookup, name="charge-lookup"),
     re_path(rf"^charge/{EVSE}/$", views.charge_page, name="charge-page"),
     path("checkout/<str:public_id>/", views.checkout_page, name="checkout-page"),
+    path("checkout/<str:public_id>/link", views.checkout_link_mail, name="checkout-link-mail"),
+    path("legal/<str:kind>/", views.legal_page, name="legal-page"),
     path("checkout/<str:public_id>/receipt/", views.receipt_page, name="receipt-page"),
     path(
         "checkout/<str:public_id>/receipt/invoice-details",
@@ -41,6 +43,7 @@ pages = [
 
 driver_api = [
     re_path(rf"^evses/{EVSE}$", api.EvseView.as_view(), name="api-evse"),
+    path("locations", api.LocationsView.as_view(), name="api-locations"),
     path("checkouts", api.CheckoutsView.as_view(), name="api-checkouts"),
     path("checkouts/<str:public_id>", api.CheckoutView.as_view(), name="api-checkout"),
     path("checkouts/<str:public_id>/pay", api.PayView.as_view(), name="api-pay"),

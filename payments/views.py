@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import re
 
+from django import forms
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.http import require_GET, require_POST
 
-from payments import api, invoice_details, receipts, services
-from payments.models import Checkout, CreditNote
+from ocpi_peer import clients
+from payments import api, invoice_details, legal, nearby, receipts, returning, services
+from payments.models import Checkout, CreditNote, LegalPage
 from payments.receipt_pdf import credit_note_pdf, receipt_pdf
 from stations import l10n
 from stations.models import evse_lookup_key
@@ -37,8 +41,53 @@ STATUS_TEXT = {
 }
 
 
+# The browser's own checkouts (their secret ids, newest first): sent only to /charge/, where a
+# driver scanning the charger again is led back to their session.
+OWN_COOKIE = "own_checkouts"
+OWN_COOKIE_PATH = "/charge/"
+OWN_COOKIE_KEEP = 3
+OWN_COOKIE_AGE = 7 * 24 * 3600  # a hold's lifetime: no session of ours outlives it
+
+
+def _own_checkouts(request: HttpRequest) -> list[str]:
+    raw = request.COOKIES.get(OWN_COOKIE, "")[:400]
+    return [pid for pid in raw.split(".") if services.well_formed_public_id(pid)][:OWN_COOKIE_KEEP]
+
+
+def remember_checkout(request: HttpRequest, response: HttpResponse, public_id: str) -> None:
+    """Keep the checkout's secret id in this browser, so that scanning the charger again
+    (`charge_page`) comes back to it. HttpOnly (no script reads it), Secure unless DEBUG,
+    SameSite=Lax (a QR scan opens the page as a top-level navigation, which sends it), and
+    only sent to /charge/."""
+    kept = [public_id, *(pid for pid in _own_checkouts(request) if pid != public_id)]
+    response.set_cookie(
+        OWN_COOKIE,
+        ".".join(kept[:OWN_COOKIE_KEEP]),
+        max_age=OWN_COOKIE_AGE,
+        path=OWN_COOKIE_PATH,
+        secure=not settings.DEBUG or request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _back_to_session(request: HttpRequest, evse_pk: int | None = None) -> HttpResponse | None:
+    """The live page of this browser's own session (at this EVSE, when one is named), if one
+    is still running."""
+    for checkout in returning.live_checkouts(_own_checkouts(request)):
+        if evse_pk is None or checkout.evse_id == evse_pk:
+            return HttpResponseRedirect(reverse("checkout-page", args=[checkout.public_id]))
+    return None
+
+
 @require_GET
 def charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
+    response = _charge_page(request, evse_id)
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+def _charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
     try:
         evse = services.find_evse(evse_id)
     except services.UnknownEvse:
@@ -46,8 +95,12 @@ def charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
     except services.AmbiguousEvse:
         context = {"evse_id": evse_id[:64]}
         return render(request, "payments/ambiguous_evse.html", context, status=409)
+    back = _back_to_session(request, evse.pk)
+    if back is not None:
+        return back
     info = api.describe_evse(evse, locale=l10n.active_locale())
     context = {
+        "demo": settings.DEMO,
         "info": info,
         "evse": evse,
         "stripe_js_url": settings.STRIPE_JS_URL,
@@ -64,7 +117,10 @@ def charge_lookup(request: HttpRequest) -> HttpResponse:
     and digits, as every EVSE ID is; with none, it is no charger of ours."""
     evse_id = request.GET.get("evse_id", "").strip()
     if not evse_id:
-        return render(request, "payments/unknown_evse.html", {"evse_id": ""})
+        back = None if request.GET else _back_to_session(request)
+        response = back or _find_charger(request)
+        patch_vary_headers(response, ["Cookie"])
+        return response
     if len(evse_id) <= 64 and EVSE_IN_URL.fullmatch(evse_id):
         return HttpResponseRedirect(reverse("charge-page", args=[evse_id]))
     key = evse_lookup_key(evse_id)
@@ -74,18 +130,100 @@ def charge_lookup(request: HttpRequest) -> HttpResponse:
     return render(request, "payments/unknown_evse.html", {"evse_id": shown}, status=404)
 
 
+def _find_charger(request: HttpRequest) -> HttpResponse:
+    """`/charge/` without an ID: a box to type it, and the chargers near the driver (their
+    position from the browser, or a postal code or city they typed)."""
+    context: dict[str, object] = {"evse_id": "", "place": request.GET.get("place", "")[:45]}
+    status = 200
+    try:
+        if "near" in request.GET:
+            point, radius, count = api.chargers_query(request.GET)
+        elif context["place"]:
+            found = nearby.place_point(str(context["place"]))
+            if found is None:
+                raise nearby.BadQuery(
+                    _("we know no charger at “%(place)s”: try another postal code or city")
+                    % {"place": context["place"]}
+                )
+            point, radius, count = found, nearby.DEFAULT_RADIUS_KM, nearby.DEFAULT_COUNT
+        else:
+            return render(request, "payments/unknown_evse.html", context)
+    except nearby.BadQuery as bad:
+        context["nearby_error"] = str(bad)
+        status = 400 if "near" in request.GET else 404
+    else:
+        context["nearby"] = nearby.chargers_near(point, radius_km=radius, count=count)
+        context["searched"] = True
+    return render(request, "payments/unknown_evse.html", context, status=status)
+
+
+class LinkMailForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+
+
 @require_GET
 def checkout_page(request: HttpRequest, public_id: str) -> HttpResponse:
     try:
         checkout = services.checkout_by_public_id(public_id)
     except services.UnknownCheckout:
         return render(request, "payments/unknown_checkout.html", status=404)
+    return _checkout_page(request, checkout, LinkMailForm(), status=200)
+
+
+def _checkout_page(
+    request: HttpRequest, checkout: Checkout, form: LinkMailForm, *, status: int
+) -> HttpResponse:
     context = {
         "checkout": checkout,
         "data": api.describe_checkout(checkout),
         "status_text": STATUS_TEXT.get(checkout.status, checkout.status),
+        "link_form": form,
+        "link_sent": request.GET.get("link") == "sent",
     }
-    return render(request, "payments/checkout.html", context)
+    response = _private(render(request, "payments/checkout.html", context, status=status))
+    if checkout.status in returning.LIVE:
+        remember_checkout(request, response, checkout.public_id)
+    return response
+
+
+@require_POST
+def checkout_link_mail(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The form on the live page: the checkout's link by e-mail (`returning.request_link_mail`),
+    then the page again saying so (303); a bad address or too many asks show the form's
+    message (400, 429)."""
+    try:
+        checkout = services.checkout_by_public_id(public_id)
+    except services.UnknownCheckout:
+        return render(request, "payments/unknown_checkout.html", status=404)
+    form = LinkMailForm(request.POST)
+    if not form.is_valid():
+        return _checkout_page(request, checkout, form, status=400)
+    try:
+        returning.request_link_mail(
+            public_id=public_id,
+            email=form.cleaned_data["email"],
+            locale=l10n.active_locale(),
+            client_ip=clients.client_address(request.META),
+        )
+    except services.RateLimited as limited:
+        form.add_error("email", str(limited))
+        return _checkout_page(request, checkout, form, status=429)
+    page = reverse("checkout-page", args=[public_id]) + "?link=sent#link-mail"
+    return HttpResponseRedirect(page, status=303)
+
+
+@require_GET
+def legal_page(request: HttpRequest, kind: str) -> HttpResponse:
+    """Terms of use, imprint, privacy policy or support, as the operator wrote them."""
+    if kind not in LegalPage.Kind.values:
+        raise Http404("no such page")
+    page = legal.legal_text(LegalPage.Kind(kind), l10n.active_locale())
+    context = {
+        "page": page,
+        "title": legal.TITLES[page.kind],
+        "identity": legal.platform_identity() if page.kind == LegalPage.Kind.IMPRINT else [],
+    }
+    return render(request, "payments/legal.html", context)
 
 
 def _reader_language(request: HttpRequest, checkout: Checkout) -> str:

@@ -415,15 +415,42 @@ def ad_hoc_tariff(connector: Connector, *, at: datetime) -> Tariff | None:
         party_id=location.party_id.upper(),
         deleted_at=None,
     )
+    return choose_ad_hoc_tariff(wanted, held, at=at)
+
+
+def choose_ad_hoc_tariff(
+    tariff_ids: Iterable[Any], held: Iterable[Tariff], *, at: datetime
+) -> Tariff | None:
+    """`ad_hoc_tariff`'s choice among tariffs already read: of `held` (the location party's,
+    not deleted), those the connector names in `tariff_ids` and valid at `at`, AD_HOC_PAYMENT
+    first, then REGULAR or untyped, the connector's order breaking ties. For callers that read
+    the tariffs of many connectors at once (the chargers near a driver)."""
+    wanted = [tid for tid in tariff_ids if isinstance(tid, str) and tid]
     rank = {tid.upper(): i for i, tid in reversed(list(enumerate(wanted)))}
     valid = sorted(
-        (t for t in held if _valid_at(t, at)), key=lambda t: rank.get(t.ocpi_id.upper(), 0)
+        (t for t in held if t.ocpi_id.upper() in rank and _valid_at(t, at)),
+        key=lambda t: rank[t.ocpi_id.upper()],
     )
     for kinds in (("AD_HOC_PAYMENT",), ("REGULAR", "")):
         chosen = next((t for t in valid if t.type.upper() in kinds), None)
         if chosen is not None:
             return chosen
     return None
+
+
+def energy_prices(
+    tariff: Tariff, *, vat_fallback: Decimal | None, missing_vat_is_fallback: bool = False
+) -> list[Price]:
+    """Every price per kWh the tariff can charge (its ENERGY components, each with its VAT as
+    pricing reads it): what a list of chargers shows beside each, and what the stop margin is
+    computed with."""
+    priced = to_pricing(tariff, time_zone=None, missing_vat_is_fallback=missing_vat_is_fallback)
+    return [
+        pricing.unit_price(priced, component, vat_fallback)
+        for element in priced.elements
+        for component in element.price_components
+        if component.type == "ENERGY"
+    ]
 
 
 # --- what the driver is shown -----------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_a_refund_issues_a_credit_note_and_the_receipt_stays_as_sent(
     assert doc.status_code == 200 and doc.headers["Cache-Control"] == "private, no-store"
     assert note.number in doc.text and before.number in doc.text
     assert "€0.20" in doc.text and "cable was faulty" in doc.text
-    assert "VAT 19 %" in doc.text and "€0.03" in doc.text  # 0.20 incl. 19 %: 0.17 + 0.03
+    assert "VAT 21 %" in doc.text and "€0.03" in doc.text  # 0.20 incl. 21 %: 0.17 + 0.03
     pdf = httpx.get(f"{live_server.url}{link[:-1]}.pdf")
     assert pdf.headers["Content-Type"] == "application/pdf"
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)

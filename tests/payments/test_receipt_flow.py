@@ -27,8 +27,8 @@ def test_the_receipt_page_shows_what_was_paid_with_vat_and_local_times(
     assert page.status_code == 200
     html = page.text
     assert f"€{paid}" in html
-    net = (paid / Decimal("1.19")).quantize(Decimal("0.01"))
-    assert f"€{net}" in html and f"€{paid - net}" in html and "VAT 19 %" in html
+    net = (paid / Decimal("1.21")).quantize(Decimal("0.01"))
+    assert f"€{net}" in html and f"€{paid - net}" in html and "VAT 21 %" in html
     assert checkout.authorization_reference in html
     cdr = checkout.cdrs.get()
     assert cdr.cdr_id in html

@@ -16,7 +16,7 @@ def test_the_receipt_is_in_the_drivers_language_and_the_switcher_changes_it(
     html = httpx.get(url).text
     amount = f"{captured(checkout)}".replace(".", ",")
     assert f"{amount} €" in html
-    assert "Quittung" in html and "Bezahlt" in html and "MwSt. 19 %" in html
+    assert "Quittung" in html and "Bezahlt" in html and "MwSt. 21 %" in html
     assert "Alles in Ordnung" in html  # the Eichrecht verdict, in words
     assert 'lang="de"' in html
     english = httpx.get(url, cookies={"django_language": "en"}).text

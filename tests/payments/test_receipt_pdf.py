@@ -27,7 +27,7 @@ def test_the_pdf_reads_back_with_the_amount_in_euros_and_the_reference(
     assert f"€{captured(checkout)}" in text
     assert checkout.authorization_reference in text
     assert checkout.cdrs.get().cdr_id in text
-    assert "VAT 19 %" in text and "Everything checks out" in text
+    assert "VAT 21 %" in text and "Everything checks out" in text
 
 
 def test_the_pdf_is_in_german_for_a_german_driver(
@@ -38,7 +38,7 @@ def test_the_pdf_is_in_german_for_a_german_driver(
     text = pdf_text(answer.content)
     amount = f"{captured(checkout)}".replace(".", ",")
     assert f"{amount} €" in text
-    assert "Quittung" in text and "MwSt. 19 %" in text
+    assert "Quittung" in text and "MwSt. 21 %" in text
 
 
 def page_count(content: bytes) -> int:

@@ -237,9 +237,9 @@ def test_a_completed_session_sends_a_valid_221_cdr(cpo: StartCpo, emsp: CdrEmsp)
 
     # the totals: the final Session's cost, its energy, its periods' hours; no parking
     assert cdr["total_cost"] == final["total_cost"]
-    fee, per_kwh = Decimal("0.4202"), Decimal("0.4958")  # TARIFF-AC excl. VAT
+    fee, per_kwh = Decimal("0.4132"), Decimal("0.4876")  # TARIFF-AC excl. NL's 21 % VAT
     assert cdr["total_cost"]["excl_vat"] == money(fee + final["kwh"] * per_kwh)
-    assert cdr["total_fixed_cost"] == {"excl_vat": money(fee), "incl_vat": money(fee * 119 / 100)}
+    assert cdr["total_fixed_cost"] == {"excl_vat": money(fee), "incl_vat": money(fee * 121 / 100)}
     assert cdr["total_energy_cost"]["excl_vat"] == money(final["kwh"] * per_kwh)
     assert cdr["total_time_cost"] == {"excl_vat": 0, "incl_vat": 0}  # no blocking fee yet
     parts = cdr["total_fixed_cost"]["excl_vat"] + cdr["total_energy_cost"]["excl_vat"]

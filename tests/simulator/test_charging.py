@@ -100,7 +100,7 @@ def test_simulated_time_energy_periods_and_cost_agree(
     cpo: StartCpo, emsp: ChargingEmsp, version: str
 ) -> None:
     """kWh = charge_kw × simulated hours; the periods add up to kwh and tile the session; the
-    cost is the AC tariff's start fee plus its energy price, with 19 % VAT under 2.2.1."""
+    cost is the AC tariff's start fee plus its energy price, with NL's 21 % VAT under 2.2.1."""
     sim = cpo(charge_kw=22, time_scale=600)
     command(sim, emsp, "START_SESSION", start_body(emsp))
     session_id = sim.wait_for_session(status="ACTIVE")["id"]
@@ -132,11 +132,11 @@ def test_simulated_time_energy_periods_and_cost_agree(
     assert abs(hours * 3600 - Decimal(seconds)) < 1
     assert all(p.get("tariff_id") == ("TARIFF-AC" if modern(version) else None) for p in periods)
 
-    fee, per_kwh = Decimal("0.4202"), Decimal("0.4958")  # TARIFF-AC excl. VAT
+    fee, per_kwh = Decimal("0.4132"), Decimal("0.4876")  # TARIFF-AC excl. NL's 21 % VAT
     if modern(version):
         assert final["total_cost"] == {
             "excl_vat": money(fee + final["kwh"] * per_kwh),
-            "incl_vat": money((fee + final["kwh"] * per_kwh) * Decimal("1.19")),
+            "incl_vat": money((fee + final["kwh"] * per_kwh) * Decimal("1.21")),
         }
     else:
         assert final["total_cost"] == money(fee + final["kwh"] * per_kwh)
@@ -183,7 +183,7 @@ def test_the_session_shape_of_each_version(cpo: StartCpo, emsp: ChargingEmsp, ve
             "LOC00001-1",
             "1",
         )
-        assert put["total_cost"] == {"excl_vat": Decimal("0.42"), "incl_vat": Decimal("0.50")}
+        assert put["total_cost"] == {"excl_vat": Decimal("0.41"), "incl_vat": Decimal("0.50")}
     else:
         assert list(put) == [
             "id",
@@ -206,7 +206,7 @@ def test_the_session_shape_of_each_version(cpo: StartCpo, emsp: ChargingEmsp, ve
         assert evse["uid"] == "LOC00001-1" and evse["status"] == "CHARGING"
         assert [c["id"] for c in evse["connectors"]] == ["1"]
         assert evse["connectors"][0]["tariff_id"] == "TARIFF-AC"
-        assert put["total_cost"] == Decimal("0.42")  # the start fee, excl. VAT
+        assert put["total_cost"] == Decimal("0.41")  # the start fee, excl. VAT
     assert put["charging_periods"] == []
     assert put["last_updated"] == put["start_date_time" if modern(version) else "start_datetime"]
 

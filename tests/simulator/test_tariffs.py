@@ -49,7 +49,7 @@ def test_a_221_tariff_is_a_realistic_regular_tariff_with_vat() -> None:
     )
     start, energy, blocking = (element["price_components"][0] for element in ac["elements"])
     assert (start["type"], energy["type"], blocking["type"]) == ("FLAT", "ENERGY", "TIME")
-    assert {start["vat"], energy["vat"], blocking["vat"]} == {Decimal("19.0")}
+    assert {start["vat"], energy["vat"], blocking["vat"]} == {Decimal("19.0")}  # DE's rate
     assert incl_vat(energy).quantize(Decimal("0.01")) == Decimal("0.59")
     assert incl_vat(start).quantize(Decimal("0.01")) == Decimal("0.50")
     assert ac["elements"][2]["restrictions"] == {"min_duration": 4 * 3600}
@@ -74,7 +74,7 @@ def test_a_211_tariff_has_no_vat_type_party_or_price_limits() -> None:
             for component in element["price_components"]:
                 assert "vat" not in component
     energy = served[0]["elements"][1]["price_components"][0]
-    assert energy["price"] == Decimal("0.4958")  # excl. VAT, as 2.1.1 prices are
+    assert energy["price"] == Decimal("0.4876")  # excl. NL's 21 % VAT, as 2.1.1 prices are
 
 
 def test_ad_hoc_tariffs_stand_beside_the_regular_ones_on_every_connector() -> None:

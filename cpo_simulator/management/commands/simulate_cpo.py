@@ -93,13 +93,17 @@ class Command(BaseCommand):
             help="push random EVSE statuses to the registered eMSP at this rate (0: off)",
         )
         parser.add_argument(
-            "--charge-kw", type=float, default=11.0, help="power of every simulated session"
+            "--charge-kw",
+            type=float,
+            default=11.0,
+            help="power a simulated session's car takes (no more than its connector gives)",
         )
         parser.add_argument(
             "--time-scale",
             type=float,
-            default=60.0,
-            help="simulated seconds per real second in sessions (1: real time)",
+            default=1.0,
+            help="simulated seconds per real second in sessions (1, the default: real time; "
+            "more fast-forwards a session, its timestamps then run ahead of the clock)",
         )
         parser.add_argument(
             "--update-interval",
