@@ -95,13 +95,13 @@ def driver_exception_handler(exc: Exception, context: dict[str, Any]) -> Respons
         return Response(
             {
                 "error": "payment_service",
-                "detail": "the payment service is not answering: please try again",
+                "detail": _("The payment service is not answering. Please try again."),
             },
             status=503,
         )
     if isinstance(exc, exceptions.ValidationError):
         return Response(
-            {"error": "invalid", "detail": "please check your input", "fields": exc.detail},
+            {"error": "invalid", "detail": _("Please check your input."), "fields": exc.detail},
             status=400,
         )
     if isinstance(exc, exceptions.APIException):
@@ -109,7 +109,10 @@ def driver_exception_handler(exc: Exception, context: dict[str, Any]) -> Respons
             {"error": exc.default_code, "detail": str(exc.detail)}, status=exc.status_code
         )
     logger.error("unhandled error in %s", type(context["view"]).__name__, exc_info=exc)
-    return Response({"error": "internal", "detail": "something went wrong on our side"}, status=500)
+    return Response(
+        {"error": "internal", "detail": _("Something went wrong on our side. Please try again.")},
+        status=500,
+    )
 
 
 class DriverView(APIView):
@@ -258,6 +261,7 @@ def _describe_evse(evse: Evse, locale: Locale) -> dict[str, Any]:
                 "tariff": _price(shown),
                 "payable": payable,
                 "hold": str(hold.amount) if hold else None,
+                "hold_minor": hold.to_minor() if hold else None,
                 "hold_text": _("Up to %(amount)s is reserved.")
                 % {"amount": l10n.amount(hold.amount, hold.currency)}
                 if hold
@@ -577,16 +581,30 @@ class CheckoutView(DriverView):
 
 
 class PaySerializer(serializers.Serializer):
-    # Optional: the card held is the one the checkout's SetupIntent collected; one sent here
-    # must be that one.
+    confirmation_token = serializers.RegexField(
+        r"^ctoken_[A-Za-z0-9_]{1,250}$",
+        required=False,
+        help_text="what Stripe.js `createConfirmationToken` made from the Payment Element or "
+        "the Express Checkout Element (card, Apple Pay, Google Pay, Link)",
+    )
+    # Without a token: the card held is the one the checkout's SetupIntent collected; one sent
+    # here must be that one.
     payment_method = serializers.RegexField(r"^[A-Za-z0-9_]{3,255}$", required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "confirmation_token" in attrs and "payment_method" in attrs:
+            raise serializers.ValidationError(
+                _("Send a confirmation token or a payment method, not both.")
+            )
+        return attrs
 
 
 class PayView(DriverView):
     @_described(
-        "Place the hold with the card the checkout's SetupIntent collected (with "
-        "`client_secret` when the card asks for 3-D Secure); a payment_method sent must be "
-        "that card",
+        "Place the hold, one PaymentIntent created and confirmed by us, with the card of a "
+        "`confirmation_token` (Payment Element) or else the card the checkout's SetupIntent "
+        "collected (a payment_method sent must be that card); with `client_secret` when the "
+        "card asks for 3-D Secure",
         (200, _CHECKOUT),
         400,
         402,
@@ -600,12 +618,15 @@ class PayView(DriverView):
     def post(self, request: Request, public_id: str) -> Response:
         data = PaySerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        token = data.validated_data.get("confirmation_token")
         try:
             outcome = services.pay_checkout(
-                public_id=public_id, payment_method=data.validated_data.get("payment_method")
+                public_id=public_id,
+                payment_method=data.validated_data.get("payment_method"),
+                confirmation_token=token,
             )
         except services.PaymentFailed as exc:
-            return _failed_payment(public_id, str(exc))
+            return _failed_payment(public_id, str(exc), card_setup=token is None)
         body = describe_checkout(outcome.checkout)
         if outcome.action_secret:
             body |= {"status": "requires_action", "client_secret": outcome.action_secret}
@@ -630,12 +651,12 @@ class ConfirmView(DriverView):
         return Response(describe_checkout(checkout))
 
 
-def _failed_payment(public_id: str, reason: str) -> Response:
-    """402 with the reason in words; while the driver may still try another card, a fresh
-    SetupIntent to collect it."""
+def _failed_payment(public_id: str, reason: str, *, card_setup: bool = True) -> Response:
+    """402 with the reason in words; while the driver may still try another card with the card
+    Element, a fresh SetupIntent to collect it (the Payment Element needs none)."""
     checkout = services.checkout_by_public_id(public_id)
     body = describe_checkout(checkout) | {"error": "payment_failed", "detail": reason}
-    if checkout.status == Checkout.Status.CREATED:
+    if card_setup and checkout.status == Checkout.Status.CREATED:
         body["setup_client_secret"] = services.new_card_setup(checkout)
     return Response(body, status=402)
 

@@ -11,11 +11,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.http import require_GET, require_POST
 
-from payments import api, invoice_details, receipts, services
+from payments import api, declines, invoice_details, receipts, services
 from payments.models import Checkout, CreditNote
 from payments.receipt_pdf import credit_note_pdf, receipt_pdf
 from stations import l10n
@@ -47,12 +48,31 @@ def charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
         context = {"evse_id": evse_id[:64]}
         return render(request, "payments/ambiguous_evse.html", context, status=409)
     info = api.describe_evse(evse, locale=l10n.active_locale())
+    payable = [c for c in info["connectors"] if c["payable"]]
+    chosen = payable[0] if info["payable"] and payable else None
     context = {
         "info": info,
         "evse": evse,
         "stripe_js_url": settings.STRIPE_JS_URL,
         "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
         "locale": l10n.active_locale(),
+        # The first screen shows the connector picked (the first payable one until the driver
+        # picks another) with its price; the rest is under "Price details".
+        "chosen": chosen["id"] if chosen else None,
+        "chosen_hold_text": chosen["hold_text"] if chosen else "",
+        "details_connectors": [
+            c
+            for c in info["connectors"]
+            if chosen is None
+            or not c["payable"]
+            or (c["tariff"] and (c["tariff"]["gross_unknown"] or c["tariff"]["alt_text"]))
+            or (c["tariff"] and c["tariff"]["unpriceable_reason"])
+        ],
+        "reason_sentence": _("This charger cannot be paid for now: %(why)s.")
+        % {"why": info["reason"]}
+        if info["reason"]
+        else "",
+        "pay_words": declines.words(),
     }
     return render(request, "payments/charge.html", context)
 

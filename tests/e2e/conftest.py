@@ -52,7 +52,7 @@ class Driver:
 
     def open_charger(self, evse_id: str = EVSE_ID) -> None:
         self.page.goto(f"{self.base_url}/charge/{evse_id}/")
-        expect(self.page.locator("#card-element input")).to_have_count(5)  # Stripe.js is in
+        expect(self.page.locator("#payment-element input")).to_have_count(5)  # Stripe.js is in
 
     def screenshot(self, what: str) -> Path:
         path = ARTIFACTS / f"{self.name}-{what}.png"
@@ -60,7 +60,7 @@ class Driver:
         return path
 
     def card_input(self, field_name: str) -> Locator:
-        return self.page.locator("#card-element").get_by_placeholder(field_name, exact=True)
+        return self.page.locator("#payment-element").get_by_placeholder(field_name, exact=True)
 
     def type_card(self, number: str) -> None:
         """Into the card Element, as the stand-in asks for it: number, MM, YY, CVC, postcode."""
@@ -75,9 +75,16 @@ class Driver:
 
     def fill_form(self, *, card: str, email: str = "driver@example.org") -> None:
         self.page.get_by_role("radio", name="Type 2 · 22 kW").check()
+        self.open_receipt_details()
         self.page.get_by_label("E-mail for the receipt (optional)").fill(email)
         self.page.get_by_label("I accept the terms of use and the price shown above.").check()
         self.type_card(card)
+
+    def open_receipt_details(self) -> None:
+        """The e-mail and invoice fields are one tap away, under the card."""
+        details = self.page.locator("details#invoice")
+        if details.get_attribute("open") is None:
+            details.locator("summary").click()
 
     def pay(self) -> None:
         self.page.get_by_role("button", name="Pay and start charging").click()
