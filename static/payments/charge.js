@@ -26,6 +26,7 @@
       mode: "payment", amount: Number(picked().dataset.holdMinor), currency: picked().dataset.currency.toLowerCase(),
       captureMethod: "manual", paymentMethodTypes: ["card", "link"], locale: form.dataset.locale
     });
+    document.getElementById("payment-element").classList.add("elements");  // it draws its own frame
     elements.create("payment", {layout: "tabs"}).mount("#payment-element");
     var express = elements.create("expressCheckout", {buttonHeight: 48});
     express.on("ready", function (event) { document.getElementById("express").hidden = !event.availablePaymentMethods; });

@@ -7,6 +7,7 @@ Screenshots go to `test-artifacts/e2e/` at the repository root (git-ignored)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -21,6 +22,9 @@ from tests.payments.charger import EVSE_ID, charger
 from tests.support.localstripe import FakeStripe
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+# Stripe.js with the Payment Element, as far as the charger page uses it (localstripe's own
+# stand-in has only the card Element); `Driver.use_payment_element()` serves it.
+PAYMENT_ELEMENT_JS = Path(__file__).with_name("stripe_payment_element.js")
 
 # Exactly the flags the browser runs with; Playwright adds only what it needs to drive it
 # (its pipe and a fresh profile), none of its own defaults.
@@ -49,10 +53,30 @@ class Driver:
     base_url: str
     name: str
     errors: list[str] = field(default_factory=list)
+    payment_element: bool = False
 
     def open_charger(self, evse_id: str = EVSE_ID) -> None:
         self.page.goto(f"{self.base_url}/charge/{evse_id}/")
-        expect(self.page.locator("#payment-element input")).to_have_count(5)  # Stripe.js is in
+        # Stripe.js is in: the card Element's five fields, or the Payment Element's three.
+        expect(self.page.locator("#payment-element input")).to_have_count(
+            3 if self.payment_element else 5
+        )
+
+    def use_payment_element(self, fake: FakeStripe) -> None:
+        """From now on this phone gets our Stripe.js stand-in with the Payment Element instead
+        of localstripe's, talking to the same fake Stripe."""
+        script = PAYMENT_ELEMENT_JS.read_text().replace('"FAKE_STRIPE"', json.dumps(fake.base_url))
+        self.page.route(
+            fake.js_url,
+            lambda route: route.fulfill(body=script, content_type="text/javascript"),
+        )
+        self.payment_element = True
+
+    def type_into_payment_element(self, number: str) -> None:
+        """Into the Payment Element, as the stand-in shows it: number, expiry, security code."""
+        self.page.get_by_label("Card number").fill(number)
+        self.page.get_by_label("Expiry (MM / YY)").fill("12 / 30")
+        self.page.get_by_label("Security code").fill("123")
 
     def screenshot(self, what: str) -> Path:
         path = ARTIFACTS / f"{self.name}-{what}.png"

@@ -22,6 +22,7 @@
     var wrap = document.createElement("div"), tag = document.createElement("label"), field = document.createElement("input");
     tag.setAttribute("for", id); tag.textContent = label;
     field.id = id; field.type = "text"; field.setAttribute("inputmode", inputmode); field.setAttribute("autocomplete", "off");
+    wrap.style.flex = "1"; tag.style.margin = "0.2rem 0"; field.style.padding = "0.5rem";
     wrap.appendChild(tag); wrap.appendChild(field); parent.appendChild(wrap);
     return field;
   }
@@ -32,11 +33,13 @@
       mount: function (selector) {
         var node = typeof selector === "string" ? document.querySelector(selector) : selector;
         if (type === "payment") {
-          fields = {
-            number: input(node, "standin-number", "Card number", "numeric"),
-            expiry: input(node, "standin-expiry", "Expiry (MM / YY)", "numeric"),
-            cvc: input(node, "standin-cvc", "Security code", "numeric")
-          };
+          // Laid out as Stripe's: the number on one row, expiry and security code side by side.
+          var row = document.createElement("div");
+          row.style.display = "flex"; row.style.gap = "0.6rem";
+          fields = {number: input(node, "standin-number", "Card number", "numeric")};
+          node.appendChild(row);
+          fields.expiry = input(row, "standin-expiry", "Expiry (MM / YY)", "numeric");
+          fields.cvc = input(row, "standin-cvc", "Security code", "numeric");
           this._fields = fields;
         }
         var self = this;
