@@ -32,7 +32,7 @@ from payments import charging, costs, gateway, invoice_details, services, settle
 from payments.models import Checkout
 from stations import l10n, site, tariffs
 from stations.l10n import Locale
-from stations.models import Evse
+from stations.models import Connector, Evse
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +173,7 @@ _CHECKOUT = inline_serializer(
         "amount_captured": serializers.CharField(**_NULLABLE),
         "evse_id": serializers.CharField(),
         "connector_id": serializers.CharField(),
+        "connector": serializers.CharField(),
         "location": serializers.CharField(),
         "price": serializers.ListField(child=serializers.CharField()),
         "failure_reason": serializers.CharField(**_NULLABLE),
@@ -180,6 +181,7 @@ _CHECKOUT = inline_serializer(
         "start_unconfirmed": serializers.BooleanField(),
         "amount_released": serializers.CharField(**_NULLABLE),
         "amount_refunded": serializers.CharField(**_NULLABLE),
+        "amounts_text": serializers.DictField(child=serializers.CharField(allow_blank=True)),
         "receipt_url": serializers.CharField(**_NULLABLE),
         "receipt_path": serializers.CharField(**_NULLABLE),
         "status_url": serializers.CharField(),
@@ -347,19 +349,22 @@ def describe_checkout(checkout: Checkout) -> dict[str, Any]:
     for entry in checkout.ledger.all():
         moved[entry.kind] = moved.get(entry.kind, 0) + entry.amount_minor
     captured = moved.get("capture", 0)
+    currency = checkout.currency
     settled = checkout.status == Checkout.Status.SETTLED
+    held = checkout.hold_amount.quantize(_cents(currency))
     receipt_path = reverse("receipt-page", args=[checkout.public_id]) if settled else None
     return {
         "id": checkout.public_id,
         "status": checkout.status,
         "payment_status": checkout.payment_status,
         "currency": checkout.currency,
-        "amount_held": str(checkout.hold_amount.quantize(_cents(checkout.currency))),
+        "amount_held": str(held),
         "amount_captured": str(services.Money.from_minor(captured, checkout.currency).amount)
         if captured
         else None,
         "evse_id": checkout.evse.evse_id,
         "connector_id": checkout.connector.connector_id,
+        "connector": connector_name(checkout.connector),
         "location": checkout.evse.location.name or checkout.evse.location.address,
         "price": checkout.tariff_snapshot.get("lines", []),
         "failure_reason": checkout.failure_reason or None,
@@ -368,12 +373,34 @@ def describe_checkout(checkout: Checkout) -> dict[str, Any]:
         # After settlement: what was taken and what was freed on the card, and the receipt.
         "amount_released": _amount(moved, "release", checkout.currency),
         "amount_refunded": _amount(moved, "refund", checkout.currency),
+        # The amounts as the page shows them, in the active language: the same on the first
+        # paint (the template) as after each poll (the script), so nothing changes its format.
+        "amounts_text": {
+            "held": l10n.amount(held, currency),
+            "captured": _amount_text(moved, "capture", currency)
+            or l10n.amount(Decimal(0), currency),
+            "released": _amount_text(moved, "release", currency),
+            "refunded": _amount_text(moved, "refund", currency),
+        },
         "receipt_url": settings.PUBLIC_BASE_URL + receipt_path if receipt_path else None,
         "receipt_path": receipt_path,
         "status_url": settings.PUBLIC_BASE_URL
         + reverse("checkout-page", args=[checkout.public_id]),
         "status_path": reverse("checkout-page", args=[checkout.public_id]),
     }
+
+
+def _amount_text(moved: dict[str, int], kind: str, currency: str) -> str:
+    if kind not in moved:
+        return ""
+    return l10n.amount(services.Money.from_minor(moved[kind], currency).amount, currency)
+
+
+def connector_name(connector: Connector) -> str:
+    """A connector as drivers know it: "Type 2 · 22 kW"."""
+    power = _power_text(tariffs.connector_power_kw(connector))
+    name = STANDARD_NAMES.get(connector.standard, connector.standard)
+    return f"{name} · {power}" if power else name
 
 
 def _amount(moved: dict[str, int], kind: str, currency: str) -> str | None:

@@ -113,6 +113,11 @@ class Driver:
     def pay(self) -> None:
         self.page.get_by_role("button", name="Pay and start charging").click()
 
+    def stop_charging(self) -> None:
+        """Stop, and yes to the question the live page asks before it stops."""
+        self.page.get_by_role("button", name="Stop charging").click()
+        self.page.get_by_role("button", name="Yes, stop charging").click()
+
     def complete_3ds(self) -> None:
         # This dialog's own button: the next 3-D Secure step opens a new dialog with a button of
         # the same name, which a locator by role would take for this one still showing.
