@@ -12,7 +12,7 @@
   function number(value, digits) { return new Intl.NumberFormat(locale, {maximumFractionDigits: digits}).format(Number(value)); }
   function duration(start, end) {
     var seconds = Math.max(0, Math.floor(((end ? new Date(end) : new Date()) - new Date(start)) / 1000));
-    if (seconds < 60) { return box.dataset.seconds.replace("%(n)s", seconds); }  // the first minute
+    if (seconds < 60) { return seconds + " " + box.dataset.seconds; }  // the first minute
     var minutes = Math.floor(seconds / 60);
     return Math.floor(minutes / 60) + " h " + String(minutes % 60).padStart(2, "0") + " min";
   }
