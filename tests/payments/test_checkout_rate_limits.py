@@ -114,4 +114,4 @@ def test_it_limits_one_charger_across_many_addresses_in_the_drivers_language(
     )
     german = start(client, "192.0.2.4", HTTP_ACCEPT_LANGUAGE="de")
     assert german["http"] == 429
-    assert german["detail"].startswith("zu viele Zahlungsversuche an dieser Ladesäule")
+    assert german["detail"].startswith("Zu viele Zahlungsversuche an diesem Ladepunkt.")
