@@ -33,6 +33,7 @@ def test_every_driver_page_has_no_accessibility_violation(
     stripe_settings: FakeStripe,
     connected_cpo: Callable[..., CpoSimulator],
     live_server: Any,
+    eager_tasks: None,
     locale: str,
 ) -> None:
     receipt = settled(connected_cpo, live_server, stripe_settings, locale=locale[:2])
