@@ -68,4 +68,3 @@ def test_every_driver_page_has_no_accessibility_violation(
     check("unknown-charger", "/charge/NO*SUCH*CHARGER/")
     check("unknown-payment", "/checkout/no-such-payment/")
     check("no-such-page", "/no-such-page/")
-

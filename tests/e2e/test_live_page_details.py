@@ -14,6 +14,8 @@ from payments.models import Checkout
 from tests.e2e.conftest import VISA, Phone
 from tests.payments.charging import push_stations
 
+TERMS_DE = "Ich akzeptiere die Nutzungsbedingungen und den oben genannten Preis."
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -23,7 +25,7 @@ def test_while_the_start_is_pending_the_page_names_the_connector_and_offers_no_s
     driver = phone(locale="de-DE")
     page = driver.page
     driver.open_charger()
-    page.get_by_label("Ich akzeptiere die Nutzungsbedingungen und den oben genannten Preis.").check()
+    page.get_by_label(TERMS_DE).check()
     driver.type_card(VISA)
     page.get_by_role("button", name="Bezahlen und Laden starten").click()
     expect(page).to_have_url(re.compile(r"/checkout/[^/]+/$"))

@@ -9,6 +9,8 @@ from payments.models import Checkout, LedgerEntry
 from tests.e2e.conftest import DECLINED, THREE_DS, Phone
 from tests.support.localstripe import FakeStripe
 
+TERMS_DE = "Ich akzeptiere die Nutzungsbedingungen und den oben genannten Preis."
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 STRIPE_WORDS = ["declined", "authenticat", "incomplete", "payment method", "Your card"]
@@ -23,7 +25,7 @@ def test_a_german_driver_reads_every_refusal_in_german(
     driver.open_charger()
     alert = page.get_by_role("alert")
     pay = page.get_by_role("button", name="Bezahlen und Laden starten")
-    page.get_by_label("Ich akzeptiere die Nutzungsbedingungen und den oben genannten Preis.").check()
+    page.get_by_label(TERMS_DE).check()
 
     page.get_by_label("Card number").fill("4242")
     pay.click()
