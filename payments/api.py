@@ -50,6 +50,7 @@ _HTTP_STATUS: dict[type[states.CheckoutError], int] = {
     services.PaymentInProgress: 409,
     services.PaymentFailed: 402,
     services.CardNotSetUp: 409,
+    services.CardTokenUnusable: 400,
     services.NotTheCardEntered: 400,
     states.TransitionRefused: 409,
 }

@@ -82,6 +82,13 @@ class CardNotSetUp(CheckoutError):
     code = "card_not_set_up"
 
 
+class CardTokenUnusable(CheckoutError):
+    """Stripe refused the ConfirmationToken `pay` sent: unknown, spent or expired (a replayed
+    request, a page left open for hours). The driver enters the card again."""
+
+    code = "card_token_unusable"
+
+
 class NotTheCardEntered(CheckoutError):
     """`pay` named another payment method than the one the checkout's SetupIntent collected
     (another customer's, or one obtained elsewhere): it is never held."""
@@ -494,8 +501,13 @@ def pay_checkout(
     except gateway.PaymentDeclined as exc:
         checkout = _declined(checkout_id, exc.reason, code=exc.code)
         raise PaymentFailed(checkout.failure_reason) from exc
-    except gateway.GatewayError:
+    except gateway.GatewayError as exc:
         _end_pay(checkout_id)
+        if confirmation_token is not None and not exc.transient and exc.http_status in (400, 404):
+            logger.warning("checkout %s: confirmation token refused: %s", public_id, exc)
+            raise CardTokenUnusable(
+                _("Your card details could not be used. Please enter them again.")
+            ) from exc
         raise
     checkout = apply_intent(checkout_id=checkout_id, intent=intent)
     if checkout.status == Status.CREATED and intent.status == "requires_action":
