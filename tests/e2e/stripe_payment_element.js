@@ -8,6 +8,9 @@
 // `handleNextAction()`, which asks for 3-D Secure in a dialog with the buttons "Complete
 // authentication" / "Fail authentication" and drives the server-created PaymentIntent on the
 // fake Stripe. Its errors carry Stripe's English messages, which the page must not show.
+// A test that sets `window.standinWallet` (a card number) before the page loads gets a wallet
+// button "Pay with Google Pay" in the Express Checkout Element: pressed, it asks the page
+// (`click`, which must `resolve()`), then "pays" with that card (`confirm`).
 (function () {
   "use strict";
   var BASE = "FAKE_STRIPE";
@@ -42,8 +45,21 @@
           fields.cvc = input(row, "standin-cvc", "Security code", "numeric");
           this._fields = fields;
         }
-        var self = this;
-        setTimeout(function () { self._emit("ready", type === "expressCheckout" ? {availablePaymentMethods: null} : {}); }, 0);
+        var self = this, wallet = type === "expressCheckout" && window.standinWallet;
+        if (wallet) {
+          var button = document.createElement("button");
+          button.type = "button"; button.textContent = "Pay with Google Pay";
+          button.addEventListener("click", function () {
+            self._emit("click", {expressPaymentType: "google_pay", resolve: function () {
+              self._walletCard = {number: wallet, exp_month: "12", exp_year: "30", cvc: "123"};
+              self._emit("confirm", {expressPaymentType: "google_pay"});
+            }});
+          });
+          node.appendChild(button);
+        }
+        setTimeout(function () {
+          self._emit("ready", type === "expressCheckout" ? {availablePaymentMethods: wallet ? {googlePay: true} : null} : {});
+        }, 0);
       },
       on: function (name, handler) { (listeners[name] = listeners[name] || []).push(handler); },
       _emit: function (name, event) { (listeners[name] || []).forEach(function (handler) { handler(event); }); },
@@ -81,11 +97,15 @@
           create: function (type) { created[type] = element(type, {}); return created[type]; },
           update: function (changes) { Object.assign(options, changes); },
           submit: function () {
+            if (this._card() && created.expressCheckout && created.expressCheckout._walletCard) { return Promise.resolve({}); }
             var card = created.payment && created.payment._card();
             var complete = card && card.number.length === 16 && card.exp_month && card.exp_year && card.cvc.length === 3;
             return Promise.resolve(complete ? {} : {error: {type: "validation_error", code: "incomplete_number", message: "Your card number is incomplete."}});
           },
-          _card: function () { return created.payment ? created.payment._card() : null; }
+          _card: function () {
+            var wallet = created.expressCheckout && created.expressCheckout._walletCard;
+            return wallet || (created.payment ? created.payment._card() : null);
+          }
         };
       },
       createConfirmationToken: function (options) {
