@@ -529,13 +529,13 @@ def _collected_card(setup_id: str, *, public_id: str, sent: str | None) -> str:
         logger.error(
             "checkout %s: its SetupIntent %s is for %r", public_id, setup_id, setup.checkout_ref
         )
-        raise NotTheCardEntered(_("this card was not entered for this payment"))
+        raise NotTheCardEntered(_("This card was not entered for this payment."))
     if setup is None or setup.status != "succeeded" or setup.payment_method is None:
-        raise CardNotSetUp(_("your card has not been confirmed yet: please enter it first"))
+        raise CardNotSetUp(_("Your card has not been confirmed yet. Please enter it first."))
     if sent is not None and sent != setup.payment_method:
         logger.warning("checkout %s: pay named another card than the one entered", public_id)
         raise NotTheCardEntered(
-            _("this card is not the one entered on this page: please enter your card again")
+            _("This card is not the one entered on this page. Please enter your card again.")
         )
     return setup.payment_method
 
@@ -554,7 +554,7 @@ def _begin_pay(public_id: str) -> tuple[int, int | None, Money, str]:
     now = timezone.now()
     if checkout.pay_pending_since is not None:
         if now - checkout.pay_pending_since < PENDING_PAY_TIMEOUT:
-            raise PaymentInProgress(_("your payment is being processed"))
+            raise PaymentInProgress(_("Your payment is being processed."))
         attempt = checkout.pay_attempt  # its outcome was never recorded: repeat the same key
     else:
         attempt = checkout.pay_attempt + 1
