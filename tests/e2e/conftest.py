@@ -3,6 +3,10 @@ against our live server and the fake Stripe, whose Stripe.js stand-in renders th
 as plain inputs (placeholders `number`, `exp_month`, `exp_year`, `cvc`, `postal_code`) and asks
 for 3-D Secure in a box with the buttons "Complete authentication" / "Fail authentication".
 
+With `Driver.use_payment_element()` a phone gets our own stand-in instead
+(`stripe_payment_element.js`): the Payment Element and the Express Checkout Element as the page
+uses them, against the same fake Stripe. `tests/e2e/accessibility.py` runs axe-core on a page.
+
 Screenshots go to `test-artifacts/e2e/` at the repository root (git-ignored)."""
 
 from __future__ import annotations
