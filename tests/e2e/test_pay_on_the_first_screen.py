@@ -52,6 +52,8 @@ def test_picking_another_connector_shows_its_price(
     shown = page.locator(".price-summary:not([hidden])")
     expect(shown).to_have_count(1)
     expect(shown).to_have_attribute("aria-label", "Price: Type 2")
+    pay = page.get_by_role("button", name="Pay and start charging").bounding_box()
+    assert pay is not None and pay["y"] + pay["height"] <= PHONE["height"]  # two connectors too
     page.get_by_role("radio", name="Schuko · 3.7 kW").check()
     expect(shown).to_have_count(1)
     expect(shown).to_have_attribute("aria-label", "Price: Schuko")
