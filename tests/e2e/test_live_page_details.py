@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from cpo_simulator import CpoSimulator
 from payments.models import Checkout
+from tests.e2e.accessibility import assert_accessible
 from tests.e2e.conftest import VISA, Phone
 from tests.payments.charging import push_stations
 
@@ -36,6 +37,7 @@ def test_while_the_start_is_pending_the_page_names_the_connector_and_offers_no_s
     expect(page.locator("#held-amount")).to_have_text("50,00 €")
     expect(page.get_by_role("button", name="Laden beenden")).to_be_hidden()
     driver.screenshot("1-start-pending")
+    assert_accessible(page)
 
     first_paint = httpx.get(page.url, headers={"Accept-Language": "de"}).text  # before any script
     assert '<strong id="held-amount">50,00 €</strong>' in first_paint
@@ -56,10 +58,13 @@ def test_the_first_minute_counts_seconds_and_stop_asks_first(
     page.get_by_role("button", name="Stop charging").click()
     expect(page.get_by_text("Stop charging now?")).to_be_visible()
     driver.screenshot("2-stop-asks-first")
+    assert_accessible(page)
     page.get_by_role("button", name="Keep charging").click()
     expect(page.get_by_role("status")).to_have_text("Charging")
     assert Checkout.objects.get(public_id=public_id).status == Checkout.Status.CHARGING
 
     driver.stop_charging()
     expect(page.get_by_role("status")).to_have_text("Finished")
+    driver.screenshot("3-finished")
+    assert_accessible(page)
     assert [c.command for c in cpo.commands] == ["START_SESSION", "STOP_SESSION"]
