@@ -13,6 +13,11 @@ with `POST /_config/disputes/{id}` (beside localstripe's own `/_config/` routes)
 dispute on a PaymentIntent's charge, or changes its status, amount or reason later. It sends no
 `charge.dispute.*` events; the caller posts those itself.
 
+localstripe knows no ConfirmationTokens either, which the Payment Element hands our server. This
+wrapper serves `POST /v1/confirmation_tokens` as Stripe does for Stripe.js (the publishable key
+as `key`, the card as `payment_method_data`), and a PaymentIntent created with
+`confirmation_token` gets the token's card as its `payment_method`, once: a token is single-use.
+
 A demo tool, not product code: localstripe is an extra (`demo`, `test`) that the product never
 imports. `tests/support/localstripe.py` runs this same code.
 """
@@ -100,6 +105,77 @@ async def _current_parameter_names(request: web.Request, handler: Handler) -> we
                 name, bracket, rest = key.partition("[")
                 renamed.add(_RENAMED.get(name, name) + bracket + rest, value)
             request._post = MultiDictProxy(renamed)
+    return await handler(request)
+
+
+class ConfirmationToken(resources.StripeObject):
+    """What Stripe.js `createConfirmationToken` makes: the card entered, kept for one
+    PaymentIntent. Only a preview of the card is shown, as Stripe does."""
+
+    object = "confirmation_token"
+    _id_prefix = "ctoken_"
+
+    def __init__(self, method: Any) -> None:
+        super().__init__()
+        self._payment_method = method.id
+        self.expires_at = self.created + 12 * 3600
+        self.payment_intent = None
+        self.payment_method_preview = {"type": method.type, "card": getattr(method, "card", None)}
+        self.use_stripe_sdk = True
+
+
+async def _create_confirmation_token(request: web.Request) -> web.Response:
+    data = dict(await server.get_post_data(request, remove_auth=False) or {})
+    key = data.pop("key", None)
+    for ignored in ("payment_user_agent", "referrer", "return_url"):
+        data.pop(ignored, None)
+    if server.get_api_key(request) is None and not (isinstance(key, str) and key.startswith("pk_")):
+        raise UserError(401, "Unauthorized")
+    method_data = data.pop("payment_method_data", None)
+    if data:
+        raise UserError(400, "Unexpected " + ", ".join(data))
+    if not isinstance(method_data, dict):
+        raise UserError(400, "Missing required param: payment_method_data.")
+    method = resources.PaymentMethod._api_create(**method_data)
+    return server.json_response(ConfirmationToken(method)._export())
+
+
+def _spend_confirmation_token(token_id: str) -> str:
+    """The token's card, once; Stripe's refusal for an unknown or spent token otherwise."""
+    token = resources.store.get(f"{ConfirmationToken.object}:{token_id}")
+    if not isinstance(token, ConfirmationToken) or token.payment_intent is not None:
+        raise UserError(
+            400,
+            f"No such confirmationtoken: '{token_id}'",
+            {"code": "resource_missing", "param": "confirmation_token"},
+        )
+    token.payment_intent = "used"
+    return str(token._payment_method)
+
+
+@web.middleware
+async def _confirmation_tokens(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Serve `POST /v1/confirmation_tokens`, and hand localstripe a PaymentIntent created with
+    `confirmation_token` as one created with that token's `payment_method`."""
+    try:
+        if request.method == "POST" and request.path == "/v1/confirmation_tokens":
+            return await _create_confirmation_token(request)
+        if (
+            request.method == "POST"
+            and request.path == "/v1/payment_intents"
+            and request.content_type == "application/x-www-form-urlencoded"
+        ):
+            form = await request.post()
+            if "confirmation_token" in form:
+                changed: MultiDict[str | bytes | FileField] = MultiDict()
+                for name, value in form.items():
+                    if name == "confirmation_token":
+                        changed.add("payment_method", _spend_confirmation_token(str(value)))
+                    else:
+                        changed.add(name, value)
+                request._post = MultiDictProxy(changed)
+    except UserError as exc:
+        return exc.to_response()
     return await handler(request)
 
 
@@ -220,8 +296,9 @@ def _serve_disputes(app: web.Application) -> None:
 def run(port: int, state: str | Path, *, resume: bool = False) -> None:
     """Serve localstripe on 127.0.0.1:`port` until SIGINT or SIGTERM."""
     use_state_file(state_file(state), resume=resume)
-    if _current_parameter_names not in server.app.middlewares:
-        server.app.middlewares.insert(0, _current_parameter_names)
+    for middleware in (_confirmation_tokens, _current_parameter_names):
+        if middleware not in server.app.middlewares:
+            server.app.middlewares.insert(0, middleware)
     _serve_disputes(server.app)
     access_log = logging.getLogger("aiohttp.access")  # localstripe logs webhook deliveries here
     access_log.setLevel(logging.INFO)

@@ -41,7 +41,7 @@ from payments import (
 from payments.models import Checkout
 from stations import l10n, site, tariffs
 from stations.l10n import Locale
-from stations.models import Evse
+from stations.models import Connector, Evse
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ _HTTP_STATUS: dict[type[states.CheckoutError], int] = {
     services.PaymentInProgress: 409,
     services.PaymentFailed: 402,
     services.CardNotSetUp: 409,
+    services.CardTokenUnusable: 400,
     services.NotTheCardEntered: 400,
     states.TransitionRefused: 409,
 }
@@ -104,13 +105,13 @@ def driver_exception_handler(exc: Exception, context: dict[str, Any]) -> Respons
         return Response(
             {
                 "error": "payment_service",
-                "detail": "the payment service is not answering: please try again",
+                "detail": _("The payment service is not answering. Please try again."),
             },
             status=503,
         )
     if isinstance(exc, exceptions.ValidationError):
         return Response(
-            {"error": "invalid", "detail": "please check your input", "fields": exc.detail},
+            {"error": "invalid", "detail": _("Please check your input."), "fields": exc.detail},
             status=400,
         )
     if isinstance(exc, exceptions.APIException):
@@ -118,7 +119,10 @@ def driver_exception_handler(exc: Exception, context: dict[str, Any]) -> Respons
             {"error": exc.default_code, "detail": str(exc.detail)}, status=exc.status_code
         )
     logger.error("unhandled error in %s", type(context["view"]).__name__, exc_info=exc)
-    return Response({"error": "internal", "detail": "something went wrong on our side"}, status=500)
+    return Response(
+        {"error": "internal", "detail": _("Something went wrong on our side. Please try again.")},
+        status=500,
+    )
 
 
 class DriverView(APIView):
@@ -179,6 +183,7 @@ _CHECKOUT = inline_serializer(
         "amount_captured": serializers.CharField(**_NULLABLE),
         "evse_id": serializers.CharField(),
         "connector_id": serializers.CharField(),
+        "connector": serializers.CharField(),
         "location": serializers.CharField(),
         "price": serializers.ListField(child=serializers.CharField()),
         "failure_reason": serializers.CharField(**_NULLABLE),
@@ -186,6 +191,7 @@ _CHECKOUT = inline_serializer(
         "start_unconfirmed": serializers.BooleanField(),
         "amount_released": serializers.CharField(**_NULLABLE),
         "amount_refunded": serializers.CharField(**_NULLABLE),
+        "amounts_text": serializers.DictField(child=serializers.CharField(allow_blank=True)),
         "receipt_url": serializers.CharField(**_NULLABLE),
         "receipt_path": serializers.CharField(**_NULLABLE),
         "status_url": serializers.CharField(),
@@ -267,6 +273,7 @@ def _describe_evse(evse: Evse, locale: Locale) -> dict[str, Any]:
                 "tariff": _price(shown),
                 "payable": payable,
                 "hold": str(hold.amount) if hold else None,
+                "hold_minor": hold.to_minor() if hold else None,
                 "hold_text": _("Up to %(amount)s is reserved.")
                 % {"amount": l10n.amount(hold.amount, hold.currency)}
                 if hold
@@ -352,19 +359,22 @@ def describe_checkout(checkout: Checkout) -> dict[str, Any]:
     for entry in checkout.ledger.all():
         moved[entry.kind] = moved.get(entry.kind, 0) + entry.amount_minor
     captured = moved.get("capture", 0)
+    currency = checkout.currency
     settled = checkout.status == Checkout.Status.SETTLED
+    held = checkout.hold_amount.quantize(_cents(currency))
     receipt_path = reverse("receipt-page", args=[checkout.public_id]) if settled else None
     return {
         "id": checkout.public_id,
         "status": checkout.status,
         "payment_status": checkout.payment_status,
         "currency": checkout.currency,
-        "amount_held": str(checkout.hold_amount.quantize(_cents(checkout.currency))),
+        "amount_held": str(held),
         "amount_captured": str(services.Money.from_minor(captured, checkout.currency).amount)
         if captured
         else None,
         "evse_id": checkout.evse.evse_id,
         "connector_id": checkout.connector.connector_id,
+        "connector": connector_name(checkout.connector),
         "location": checkout.evse.location.name or checkout.evse.location.address,
         "price": checkout.tariff_snapshot.get("lines", []),
         "failure_reason": checkout.failure_reason or None,
@@ -373,12 +383,34 @@ def describe_checkout(checkout: Checkout) -> dict[str, Any]:
         # After settlement: what was taken and what was freed on the card, and the receipt.
         "amount_released": _amount(moved, "release", checkout.currency),
         "amount_refunded": _amount(moved, "refund", checkout.currency),
+        # The amounts as the page shows them, in the active language: the same on the first
+        # paint (the template) as after each poll (the script), so nothing changes its format.
+        "amounts_text": {
+            "held": l10n.amount(held, currency),
+            "captured": _amount_text(moved, "capture", currency)
+            or l10n.amount(Decimal(0), currency),
+            "released": _amount_text(moved, "release", currency),
+            "refunded": _amount_text(moved, "refund", currency),
+        },
         "receipt_url": settings.PUBLIC_BASE_URL + receipt_path if receipt_path else None,
         "receipt_path": receipt_path,
         "status_url": settings.PUBLIC_BASE_URL
         + reverse("checkout-page", args=[checkout.public_id]),
         "status_path": reverse("checkout-page", args=[checkout.public_id]),
     }
+
+
+def _amount_text(moved: dict[str, int], kind: str, currency: str) -> str:
+    if kind not in moved:
+        return ""
+    return l10n.amount(services.Money.from_minor(moved[kind], currency).amount, currency)
+
+
+def connector_name(connector: Connector) -> str:
+    """A connector as drivers know it: "Type 2 · 22 kW"."""
+    power = _power_text(tariffs.connector_power_kw(connector))
+    name = STANDARD_NAMES.get(connector.standard, connector.standard)
+    return f"{name} · {power}" if power else name
 
 
 def _amount(moved: dict[str, int], kind: str, currency: str) -> str | None:
@@ -586,16 +618,30 @@ class CheckoutView(DriverView):
 
 
 class PaySerializer(serializers.Serializer):
-    # Optional: the card held is the one the checkout's SetupIntent collected; one sent here
-    # must be that one.
+    confirmation_token = serializers.RegexField(
+        r"^ctoken_[A-Za-z0-9_]{1,250}$",
+        required=False,
+        help_text="what Stripe.js `createConfirmationToken` made from the Payment Element or "
+        "the Express Checkout Element (card, Apple Pay, Google Pay, Link)",
+    )
+    # Without a token: the card held is the one the checkout's SetupIntent collected; one sent
+    # here must be that one.
     payment_method = serializers.RegexField(r"^[A-Za-z0-9_]{3,255}$", required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "confirmation_token" in attrs and "payment_method" in attrs:
+            raise serializers.ValidationError(
+                _("Send a confirmation token or a payment method, not both.")
+            )
+        return attrs
 
 
 class PayView(DriverView):
     @_described(
-        "Place the hold with the card the checkout's SetupIntent collected (with "
-        "`client_secret` when the card asks for 3-D Secure); a payment_method sent must be "
-        "that card",
+        "Place the hold, one PaymentIntent created and confirmed by us, with the card of a "
+        "`confirmation_token` (Payment Element) or else the card the checkout's SetupIntent "
+        "collected (a payment_method sent must be that card); with `client_secret` when the "
+        "card asks for 3-D Secure",
         (200, _CHECKOUT),
         400,
         402,
@@ -609,12 +655,15 @@ class PayView(DriverView):
     def post(self, request: Request, public_id: str) -> Response:
         data = PaySerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        token = data.validated_data.get("confirmation_token")
         try:
             outcome = services.pay_checkout(
-                public_id=public_id, payment_method=data.validated_data.get("payment_method")
+                public_id=public_id,
+                payment_method=data.validated_data.get("payment_method"),
+                confirmation_token=token,
             )
         except services.PaymentFailed as exc:
-            return _failed_payment(public_id, str(exc))
+            return _failed_payment(public_id, str(exc), card_setup=token is None)
         body = describe_checkout(outcome.checkout)
         if outcome.action_secret:
             body |= {"status": "requires_action", "client_secret": outcome.action_secret}
@@ -639,12 +688,12 @@ class ConfirmView(DriverView):
         return Response(describe_checkout(checkout))
 
 
-def _failed_payment(public_id: str, reason: str) -> Response:
-    """402 with the reason in words; while the driver may still try another card, a fresh
-    SetupIntent to collect it."""
+def _failed_payment(public_id: str, reason: str, *, card_setup: bool = True) -> Response:
+    """402 with the reason in words; while the driver may still try another card with the card
+    Element, a fresh SetupIntent to collect it (the Payment Element needs none)."""
     checkout = services.checkout_by_public_id(public_id)
     body = describe_checkout(checkout) | {"error": "payment_failed", "detail": reason}
-    if checkout.status == Checkout.Status.CREATED:
+    if card_setup and checkout.status == Checkout.Status.CREATED:
         body["setup_client_secret"] = services.new_card_setup(checkout)
     return Response(body, status=402)
 

@@ -47,6 +47,10 @@ WEBHOOK_TOLERANCE = 300  # seconds between Stripe signing an event and our verif
 # `capture_before`. localstripe inlines them anyway and accepts the same parameter.
 _EXPAND = ["latest_charge", "payment_method"]
 
+# What a hold may be paid with: cards, which include Apple Pay and Google Pay, and Link. The
+# charger page's Payment Element is offered the same list.
+PAYMENT_METHOD_TYPES = ["card", "link"]
+
 
 @dataclass(frozen=True)
 class Intent:
@@ -61,7 +65,8 @@ class Intent:
     currency: str  # upper-case ISO 4217 ("EUR")
     client_secret: str = field(repr=False)  # for Stripe.js in the driver's browser only
     payment_method: str | None
-    decline_reason: str | None  # words for the driver, None if nothing failed
+    decline_reason: str | None  # Stripe's words (English, for operators), None if nothing failed
+    decline_code: str | None  # Stripe's decline code, else its error code (`payments.declines`)
     card_brand: str | None
     card_last4: str | None
     capture_before: datetime | None  # when Stripe says; capture a day earlier
@@ -206,29 +211,44 @@ def place_hold(
     *,
     amount_minor: int,
     currency: str,
-    payment_method: str,
     checkout_ref: str,
     idempotency_key: str,
+    payment_method: str | None = None,
+    confirmation_token: str | None = None,
 ) -> Intent:
     """Creates and confirms a manual-capture PaymentIntent in one call: the pre-authorisation.
 
+    The card is either a `payment_method` (the card Element's, read from its SetupIntent) or a
+    `confirmation_token` (what the Payment Element and the Express Checkout Element collected:
+    card, Apple Pay, Google Pay or Link), exactly one of them. Either way our server creates
+    and confirms the one intent, so the card is asked for 3-D Secure once, at the hold.
+
     The result is `requires_capture` when the money is held, `requires_action` when the card
-    wants 3-D Secure (the page then runs Stripe.js `confirmCardPayment` with the client secret,
-    and we `retrieve()` again). A decline raises `PaymentDeclined`.
+    wants 3-D Secure (the page then runs Stripe.js `handleNextAction`, or `confirmCardPayment`
+    with the card Element, with the client secret, and we `retrieve()` again). A decline raises
+    `PaymentDeclined`.
 
     Only parameters localstripe knows are sent: no description, return_url or
     automatic_payment_methods (it answers those with a 400); `allowed_payment_method_types`
     (Stripe's name since API 2026-09-30, which refuses `payment_method_types`) reaches it
-    under the old name through `config.fakestripe`. The payment method goes with the create
-    call because localstripe's `/confirm` fails on one (500)."""
+    under the old name through `config.fakestripe`, which also knows confirmation tokens. The
+    payment method goes with the create call because localstripe's `/confirm` fails on one
+    (500)."""
     _require_positive(amount_minor)
+    if (payment_method is None) == (confirmation_token is None):
+        raise ValueError("place_hold takes a payment_method or a confirmation_token")
+    card: dict[str, str] = (
+        {"payment_method": payment_method}
+        if payment_method is not None
+        else {"confirmation_token": str(confirmation_token)}
+    )
     with _stripe_errors():
         intent = _client().v1.payment_intents.create(
             params={
                 "amount": amount_minor,
                 "currency": _stripe_currency(currency),
-                "payment_method": payment_method,
-                "allowed_payment_method_types": ["card"],
+                **card,  # type: ignore[typeddict-item]
+                "allowed_payment_method_types": PAYMENT_METHOD_TYPES,
                 "capture_method": "manual",
                 "confirm": True,
                 "metadata": {"checkout": checkout_ref},
@@ -425,6 +445,7 @@ def intent_from(data: Mapping[str, Any]) -> Intent:
         client_secret=str(data.get("client_secret") or ""),
         payment_method=_id_of(method),
         decline_reason=_readable(data.get("last_payment_error") or {}),
+        decline_code=_code(data.get("last_payment_error") or {}),
         card_brand=card_details.get("brand") or method_card.get("brand"),
         card_last4=card_details.get("last4") or method_card.get("last4"),
         capture_before=(
@@ -463,7 +484,7 @@ def _stripe_errors() -> Iterator[None]:
         intent = error.get("payment_intent")
         raise PaymentDeclined(
             _readable(error) or "The card was declined.",
-            code=error.get("decline_code") or error.get("code"),
+            code=_code(error),
             intent_id=_id_of(intent.get("id") if isinstance(intent, dict) else intent),
         ) from None
     except (stripe.RateLimitError, stripe.APIConnectionError) as exc:
@@ -494,6 +515,12 @@ def _readable(error: Mapping[str, Any]) -> str | None:
     if not message and error.get("code"):
         message = str(error["code"]).replace("_", " ").capitalize()
     return message or None
+
+
+def _code(error: Mapping[str, Any]) -> str | None:
+    """The most precise code Stripe gives for a refusal: the decline code, else the error's."""
+    code = error.get("decline_code") or error.get("code")
+    return str(code) if code else None
 
 
 def _error_body(exc: stripe.StripeError) -> dict[str, Any]:

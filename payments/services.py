@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from ocpi_peer import clients, parties
 from ocpi_peer.models import ClientInfo, Partner, PartnerParty
-from payments import cases, gateway
+from payments import cases, declines, gateway
 from payments.ledger import book
 from payments.models import Checkout, CpoTerms, Deadline, DriverToken, LedgerEntry, StripeEvent
 from payments.queue import enqueue_on_commit
@@ -82,6 +82,13 @@ class CardNotSetUp(CheckoutError):
     code = "card_not_set_up"
 
 
+class CardTokenUnusable(CheckoutError):
+    """Stripe refused the ConfirmationToken `pay` sent: unknown, spent or expired (a replayed
+    request, a page left open for hours). The driver enters the card again."""
+
+    code = "card_token_unusable"
+
+
 class NotTheCardEntered(CheckoutError):
     """`pay` named another payment method than the one the checkout's SetupIntent collected
     (another customer's, or one obtained elsewhere): it is never held."""
@@ -92,8 +99,8 @@ class NotTheCardEntered(CheckoutError):
 # --- can this EVSE be paid for now? -----------------------------------------------------------
 
 _STATUS_WORDS: dict[str, str | Promise] = {
-    Evse.Status.CHARGING: gettext_lazy("occupied: another vehicle is charging"),
-    Evse.Status.BLOCKED: gettext_lazy("blocked: the parking space is obstructed"),
+    Evse.Status.CHARGING: gettext_lazy("another vehicle is charging there"),
+    Evse.Status.BLOCKED: gettext_lazy("the parking space is blocked"),
     Evse.Status.RESERVED: gettext_lazy("reserved for someone else"),
     Evse.Status.INOPERATIVE: gettext_lazy("temporarily out of service"),
     Evse.Status.OUTOFORDER: gettext_lazy("out of order"),
@@ -280,23 +287,28 @@ def start_checkout(
         >= limit
     ):
         raise RateLimited(
-            _("too many payment attempts from your connection: please wait a few minutes")
+            _(
+                "Too many payment attempts from your connection. Please wait a few minutes and "
+                "try again."
+            )
         )
     evse = find_evse(evse_id)
     limit, window = clients.parse_rate(settings.CHECKOUT_RATE_LIMIT_PER_EVSE)
     if Checkout.objects.filter(evse=evse, created_at__gte=since - window).count() >= limit:
-        raise RateLimited(_("too many payment attempts at this charger: please wait a few minutes"))
+        raise RateLimited(
+            _("Too many payment attempts at this charger. Please wait a few minutes and try again.")
+        )
     connector = evse.connectors.filter(connector_id=connector_id).first()
     if connector is None:
         raise UnknownConnector(_("this charger has no connector %(id)s") % {"id": connector_id})
     reason = why_not_payable(evse)
     if reason is not None:
-        raise NotPayable(_("this charger cannot be paid for now: %(why)s") % {"why": reason})
+        raise NotPayable(_("This charger cannot be paid for now: %(why)s.") % {"why": reason})
     now = timezone.now()
     shown = price_shown(connector, at=now, locale=locale)
     if shown is None or shown.not_payable_reason:
         why = shown.not_payable_reason if shown else _("its operator has sent us no price for it")
-        raise NotPayable(_("this charger cannot be paid for now: %(why)s") % {"why": why})
+        raise NotPayable(_("This charger cannot be paid for now: %(why)s.") % {"why": why})
     checkout = _claim(
         evse,
         connector,
@@ -358,7 +370,10 @@ def _claim(
             )
     except IntegrityError:
         raise EvseBusy(
-            _("another driver is paying for this charger right now: try again in a few minutes")
+            _(
+                "Another driver is paying for this charger right now. Please try again in a few "
+                "minutes."
+            )
         ) from None
     Deadline.objects.create(
         checkout=checkout,
@@ -446,33 +461,49 @@ class PayOutcome:
 PENDING_PAY_TIMEOUT = timedelta(seconds=90)
 
 
-def pay_checkout(*, public_id: str, payment_method: str | None = None) -> PayOutcome:
-    """Place the hold with the card the checkout's own SetupIntent collected, as Stripe says
-    (`_collected_card`); a `payment_method` the client sends must be that card, or nothing is
-    held. Doubled or retried requests never place a second hold: the attempt is recorded
-    before Stripe is called, and the Stripe idempotency key repeats when an attempt's outcome
-    was never recorded (a crash)."""
+def pay_checkout(
+    *, public_id: str, payment_method: str | None = None, confirmation_token: str | None = None
+) -> PayOutcome:
+    """Place the hold, the one PaymentIntent of the checkout, created and confirmed here.
+
+    The card is what the Payment Element collected (`confirmation_token`, made by Stripe.js in
+    the driver's browser, single-use and only for our account), else the card the checkout's
+    own SetupIntent collected, as Stripe says (`_collected_card`); a `payment_method` the
+    client sends must be that card, or nothing is held. Doubled or retried requests never
+    place a second hold: the attempt is recorded before Stripe is called, and the Stripe
+    idempotency key repeats when an attempt's outcome was never recorded (a crash)."""
     checkout_id, attempt, hold, setup_id = _begin_pay(public_id)
     if attempt is None:  # already authorized, or 3-D Secure already asked for
         return _current(checkout_id)
-    try:
-        card = _collected_card(setup_id, public_id=public_id, sent=payment_method)
-    except (CheckoutError, gateway.GatewayError):
-        _end_pay(checkout_id)
-        raise
+    card: dict[str, str] = {}
+    if confirmation_token is not None:
+        card["confirmation_token"] = confirmation_token
+    else:
+        try:
+            card["payment_method"] = _collected_card(
+                setup_id, public_id=public_id, sent=payment_method
+            )
+        except (CheckoutError, gateway.GatewayError):
+            _end_pay(checkout_id)
+            raise
     try:
         intent = gateway.place_hold(
             amount_minor=hold.to_minor(),
             currency=hold.currency,
-            payment_method=card,
             checkout_ref=public_id,
             idempotency_key=f"hold:{public_id}:{attempt}",
+            **card,
         )
     except gateway.PaymentDeclined as exc:
-        checkout = _declined(checkout_id, exc.reason)
+        checkout = _declined(checkout_id, exc.reason, code=exc.code)
         raise PaymentFailed(checkout.failure_reason) from exc
-    except gateway.GatewayError:
+    except gateway.GatewayError as exc:
         _end_pay(checkout_id)
+        if confirmation_token is not None and not exc.transient and exc.http_status in (400, 404):
+            logger.warning("checkout %s: confirmation token refused: %s", public_id, exc)
+            raise CardTokenUnusable(
+                _("Your card details could not be used. Please enter them again.")
+            ) from exc
         raise
     checkout = apply_intent(checkout_id=checkout_id, intent=intent)
     if checkout.status == Status.CREATED and intent.status == "requires_action":
@@ -494,13 +525,13 @@ def _collected_card(setup_id: str, *, public_id: str, sent: str | None) -> str:
         logger.error(
             "checkout %s: its SetupIntent %s is for %r", public_id, setup_id, setup.checkout_ref
         )
-        raise NotTheCardEntered(_("this card was not entered for this payment"))
+        raise NotTheCardEntered(_("This card was not entered for this payment."))
     if setup is None or setup.status != "succeeded" or setup.payment_method is None:
-        raise CardNotSetUp(_("your card has not been confirmed yet: please enter it first"))
+        raise CardNotSetUp(_("Your card has not been confirmed yet. Please enter it first."))
     if sent is not None and sent != setup.payment_method:
         logger.warning("checkout %s: pay named another card than the one entered", public_id)
         raise NotTheCardEntered(
-            _("this card is not the one entered on this page: please enter your card again")
+            _("This card is not the one entered on this page. Please enter your card again.")
         )
     return setup.payment_method
 
@@ -519,7 +550,7 @@ def _begin_pay(public_id: str) -> tuple[int, int | None, Money, str]:
     now = timezone.now()
     if checkout.pay_pending_since is not None:
         if now - checkout.pay_pending_since < PENDING_PAY_TIMEOUT:
-            raise PaymentInProgress(_("your payment is being processed"))
+            raise PaymentInProgress(_("Your payment is being processed."))
         attempt = checkout.pay_attempt  # its outcome was never recorded: repeat the same key
     else:
         attempt = checkout.pay_attempt + 1
@@ -545,7 +576,7 @@ def _current(checkout_id: int) -> PayOutcome:
 
 
 @transaction.atomic(durable=True)
-def _declined(checkout_id: int, reason: str) -> Checkout:
+def _declined(checkout_id: int, reason: str, *, code: str | None) -> Checkout:
     """A declined card: the driver may try another, up to CHECKOUT_MAX_DECLINES times."""
     checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
     checkout.pay_pending_since = None
@@ -553,8 +584,8 @@ def _declined(checkout_id: int, reason: str) -> Checkout:
     checkout.declines += 1
     # Our own words in the driver's language; Stripe's reason (English) goes to the log: a
     # decline is routine, not an exception for an operator's queue.
-    checkout.failure_reason = _("Your card was declined. Please try another card.")
-    logger.info("checkout %s: card declined: %s", checkout.pk, reason)
+    checkout.failure_reason = declines.reason(code)
+    logger.info("checkout %s: card declined: %s (%s)", checkout.pk, reason, code)
     if checkout.declines >= settings.CHECKOUT_MAX_DECLINES and checkout.status == Status.CREATED:
         move(checkout, Status.FAILED)
         checkout.failure_reason = _(
@@ -617,9 +648,13 @@ def apply_intent(*, checkout_id: int, intent: gateway.Intent) -> Checkout:
         # 3-D Secure failed or the card was refused after all: another card may be tried.
         checkout.stripe_payment_intent = ""
         checkout.declines += 1
-        checkout.failure_reason = _("the payment was not approved: %(why)s") % {
-            "why": intent.decline_reason or _("authentication failed")
-        }
+        checkout.failure_reason = declines.reason(intent.decline_code or "authentication_failure")
+        logger.info(
+            "checkout %s: payment not approved: %s (%s)",
+            checkout.pk,
+            intent.decline_reason,
+            intent.decline_code,
+        )
         if checkout.declines >= settings.CHECKOUT_MAX_DECLINES:
             move(checkout, Status.FAILED)
             let_go(checkout)

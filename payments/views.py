@@ -19,7 +19,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.http import require_GET, require_POST
 
 from ocpi_peer import clients
-from payments import api, invoice_details, legal, nearby, receipts, returning, services
+from payments import api, declines, invoice_details, legal, nearby, receipts, returning, services
 from payments.models import Checkout, CreditNote, LegalPage
 from payments.receipt_pdf import credit_note_pdf, receipt_pdf
 from stations import l10n
@@ -99,6 +99,8 @@ def _charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
     if back is not None:
         return back
     info = api.describe_evse(evse, locale=l10n.active_locale())
+    payable = [c for c in info["connectors"] if c["payable"]]
+    chosen = payable[0] if info["payable"] and payable else None
     context = {
         "demo": settings.DEMO,
         "info": info,
@@ -106,6 +108,23 @@ def _charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
         "stripe_js_url": settings.STRIPE_JS_URL,
         "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
         "locale": l10n.active_locale(),
+        # The first screen shows the connector picked (the first payable one until the driver
+        # picks another) with its price; the rest is under "Price details".
+        "chosen": chosen["id"] if chosen else None,
+        "chosen_hold_text": chosen["hold_text"] if chosen else "",
+        "details_connectors": [
+            c
+            for c in info["connectors"]
+            if chosen is None
+            or not c["payable"]
+            or (c["tariff"] and (c["tariff"]["gross_unknown"] or c["tariff"]["alt_text"]))
+            or (c["tariff"] and c["tariff"]["unpriceable_reason"])
+        ],
+        "reason_sentence": _("This charger cannot be paid for now: %(why)s.")
+        % {"why": info["reason"]}
+        if info["reason"]
+        else "",
+        "pay_words": declines.words(),
     }
     return render(request, "payments/charge.html", context)
 

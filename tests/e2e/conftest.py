@@ -3,10 +3,15 @@ against our live server and the fake Stripe, whose Stripe.js stand-in renders th
 as plain inputs (placeholders `number`, `exp_month`, `exp_year`, `cvc`, `postal_code`) and asks
 for 3-D Secure in a box with the buttons "Complete authentication" / "Fail authentication".
 
+With `Driver.use_payment_element()` a phone gets our own stand-in instead
+(`stripe_payment_element.js`): the Payment Element and the Express Checkout Element as the page
+uses them, against the same fake Stripe. `tests/e2e/accessibility.py` runs axe-core on a page.
+
 Screenshots go to `test-artifacts/e2e/` at the repository root (git-ignored)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -21,6 +26,9 @@ from tests.payments.charger import EVSE_ID, charger
 from tests.support.localstripe import FakeStripe
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+# Stripe.js with the Payment Element, as far as the charger page uses it (localstripe's own
+# stand-in has only the card Element); `Driver.use_payment_element()` serves it.
+PAYMENT_ELEMENT_JS = Path(__file__).with_name("stripe_payment_element.js")
 
 # Exactly the flags the browser runs with; Playwright adds only what it needs to drive it
 # (its pipe and a fresh profile), none of its own defaults.
@@ -49,10 +57,30 @@ class Driver:
     base_url: str
     name: str
     errors: list[str] = field(default_factory=list)
+    payment_element: bool = False
 
     def open_charger(self, evse_id: str = EVSE_ID) -> None:
         self.page.goto(f"{self.base_url}/charge/{evse_id}/")
-        expect(self.page.locator("#card-element input")).to_have_count(5)  # Stripe.js is in
+        # Stripe.js is in: the card Element's five fields, or the Payment Element's three.
+        expect(self.page.locator("#payment-element input")).to_have_count(
+            3 if self.payment_element else 5
+        )
+
+    def use_payment_element(self, fake: FakeStripe) -> None:
+        """From now on this phone gets our Stripe.js stand-in with the Payment Element instead
+        of localstripe's, talking to the same fake Stripe."""
+        script = PAYMENT_ELEMENT_JS.read_text().replace('"FAKE_STRIPE"', json.dumps(fake.base_url))
+        self.page.route(
+            fake.js_url,
+            lambda route: route.fulfill(body=script, content_type="text/javascript"),
+        )
+        self.payment_element = True
+
+    def type_into_payment_element(self, number: str) -> None:
+        """Into the Payment Element, as the stand-in shows it: number, expiry, security code."""
+        self.page.get_by_label("Card number").fill(number)
+        self.page.get_by_label("Expiry (MM / YY)").fill("12 / 30")
+        self.page.get_by_label("Security code").fill("123")
 
     def screenshot(self, what: str) -> Path:
         path = ARTIFACTS / f"{self.name}-{what}.png"
@@ -60,7 +88,7 @@ class Driver:
         return path
 
     def card_input(self, field_name: str) -> Locator:
-        return self.page.locator("#card-element").get_by_placeholder(field_name, exact=True)
+        return self.page.locator("#payment-element").get_by_placeholder(field_name, exact=True)
 
     def type_card(self, number: str) -> None:
         """Into the card Element, as the stand-in asks for it: number, MM, YY, CVC, postcode."""
@@ -75,12 +103,24 @@ class Driver:
 
     def fill_form(self, *, card: str, email: str = "driver@example.org") -> None:
         self.page.get_by_role("radio", name="Type 2 · 22 kW").check()
+        self.open_receipt_details()
         self.page.get_by_label("E-mail for the receipt (optional)").fill(email)
         self.page.get_by_label("I accept the terms of use and the price shown above.").check()
         self.type_card(card)
 
+    def open_receipt_details(self) -> None:
+        """The e-mail and invoice fields are one tap away, under the card."""
+        details = self.page.locator("details#invoice")
+        if details.get_attribute("open") is None:
+            details.locator("summary").click()
+
     def pay(self) -> None:
         self.page.get_by_role("button", name="Pay and start charging").click()
+
+    def stop_charging(self) -> None:
+        """Stop, and yes to the question the live page asks before it stops."""
+        self.page.get_by_role("button", name="Stop charging").click()
+        self.page.get_by_role("button", name="Yes, stop charging").click()
 
     def complete_3ds(self) -> None:
         # This dialog's own button: the next 3-D Secure step opens a new dialog with a button of

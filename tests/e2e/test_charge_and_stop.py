@@ -44,15 +44,17 @@ def test_the_driver_sees_the_energy_rise_and_stops_charging(
     expect(energy).not_to_have_text(first_text)  # a later poll brings more
     second = kwh(energy)
     assert second > first > 0
-    expect(page.locator("#duration")).to_have_text(re.compile(r"^\d+ h \d{2} min$"))
+    expect(page.locator("#duration")).to_have_text(re.compile(r"^(\d+ h \d{2} min|\d{1,2} s)$"))
     expect(page.locator("#cost")).to_have_text(re.compile(r"^€\d+\.\d{2}$"))
     expect(page.locator("#held-amount")).to_have_text(re.compile(r"^€\d+\.\d{2}$"))
     stop = page.get_by_role("button", name="Stop charging")
     expect(stop).to_be_visible()
     driver.screenshot("1-charging")
 
+    stop.click()
+    expect(page.get_by_text("Stop charging now?")).to_be_visible()
     with page.expect_response(lambda answer: answer.url.endswith("/stop")) as stopped:
-        stop.click()
+        page.get_by_role("button", name="Yes, stop charging").click()
     assert (stopped.value.status, stopped.value.json()["status"]) == (202, "stopping")
     expect(status).to_have_text("Finished")
     expect(stop).to_be_hidden()

@@ -16,7 +16,6 @@ def test_the_driver_enters_a_company_and_a_vat_id_with_the_payment(phone: Phone)
     page = driver.page
     driver.open_charger()
     driver.fill_form(card=VISA)
-    page.get_by_text("Invoice details, e.g. for your company (optional)").click()
     page.get_by_label("Name or company").fill("Fuhrpark Müller GmbH")
     page.get_by_label("Street and number").fill("Ladestraße 7")
     page.get_by_label("Postal code").fill("50667")

@@ -53,7 +53,7 @@ def test_the_driver_reads_one_cost_while_charging_and_once_paid(
     assert live_note.endswith(f", {cost.inner_text()}.")  # the cost shown is what the driver pays
     driver.screenshot("1-charging")
 
-    page.get_by_role("button", name="Stop charging").click()
+    driver.stop_charging()
     expect(status).to_have_text("Finished")
     finished = cost.inner_text()
     assert re.fullmatch(EUROS, finished), finished

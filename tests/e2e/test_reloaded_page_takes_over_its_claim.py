@@ -25,7 +25,7 @@ def test_the_driver_reloads_and_pays_while_a_neighbour_is_kept_out(phone: Phone)
     neighbour.fill_form(card=VISA)
     neighbour.pay()
     expect(neighbour.page.get_by_role("alert")).to_have_text(
-        "another driver is paying for this charger right now: try again in a few minutes"
+        "Another driver is paying for this charger right now. Please try again in a few minutes."
     )
     neighbour.screenshot("1-neighbour-kept-out")
     first.refresh_from_db()

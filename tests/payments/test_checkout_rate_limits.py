@@ -109,7 +109,9 @@ def test_it_limits_one_charger_across_many_addresses_in_the_drivers_language(
     assert start(client, "192.0.2.2")["http"] == 201
     third = start(client, "192.0.2.3")
     assert third["http"] == 429 and third["error"] == "rate_limited"
-    assert third["detail"] == "too many payment attempts at this charger: please wait a few minutes"
+    assert third["detail"] == (
+        "Too many payment attempts at this charger. Please wait a few minutes and try again."
+    )
     german = start(client, "192.0.2.4", HTTP_ACCEPT_LANGUAGE="de")
     assert german["http"] == 429
-    assert german["detail"].startswith("zu viele Zahlungsversuche an dieser Ladesäule")
+    assert german["detail"].startswith("Zu viele Zahlungsversuche an diesem Ladepunkt.")

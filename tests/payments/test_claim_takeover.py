@@ -45,7 +45,7 @@ def test_it_keeps_a_drivers_claim_from_another_driver_at_the_same_address(
     first = start(client)
     other = start(client)
     assert other["http"] == 409 and other["error"] == "evse_busy"
-    assert "another driver is paying for this charger" in other["detail"]
+    assert "Another driver is paying for this charger" in other["detail"]
     assert status(first) == "created"
 
 

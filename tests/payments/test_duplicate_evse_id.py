@@ -44,7 +44,7 @@ def test_the_refusal_speaks_german_to_a_german_browser(
     sticker = push_stations(cpo)
     publish_as_own(cpo, sticker)
     page = landing(live_server.url, sticker, "de-DE,de;q=0.9")
-    assert page.status_code == 409 and "sind mehrere Ladesäulen eingetragen" in page.text
+    assert page.status_code == 409 and "sind mehrere Ladepunkte eingetragen" in page.text
 
 
 def test_a_removed_twin_leaves_the_other_payable(

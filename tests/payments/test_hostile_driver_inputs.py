@@ -26,8 +26,8 @@ BODIES = {
     "5 MB": ('{"evse_id": "' + "x" * 5_000_000 + '"}', 413, "too large"),
     "20 kB": ('{"evse_id": "' + "x" * 20_000 + '"}', 413, "too large"),
     "a NaN": ('{"evse_id": NaN, "connector_id": "1"}', 400, "JSON parse error"),
-    "a list": ("[1, 2]", 400, "please check your input"),
-    "a string": ('"DE*ABC*ELOC1"', 400, "please check your input"),
+    "a list": ("[1, 2]", 400, "Please check your input"),
+    "a string": ('"DE*ABC*ELOC1"', 400, "Please check your input"),
 }
 
 

@@ -44,7 +44,7 @@ def test_an_occupied_charger_says_so_and_asks_for_no_payment(
 ) -> None:
     charger(status="CHARGING")
     html = client.get("/charge/DE*ABC*ELOC1/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "occupied" in html
+    assert "Occupied" in html and "another vehicle is charging there." in html
     assert 'id="pay"' not in html
 
 

@@ -21,7 +21,7 @@ def test_a_german_reader_of_an_english_checkouts_receipt_reads_german(
     amount = f"{captured(checkout)}".replace(".", ",")
     german = httpx.get(url, headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}).text
     assert 'lang="de"' in german and f"{amount} €" in german
-    assert "Quittung" in german and "Verkäufer" in german and "Betreiber der Ladesäule" in german
+    assert "Quittung" in german and "Verkäufer" in german and "Betreiber des Ladepunkts" in german
     assert "Total paid" not in german and "Seller" not in german
     pdf = httpx.get(url[: -len("/")] + ".pdf", headers={"Accept-Language": "de"})
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"

@@ -49,7 +49,7 @@ def test_bad_input_is_a_400_naming_the_fields(client: Client, stripe_settings) -
 def test_an_occupied_charger_is_a_409(client: Client, stripe_settings) -> None:
     charger(status="CHARGING")
     body = start(client)
-    assert body["http"] == 409 and "occupied" in body["detail"]
+    assert body["http"] == 409 and "another vehicle is charging there" in body["detail"]
 
 
 def test_two_drivers_on_one_evse_one_gets_a_409(client: Client, stripe_settings) -> None:
