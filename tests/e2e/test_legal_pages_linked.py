@@ -48,7 +48,7 @@ def test_the_legal_pages_are_linked_from_every_driver_page_and_the_receipt(
 
     public_id = driver.pays_and_charges(evse_id)
     footer_links(page)
-    page.get_by_role("button", name="Stop charging").click()
+    driver.stop_charging()
     expect(page.get_by_role("status").first).to_have_text("Paid")
     page.get_by_role("link", name="Your receipt").click()
     expect(page).to_have_url(re.compile(rf"/checkout/{public_id}/receipt/$"))

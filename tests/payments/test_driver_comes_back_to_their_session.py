@@ -52,7 +52,7 @@ def test_it_shows_another_driver_only_that_the_charger_is_occupied(
     for stranger in (Client(), guessing):
         page = stranger.get(f"/charge/{EVSE_ID}/", HTTP_ACCEPT_LANGUAGE="en")
         html = page.content.decode()
-        assert page.status_code == 200 and "occupied: another vehicle is charging" in html
+        assert page.status_code == 200 and "another vehicle is charging there." in html
         assert public_id not in html
     assert Client().get("/charge/").status_code == 200
 
