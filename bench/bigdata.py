@@ -143,6 +143,13 @@ def _figures(database: str, r: dict[str, Any]) -> list[Figure]:
                 "bigdata", f"{label}, median", after["ms"], "ms", note=note + f", n={after['n']}"
             )
         )
+    purge = r["purge"]
+    if purge["batches"]:
+        figures.append(
+            Figure("bigdata", "traffic-log purge, per batch", purge["seconds"] * 1000
+                   / purge["batches"], "ms", note=f"{purge['deleted']:,} rows past the retention "
+                   f"deleted in {purge['batches']} batches, {purge['seconds']:.1f} s in all")
+        )  # fmt: skip
     scans = r["seq_scans"]
     figures.append(
         Figure("bigdata", "sequential scans of big tables in hot queries", len(scans), "",
@@ -191,13 +198,15 @@ def measure(argv: list[str]) -> None:
         generated = _grow(args.database_url, world, args.checkouts, args.traffic_rows)
         say(f"bigdata: {generated}")
         big, captured = _measure(sim, world, phase=1)
-        seq_scans, slowest = _explain(args.database_url, captured)
+        purge, purge_queries = _purge()
+        seq_scans, slowest = _explain(args.database_url, captured + purge_queries)
         result: dict[str, Any] = {
             "empty": empty,
             "big": big,
             "generated": generated,
             "seq_scans": seq_scans,
             "slowest": slowest,
+            "purge": purge,
         }
     except BenchError as exc:
         result = {"error": str(exc)}
@@ -357,6 +366,31 @@ def _measure(
     if not Checkout.objects.filter(public_id=ending, status="settled").exists():
         raise BenchError(f"checkout {ending} not settled after its CDR")
     return figures, captured
+
+
+def _purge() -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The traffic log's purge on the grown log, with a retention one day short of the log's
+    180 days: the oldest day's rows go, batch by batch, as the nightly purge deletes a day."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test import override_settings
+    from django.test.utils import CaptureQueriesContext
+
+    from ocpi_peer.tasks import PURGE_BATCH, purge_traffic_log
+
+    say("bigdata: purging the traffic log's oldest day")
+    with (
+        override_settings(OCPI_TRAFFIC_RETENTION=timedelta(days=179)),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        began = time.perf_counter()
+        deleted = purge_traffic_log()
+        seconds = time.perf_counter() - began
+    batches = -(-deleted // PURGE_BATCH)
+    figures = {"deleted": deleted, "seconds": seconds, "batches": batches}
+    kept = [query["sql"] for query in queries][:2]  # the first batch's SELECT and DELETE
+    return figures, [("traffic-log purge, one batch", sql) for sql in kept]
 
 
 # --- growing the data ------------------------------------------------------------------------

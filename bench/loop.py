@@ -39,7 +39,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,7 @@ from bench.support import (
     scratch_database,
     start,
     stop,
+    wait_until,
 )
 
 SIZES = (20, 50, 100)
@@ -74,6 +75,8 @@ CHARGE_SECONDS = 5.0
 POLL_WAITING, POLL_CHARGING = 0.5, 2.0  # the page polls every 2 s
 STEP_TIMEOUT = 90.0  # seconds a driver waits for the start, or for the settlement
 UPDATE_INTERVAL = 10.0
+SETTLE_WAIT = 180.0  # seconds the checkouts of failed rounds have to end before the checks
+ENDED = ("settled", "failed", "expired")
 STEPS = (
     ("checkout", "POST /api/v1/checkouts"),
     ("card", "confirmCardSetup at the fake Stripe"),
@@ -246,7 +249,7 @@ def _drive(world: World, size: int, duration: float, budget: Budget) -> list[Rou
                     _round(ours, stripe, evse, one)
                 except (_Failed, httpx.HTTPError, KeyError, ValueError) as exc:
                     one.error = f"{type(exc).__name__}: {exc}"[:300]
-                    time.sleep(1)
+                    _give_up(ours, one)
                 finally:
                     world.evses.put(evse)
         finally:
@@ -266,6 +269,15 @@ def _drive(world: World, size: int, duration: float, budget: Budget) -> list[Rou
         threads[0].join(timeout=0.5)
         threads = [thread for thread in threads if thread.is_alive()]
     return rounds
+
+
+def _give_up(ours: httpx.Client, one: Round) -> None:
+    """A driver whose round went wrong presses stop (a cancel before the start), as a driver
+    would, so that the checkout still ends and its hold is settled or released."""
+    if one.public_id:
+        with suppress(httpx.HTTPError):
+            ours.post(f"/api/v1/checkouts/{one.public_id}/stop")
+    time.sleep(1)
 
 
 def _timed(one: Round, step: str, call: Any) -> Any:
@@ -383,14 +395,24 @@ def _records(world: World, public_ids: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def _check(world: World, rounds: list[Round]) -> list[str]:
-    """What is wrong with the books after these rounds (nothing, we hope)."""
+    """What is wrong with the books after these rounds (nothing, we hope): a round that went
+    to its end must have settled its checkout; one that failed (it is counted as an error) must
+    still have ended it, the hold released or settled."""
     public_ids = [r.public_id for r in rounds if r.public_id]
+    if public_ids:
+        with suppress(BenchError):  # what has not ended by then is reported below
+            wait_until(lambda: _ended(world, public_ids), timeout=SETTLE_WAIT, what="ended")
     records = _records(world, public_ids)
     problems: list[str] = []
-    unsettled = [p for p in public_ids if records[p]["status"] != "settled"]
+    completed = {r.public_id for r in rounds if r.public_id and not r.error}
+    unsettled = [p for p in completed if records[p]["status"] != "settled"]
     if unsettled:
         states = sorted({records[p]["status"] for p in unsettled})
         problems.append(f"{len(unsettled)} checkouts not settled ({', '.join(states)})")
+    open_ = [p for p in public_ids if records[p]["status"] not in ENDED]
+    if open_:
+        states = sorted({records[p]["status"] for p in open_})
+        problems.append(f"{len(open_)} checkouts never ended ({', '.join(states)})")
     held = captured = released = stripe_captured = 0
     unbalanced: list[str] = []
     with httpx.Client(
@@ -409,6 +431,8 @@ def _check(world: World, rounds: list[Round]) -> list[str]:
             if ledger.get("refund") or ledger.get("failed_refund"):
                 unbalanced.append(f"{public_id} refunded")
             if record["status"] != "settled":
+                if hold and (capture or sum(release) != hold[0]):
+                    unbalanced.append(f"{public_id} {record['status']}: {dict(ledger)}")
                 continue
             if len(hold) != 1 or len(capture) > 1 or len(release) > 1 or len(payable) != 1:
                 unbalanced.append(f"{public_id}: {dict(ledger)}")
@@ -425,6 +449,15 @@ def _check(world: World, rounds: list[Round]) -> list[str]:
     if stripe_captured != captured:
         problems.append(f"Stripe captured {stripe_captured} in total, our ledger {captured}")
     return problems
+
+
+def _ended(world: World, public_ids: list[str]) -> bool:
+    rows = _query(
+        world.database_url,
+        "SELECT count(*) FROM payments_checkout WHERE public_id = ANY(%s) AND status <> ALL(%s)",
+        (public_ids, list(ENDED)),
+    )
+    return bool(rows[0][0] == 0)
 
 
 def _at_stripe(
