@@ -18,8 +18,8 @@ POLL_EVERY s as the page does; POST /stop; polls until the checkout is settled (
 sent by a worker, the session ended, the CDR POSTed by the CPO, the capture made by a worker);
 opens the receipt page. Each size runs for DURATION s of new rounds, then the rounds under way
 finish. The timings of the asynchronous steps come from our own records of each checkout
-(`authorized_at`, the START_SESSION answer, `stop_requested_at`, the session's last push, the CDR's
-`received_at`, `settled_at`), those the driver waits for from its own clock.
+(`authorized_at`, the START_SESSION answer, `stop_requested_at`, the session's last push, the
+CDR's `received_at`, `settled_at`), those the driver waits for from its own clock.
 
 Checks after each size, failing the benchmark (exit status 1) when one fails: every checkout
 made is settled; at the fake Stripe each one's PaymentIntent was captured once, for what our
