@@ -5,11 +5,13 @@ Our app runs under gunicorn (so the simulator can call us back while we register
 (`python -m bench.pull worker`) that registers with `register_with_cpo` and pulls, so its memory
 figures are its own. Every CPO has its own party id: every full pull really writes.
 
-Figures: a full pull of 10,000 locations (2 EVSEs × 2 connectors, page size 1,000); the peak
-memory growth of that pull and of one of 20,000, and their difference (RSS high-water mark, and
-tracemalloc's peak in separate runs, since tracing slows the pull down); a second, incremental
-pull and a forced full pull of unchanged data (rows written); and a pull with 200 ms of CPO
-latency per request at page size 50, run on 2,000 locations and extrapolated to 10,000.
+Figures: a full pull of 10,000 locations (2 EVSEs × 2 connectors, page size 1,000) and of each
+further size asked for (`--locations 10000,100000`; 10,000 and 20,000 by default); the peak
+memory growth of each pull, and the difference between the largest and the smallest (RSS
+high-water mark, and tracemalloc's peak in separate runs, since tracing slows the pull down),
+and the time per location of the largest against the smallest (linear: about 1×); a second,
+incremental pull and a forced full pull of unchanged data (rows written); and a pull with 200 ms
+of CPO latency per request at page size 50, run on 2,000 locations and extrapolated to 10,000.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import argparse
 import gc
 import json
 import os
+import resource
 import time
 import tracemalloc
+from collections.abc import Sequence
 from typing import Any
 
 from bench.support import (
@@ -37,16 +41,24 @@ from bench.support import (
     simulator,
 )
 
-BUDGET_SECONDS = 420
+BUDGET_SECONDS = 420  # for the default sizes; larger ones get time in proportion
 FULL = 10_000
-DOUBLE = 20_000
+SIZES = (FULL, 20_000)
 PAGE = 1_000
 SLOW_COUNT, SLOW_PAGE, SLOW_LATENCY = 2_000, 50, 0.2
+TRACED_UP_TO = 20_000  # tracemalloc slows a pull 2-3×: larger pulls give their RSS figures only
+PARTIES = ("BPB", "BPE", "BPF", "BPG", "BPH")  # one CPO party for each further size
 
 
-def run(budget_seconds: float = BUDGET_SECONDS) -> list[Figure]:
+def run(budget_seconds: float | None = None, sizes: Sequence[int] = SIZES) -> list[Figure]:
+    """A full pull of each of `sizes` locations (the first with the incremental and forced
+    pulls after it), each again under tracemalloc, and the slow CPO: time and peak memory
+    growth per size, so that a 10× larger CPO can be seen to cost 10× the time and no more
+    memory."""
+    sizes = sorted(sizes)[: len(PARTIES) + 1]
+    if budget_seconds is None:
+        budget_seconds = BUDGET_SECONDS * max(1.0, sum(sizes) / sum(SIZES))
     budget = Budget(budget_seconds, "pull")
-    figures: list[Figure] = []
     with scratch_database(require_postgres=False) as db:
         say(f"pull: database {db.description}")
         env = app_env(db.url)
@@ -65,77 +77,76 @@ def run(budget_seconds: float = BUDGET_SECONDS) -> list[Figure]:
                     worker_env = {**env, "OCPI_TOKEN_A": cpo["token_a"]}
                     return run_json(args, worker_env, timeout=budget.remaining(), what=label)
 
-            base = pull("10k", FULL, PAGE, "BPA", again=True)
-            double = pull("20k", DOUBLE, PAGE, "BPB")
-            traced = pull("10k traced", FULL, PAGE, "BPC", trace=True)
-            traced_double = pull("20k traced", DOUBLE, PAGE, "BPD", trace=True)
+            parties = ("BPA", *PARTIES)
+            plain = [
+                pull(_k(size), size, PAGE, parties[n], again=n == 0) for n, size in enumerate(sizes)
+            ]
+            traced = [
+                pull(f"{_k(size)} traced", size, PAGE, "T" + parties[n][1:], trace=True)
+                if size <= TRACED_UP_TO
+                else None
+                for n, size in enumerate(sizes)
+            ]
             slow = pull("latency", SLOW_COUNT, SLOW_PAGE, "BPL", latency=SLOW_LATENCY)
+    return _figures("PostgreSQL" if db.postgres else "SQLite", sizes, plain, traced, slow)
 
-    db_note = "PostgreSQL" if db.postgres else "SQLite"
-    figures.append(
-        Figure(
-            "pull",
-            f"full pull, {FULL:,} locations ({db_note})",
-            base["seconds"],
-            "s",
-            "< 20 s",
-            base["seconds"] < 20,
-            f"{base['received']} received, {base['written']} written, {base['pages']} pages",
-        )
-    )
-    figures.append(
-        Figure("pull", f"full pull, {DOUBLE:,} locations", double["seconds"], "s", note="")
-    )
-    rss_10, rss_20 = base["rss_growth_mib"], double["rss_growth_mib"]
-    figures.append(Figure("pull", "RSS peak growth, 10k pull", rss_10, "MB"))
-    figures.append(Figure("pull", "RSS peak growth, 20k pull", rss_20, "MB"))
-    figures.append(
-        Figure(
-            "pull",
-            "RSS growth difference 20k - 10k",
-            rss_20 - rss_10,
-            "MB",
-            "< 30 MB",
-            rss_20 - rss_10 < 30,
-            "" if base["peak_reset"] else "VmHWM could not be reset: growth from process start",
-        )
-    )
-    tm_10, tm_20 = traced["traced_peak_mib"], traced_double["traced_peak_mib"]
-    figures.append(Figure("pull", "tracemalloc peak, 10k pull", tm_10, "MB"))
-    figures.append(Figure("pull", "tracemalloc peak, 20k pull", tm_20, "MB"))
-    figures.append(
-        Figure(
-            "pull",
-            "tracemalloc peak difference 20k - 10k",
-            tm_20 - tm_10,
-            "MB",
-            "< 30 MB",
-            tm_20 - tm_10 < 30,
-        )
-    )
-    figures.append(
-        Figure(
-            "pull",
-            "incremental pull of unchanged data: written",
-            base["again"]["written"],
-            "rows",
-            "0",
-            base["again"]["written"] == 0,
-            f"{base['again']['received']} received (date_from = last pull - 5 min), "
-            f"{base['again']['seconds']:.2f} s",
-        )
-    )
-    figures.append(
-        Figure(
-            "pull",
-            "forced full pull of unchanged data: written",
-            base["full_again"]["written"],
-            "rows",
-            "0",
-            base["full_again"]["written"] == 0,
-            f"{base['full_again']['received']} received, {base['full_again']['seconds']:.1f} s",
-        )
-    )
+
+def _k(count: int) -> str:
+    return f"{count // 1000}k" if count % 1000 == 0 else str(count)
+
+
+def _figures(
+    db_note: str, sizes: list[int], plain: list[Any], traced: list[Any | None], slow: Any
+) -> list[Figure]:
+    figures: list[Figure] = []
+    base = plain[0]
+    for size, result, trace in zip(sizes, plain, traced, strict=True):
+        target = size == FULL
+        figures += [
+            Figure("pull", f"full pull, {size:,} locations ({db_note})", result["seconds"], "s",
+                   "< 20 s" if target else "", result["seconds"] < 20 if target else None,
+                   f"{result['received']} received, {result['written']} written, "
+                   f"{result['pages']} pages; {result['seconds'] / size * 1000 * 1000:.1f} ms "
+                   f"per 1,000 locations"),
+            Figure("pull", f"  RSS peak growth, {_k(size)} pull", result["rss_growth_mib"], "MB",
+                   note=f"VmHWM; getrusage's ru_maxrss {result['maxrss_mib']:.0f} MB, "
+                   f"RSS before {result['rss_before_mib']:.0f} MB"
+                   + ("" if result["peak_reset"] else "; VmHWM not reset: growth from start")),
+        ]  # fmt: skip
+        if trace:
+            figures.append(
+                Figure("pull", f"  tracemalloc peak, {_k(size)} pull", trace["traced_peak_mib"],
+                       "MB", note=f"{trace['seconds']:.1f} s under tracemalloc")
+            )  # fmt: skip
+    if len(sizes) > 1:
+        small, large = sizes[0], sizes[-1]
+        first, last = plain[0], plain[-1]
+        rss = last["rss_growth_mib"] - first["rss_growth_mib"]
+        peaks = [(size, t["traced_peak_mib"]) for size, t in zip(sizes, traced, strict=True) if t]
+        per_small = first["seconds"] / small
+        per_large = last["seconds"] / large
+        figures += [
+            Figure("pull", f"RSS growth difference {_k(large)} - {_k(small)}", rss, "MB",
+                   "< 30 MB", rss < 30),
+            Figure("pull", f"time per location, {_k(large)} / {_k(small)}", per_large / per_small,
+                   "×", "< 1.5 × (linear)", per_large / per_small < 1.5,
+                   f"{per_small * 1e6:.0f} vs {per_large * 1e6:.0f} µs per location"),
+        ]  # fmt: skip
+        if len(peaks) > 1:
+            (low, low_peak), (high, high_peak) = peaks[0], peaks[-1]
+            figures.append(
+                Figure("pull", f"tracemalloc peak difference {_k(high)} - {_k(low)}",
+                       high_peak - low_peak, "MB", "< 30 MB", high_peak - low_peak < 30)
+            )  # fmt: skip
+    figures += [
+        Figure("pull", "incremental pull of unchanged data: written", base["again"]["written"],
+               "rows", "0", base["again"]["written"] == 0,
+               f"{base['again']['received']} received (date_from = last pull - 5 min), "
+               f"{base['again']['seconds']:.2f} s"),
+        Figure("pull", "forced full pull of unchanged data: written",
+               base["full_again"]["written"], "rows", "0", base["full_again"]["written"] == 0,
+               f"{base['full_again']['received']} received, {base['full_again']['seconds']:.1f} s"),
+    ]  # fmt: skip
     factor = FULL / SLOW_COUNT
     figures.append(
         Figure(
@@ -192,6 +203,7 @@ def worker(argv: list[str]) -> None:
         "rejected": outcome.rejected,
         "rss_before_mib": before,
         "rss_growth_mib": peak_rss_mib() - before,
+        "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "peak_reset": peak_reset,
         "pages": _pages(partner.pk),
     }

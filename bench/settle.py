@@ -43,9 +43,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -61,6 +60,7 @@ from bench.support import (
     gunicorn,
     quantile,
     read_line,
+    redis_database,
     say,
     scratch_database,
     start,
@@ -85,7 +85,7 @@ AD_HOC = os.environ.get("BENCH_SETTLE_AD_HOC", "") not in ("", "0")
 def run(budget_seconds: float = BUDGET_SECONDS) -> list[Figure]:
     budget = Budget(budget_seconds, "settle")
     with (
-        _redis_database(),
+        redis_database(REDIS_DB),
         scratch_database(require_postgres=True, name="chargepay_bench_settle") as db,
         tempfile.TemporaryDirectory(prefix="chargepay-bench-settle-") as scratch,
     ):
@@ -142,25 +142,6 @@ def _run(budget: Budget, database_url: str, scratch: Path) -> dict[str, Any]:
     if "error" in result:
         raise BenchError(result["error"])
     return result
-
-
-@contextmanager
-def _redis_database() -> Iterator[None]:
-    """REDIS_DB, which must be empty (someone else's otherwise), flushed afterwards."""
-    import redis
-
-    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_timeout=5)
-    try:
-        if client.dbsize():
-            raise BenchError(f"Redis database {REDIS_DB} is not empty: someone else uses it")
-    except redis.RedisError as exc:
-        raise BenchError(f"Redis on 127.0.0.1:6379: {exc}") from exc
-    try:
-        yield
-    finally:
-        with suppress(redis.RedisError):
-            client.flushdb()
-        client.close()
 
 
 # --- the table -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -304,12 +304,14 @@ def gunicorn(
     threads: int = 1,
     settings: str | None = None,
     ready_path: str = "/healthz",
+    public_url: str | None = None,
 ) -> Iterator[str]:
     """Our app (or, with `settings`, a variant of it) under gunicorn on a free port; yields its
-    base URL once `ready_path` answers."""
+    base URL once `ready_path` answers. It publishes its own URL, or `public_url` when it is a
+    second instance behind the same name."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    child_env = {**env, "PUBLIC_BASE_URL": base_url}
+    child_env = {**env, "PUBLIC_BASE_URL": public_url or base_url}
     if settings:
         child_env["DJANGO_SETTINGS_MODULE"] = settings
     args = [
@@ -380,6 +382,26 @@ def simulator(
         yield line
     finally:
         stop(process)
+
+
+@contextmanager
+def redis_database(number: int) -> Iterator[str]:
+    """Database `number` of the Redis on 127.0.0.1:6379, which must be empty (someone else's
+    otherwise), flushed afterwards; yields its URL."""
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=6379, db=number, socket_timeout=5)
+    try:
+        if client.dbsize():
+            raise BenchError(f"Redis database {number} is not empty: someone else uses it")
+    except redis.RedisError as exc:
+        raise BenchError(f"Redis on 127.0.0.1:6379: {exc}") from exc
+    try:
+        yield f"redis://127.0.0.1:6379/{number}"
+    finally:
+        with suppress(redis.RedisError):
+            client.flushdb()
+        client.close()
 
 
 # --- memory ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from ocpi_peer.models import Partner
@@ -106,6 +107,8 @@ class Checkout(models.Model):
         indexes = [
             models.Index(fields=["client_net", "created_at"], name="checkout_client_net_created"),
             models.Index(fields=["evse", "created_at"], name="checkout_evse_created"),
+            # A Session or CDR finds its checkout by this id, case-insensitively (CiString).
+            models.Index(Upper("authorization_reference"), name="checkout_auth_ref_upper"),
         ]
         permissions = [("unlock_connector", "Can unlock a checkout's connector")]
 
@@ -139,6 +142,14 @@ class DriverToken(models.Model):
     valid = models.BooleanField(default=True)
     pushed_at = models.DateTimeField(null=True, blank=True)
     last_updated = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        # A CPO asks by uid (real-time authorization, the Tokens module) and a 2.1.1 Session
+        # or CDR names the auth_id, both CiStrings: matched case-insensitively.
+        indexes = [
+            models.Index(Upper("uid"), name="drivertoken_uid_upper"),
+            models.Index(Upper("auth_id"), name="drivertoken_auth_id_upper"),
+        ]
 
     def __str__(self) -> str:
         return self.uid
