@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('ocpi_peer', '0009_custom_permissions'),
-        ('payments', '0020_checkout_invoice_details'),
+        ('payments', '0021_legal_pages_and_link_mails'),
         ('stations', '0004_evse_id_alias'),
     ]
 
