@@ -18,6 +18,8 @@ from typing import Literal
 from django.utils import dateformat, formats, translation
 from django.utils.translation import pgettext
 
+from stations.money import minor_units, round_to_minor
+
 Locale = Literal["de", "en"]
 LOCALES: tuple[Locale, ...] = ("de", "en")
 
@@ -47,7 +49,20 @@ def amount(value: Decimal, currency: str) -> str:
     with `stations.money.round_to_minor` first."""
     places = abs(value).quantize(_UP_TO_4_PLACES[-1], rounding=ROUND_HALF_UP)
     shown = next(q for q in (places.quantize(p) for p in _UP_TO_4_PLACES) if q == places)
-    text = formats.number_format(shown)
+    return _with_currency(formats.number_format(shown), currency, negative=value < 0)
+
+
+def money(value: Decimal, currency: str) -> str:
+    """A sum of money as it is paid: rounded half-up to the currency's minor unit and written
+    with exactly its decimals ("€12.30" / "12,30 €", "JPY 500", "KWD 1.250"). Every
+    amount an operator or accountant reads goes through here (case texts, ledger rows, the
+    admin's lists), never minor units nor an engine's unrounded figure."""
+    rounded = round_to_minor(value, currency)
+    text = formats.number_format(abs(rounded), decimal_pos=minor_units(currency))
+    return _with_currency(text, currency, negative=rounded < 0)
+
+
+def _with_currency(text: str, currency: str, *, negative: bool) -> str:
     sign = _SIGNS.get(currency)
     if sign is not None:
         written = pgettext("an amount with its currency sign", "%(sign)s%(amount)s") % {
@@ -59,7 +74,7 @@ def amount(value: Decimal, currency: str) -> str:
             "code": currency,
             "amount": text,
         }
-    return f"-{written}" if value < 0 else written
+    return f"-{written}" if negative else written
 
 
 def day(value: date) -> str:
