@@ -24,7 +24,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -350,8 +350,9 @@ def checkouts_matching(term: str) -> Q:
             found |= Q(card_last4=term)
         if len(term) <= 18:
             found |= Q(pk=int(term))
-    if "@" in term:
-        found |= Q(email__in={term, term.lower()})
+    if "@" in term:  # as the driver typed it, in any case: the index is on its lower case
+        lower = Checkout.objects.annotate(lower=Lower("email")).filter(lower=term.lower())
+        found |= Q(pk__in=lower.values("pk"))
     key = evse_lookup_key(term)
     if len(key) >= 5:  # an EVSE ID names at least a country and an operator
         found |= Q(evse_id__in=Evse.objects.filter(lookup_key=key).values("pk"))
@@ -431,7 +432,7 @@ class CheckoutAdmin(ReadOnlyAdmin):
             return queryset, False
         return queryset.filter(checkouts_matching(search_term)), False
 
-    @admin.display(description=f"created ({settings.TIME_ZONE})", ordering="created_at")
+    @admin.display(description="created", ordering="created_at")
     def created(self, checkout: Checkout) -> str:
         return _when(checkout.created_at)
 
@@ -996,7 +997,7 @@ class CaseAdmin(ReadOnlyAdmin):
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(RESOLVE_CASE)
 
-    @admin.display(description=f"opened ({settings.TIME_ZONE})", ordering="opened_at")
+    @admin.display(description="opened", ordering="opened_at")
     def opened(self, case: Case) -> str:
         return _when(case.opened_at)
 
@@ -1201,7 +1202,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     def amount(self, entry: LedgerEntry) -> str:
         return str(Money.from_minor(entry.amount_minor, entry.currency))
 
-    @admin.display(description=f"booked ({settings.TIME_ZONE})", ordering="created_at")
+    @admin.display(description="booked", ordering="created_at")
     def booked(self, entry: LedgerEntry) -> str:
         return _when(entry.created_at)
 

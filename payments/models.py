@@ -7,6 +7,7 @@ import secrets
 from decimal import Decimal
 
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from ocpi_peer.models import Partner
@@ -115,7 +116,7 @@ class Checkout(models.Model):
             models.Index(fields=["evse", "created_at"], name="checkout_evse_created"),
             # The admin's search finds a checkout by these, each an indexed equality.
             models.Index(fields=["card_last4"], name="checkout_card_last4"),
-            models.Index(fields=["email"], name="checkout_email"),
+            models.Index(Lower("email"), name="checkout_email_lower"),
         ]
         permissions = [("unlock_connector", "Can unlock a checkout's connector")]
 
