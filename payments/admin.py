@@ -53,7 +53,7 @@ from payments.models import (
 )
 from payments.queue import enqueue_on_commit
 from stations import l10n
-from stations.admin import ReadOnlyAdmin
+from stations.admin import ReadOnlyAdmin, sticker_download
 from stations.models import Evse, evse_lookup_key
 from stations.money import MINOR_UNITS, Money
 
@@ -754,6 +754,7 @@ class CpoTermsAdmin(admin.ModelAdmin):
     ]
     list_filter = [TermsCompleteFilter, "merchant_of_record", "expiring_hold_policy"]
     search_fields = ["country_code", "party_id"]
+    actions = ["print_stickers"]
     fields = [
         "country_code",
         "party_id",
@@ -798,6 +799,21 @@ class CpoTermsAdmin(admin.ModelAdmin):
                 "charges cannot name it as a German invoice must. Enter them below.",
             )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(
+        description="Print QR stickers of the party's chargers (PDF)", permissions=["view"]
+    )
+    def print_stickers(self, request: HttpRequest, queryset: QuerySet[CpoTerms]) -> HttpResponse:
+        """A sticker for every EVSE the chosen CPO parties publish (`stations.stickers`)."""
+        parties = Q(pk__in=[])
+        for terms in queryset:
+            parties |= Q(
+                location__country_code__iexact=terms.country_code,
+                location__party_id__iexact=terms.party_id,
+            )
+        evses = Evse.objects.filter(parties).select_related("location__partner")
+        name = "-".join(f"{t.country_code}{t.party_id}" for t in queryset)
+        return sticker_download(evses, "".join(c for c in name if c.isalnum() or c == "-")[:60])
 
     @admin.display(description="expiring hold: in force")
     def policy_in_force(self, terms: CpoTerms) -> str:
