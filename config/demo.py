@@ -92,6 +92,7 @@ def main() -> None:
     # runs with DEBUG on, which the settings require for that.
     os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{WEB}")
+    os.environ.setdefault("TIME_ZONE", "Europe/Berlin")  # the simulated operators' desk
     # We sell the simulated party's charges: a full invoice (over €250) names our VAT id.
     os.environ.setdefault("PLATFORM_VAT_ID", "DE000000000")
     # The simulated CPO listens on loopback: every process of the demo may call it.

@@ -312,6 +312,9 @@ def _clamp(
     return excl, incl
 
 
+AD_HOC_USER: Final = "AD_HOC_USER"  # a token type, not a secret
+
+
 def connector_tariff(
     stations: Stations,
     index: int,
@@ -332,7 +335,7 @@ def connector_tariff(
     found = [stations.tariff(tariff_id, version) for tariff_id in ids]
     ad_hoc = [tariff for tariff in found if tariff.get("type") == "AD_HOC_PAYMENT"]
     regular = [tariff for tariff in found if tariff.get("type") != "AD_HOC_PAYMENT"]
-    if token_type == "AD_HOC_USER" and ad_hoc:
+    if token_type == AD_HOC_USER and ad_hoc:
         return ad_hoc[0]
     return (regular or found or [None])[0]
 

@@ -230,8 +230,8 @@ class CommandInline(ReadOnlyInline):
     model = CommandRequest
     fields = [
         "command",
-        "created_at",
-        "sent_at",
+        "created",
+        "sent",
         "attempts",
         "response_result",
         "result",
@@ -241,6 +241,14 @@ class CommandInline(ReadOnlyInline):
     readonly_fields = fields
     show_change_link = True
 
+    @admin.display(description="created")
+    def created(self, command: CommandRequest) -> str:
+        return _when(command.created_at)
+
+    @admin.display(description="sent")
+    def sent(self, command: CommandRequest) -> str:
+        return _when(command.sent_at)
+
 
 class SessionInline(ReadOnlyInline):
     model = ChargingSession
@@ -249,12 +257,24 @@ class SessionInline(ReadOnlyInline):
         "status",
         "kwh",
         "cost",
-        "start",
-        "end",
-        "last_updated",
+        "started",
+        "ended",
+        "updated",
         "flag",
     ]
     readonly_fields = fields
+
+    @admin.display(description="start")
+    def started(self, session: ChargingSession) -> str:
+        return _when(session.start)
+
+    @admin.display(description="end")
+    def ended(self, session: ChargingSession) -> str:
+        return _when(session.end)
+
+    @admin.display(description="last updated")
+    def updated(self, session: ChargingSession) -> str:
+        return _when(session.last_updated)
 
     @admin.display(description="cost")
     def cost(self, session: ChargingSession) -> str:
@@ -543,6 +563,7 @@ class CheckoutAdmin(ReadOnlyAdmin):
         if "confirm" not in request.POST:
             context |= {
                 "title": f"Confirm the refund of {checkout}",
+                "amount": Money(form.cleaned_data["amount"], checkout.currency),
                 "consequences": _consequences(checkout, sums, form.cleaned_data),
             }
             return TemplateResponse(request, "admin/payments/checkout/refund_confirm.html", context)
