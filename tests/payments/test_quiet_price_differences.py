@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from payments.models import Case, Checkout, CpoTerms
+from payments.models import Case, ChargingSession, Checkout, CpoTerms
+from tests.helpers import wait_until
 from tests.payments.charging import pay, reaches
 from tests.payments.settling import cdr_for, finished_session, minor
 
@@ -74,3 +75,26 @@ def test_it_opens_a_case_past_the_tolerance_the_party_set(
         f"{asks}, the CPO's last Session said €{shown:.2f}",
         f"{asks}, the price shown gives €{shown:.2f}: took the lower",
     ]
+
+
+def test_it_opens_no_case_for_a_long_session_that_pays_the_blocking_fee(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    cpo = connected_cpo(
+        location_count=1,
+        update_interval=0.2,
+        time_scale=30_000,  # five simulated hours in 0.6 s: the blocking fee from the fifth
+        ad_hoc_tariffs=True,
+        cdr_fault=None,
+        charge_kw=1.0,
+    )
+    evse_id = push_with_ad_hoc_tariffs(cpo)
+    checkout = reaches(pay(live_server.url, stripe_settings, evse_id), "charging")
+    session = cpo.wait_for_session("ACTIVE")
+    wait_until(lambda: ChargingSession.objects.filter(checkout=checkout, kwh__gt=5).exists())
+    cpo.end_session(session["id"])
+    checkout = reaches(checkout, "settled")
+    ledger = minor(checkout)
+    assert ledger["capture"] == ledger["payable"]
+    assert list(Case.objects.values_list("summary", flat=True)) == []
+    assert checkout.price_notes == ""
