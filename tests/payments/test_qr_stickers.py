@@ -11,6 +11,7 @@ import pytest
 import zxingcpp
 from pypdf import PdfReader
 
+from ocpi_peer.registration import invite_partner, unregister_partner
 from payments.models import CpoTerms
 from stations.models import Evse, Location
 from tests.payments.charging import push_stations
@@ -87,3 +88,30 @@ def test_it_prints_the_stickers_of_chosen_locations(connected_cpo, live_server, 
     assert answer["Content-Type"] == "application/pdf"
     wanted = sorted(first.evses.values_list("evse_id", flat=True))
     assert sorted(decoded(answer.content)) == [f"{live_server.url}/charge/{e}/" for e in wanted]
+
+
+def test_its_stickers_still_open_the_charger_after_the_cpo_registers_anew(
+    cpo_simulator, ocpi_base, live_server, settings
+) -> None:
+    settings.PUBLIC_BASE_URL = live_server.url
+    before, token_a = invite_partner(name="Before")
+    cpo = cpo_simulator(location_count=1, cdr_fault="no_cdr")
+    assert cpo.register_with(f"{ocpi_base}/versions", token_a).json()["status_code"] == 1000
+    push_stations(cpo)
+    location = Location.objects.get()
+    sheet = signed_in("carl", "operations").post(
+        "/admin/stations/location/", {"action": "print_stickers", "_selected_action": [location.pk]}
+    )
+    urls = decoded(sheet.content)
+
+    before.refresh_from_db()
+    unregister_partner(partner=before)
+    after, token_a = invite_partner(name="After")
+    back = cpo_simulator(location_count=1, cdr_fault="no_cdr")
+    assert back.register_with(f"{ocpi_base}/versions", token_a).json()["status_code"] == 1000
+    push_stations(back)
+    assert Location.objects.get().partner == after
+    for url in urls:
+        page = httpx.get(url, headers={"Accept-Language": "en"})
+        assert page.status_code == 200 and url.rsplit("/", 2)[1] in page.text
+        assert 'id="pay"' in page.text  # payable, at the connection that holds it now
