@@ -1,6 +1,9 @@
 """Operators follow every checkout: its state, the money held and moved, the EVSE and partner,
-the Stripe ids; work the exception queue (cases); refund drivers; download the daily settlement
-export; and set each CPO party's commercial terms. Every write goes through a service.
+the Stripe ids; find one by what a driver, a CPO or Stripe quotes; work the exception queue
+(cases); refund drivers, saying who bears it; download the settlement export of a run of days;
+set each CPO party's commercial terms and print its chargers' QR stickers. Every write goes
+through a service. Amounts are written as money (`stations.l10n.money`), times in the
+operator's TIME_ZONE with its name.
 
 Each action and page asks for the permission of its job (`payments.issue_refund`,
 `payments.export_settlement`, `payments.unlock_connector`, `payments.resolve_case`,
