@@ -541,9 +541,13 @@ class CheckoutAdmin(ReadOnlyAdmin):
         if checkout is None:
             self.message_user(request, f"There is no checkout {checkout_id}.", messages.ERROR)
             return HttpResponseRedirect(reverse("admin:payments_checkout_changelist"))
+        change_url = reverse("admin:payments_checkout_change", args=[checkout.pk])
+        done = Refund.objects.filter(checkout=checkout, key=request.POST.get("key", "")).first()
+        if done is not None:  # a double click or a reload of the confirmation: nothing again
+            self.message_user(request, f"{checkout}: this {done} was requested already.")
+            return HttpResponseRedirect(change_url)
         sums = exports.ledger_sums([checkout.pk])[checkout.pk]
         refundable = Money.from_minor(_refundable_minor(checkout), checkout.currency)
-        change_url = reverse("admin:payments_checkout_change", args=[checkout.pk])
         form = RefundForm(
             request.POST if request.method == "POST" else None,
             currency=checkout.currency,
