@@ -95,6 +95,7 @@ def main() -> None:
     # The charger page lists the fake Stripe's test cards (the settings ignore it without DEBUG).
     os.environ.setdefault("DEMO", "true")
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{WEB}")
+    os.environ.setdefault("TIME_ZONE", "Europe/Berlin")  # the simulated operators' desk
     # We sell the simulated party's charges: a full invoice (over €250) names our VAT id.
     os.environ.setdefault("PLATFORM_VAT_ID", "DE000000000")
     # The simulated CPO listens on loopback: every process of the demo may call it.

@@ -25,8 +25,10 @@ carries only the new period; 2.1.1 does not define appending (the checklist's po
 there as a replacement), so a 2.1.1 PATCH carries the whole list. Energy and hours are cumulative
 values rounded once (Wh, 1/10000 h) and differenced, so the periods always add up to `kwh`.
 
-Cost. The connector's tariff (its first that is not `AD_HOC_PAYMENT`: an eMSP-started session is
-priced by the eMSP's roaming tariff, B-9) priced by `price`: FLAT once, ENERGY × kWh, TIME in the
+Cost. The connector's tariff priced by `price`: for a driver who paid ad hoc (a 2.2.1
+`AD_HOC_USER` token, the eMSP's card checkout) its `AD_HOC_PAYMENT` tariff when it has one, the
+price that driver was shown; for every other token its first tariff that is not `AD_HOC_PAYMENT`
+(the roaming tariff, B-9). Then `price`: FLAT once, ENERGY × kWh, TIME in the
 duration windows the element's restrictions allow, `step_size` rounding on the totals, VAT per
 component; totals rounded half-up to cents. Under 2.2.1 `total_cost` is `{excl_vat, incl_vat}`,
 under 2.1.1 a plain number excluding VAT. No tariff at the connector: no `total_cost` at all
@@ -310,10 +312,19 @@ def _clamp(
     return excl, incl
 
 
+AD_HOC_USER: Final = "AD_HOC_USER"  # a token type, not a secret
+
+
 def connector_tariff(
-    stations: Stations, index: int, evse_number: int, connector_id: str, version: str
+    stations: Stations,
+    index: int,
+    evse_number: int,
+    connector_id: str,
+    version: str,
+    token_type: str = "",
 ) -> dict[str, Any] | None:
-    """The tariff a session on that connector is priced by (see the module docstring)."""
+    """The tariff a session on that connector is priced by (see the module docstring): billing
+    an ad-hoc payer by the roaming tariff would bill another price than the one they paid at."""
     location = stations.location(index, version)
     connector = next(
         c for c in location["evses"][evse_number - 1]["connectors"] if c["id"] == connector_id
@@ -322,7 +333,10 @@ def connector_tariff(
         [connector["tariff_id"]] if connector.get("tariff_id") else []
     )
     found = [stations.tariff(tariff_id, version) for tariff_id in ids]
+    ad_hoc = [tariff for tariff in found if tariff.get("type") == "AD_HOC_PAYMENT"]
     regular = [tariff for tariff in found if tariff.get("type") != "AD_HOC_PAYMENT"]
+    if token_type == AD_HOC_USER and ad_hoc:
+        return ad_hoc[0]
     return (regular or found or [None])[0]
 
 
@@ -467,7 +481,9 @@ def begin(
     once (the runner tells the eMSP after the Session PUT)."""
     book, stations = charging.book, charging.stations
     now = datetime.now(UTC).replace(microsecond=0)
-    tariff = connector_tariff(stations, index, evse_number, connector_id, version)
+    tariff = connector_tariff(
+        stations, index, evse_number, connector_id, version, str(token.get("type") or "")
+    )
     evse_stamp = stations.record_evse_status(index, evse_number, "CHARGING")
     session = ChargingSession(
         id=str(uuid4()),

@@ -1,6 +1,9 @@
 """Operators follow every checkout: its state, the money held and moved, the EVSE and partner,
-the Stripe ids; work the exception queue (cases); refund drivers; download the daily settlement
-export; and set each CPO party's commercial terms. Every write goes through a service.
+the Stripe ids; find one by what a driver, a CPO or Stripe quotes; work the exception queue
+(cases); refund drivers, saying who bears it; download the settlement export of a run of days;
+set each CPO party's commercial terms and print its chargers' QR stickers. Every write goes
+through a service. Amounts are written as money (`stations.l10n.money`), times in the
+operator's TIME_ZONE with its name.
 
 Each action and page asks for the permission of its job (`payments.issue_refund`,
 `payments.export_settlement`, `payments.unlock_connector`, `payments.resolve_case`,
@@ -10,8 +13,9 @@ Each action and page asks for the permission of its job (`payments.issue_refund`
 
 import io
 import logging
+import re
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -23,7 +27,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -49,9 +53,12 @@ from payments.models import (
     MeterKey,
     Refund,
     StripeEvent,
+    receipt_number,
 )
 from payments.queue import enqueue_on_commit
-from stations.admin import ReadOnlyAdmin
+from stations import l10n
+from stations.admin import ReadOnlyAdmin, sticker_download
+from stations.models import Evse, evse_lookup_key
 from stations.money import MINOR_UNITS, Money
 
 logger = logging.getLogger(__name__)
@@ -71,14 +78,35 @@ def _link(model: str, pk: int | None, text: object) -> str:
     )
 
 
+def _money(minor: int, currency: str) -> str:
+    """Minor units as money, as `stations.l10n.money` writes it."""
+    return str(Money.from_minor(minor, currency))
+
+
+def _cost(incl: Decimal | None, excl: Decimal | None, currency: str) -> str:
+    """A CPO's total as money: incl. VAT, or excl. VAT said so (2.1.1); "—" when it gave none
+    or in a currency we cannot write."""
+    if currency not in MINOR_UNITS:
+        return "—"
+    if incl is not None:
+        return str(Money(incl, currency))
+    return f"{Money(excl, currency)} excl. VAT" if excl is not None else "—"
+
+
+def _when(moment: datetime | None) -> str:
+    """A moment in the operator's time zone (TIME_ZONE) with the zone's name: "2026-12-01
+    14:05 CET"; the admin's own rendering would leave the zone out."""
+    return l10n.moment(timezone.localtime(moment)) if moment is not None else "—"
+
+
 def _figures(sums: exports.Sums, currency: str) -> str:
     def m(minor: int) -> str:
-        return exports.major(minor, currency)
+        return _money(minor, currency)
 
     return (
         f"held {m(sums.held)} · captured {m(sums.captured)} · released {m(sums.released)} · "
         f"refunded {m(sums.refunded)} · paid by the driver {m(sums.paid)} · "
-        f"owed to the CPO {m(sums.payable)} {currency}"
+        f"owed to the CPO {m(sums.payable)}"
     )
 
 
@@ -87,17 +115,17 @@ def _refundable_minor(checkout: Checkout) -> int:
     return max(refunds.refundable_minor(checkout), 0)
 
 
-def _amount_or(text: str | None, default: Decimal) -> Decimal:
-    """A suggested amount from the URL (a retried refund), if it is one."""
-    try:
-        amount = Decimal(text or "")
-    except ArithmeticError:
-        return default
-    return amount if amount.is_finite() and 0 < amount <= default else default
-
-
 class RefundForm(forms.Form):
+    """No amount is suggested: an operator types what the driver gets back, and confirms it on
+    a second page that says what it costs whom."""
+
     amount = forms.DecimalField()  # replaced per currency in __init__
+    borne_by = forms.ChoiceField(
+        label="Who bears it",
+        choices=Refund.BorneBy.choices,
+        widget=forms.RadioSelect,
+        help_text="The CPO's share is deducted from what we owe it (settlement export).",
+    )
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         max_length=1000,
@@ -105,7 +133,7 @@ class RefundForm(forms.Form):
     )
     key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
-    def __init__(self, *args: Any, currency: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, currency: str, refundable: Money, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         places = MINOR_UNITS[currency]
         self.fields["amount"] = forms.DecimalField(
@@ -113,7 +141,8 @@ class RefundForm(forms.Form):
             max_digits=12,
             decimal_places=places,
             min_value=Decimal(1).scaleb(-places),
-            help_text="Defaults to all that is refundable (captured less refunded).",
+            max_value=refundable.amount,
+            help_text=f"At most {refundable}: captured less refunded.",
         )
 
     def clean_key(self) -> str:
@@ -124,13 +153,30 @@ class RefundForm(forms.Form):
 
 
 class SettlementForm(forms.Form):
-    day = forms.DateField(
+    first = forms.DateField(
+        label="From",
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=f"A day in {settings.TIME_ZONE} (the platform's time zone).",
+        help_text=f"The first day, from midnight in {settings.TIME_ZONE}.",
+    )
+    last = forms.DateField(
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=f"The last day, to midnight after it in {settings.TIME_ZONE}.",
     )
     partner = forms.ModelChoiceField(
         Partner.objects.order_by("name"), required=False, empty_label="all partners"
     )
+
+    MAX_DAYS = 366
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, last = data.get("first"), data.get("last")
+        if first and last and last < first:
+            raise forms.ValidationError("The last day comes before the first.")
+        if first and last and last - first >= timedelta(days=self.MAX_DAYS):
+            raise forms.ValidationError(f"Export at most {self.MAX_DAYS} days at once.")
+        return data
 
 
 class ResolveForm(forms.Form):
@@ -172,8 +218,12 @@ class ReadOnlyInline(admin.TabularInline):
 
 class LedgerInline(ReadOnlyInline):
     model = LedgerEntry
-    fields = ["created_at", "kind", "amount", "note", "stripe_id", "idempotency_key", "merchant"]
+    fields = ["booked", "kind", "amount", "note", "stripe_id", "idempotency_key", "merchant"]
     readonly_fields = fields
+
+    @admin.display(description="booked")
+    def booked(self, entry: LedgerEntry) -> str:
+        return _when(entry.created_at)
 
     @admin.display(description="amount")
     def amount(self, entry: LedgerEntry) -> str:
@@ -184,8 +234,8 @@ class CommandInline(ReadOnlyInline):
     model = CommandRequest
     fields = [
         "command",
-        "created_at",
-        "sent_at",
+        "created",
+        "sent",
         "attempts",
         "response_result",
         "result",
@@ -195,6 +245,14 @@ class CommandInline(ReadOnlyInline):
     readonly_fields = fields
     show_change_link = True
 
+    @admin.display(description="created")
+    def created(self, command: CommandRequest) -> str:
+        return _when(command.created_at)
+
+    @admin.display(description="sent")
+    def sent(self, command: CommandRequest) -> str:
+        return _when(command.sent_at)
+
 
 class SessionInline(ReadOnlyInline):
     model = ChargingSession
@@ -202,13 +260,29 @@ class SessionInline(ReadOnlyInline):
         "session_id",
         "status",
         "kwh",
-        "total_cost_incl_vat",
-        "start",
-        "end",
-        "last_updated",
+        "cost",
+        "started",
+        "ended",
+        "updated",
         "flag",
     ]
     readonly_fields = fields
+
+    @admin.display(description="start")
+    def started(self, session: ChargingSession) -> str:
+        return _when(session.start)
+
+    @admin.display(description="end")
+    def ended(self, session: ChargingSession) -> str:
+        return _when(session.end)
+
+    @admin.display(description="last updated")
+    def updated(self, session: ChargingSession) -> str:
+        return _when(session.last_updated)
+
+    @admin.display(description="cost")
+    def cost(self, session: ChargingSession) -> str:
+        return _cost(session.total_cost_incl_vat, session.total_cost_excl_vat, session.currency)
 
 
 class RefundInline(ReadOnlyInline):
@@ -217,16 +291,25 @@ class RefundInline(ReadOnlyInline):
 
     model = Refund
     fields = [
-        "created_at",
+        "asked",
         "amount",
+        "borne_by",
         "status",
         "reason",
         "requested_by",
         "failure",
-        "done_at",
+        "done",
         "credit_note_link",
     ]
     readonly_fields = fields
+
+    @admin.display(description="asked")
+    def asked(self, refund: Refund) -> str:
+        return _when(refund.created_at)
+
+    @admin.display(description="done")
+    def done(self, refund: Refund) -> str:
+        return _when(refund.done_at)
 
     @admin.display(description="amount")
     def amount(self, refund: Refund) -> str:
@@ -239,29 +322,87 @@ class RefundInline(ReadOnlyInline):
         if note is None:
             return "—"
         url = reverse("credit-note-page", args=[refund.checkout.public_id, note.number])
-        sent = f", e-mailed {note.sent_at:%Y-%m-%d %H:%M}" if note.sent_at else ""
+        sent = f", e-mailed {_when(note.sent_at)}" if note.sent_at else ""
         return format_html('<a href="{}">{}</a>{}', url, note.number, sent)
 
 
 class DeadlineInline(ReadOnlyInline):
     model = Deadline
-    fields = ["kind", "due_at", "done_at"]
+    fields = ["kind", "due", "done"]
     readonly_fields = fields
+
+    @admin.display(description="due")
+    def due(self, deadline: Deadline) -> str:
+        return _when(deadline.due_at)
+
+    @admin.display(description="done")
+    def done(self, deadline: Deadline) -> str:
+        return _when(deadline.done_at)
+
+
+def _ledger_of_checkout(kind: str) -> Subquery:
+    """A checkout's ledger total of one kind, for a list's annotation (one query per page)."""
+    return Subquery(
+        LedgerEntry.objects.filter(checkout_id=OuterRef("pk"), kind=kind)
+        .values("checkout_id")
+        .annotate(total=Sum("amount_minor"))
+        .values("total")[:1]
+    )
+
+
+_RECEIPT_NUMBER = re.compile(r"^(?P<party>[A-Z0-9]{3})-(?P<number>\d{1,18})$")
+
+
+def checkouts_matching(term: str) -> Q:
+    """What an operator may paste to find a checkout, each an indexed equality (no scan of
+    joined text): its number, authorization reference, receipt or credit note number, CDR id,
+    the card's last 4 digits, the receipt e-mail, the EVSE ID however printed, the Stripe
+    PaymentIntent or SetupIntent id, or the public id of the driver's page. Nothing matches
+    "nothing"."""
+    term = term.strip().strip("…").strip()
+    if not term:
+        return Q(pk__in=[])
+    found = Q(authorization_reference__in={term, term.upper(), term.lower()})
+    found |= Q(stripe_payment_intent=term) | Q(stripe_setup_intent=term) | Q(public_id=term)
+    found |= Q(pk__in=Cdr.objects.filter(cdr_id=term).values("checkout_id"))
+    found |= Q(pk__in=CreditNote.objects.filter(number=term.upper()).values("checkout_id"))
+    receipt = _RECEIPT_NUMBER.match(term.upper())
+    if receipt is not None and receipt["party"] == settings.OCPI_PARTY_ID.upper():
+        found |= Q(pk=int(receipt["number"]))
+    if term.isascii() and term.isdigit():
+        if len(term) == 4:
+            found |= Q(card_last4=term)
+        if len(term) <= 18:
+            found |= Q(pk=int(term))
+    if "@" in term:  # as the driver typed it, in any case: the index is on its lower case
+        lower = Checkout.objects.annotate(lower=Lower("email")).filter(lower=term.lower())
+        found |= Q(pk__in=lower.values("pk"))
+    key = evse_lookup_key(term)
+    if len(key) >= 5:  # an EVSE ID names at least a country and an operator
+        found |= Q(evse_id__in=Evse.objects.filter(lookup_key=key).values("pk"))
+    return found
 
 
 @admin.register(Checkout)
 class CheckoutAdmin(ReadOnlyAdmin):
     list_display = [
-        "created_at",
+        "created",
         "status",
         "payment_status",
         "held",
+        "captured",
         "evse",
         "partner",
         "stripe_payment_intent",
     ]
     list_filter = ["status", "payment_status", "partner"]
-    search_fields = ["public_id", "stripe_payment_intent", "stripe_setup_intent", "evse__evse_id"]
+    # Searched by `get_search_results` (`checkouts_matching`); listed for the search box.
+    search_fields = ["authorization_reference"]
+    search_help_text = (
+        "Authorization reference, receipt number, CDR id, card's last 4 digits, e-mail, "
+        "EVSE ID, PaymentIntent id or checkout number: exactly as printed."
+    )
+    list_select_related = ["evse", "partner"]
     date_hierarchy = "created_at"
     inlines = [SessionInline, CommandInline, LedgerInline, RefundInline, DeadlineInline]
     actions = ["unlock_connector", "refund"]
@@ -272,12 +413,16 @@ class CheckoutAdmin(ReadOnlyAdmin):
         "evse",
         "connector",
         "held",
+        "captured",
         "price_shown",
         "card",
         "declines",
         "failure_reason",
         "flag",
+        "price_notes",
         "authorization_reference",
+        "receipt",
+        "driver_pages",
         "start_unconfirmed",
         "stop_requested_at",
         "stop_reason",
@@ -286,13 +431,60 @@ class CheckoutAdmin(ReadOnlyAdmin):
         "merchant",
         "locale",
         "has_email",
-        "created_at",
-        "authorized_at",
-        "ended_at",
+        "created",
+        "authorized",
+        "ended",
         "money",
         "open_cases",
     ]
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Checkout]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                held_minor=_ledger_of_checkout(LedgerEntry.Kind.HOLD),
+                captured_minor=_ledger_of_checkout(LedgerEntry.Kind.CAPTURE),
+            )
+        )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Checkout], search_term: str
+    ) -> tuple[QuerySet[Checkout], bool]:
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(checkouts_matching(search_term)), False
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, checkout: Checkout) -> str:
+        return _when(checkout.created_at)
+
+    @admin.display(description="authorized")
+    def authorized(self, checkout: Checkout) -> str:
+        return _when(checkout.authorized_at)
+
+    @admin.display(description="ended")
+    def ended(self, checkout: Checkout) -> str:
+        return _when(checkout.ended_at)
+
+    @admin.display(description="receipt number")
+    def receipt(self, checkout: Checkout) -> str:
+        return receipt_number(checkout) if checkout.status == Checkout.Status.SETTLED else "—"
+
+    @admin.display(description="driver's pages")
+    def driver_pages(self, checkout: Checkout) -> str:
+        """What the driver sees: the live page, and the receipt once settled."""
+        live = reverse("checkout-page", args=[checkout.public_id])
+        if checkout.status != Checkout.Status.SETTLED:
+            return format_html('<a href="{}" target="_blank">live page</a>', live)
+        receipt = reverse("receipt-page", args=[checkout.public_id])
+        return format_html(
+            '<a href="{}" target="_blank">live page</a> · <a href="{}" target="_blank">receipt</a>',
+            live,
+            receipt,
+        )
+
     change_form_template = "admin/payments/checkout/change_form.html"
     change_list_template = "admin/payments/checkout/change_list.html"
 
@@ -340,32 +532,29 @@ class CheckoutAdmin(ReadOnlyAdmin):
         ]
 
     def refund_view(self, request: HttpRequest, checkout_id: int) -> HttpResponse:
-        """An intermediate form: amount (what is refundable by default) and a required reason.
-        Its idempotency key is made when the form is shown, so submitting it twice (a double
-        click, a reload) refunds once. Refusals come back as messages, never as a 500."""
+        """Two steps: a form (amount, who bears it, a required reason; no amount suggested),
+        then a page that says what the refund does (the driver's money back, what we owe the
+        CPO, what we keep) and asks to confirm. The idempotency key is made when the form is
+        shown, so submitting twice (a double click, a reload) refunds once. Refusals come back
+        as messages, never as a 500."""
         require(request, ISSUE_REFUND)
         checkout = Checkout.objects.select_related("partner").filter(pk=checkout_id).first()
         if checkout is None:
             self.message_user(request, f"There is no checkout {checkout_id}.", messages.ERROR)
             return HttpResponseRedirect(reverse("admin:payments_checkout_changelist"))
-        sums = exports.ledger_sums([checkout.pk])[checkout.pk]
-        refundable = Money.from_minor(_refundable_minor(checkout), checkout.currency).amount
         change_url = reverse("admin:payments_checkout_change", args=[checkout.pk])
+        done = Refund.objects.filter(checkout=checkout, key=request.POST.get("key", "")).first()
+        if done is not None:  # a double click or a reload of the confirmation: nothing again
+            self.message_user(request, f"{checkout}: this {done} was requested already.")
+            return HttpResponseRedirect(change_url)
+        sums = exports.ledger_sums([checkout.pk])[checkout.pk]
+        refundable = Money.from_minor(_refundable_minor(checkout), checkout.currency)
         form = RefundForm(
             request.POST if request.method == "POST" else None,
             currency=checkout.currency,
-            initial={
-                "amount": _amount_or(request.GET.get("amount"), refundable),
-                "reason": request.GET.get("reason", ""),
-                "key": f"operator:{uuid.uuid4()}",
-            },
+            refundable=refundable,
+            initial={"reason": request.GET.get("reason", ""), "key": f"operator:{uuid.uuid4()}"},
         )
-        if (
-            form.is_bound
-            and form.is_valid()
-            and self._request_refund(request, checkout, form.cleaned_data)
-        ):
-            return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Refund {checkout}",
@@ -374,15 +563,27 @@ class CheckoutAdmin(ReadOnlyAdmin):
             "form": form,
             "sums": sums,
             "figures": _figures(sums, checkout.currency),
-            "refundable": f"{refundable} {checkout.currency}",
+            "refundable": str(refundable),
             "change_url": change_url,
         }
+        if not (form.is_bound and form.is_valid()):
+            return TemplateResponse(request, "admin/payments/checkout/refund.html", context)
+        if "confirm" not in request.POST:
+            context |= {
+                "title": f"Confirm the refund of {checkout}",
+                "amount": Money(form.cleaned_data["amount"], checkout.currency),
+                "consequences": _consequences(checkout, sums, form.cleaned_data),
+            }
+            return TemplateResponse(request, "admin/payments/checkout/refund_confirm.html", context)
+        if self._request_refund(request, checkout, form.cleaned_data):
+            return HttpResponseRedirect(change_url)
         return TemplateResponse(request, "admin/payments/checkout/refund.html", context)
 
     def _request_refund(
         self, request: HttpRequest, checkout: Checkout, data: dict[str, Any]
     ) -> bool:
         amount = Money(data["amount"], checkout.currency)
+        bearer = Refund.BorneBy(data["borne_by"])
         again = Refund.objects.filter(key=data["key"]).exists()  # a double submit: logged once
         try:
             refunds.request_refund(
@@ -391,6 +592,7 @@ class CheckoutAdmin(ReadOnlyAdmin):
                 reason=data["reason"],
                 requested_by=request.user.get_username(),
                 key=data["key"],
+                borne_by=bearer.value,
             )
         except refunds.RefundRefused as exc:
             self.message_user(request, f"Refund refused: {exc}", messages.ERROR)
@@ -401,12 +603,15 @@ class CheckoutAdmin(ReadOnlyAdmin):
                 request, "The refund could not be requested (the error is logged).", messages.ERROR
             )
             return False
+        who = "the CPO" if bearer == Refund.BorneBy.CPO else "the platform"
         if not again:
-            self.log_change(request, checkout, f"Refund of {amount} requested: {data['reason']}")
+            self.log_change(
+                request, checkout, f"Refund of {amount} requested, borne by {who}: {data['reason']}"
+            )
         self.message_user(
             request,
-            f"{checkout}: refund of {amount} requested; it shows under Refunds, and in the "
-            "ledger once Stripe has made it.",
+            f"{checkout}: refund of {amount}, borne by {who}, requested; it shows under "
+            "Refunds, and in the ledger once Stripe has made it.",
             messages.SUCCESS,
         )
         return True
@@ -415,15 +620,17 @@ class CheckoutAdmin(ReadOnlyAdmin):
         """The settlement export: pick a day and a partner (or all) and get a CSV. Each
         download is logged: it hands out what partners earn."""
         require(request, EXPORT_SETTLEMENT)
-        form = SettlementForm(request.GET if "day" in request.GET else None)
+        form = SettlementForm(request.GET if "first" in request.GET else None)
         if form.is_bound and form.is_valid():
-            day: date = form.cleaned_data["day"]
+            first: date = form.cleaned_data["first"]
+            last: date = form.cleaned_data["last"]
             partner: Partner | None = form.cleaned_data["partner"]
-            rows = exports.settlement_rows(day, partner.pk if partner else None)
-            _log_export(request, day, partner)
+            rows = exports.settlement_rows(first, partner.pk if partner else None, last)
+            _log_export(request, first, last, partner)
             out = io.StringIO()
             exports.write_settlement_csv(rows, out)
-            name = f"settlement-{day.isoformat()}-{partner.pk if partner else 'all'}.csv"
+            days = first.isoformat() if first == last else f"{first}-to-{last}"
+            name = f"settlement-{days}-{partner.pk if partner else 'all'}.csv"
             return HttpResponse(
                 out.getvalue(),
                 content_type="text/csv; charset=utf-8",
@@ -459,7 +666,14 @@ class CheckoutAdmin(ReadOnlyAdmin):
 
     @admin.display(description="held")
     def held(self, checkout: Checkout) -> str:
-        return f"{checkout.hold_amount:.2f} {checkout.currency}"
+        """What the card's hold was, only if one was placed (the ledger's HOLD rows)."""
+        minor = getattr(checkout, "held_minor", None)
+        return _money(minor, checkout.currency) if minor else "—"
+
+    @admin.display(description="captured")
+    def captured(self, checkout: Checkout) -> str:
+        minor = getattr(checkout, "captured_minor", None)
+        return _money(minor, checkout.currency) if minor else "—"
 
     @admin.display(description="price shown")
     def price_shown(self, checkout: Checkout) -> str:
@@ -474,10 +688,40 @@ class CheckoutAdmin(ReadOnlyAdmin):
         return bool(checkout.email)  # the address itself is for the receipt only
 
 
-def _log_export(request: HttpRequest, day: date, partner: Partner | None) -> None:
+def _consequences(checkout: Checkout, sums: exports.Sums, data: dict[str, Any]) -> list[str]:
+    """What a refund does, in sentences, for the confirmation page."""
+    currency = checkout.currency
+    amount = Money(data["amount"], currency).to_minor()
+    card = f"{checkout.card_brand} …{checkout.card_last4}" if checkout.card_last4 else "card"
+    lines = [
+        f"The driver gets {_money(amount, currency)} back on their {card}: they will have "
+        f"paid {_money(sums.paid - amount, currency)} instead of {_money(sums.paid, currency)}.",
+    ]
+    if data["borne_by"] == Refund.BorneBy.CPO:
+        lines.append(
+            f"The CPO bears it: we will owe {checkout.partner.name} "
+            f"{_money(sums.payable - amount, currency)} instead of "
+            f"{_money(sums.payable, currency)} (deducted in the settlement export); what we keep "
+            f"stays {_money(sums.difference, currency)}."
+        )
+    else:
+        lines.append(
+            f"The platform bears it: we still owe {checkout.partner.name} "
+            f"{_money(sums.payable, currency)}; what we keep goes from "
+            f"{_money(sums.difference, currency)} to {_money(sums.difference - amount, currency)}."
+        )
+    lines.append(
+        "The driver gets a credit note"
+        + (" by e-mail." if checkout.email else " under their receipt (no e-mail was given).")
+    )
+    return lines
+
+
+def _log_export(request: HttpRequest, first: date, last: date, partner: Partner | None) -> None:
     """A settlement download in the admin's log: under the partner, or under the ledger when
     it is every partner's."""
-    message = f"Downloaded the settlement export of {day.isoformat()}"
+    day = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+    message = f"Downloaded the settlement export of {day}"
     if partner is not None:
         LogEntry.objects.log_actions(
             user_id=request.user.pk,
@@ -490,7 +734,7 @@ def _log_export(request: HttpRequest, day: date, partner: Partner | None) -> Non
     LogEntry.objects.create(
         user_id=request.user.pk,
         content_type=ContentType.objects.get_for_model(LedgerEntry),
-        object_repr=f"settlement export {day.isoformat()}, all partners",
+        object_repr=f"settlement export {day}, all partners",
         action_flag=CHANGE,
         change_message=f"{message} (all partners)",
     )
@@ -534,15 +778,18 @@ class CpoTermsAdmin(admin.ModelAdmin):
         "expiring_hold_policy",
         "policy_in_force",
         "merchant_of_record",
+        "price_tolerance",
         "legal_details",
     ]
     list_filter = [TermsCompleteFilter, "merchant_of_record", "expiring_hold_policy"]
     search_fields = ["country_code", "party_id"]
+    actions = ["print_stickers"]
     fields = [
         "country_code",
         "party_id",
         "merchant_of_record",
         "default_hold",
+        "price_tolerance",
         "expiring_hold_policy",
         "platform_default",
         "legal_name",
@@ -581,6 +828,21 @@ class CpoTermsAdmin(admin.ModelAdmin):
                 "charges cannot name it as a German invoice must. Enter them below.",
             )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(
+        description="Print QR stickers of the party's chargers (PDF)", permissions=["view"]
+    )
+    def print_stickers(self, request: HttpRequest, queryset: QuerySet[CpoTerms]) -> HttpResponse:
+        """A sticker for every EVSE the chosen CPO parties publish (`stations.stickers`)."""
+        parties = Q(pk__in=[])
+        for terms in queryset:
+            parties |= Q(
+                location__country_code__iexact=terms.country_code,
+                location__party_id__iexact=terms.party_id,
+            )
+        evses = Evse.objects.filter(parties).select_related("location__partner")
+        name = "-".join(f"{t.country_code}{t.party_id}" for t in queryset)
+        return sticker_download(evses, "".join(c for c in name if c.isalnum() or c == "-")[:60])
 
     @admin.display(description="expiring hold: in force")
     def policy_in_force(self, terms: CpoTerms) -> str:
@@ -675,12 +937,16 @@ class ChargingSessionAdmin(admin.ModelAdmin):
         "partner",
         "checkout",
         "kwh",
-        "total_cost_incl_vat",
+        "cost",
         "last_updated",
         "flag",
     ]
     list_filter = ["status", "partner", ("checkout", admin.EmptyFieldListFilter)]
     search_fields = ["session_id", "authorization_reference", "token_uid", "auth_id"]
+
+    @admin.display(description="cost")
+    def cost(self, session: ChargingSession) -> str:
+        return _cost(session.total_cost_incl_vat, session.total_cost_excl_vat, session.currency)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -697,7 +963,7 @@ class CdrAdmin(ReadOnlyAdmin):
         "cdr_id",
         "partner",
         "checkout",
-        "total_cost_incl_vat",
+        "cost",
         "total_energy",
         "credit",
         "received_at",
@@ -706,6 +972,10 @@ class CdrAdmin(ReadOnlyAdmin):
     list_filter = ["partner", "credit", ("checkout", admin.EmptyFieldListFilter)]
     search_fields = ["cdr_id", "authorization_reference", "token_uid", "auth_id", "session_id"]
     readonly_fields = [f.name for f in Cdr._meta.fields]
+
+    @admin.display(description="cost")
+    def cost(self, cdr: Cdr) -> str:
+        return _cost(cdr.total_cost_incl_vat, cdr.total_cost_excl_vat, cdr.currency)
 
 
 class CaseStateFilter(admin.SimpleListFilter):
@@ -738,7 +1008,7 @@ class CaseAdmin(ReadOnlyAdmin):
     money of its checkout. An operator acts (refund, retry) and resolves with a note."""
 
     list_display = [
-        "opened_at",
+        "opened",
         "kind",
         "summary",
         "partner",
@@ -791,6 +1061,10 @@ class CaseAdmin(ReadOnlyAdmin):
     def has_resolve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(RESOLVE_CASE)
 
+    @admin.display(description="opened", ordering="opened_at")
+    def opened(self, case: Case) -> str:
+        return _when(case.opened_at)
+
     def has_settle_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(SETTLE_CDR)
 
@@ -827,10 +1101,10 @@ class CaseAdmin(ReadOnlyAdmin):
                 refunded=case.refunded_minor or 0,
                 payable=case.payable_minor or 0,
             )
-            m = lambda minor: exports.major(minor, currency)  # noqa: E731
+            m = lambda minor: _money(minor, currency)  # noqa: E731
             lines.append(
                 f"held {m(sums.held)} · captured {m(sums.captured)} · "
-                f"refunded {m(sums.refunded)} · owed {m(sums.payable)} {currency}"
+                f"refunded {m(sums.refunded)} · owed {m(sums.payable)}"
             )
         if case.cdr is not None:
             cdr = case.cdr
@@ -844,8 +1118,7 @@ class CaseAdmin(ReadOnlyAdmin):
     def state(self, case: Case) -> str:
         if case.resolved_at is None:
             return "open"
-        when = timezone.localtime(case.resolved_at).strftime("%Y-%m-%d %H:%M")
-        return f"resolved by {case.resolved_by} at {when}"
+        return f"resolved by {case.resolved_by} at {_when(case.resolved_at)}"
 
     @admin.action(description="Resolve with a note", permissions=["resolve"])
     def resolve(self, request: HttpRequest, queryset: QuerySet[Case]) -> HttpResponse | None:
@@ -966,9 +1239,14 @@ class CaseAdmin(ReadOnlyAdmin):
         )
         url = reverse("admin:payments_checkout_refund", args=[case.about_checkout])
         if failed is not None:
-            amount = Money.from_minor(failed.amount_minor, failed.currency).amount
             reason = failed.refund.reason if failed.refund else ""
-            url += "?" + urlencode({"amount": str(amount), "reason": reason})
+            url += "?" + urlencode({"reason": reason})
+            self.message_user(
+                request,
+                f"The failed refund was {_money(failed.amount_minor, failed.currency)}: enter "
+                "the amount to try again.",
+                messages.INFO,
+            )
         return HttpResponseRedirect(url)
 
 
@@ -977,7 +1255,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     """The append-only ledger, every checkout's movements together; sums per partner and day
     come from the settlement export."""
 
-    list_display = ["created_at", "kind", "amount", "checkout_link", "partner", "note", "stripe_id"]
+    list_display = ["booked", "kind", "amount", "checkout_link", "partner", "note", "stripe_id"]
     list_filter = ["kind", "currency", "checkout__partner"]
     search_fields = ["idempotency_key", "stripe_id", "checkout__authorization_reference"]
     date_hierarchy = "created_at"
@@ -987,6 +1265,10 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     @admin.display(description="amount", ordering="amount_minor")
     def amount(self, entry: LedgerEntry) -> str:
         return str(Money.from_minor(entry.amount_minor, entry.currency))
+
+    @admin.display(description="booked", ordering="created_at")
+    def booked(self, entry: LedgerEntry) -> str:
+        return _when(entry.created_at)
 
     @admin.display(description="checkout", ordering="checkout")
     def checkout_link(self, entry: LedgerEntry) -> str:

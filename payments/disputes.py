@@ -229,4 +229,4 @@ def _add_line(case: Case, line: str) -> None:
 def _shown(minor: int, currency: str) -> str:
     if currency not in MINOR_UNITS:
         return f"{minor} minor units of {currency}"
-    return f"{Money.from_minor(minor, currency).amount} {currency}"
+    return str(Money.from_minor(minor, currency))

@@ -4,13 +4,15 @@ append-only ledger, the Stripe events we received, and the deadlines that watch 
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 
 from ocpi_peer.models import Partner
 from stations.models import Connector, Evse, Tariff
+from stations.money import Money
 
 
 def new_public_id() -> str:
@@ -88,6 +90,11 @@ class Checkout(models.Model):
     stop_requested_at = models.DateTimeField(null=True, blank=True)
     stop_reason = models.CharField(max_length=100, blank=True)
     flag = models.TextField(blank=True, help_text="why an operator should look at this checkout")
+    price_notes = models.TextField(
+        blank=True,
+        help_text="differences between the CPO's figures and the price shown within the CPO "
+        "party's tolerance: recorded here, not opened as cases",
+    )
     # A hold being placed: set (with the attempt's number, which keys Stripe's idempotency)
     # before we call Stripe, cleared once its outcome is recorded, so a doubled or retried
     # `pay` can never place a second hold.
@@ -109,6 +116,9 @@ class Checkout(models.Model):
             models.Index(fields=["evse", "created_at"], name="checkout_evse_created"),
             # A Session or CDR finds its checkout by this id, case-insensitively (CiString).
             models.Index(Upper("authorization_reference"), name="checkout_auth_ref_upper"),
+            # The admin's search finds a checkout by these, each an indexed equality.
+            models.Index(fields=["card_last4"], name="checkout_card_last4"),
+            models.Index(Lower("email"), name="checkout_email_lower"),
         ]
         permissions = [("unlock_connector", "Can unlock a checkout's connector")]
 
@@ -239,6 +249,7 @@ class Cdr(models.Model):
 
     class Meta:
         verbose_name = "CDR"
+        indexes = [models.Index(fields=["cdr_id"], name="cdr_cdr_id")]  # the admin's search
         constraints = [
             models.UniqueConstraint(
                 fields=["country_code", "party_id", "cdr_id"], name="unique_cdr"
@@ -286,7 +297,7 @@ class LedgerEntry(models.Model):
         permissions = [("export_settlement", "Can download the settlement export")]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.amount_minor} {self.currency}"
+        return f"{self.get_kind_display()} {Money.from_minor(self.amount_minor, self.currency)}"
 
 
 class Refund(models.Model):
@@ -310,6 +321,14 @@ class Refund(models.Model):
     reason = models.TextField()
     requested_by = models.CharField(max_length=150)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+
+    class BorneBy(models.TextChoices):
+        PLATFORM = "platform", "the platform (what we owe the CPO stays)"
+        CPO = "cpo", "the CPO (deducted from what we owe it)"
+
+    # Who pays for an operator's refund; blank for a refund a CDR caused (a credit or a
+    # corrected CDR), where what we owe the CPO follows that CDR.
+    borne_by = models.CharField(max_length=8, choices=BorneBy.choices, blank=True)
     stripe_refund_id = models.CharField(max_length=255, blank=True)
     failure = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -320,7 +339,7 @@ class Refund(models.Model):
         permissions = [("issue_refund", "Can refund a driver")]
 
     def __str__(self) -> str:
-        return f"refund {self.amount_minor} {self.currency} ({self.status})"
+        return f"refund {Money.from_minor(self.amount_minor, self.currency)} ({self.status})"
 
 
 class DocumentCounter(models.Model):
@@ -449,6 +468,14 @@ class CpoTerms(models.Model):
     # OCPI 2.2.1 reads a price component without `vat` as "no VAT applicable"; many CPOs leave
     # it out of prices that do carry VAT. Off, such a price has no gross we can state, so it is
     # not offered for payment; on, it carries the location country's rate (shown as such).
+    price_tolerance = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0.05"),
+        help_text="how far a CDR may differ from the price shown (or from the CPO's last "
+        "Session) before a case is opened, incl. VAT in the tariff's currency; smaller "
+        "differences are noted on the checkout",
+    )
     missing_vat_is_country_rate = models.BooleanField(
         "a component without VAT means the country's rate",
         default=False,

@@ -416,6 +416,18 @@ def _vat_rate(checkout: Checkout, cost: SessionCost | None, cdr: Cdr | None) -> 
     return tariffs.vat_rate(checkout.evse.location.country)
 
 
+def vat_share(checkout: Checkout, cdrs: list[Cdr], gross_minor: int) -> int | None:
+    """The VAT in `gross_minor` (what the driver paid, minor units) at the rate the receipt
+    would state without pricing the CDR again (the settling CDR's own rate, else the country's),
+    split as `_split` splits it; None when no rate is known. For the settlement export."""
+    regular = [cdr for cdr in cdrs if not cdr.credit]
+    cdr = max(regular, key=lambda c: c.received_at) if regular else None
+    rate = _vat_rate(checkout, None, cdr)
+    currency = checkout.currency
+    _, vat = _split(Money.from_minor(gross_minor, currency).amount, rate, currency)
+    return None if vat is None else Money(vat, currency).to_minor()
+
+
 def _split(
     gross: Decimal, rate: Decimal | None, currency: str
 ) -> tuple[Decimal | None, Decimal | None]:

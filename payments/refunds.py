@@ -80,11 +80,18 @@ def refundable_minor(checkout: Checkout) -> int:
 
 @transaction.atomic(durable=True)
 def request_refund(
-    *, checkout_id: int, amount: Decimal, reason: str, requested_by: str, key: str
+    *,
+    checkout_id: int,
+    amount: Decimal,
+    reason: str,
+    requested_by: str,
+    key: str,
+    borne_by: str,
 ) -> None:
-    """Refund `amount` (in the checkout's currency, incl. VAT) of what was captured. Raises
-    `RefundRefused` with a readable message when it cannot be done; the same `key` again
-    changes nothing. The refund itself happens after commit, in a task."""
+    """Refund `amount` (in the checkout's currency, incl. VAT) of what was captured, borne by
+    `borne_by` (`Refund.BorneBy`: the platform, or the CPO, deducted from what we owe it once
+    Stripe has refunded). Raises `RefundRefused` with a readable message when it cannot be done;
+    the same `key` again changes nothing. The refund itself happens after commit, in a task."""
     checkout = Checkout.objects.select_for_update().filter(pk=checkout_id).first()
     if checkout is None:
         raise RefundRefused(f"there is no checkout {checkout_id}")
@@ -99,12 +106,15 @@ def request_refund(
         )
     if not reason.strip():
         raise RefundRefused("say why the money is refunded")
+    if borne_by not in Refund.BorneBy.values:
+        raise RefundRefused("say who bears the refund: the platform or the CPO")
     queue(
         checkout,
         amount_minor=money.to_minor(),
         reason=reason.strip(),
         requested_by=requested_by,
         key=key,
+        borne_by=borne_by,
     )
 
 
@@ -116,9 +126,11 @@ def queue(
     requested_by: str,
     key: str,
     cdr: Cdr | None = None,
+    borne_by: str = "",
 ) -> Refund:
     """The refund row and its task, inside the caller's transaction, with the checkout locked
-    (`select_for_update`) by the caller. Raises RefundRefused."""
+    (`select_for_update`) by the caller. Raises RefundRefused. `borne_by` blank: a CDR caused
+    it, and what we owe the CPO follows that CDR."""
     existing = Refund.objects.filter(key=key).first()
     if existing is not None:
         if existing.checkout_id != checkout.pk or existing.amount_minor != amount_minor:
@@ -151,6 +163,7 @@ def queue(
         currency=checkout.currency,
         reason=reason,
         requested_by=requested_by,
+        borne_by=borne_by,
     )
     enqueue_on_commit("payments.tasks.refund_payment", refund.pk)
     return refund
@@ -187,6 +200,15 @@ def record_refund(*, refund_id: int, stripe_refund_id: str) -> None:
         note=refund.reason,
         refund=refund,
     )
+    if refund.borne_by == Refund.BorneBy.CPO:
+        book(
+            checkout,
+            LedgerEntry.Kind.PAYABLE,
+            -refund.amount_minor,
+            key=f"payable-refund:{refund.key}",
+            note=f"refund borne by the CPO: {refund.reason}",
+            refund=refund,
+        )
     issue_credit_note(checkout, refund)
     if checkout.payment_status == Checkout.PaymentStatus.DISPUTED:
         return  # a dispute's outcome decides the status (`payments.disputes`)

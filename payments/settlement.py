@@ -58,7 +58,8 @@ from payments.models import (
 )
 from payments.queue import enqueue_on_commit
 from stations import tariffs
-from stations.money import Money
+from stations.l10n import money
+from stations.money import Money, round_to_minor
 from stations.pricing import SessionCost
 
 
@@ -263,9 +264,12 @@ def cdr_total_incl_vat(checkout: Checkout, cdr: Cdr) -> Decimal:
 
 
 def _bill(checkout: Checkout, cdr: Cdr) -> Bill:
-    """The min rule for one regular CDR, with every difference as a flag."""
+    """The min rule for one regular CDR, with every difference as a flag: a case when it is
+    larger than the party's tolerance (`price_tolerance`), else a note on the checkout (NOTED).
+    Figures are compared as money, rounded to the currency's minor unit: the engine's exact
+    price (0.876941702) is not what anyone pays."""
     currency = checkout.currency
-    cdr_total = cdr_total_incl_vat(checkout, cdr)
+    cdr_total = round_to_minor(cdr_total_incl_vat(checkout, cdr), currency)
     flags: list[tuple[str, str]] = []
     shown = _shown_price(checkout, cdr, flags)
     hold = checkout.hold_amount
@@ -273,27 +277,32 @@ def _bill(checkout: Checkout, cdr: Cdr) -> Bill:
     rule = costs.driver_cost(currency=currency, operator=cdr_total, shown=shown, hold=hold)
     capture = rule.amount
     assert capture is not None  # a CDR always has its total
-    if shown is not None and cdr_total > shown + Decimal("0.01"):
-        flags.append(
-            (
-                Case.Kind.PRICE_DIFFERENCE,
-                f"the CDR asks {cdr_total} {currency}, the price shown gives {shown}: "
-                "took the lower",
+    tolerance = price_tolerance(checkout)
+    asks = f"the CDR asks {money(cdr_total, currency)}"
+    if shown is not None:
+        shown = round_to_minor(shown, currency)
+        if cdr_total > shown:
+            flags.append(
+                _difference(
+                    cdr_total - shown,
+                    tolerance,
+                    f"{asks}, the price shown gives {money(shown, currency)}: took the lower",
+                )
             )
-        )
-    elif shown is not None and shown > cdr_total + Decimal("0.01"):
-        flags.append(
-            (
-                Case.Kind.PRICE_DIFFERENCE,
-                f"the CDR asks {cdr_total} {currency}, less than the price shown ({shown})",
+        elif shown > cdr_total:
+            flags.append(
+                _difference(
+                    shown - cdr_total,
+                    tolerance,
+                    f"{asks}, less than the price shown ({money(shown, currency)})",
+                )
             )
-        )
-    _session_differs(checkout, cdr_total, flags)
+    _session_differs(checkout, cdr_total, tolerance, flags)
     if cdr_total > hold:
         flags.append(
             (
                 Case.Kind.SHORTFALL,
-                f"shortfall: the CDR asks {cdr_total} {currency}, only {hold} was held",
+                f"shortfall: {asks}, only {money(hold, currency)} was held",
             )
         )
     return Bill(
@@ -303,25 +312,66 @@ def _bill(checkout: Checkout, cdr: Cdr) -> Bill:
     )
 
 
+# A flag's kind for a price difference within the party's tolerance: noted on the checkout
+# (`Checkout.price_notes`), not opened as a case.
+NOTED = ""
+DEFAULT_PRICE_TOLERANCE = Decimal("0.05")  # a party without terms; `CpoTerms.price_tolerance`
+
+
+def price_tolerance(checkout: Checkout) -> Decimal:
+    """How far the CPO's figures may differ from the price shown before an operator must look:
+    the CPO party's terms, else a few cents."""
+    location = checkout.evse.location
+    found = (
+        CpoTerms.objects.filter(
+            country_code__iexact=location.country_code, party_id__iexact=location.party_id
+        )
+        .values_list("price_tolerance", flat=True)
+        .first()
+    )
+    return DEFAULT_PRICE_TOLERANCE if found is None else found
+
+
+def _difference(by: Decimal, tolerance: Decimal, summary: str) -> tuple[str, str]:
+    if by <= tolerance:
+        return NOTED, f"{summary} (within the tolerance of {tolerance})"
+    return Case.Kind.PRICE_DIFFERENCE, summary
+
+
 def _open_cases(flags: tuple[tuple[str, str], ...], checkout: Checkout, cdr: Cdr) -> None:
     """A case per difference, keyed by the CDR and the difference's place in the bill (a bill
-    is worked out the same way every time), so a retried settlement opens none twice."""
+    is worked out the same way every time), so a retried settlement opens none twice. A
+    difference within the tolerance is noted on the checkout once instead."""
     for n, (kind, summary) in enumerate(flags):
+        if kind == NOTED:
+            note = f"{cdr}: {summary}"
+            if note not in checkout.price_notes:
+                checkout.price_notes = f"{checkout.price_notes}\n{note}".strip()
+                Checkout.objects.filter(pk=checkout.pk).update(price_notes=checkout.price_notes)
+            continue
         open_case(kind, summary, key=f"{kind}:{cdr.pk}:{n}", checkout=checkout, cdr=cdr)
 
 
-def _session_differs(checkout: Checkout, cdr_total: Decimal, flags: list[tuple[str, str]]) -> None:
+def _session_differs(
+    checkout: Checkout, cdr_total: Decimal, tolerance: Decimal, flags: list[tuple[str, str]]
+) -> None:
     """The CPO's last Session said what the charge cost as it ended; a CDR that bills
     otherwise is worth an operator's look even when the price shown caps what the driver pays."""
     session = checkout.sessions.order_by("-last_updated").first()
     if session is None:
         return
     said = incl_vat(checkout, session.total_cost_incl_vat, session.total_cost_excl_vat)
-    if said is not None and abs(said - cdr_total) > Decimal("0.01"):
+    if said is None:
+        return
+    currency = checkout.currency
+    said = round_to_minor(said, currency)
+    if said != cdr_total:
         flags.append(
-            (
-                Case.Kind.PRICE_DIFFERENCE,
-                f"the CDR asks {cdr_total} {checkout.currency}, the CPO's last Session said {said}",
+            _difference(
+                abs(said - cdr_total),
+                tolerance,
+                f"the CDR asks {money(cdr_total, currency)}, the CPO's last Session said "
+                f"{money(said, currency)}",
             )
         )
 
@@ -754,8 +804,9 @@ def plan_expiring_hold(*, checkout_id: int) -> HoldPlan | None:
         max(capture, 0),
         f"the hold expires {deadline} and no CDR came: captured "
         f"{Money.from_minor(max(capture, 0), currency)} as the last session supports "
-        f"(session {total:.2f}, price shown {shown if shown is not None else '?'}, hold "
-        f"{checkout.hold_amount:.2f} {currency}); a CDR arriving later is reconciled"
+        f"(session {money(total, currency)}, price shown "
+        f"{money(shown, currency) if shown is not None else '?'}, hold "
+        f"{money(checkout.hold_amount, currency)}); a CDR arriving later is reconciled"
         + (f". {noted}" if noted else ""),
     )
 

@@ -1,15 +1,16 @@
 """Operators browse what CPOs offer: locations with their EVSEs and connectors, and tariffs as
-drivers read them, filtered by partner, city and status."""
+drivers read them, filtered by partner, city and status; and print QR stickers for chargers."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html_join
 
-from stations import evse_ids, pricing, tariffs, wording
+from stations import evse_ids, pricing, stickers, tariffs, wording
 from stations.models import Connector, Evse, EvseIdAlias, Location, Tariff
 
 
@@ -84,13 +85,30 @@ class LocationAdmin(ReadOnlyAdmin):
     search_fields = ["ocpi_id", "name", "address", "city", "evses__evse_id"]
     inlines = [EvseInline]
     exclude = ["partner"]
+    actions = ["print_stickers"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Location]:
         return super().get_queryset(request).annotate(evse_count=Count("evses", distinct=True))
 
+    @admin.action(description="Print QR stickers (PDF)", permissions=["view"])
+    def print_stickers(self, request: HttpRequest, queryset: QuerySet[Location]) -> HttpResponse:
+        """A sheet with a sticker for every EVSE of the chosen locations (`stations.stickers`)."""
+        evses = Evse.objects.filter(location__in=queryset).select_related("location__partner")
+        return sticker_download(evses, "locations")
+
     @admin.display(description="EVSEs", ordering="evse_count")
     def evse_count(self, location: Location) -> int:
         return location.evse_count  # type: ignore[attr-defined]
+
+
+def sticker_download(evses: Iterable[Evse], name: str) -> HttpResponse:
+    """The sticker sheet of `evses` as a PDF download."""
+    pdf = stickers.sticker_sheet(stickers.stickers_for(evses))
+    return HttpResponse(
+        pdf,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="qr-stickers-{name}.pdf"'},
+    )
 
 
 class ConnectorInline(admin.TabularInline):

@@ -53,11 +53,13 @@ def amount(value: Decimal, currency: str) -> str:
 
 
 def money(value: Decimal, currency: str) -> str:
-    """A sum of money in its currency's minor unit (half-up): "1234,50 €" / "€1234.50",
-    "JPY 1200", "KWD 1.250" (`amount` shows unit prices with up to 4 decimals instead)."""
-    shown = round_to_minor(abs(value), currency)
-    text = formats.number_format(shown, decimal_pos=minor_units(currency))
-    return _with_currency(text, currency, negative=value < 0)
+    """A sum of money as it is paid: rounded half-up to the currency's minor unit and written
+    with exactly its decimals ("€12.30" / "12,30 €", "JPY 500", "KWD 1.250"). Every
+    amount an operator or accountant reads goes through here (case texts, ledger rows, the
+    admin's lists), never minor units nor an engine's unrounded figure."""
+    rounded = round_to_minor(value, currency)
+    text = formats.number_format(abs(rounded), decimal_pos=minor_units(currency))
+    return _with_currency(text, currency, negative=rounded < 0)
 
 
 def _with_currency(text: str, currency: str, *, negative: bool) -> str:

@@ -86,4 +86,7 @@ class Money:
         return cls(Decimal(minor).scaleb(-MINOR_UNITS[currency]), currency)
 
     def __str__(self) -> str:
-        return f"{self.rounded().amount} {self.currency}"
+        """As `stations.l10n.money` writes it, in the active language: "€12.30" / "12,30 €"."""
+        from stations.l10n import money  # l10n builds on this module
+
+        return money(self.amount, self.currency)

@@ -48,7 +48,8 @@ def test_finance_downloads_the_settlement_export_and_cannot_invite(phone: Phone)
     expect(page.get_by_role("link", name="Partners", exact=True)).to_have_count(0)
     page.get_by_role("link", name="Checkouts", exact=True).click()
     page.get_by_role("link", name="Settlement export (CSV)").click()
-    page.get_by_label("Day:").fill("2026-11-30")
+    page.get_by_label("From:").fill("2026-11-30")
+    page.get_by_label("To:").fill("2026-11-30")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download CSV").click()
     with open(download.value.path(), encoding="utf-8") as csv_file:

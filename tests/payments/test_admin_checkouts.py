@@ -18,6 +18,6 @@ def test_a_held_checkout_is_listed_with_its_money_and_ids(client: Client, stripe
     stored = Checkout.objects.get(public_id=checkout["id"])
     client.force_login(User.objects.create_superuser("operator", "", "pw-operator-1"))
     listing = client.get("/admin/payments/checkout/?status=authorized").content.decode()
-    assert stored.stripe_payment_intent in listing and "50.00 EUR" in listing
+    assert stored.stripe_payment_intent in listing and "€50.00" in listing
     page = client.get(f"/admin/payments/checkout/{stored.pk}/change/").content.decode()
     assert "DE*ABC*ELOC1" in page and "hold" in page and "visa …4242" in page

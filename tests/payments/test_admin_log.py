@@ -52,6 +52,7 @@ def test_it_lists_who_did_what_to_which_object_and_filters_by_user_and_object(ca
             "party_id": "ABC",
             "default_hold": "30.00",
             "merchant_of_record": "platform",
+            "price_tolerance": "0.05",
         },
     )
 

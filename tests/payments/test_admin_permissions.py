@@ -91,12 +91,18 @@ class Job:
 def _refund(client: Client, world: World) -> HttpResponse:
     return client.post(
         f"{CHECKOUTS}{world.checkout.pk}/refund/",
-        {"amount": "1.28", "reason": "stopped early", "key": "operator:test-1"},
+        {
+            "amount": "1.28",
+            "reason": "stopped early",
+            "borne_by": "platform",
+            "key": "operator:test-1",
+            "confirm": "yes",
+        },
     )
 
 
 def _export(client: Client, world: World) -> HttpResponse:
-    return client.get(f"{CHECKOUTS}settlement/", {"day": "2026-11-30"})
+    return client.get(f"{CHECKOUTS}settlement/", {"first": "2026-11-30", "last": "2026-11-30"})
 
 
 def _cpo_terms(client: Client, world: World) -> HttpResponse:
@@ -106,6 +112,7 @@ def _cpo_terms(client: Client, world: World) -> HttpResponse:
             "country_code": "DE",
             "party_id": "ABC",
             "default_hold": "30.00",
+            "price_tolerance": "0.05",
             "merchant_of_record": "platform",
         },
     )
@@ -123,7 +130,7 @@ JOBS = [
         _refund,
         lambda w, a: Refund.objects.filter(checkout=w.checkout, amount_minor=128).exists(),
         lambda w: w.checkout,
-        "Refund of 1.28 EUR requested: stopped early",
+        "Refund of €1.28 requested, borne by the platform: stopped early",
     ),
     Job(
         "settlement export",

@@ -1,5 +1,6 @@
-"""The settlement export: per day (in the platform's time zone) and partner, what drivers paid
-and what we owe the CPO, per checkout and in total, from the ledger; exact decimals."""
+"""The settlement export: per run of days (in the platform's time zone) and partner, what
+drivers paid and what we owe the CPO, per checkout and in total, from the ledger; exact
+decimals."""
 
 import csv
 import io
@@ -12,7 +13,7 @@ from django.test import Client
 
 from ocpi_peer.models import Partner
 from payments import exports
-from payments.models import Checkout
+from payments.models import Checkout, receipt_number
 from tests.payments.charger import charger
 from tests.payments.ledger_rows import at, book, cdr_of, checkout_of
 
@@ -66,40 +67,51 @@ def download(operator: Client, **params: object) -> list[list[str]]:
 
 def test_a_days_csv_for_one_partner_has_exact_figures_and_totals(operator: Client, ledger) -> None:
     partner = ledger["a"].partner
-    rows = download(operator, day="2026-11-30", partner=partner.pk)
+    rows = download(operator, first="2026-11-30", last="2026-11-30", partner=partner.pk)
     assert rows[0] == exports.HEADER
     one, two = ledger["a"], ledger["b"]
+    day = ("2026-11-30", "2026-11-30")
     assert rows[1:] == [
-        # date, partner, party, checkout, reference, CDRs, currency,
-        # held, captured, released, refunded, disputed, paid, owed, difference, who sold
+        # from, to, partner, party, checkout, reference, receipt, CDRs, currency,
+        # held, captured, released, refunded, disputed, paid, VAT, owed, borne by the CPO, fee,
+        # who sold
         [
-            *("2026-11-30", "Test CPO", "DE*ABC", str(one.pk), "REF-ONE", "CDR-1", "EUR"),
-            *("50.00", "12.30", "37.70", "0.00", "0.00", "12.30", "12.30", "0.00", "platform"),
+            *(*day, "Test CPO", "DE*ABC", str(one.pk), "REF-ONE", receipt_number(one), "CDR-1"),
+            "EUR",
+            *("50.00", "12.30", "37.70", "0.00", "0.00", "12.30", "1.96", "12.30", "0.00"),
+            *("0.00", "platform"),
         ],
         [
-            *("2026-11-30", "Test CPO", "DE*ABC", str(two.pk), "REF-TWO", "CDR-2A CDR-2B", "EUR"),
-            *("0.00", "20.00", "30.00", "5.00", "3.00", "12.00", "21.50", "-9.50", "platform"),
+            *(*day, "Test CPO", "DE*ABC", str(two.pk), "REF-TWO", receipt_number(two)),
+            *("CDR-2A CDR-2B", "EUR"),
+            *("0.00", "20.00", "30.00", "5.00", "3.00", "12.00", "1.92", "21.50", "0.00"),
+            *("-9.50", "platform"),
         ],
         [
-            *("2026-11-30", "Test CPO", "", "total", "", "", "EUR"),
-            *("50.00", "32.30", "67.70", "5.00", "3.00", "24.30", "33.80", "-9.50", ""),
+            *(*day, "Test CPO", "", "total", "", "", "", "EUR"),
+            *("50.00", "32.30", "67.70", "5.00", "3.00", "24.30", "3.88", "33.80", "0.00"),
+            *("-9.50", ""),
         ],
     ]
 
 
 def test_other_partners_and_other_days_are_left_out(operator: Client, ledger) -> None:
-    every_partner = download(operator, day="2026-11-30")
-    assert [row[3] for row in every_partner[1:]] == [
+    every_partner = download(operator, first="2026-11-30", last="2026-11-30")
+    assert [row[4] for row in every_partner[1:]] == [
         str(ledger["a"].pk),
         str(ledger["b"].pk),
         str(ledger["other"].pk),
         "total",
     ]
-    assert every_partner[-1][8] == "42.29"  # captured: 12.30 + 20.00 + 9.99
-    next_day = download(operator, day="2026-12-01", partner=ledger["a"].partner.pk)
-    assert next_day[1][3] == str(ledger["a"].pk) and next_day[1][10] == "2.00"  # the refund
-    assert next_day[2][3] == "total" and len(next_day) == 3
-    assert download(operator, day="2026-11-28") == [exports.HEADER]
+    assert every_partner[-1][10] == "42.29"  # captured: 12.30 + 20.00 + 9.99
+    next_day = download(
+        operator, first="2026-12-01", last="2026-12-01", partner=ledger["a"].partner.pk
+    )
+    assert next_day[1][4] == str(ledger["a"].pk) and next_day[1][12] == "2.00"  # the refund
+    assert next_day[2][4] == "total" and len(next_day) == 3
+    assert download(operator, first="2026-11-28", last="2026-11-28") == [exports.HEADER]
+    both = download(operator, first="2026-11-30", last="2026-12-01", partner=ledger["a"].partner.pk)
+    assert both[1][:2] == ["2026-11-30", "2026-12-01"] and both[1][12] == "2.00"
 
 
 def test_days_begin_at_midnight_in_the_platforms_time_zone(ledger, settings) -> None:
@@ -118,24 +130,31 @@ def test_amounts_use_the_currencys_decimals(ledger) -> None:
     out = io.StringIO()
     exports.write_settlement_csv(rows, out)
     lines = list(csv.reader(io.StringIO(out.getvalue())))
-    totals = {line[6]: line for line in lines if line[3] == "total"}
-    assert totals["JPY"][8] == "1500" and totals["EUR"][8] == "32.30"  # a total per currency
+    totals = {line[8]: line for line in lines if line[4] == "total"}
+    assert totals["JPY"][10] == "1500" and totals["EUR"][10] == "32.30"  # a total per currency
 
 
 def test_the_export_page_offers_a_day_and_a_partner(operator: Client, ledger) -> None:
 
     page = operator.get("/admin/payments/checkout/settlement/").content.decode()
-    assert 'name="day"' in page and "Other CPO" in page and "all partners" in page
+    assert 'name="first"' in page and 'name="last"' in page
+    assert "Other CPO" in page and "all partners" in page
     listing = operator.get("/admin/payments/checkout/").content.decode()
     assert "/admin/payments/checkout/settlement/" in listing
-    wrong = operator.get("/admin/payments/checkout/settlement/", {"day": "yesterday"})
+    wrong = operator.get(
+        "/admin/payments/checkout/settlement/", {"first": "yesterday", "last": "2026-11-30"}
+    )
     assert wrong.status_code == 200 and "Enter a valid date" in wrong.content.decode()
+    backwards = operator.get(
+        "/admin/payments/checkout/settlement/", {"first": "2026-11-30", "last": "2026-11-29"}
+    )
+    assert "The last day comes before the first." in backwards.content.decode()
 
 
 def test_the_checkout_page_shows_its_ledger_sums(operator: Client, ledger) -> None:
 
     page = operator.get(f"/admin/payments/checkout/{ledger['a'].pk}/change/").content.decode()
     assert (
-        "held 50.00 · captured 12.30 · released 37.70 · refunded 2.00 · "
-        "paid by the driver 10.30 · owed to the CPO 12.30 EUR"
+        "held €50.00 · captured €12.30 · released €37.70 · refunded €2.00 · "
+        "paid by the driver €10.30 · owed to the CPO €12.30"
     ) in page

@@ -26,6 +26,7 @@ def refund(checkout_id: int, amount: str, reason: str, key: str) -> None:
         reason=reason,
         requested_by="operator:anna",
         key=key,
+        borne_by="platform",
     )
 
 

@@ -112,6 +112,7 @@ def test_what_a_chargeback_took_back_cannot_be_refunded_again(
             reason="goodwill",
             requested_by="operator",
             key="operator:too-much",
+            borne_by="platform",
         )
     refunds.request_refund(
         checkout_id=checkout.pk,
@@ -119,6 +120,7 @@ def test_what_a_chargeback_took_back_cannot_be_refunded_again(
         reason="goodwill",
         requested_by="operator",
         key="operator:the-rest",
+        borne_by="platform",
     )
     checkout.refresh_from_db()
     assert checkout.ledger.get(kind="refund").amount_minor == amount - part

@@ -51,7 +51,7 @@ def test_a_dispute_is_booked_marks_the_payment_and_opens_a_case(
     case = Case.objects.get(kind=Case.Kind.DISPUTE)
     assert case.checkout == checkout and case.partner_id == checkout.partner_id
     assert case.resolved_at is None
-    shown = f"{amount // 100}.{amount % 100:02d} {checkout.currency}"
+    shown = f"€{amount // 100}.{amount % 100:02d}"
     for figure in (shown, "fraudulent", "needs_response", "2030-01-15 23:59 UTC"):
         assert figure in case.summary
     assert "dp_1" in checkout.flag

@@ -61,6 +61,7 @@ def test_a_refund_leaves_the_receipt_as_charged_and_lowers_the_live_page(
         reason="goodwill",
         requested_by="operator",
         key="receipt-test",
+        borne_by="platform",
     )
     receipt = receipts.receipt_for(checkout)
     assert (receipt.captured, receipt.refunded) == (taken, Decimal("0.10"))

@@ -23,6 +23,7 @@ def ask(checkout_id: int, amount: Decimal, reason: str, *, key: str) -> None:
         reason=reason,
         requested_by="operator:anna",
         key=key,
+        borne_by="platform",
     )
 
 
@@ -81,7 +82,7 @@ def test_what_cannot_be_refunded_is_refused_in_words(
     assert "more than zero" in refused(Decimal("-1"), "k3")
     assert "decimal places" in refused(Decimal("0.001"), "k4")
     ask(checkout.pk, captured - Decimal("0.30"), "most of it", key="k5")
-    assert "at most 0.30 EUR" in refused(Decimal("0.31"), "k6")
+    assert "at most €0.30" in refused(Decimal("0.31"), "k6")
     assert "another refund" in refused(Decimal("0.10"), "k5")  # a key is one refund
     assert len(stripe_refunds(stripe_settings, checkout)) == 1
 
@@ -127,7 +128,7 @@ def test_a_refund_stripe_refuses_is_booked_as_failed_and_reaches_an_operator(
     assert not checkout.ledger.filter(kind="refund").exists()
     assert checkout.payment_status == "captured"
     case = Case.objects.get(kind="failed_refund")
-    assert "0.10 EUR" in case.summary and case.checkout_id == checkout.pk
+    assert "€0.10" in case.summary and case.checkout_id == checkout.pk
     # a failed refund no longer counts against what may be refunded: the operator can retry
     ask(checkout.pk, Decimal("0.10"), "late start, again", key="operator:6666")
     assert checkout.ledger.filter(kind="refund").count() == 1

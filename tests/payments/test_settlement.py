@@ -45,7 +45,7 @@ def test_a_cdr_above_the_price_shown_captures_the_price_shown_and_is_flagged(
     assert ledger["capture"] == int(shown * 100)  # never more than the price shown
     assert ledger["payable"] == int((shown + 3) * 100)  # what the CPO billed is recorded as owed
     assert "took the lower" in checkout.flag
-    said = f"the CPO's last Session said {shown}"
+    said = f"the CPO's last Session said €{shown:.2f}"
     kinds = [(c.kind, said in c.summary) for c in Case.objects.filter(checkout=checkout)]
     assert sorted(kinds) == [("price_difference", False), ("price_difference", True)]
 
