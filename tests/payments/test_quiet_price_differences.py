@@ -26,7 +26,9 @@ def push_with_ad_hoc_tariffs(cpo) -> str:
 def test_it_opens_no_case_for_ordinary_sessions_of_the_simulated_cpo(
     connected_cpo, live_server, stripe_settings, eager_tasks
 ) -> None:
-    cpo = connected_cpo(location_count=1, update_interval=0.2, ad_hoc_tariffs=True, cdr_fault=None)
+    cpo = connected_cpo(
+        location_count=1, update_interval=0.2, ad_hoc_tariffs=True, cdr_fault=None, time_scale=600
+    )
     evse_id = push_with_ad_hoc_tariffs(cpo)
     for _ in range(2):
         checkout = reaches(pay(live_server.url, stripe_settings, evse_id), "charging")
