@@ -102,8 +102,8 @@ class Run:
 
     def closed(self, env: dict[str, str], config: dict[str, Any], *, bare: bool) -> Any:
         settings = "bench.settings_bare" if bare else None
+        logged = _count_patches_logged(self.database_url)
         with gunicorn(env, settings=settings, **config) as base:
-            logged = _count_patches_logged(self.database_url)
             result = self.load(
                 "closed",
                 self.target(base, bare=bare),
@@ -112,7 +112,8 @@ class Run:
                 warmup=WARMUP,
                 duration=DURATION,
             )
-            result["logged"] = _count_patches_logged(self.database_url) - logged
+        # Counted once gunicorn has stopped: its workers write the rows still waiting as they exit.
+        result["logged"] = _count_patches_logged(self.database_url) - logged
         return result
 
     def at_rate(self, env: dict[str, str], config: dict[str, Any], party: str) -> Any:

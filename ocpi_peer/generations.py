@@ -3,7 +3,8 @@ database is still what the database holds, across every process and machine, at 
 reading one small row (which callers fold into a statement they run anyway).
 
 A kind of cached data (`ACCESS`: partners, their tokens and parties, what authenticates an
-OCPI request; `PRICES`: tariffs and CPO terms, what a charger's page prices with) has a row in
+OCPI request, and hubs' client info; `PRICES`: tariffs, CPO terms and EVSE ID aliases, what a
+charger's page prices with) has a row in
 `Generation`, raised by database triggers on the tables behind it in the same transaction as
 the change: so no writer can forget it, be it a service, the admin, a shell or a migration, and
 a revoked token stops working at the next request in every process. A cache entry is used only
@@ -42,6 +43,18 @@ def read(name: str) -> int | None:
 
 
 SELECT = f"SELECT value FROM {TABLE} WHERE name = %s"  # noqa: S608 — the name is a parameter
+
+
+def read_many(names: Sequence[str]) -> tuple[int | None, ...]:
+    """The current values of `names`, in their order, in one statement."""
+    connection = connections[router.db_for_read(Generation)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT name, value FROM {TABLE} WHERE name IN ({', '.join(['%s'] * len(names))})",  # noqa: S608
+            list(names),
+        )
+        values = dict(cursor.fetchall())
+    return tuple(None if values.get(n) is None else int(values[n]) for n in names)
 
 
 def _bump_sql(vendor: str, name: str) -> str:

@@ -117,7 +117,8 @@ class Buffer:
     requests' path: a status PATCH then costs no INSERT and no round trip of its own.
 
     Written when OCPI_TRAFFIC_LOG_BATCH rows wait or the oldest has waited
-    OCPI_TRAFFIC_LOG_FLUSH_SECONDS, and at the process's exit. Bounded: should the writer fall
+    OCPI_TRAFFIC_LOG_FLUSH_SECONDS, and at the process's exit (`atexit`: gunicorn's workers
+    exit that way when stopped or restarted). Bounded: should the writer fall
     ten batches behind (a slow or unreachable database), the request that finds it so writes
     the rows itself, so memory stays bounded and the log complete. What a crash of the process
     loses is the rows waiting (at most a batch, or a second's worth); never a status, which its
@@ -126,7 +127,8 @@ class Buffer:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.rows: list[list[Any]] = []
-        self.wake = threading.Event()
+        self.wake = threading.Event()  # a first row waits
+        self.full = threading.Event()  # a batch is full
         self.writer: threading.Thread | None = None
         self.pid = os.getpid()
 
@@ -142,10 +144,12 @@ class Buffer:
                     target=self._write_on, name="traffic-log", daemon=True
                 )
                 self.writer.start()
+        if waiting == 1:
+            self.wake.set()
         if waiting >= 10 * batch:
             self.flush()
         elif waiting >= batch:
-            self.wake.set()
+            self.full.set()
 
     def flush(self) -> int:
         """Writes what waits, now, in this thread; the number of rows written."""
@@ -162,11 +166,14 @@ class Buffer:
         return len(rows)
 
     def _write_on(self) -> None:
-        """The writer thread: wakes when a batch is full or the flush interval has passed."""
+        """The writer thread: from a batch's first row, waits until the batch is full or the
+        flush interval has passed, then writes it; idle while nothing waits."""
         connection = connections[router.db_for_write(TrafficLog)]
         while True:
-            self.wake.wait(settings.OCPI_TRAFFIC_LOG_FLUSH_SECONDS)
+            self.wake.wait()
             self.wake.clear()
+            self.full.wait(settings.OCPI_TRAFFIC_LOG_FLUSH_SECONDS)
+            self.full.clear()
             connection.close_if_unusable_or_obsolete()
             self.flush()
 

@@ -5,7 +5,8 @@ from django.db import migrations, models
 from ocpi_peer import generations
 
 # What authenticates an OCPI request: a partner (but for the columns every request or failure
-# writes: the last contact, the token form it used, the last error), its tokens and parties.
+# writes: the last contact, the token form it used, the last error), its tokens and parties;
+# and what a hub says of its parties' link (ClientInfo), which a charger's page keeps with them.
 PARTNER_COLUMNS = [
     "name", "status", "version", "versions_url", "token_encrypted", "missing_modules",
     "party_keys", "registered_at", "created_at", "send_token_base64", "add_trailing_slash",
@@ -18,6 +19,7 @@ forward, backward = generations.migration_functions(
         "ocpi_peer_partnertoken": [],
         "ocpi_peer_partnerparty": [],
         "ocpi_peer_partyownership": [],
+        "ocpi_peer_clientinfo": [],
     },
 )
 
