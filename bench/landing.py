@@ -50,6 +50,7 @@ from bench.support import (
     run_json,
     say,
     scratch_database,
+    server_cpu_seconds,
     with_query,
 )
 
@@ -200,7 +201,11 @@ def _load(budget: Budget, base: str, evse_ids: list[str], mode: str, **options: 
     options.setdefault("duration", DURATION)
     for name, value in options.items():
         args += [f"--{name}", str(value)]
-    return run_json(args, dict(os.environ), timeout=budget.remaining(90), what=f"load {mode}")
+    cpu = server_cpu_seconds(base)
+    result = run_json(args, dict(os.environ), timeout=budget.remaining(90), what=f"load {mode}")
+    cpu = server_cpu_seconds(base) - cpu
+    result["server_cpu_ms"] = cpu * 1000 / result["sent"] if result["sent"] else 0.0
+    return result
 
 
 def _say_result(what: str, result: dict[str, Any]) -> None:
@@ -245,7 +250,8 @@ def _figures(
                 f"p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms at "
                 f"{CONCURRENCY} in flight; {result['requests']} pages in {DURATION:g} s, "
                 f"{_failed(result)} failed, {_connections(result)}; "
-                f"load generator {result['cpu_seconds']:.1f} CPU s",
+                f"load generator {result['cpu_seconds']:.1f} CPU s; "
+                f"{result['server_cpu_ms']:.2f} ms of gunicorn's CPU a page",
             )
         )
         yardstick = bare.get((variant, label))
@@ -258,9 +264,19 @@ def _figures(
                     yardstick["rps"],
                     "req/s",
                     note=f"p50 {yardstick['p50_ms']:.1f} ms, p95 {yardstick['p95_ms']:.1f} ms;"
-                    f" {_failed(yardstick)} failed",
+                    f" {_failed(yardstick)} failed; {yardstick['server_cpu_ms']:.2f} ms of"
+                    " gunicorn's CPU a page",
                 ),
                 Figure("landing", "  ours / bare", ratio, "", "≥ 0.6", ratio >= 0.6),
+                Figure(
+                    "landing",
+                    "  bare's CPU / ours (a page)",
+                    yardstick["server_cpu_ms"] / result["server_cpu_ms"]
+                    if result["server_cpu_ms"]
+                    else 0,
+                    "",
+                    note="what the ratio of pages/s tends to where our CPU is the bottleneck",
+                ),
             ]
     for variant, result in at_rate.items():
         p50, p95 = result["p50_ms"], result["p95_ms"]
@@ -757,6 +773,7 @@ def load(argv: list[str]) -> None:
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
         "connections": pages.opened,
         "stale": pages.stale,
+        "sent": pages.sent,  # warm-up included: what the server's CPU was spent on
     }
     print(json.dumps(result), flush=True)
 

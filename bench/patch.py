@@ -35,6 +35,7 @@ from bench.support import (
     run_json,
     say,
     scratch_database,
+    server_cpu_seconds,
     simulator,
     start,
     stop,
@@ -104,6 +105,7 @@ class Run:
         settings = "bench.settings_bare" if bare else None
         logged = _count_patches_logged(self.database_url)
         with gunicorn(env, settings=settings, **config) as base:
+            cpu = server_cpu_seconds(base)
             result = self.load(
                 "closed",
                 self.target(base, bare=bare),
@@ -112,6 +114,8 @@ class Run:
                 warmup=WARMUP,
                 duration=DURATION,
             )
+            cpu = server_cpu_seconds(base) - cpu
+        result["server_cpu_ms"] = cpu * 1000 / result["sent"] if result["sent"] else 0.0
         # Counted once gunicorn has stopped: its workers write the rows still waiting as they exit.
         result["logged"] = _count_patches_logged(self.database_url) - logged
         return result
@@ -254,7 +258,8 @@ def _figures(
                 "≥ 1,000/s",
                 mine["rps"] >= 1000,
                 f"p50 {mine['p50_ms']:.1f} ms, p99 {mine['p99_ms']:.1f} ms at {CONCURRENCY} in "
-                f"flight; {_failed(mine)} failed; {mine['logged']} rows in the traffic log",
+                f"flight; {_failed(mine)} failed; {mine['logged']} rows in the traffic log; "
+                f"{mine['server_cpu_ms']:.2f} ms of gunicorn's CPU a request",
             ),
             Figure(
                 "patch",
@@ -262,9 +267,17 @@ def _figures(
                 yardstick["rps"],
                 "req/s",
                 note=f"p50 {yardstick['p50_ms']:.1f} ms, p99 {yardstick['p99_ms']:.1f} ms; "
-                f"{_failed(yardstick)} failed",
+                f"{_failed(yardstick)} failed; {yardstick['server_cpu_ms']:.2f} ms of gunicorn's"
+                " CPU a request",
             ),
             Figure("patch", "  ours / bare", ratio, "", "≥ 0.6", ratio >= 0.6),
+            Figure(
+                "patch",
+                "  bare's CPU / ours (a request)",
+                yardstick["server_cpu_ms"] / mine["server_cpu_ms"] if mine["server_cpu_ms"] else 0,
+                "",
+                note="what the ratio of requests/s tends to where our CPU is the bottleneck",
+            ),
         ]
     for variant, (quiet, busy) in at_rate.items():
         figures += [
