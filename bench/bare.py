@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ocpi_peer.models import Partner
 from payments import api
+from payments.views import PAGE_ESTIMATE
 from stations import l10n, services
 from stations.models import Evse, Location, evse_lookup_key
 
@@ -70,7 +71,9 @@ def charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
     evse = Evse.objects.select_related("location__partner").get(lookup_key=evse_lookup_key(evse_id))
     locale = l10n.active_locale()
     if (evse.pk, locale) not in _PAGES:
-        _PAGES[(evse.pk, locale)] = api.describe_evse(evse, locale=locale)
+        _PAGES[(evse.pk, locale)] = api.describe_evse(
+            evse, locale=locale, estimate_kwh=PAGE_ESTIMATE
+        )
     context = {
         "info": {**_PAGES[(evse.pk, locale)], "status": evse.status},
         "evse": evse,

@@ -125,7 +125,8 @@ class Buffer:
     request wrote before answering."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # the rows
+        self.writing = threading.Lock()  # one write at a time
         self.rows: list[list[Any]] = []
         self.wake = threading.Event()  # a first row waits
         self.full = threading.Event()  # a batch is full
@@ -152,18 +153,20 @@ class Buffer:
             self.full.set()
 
     def flush(self) -> int:
-        """Writes what waits, now, in this thread; the number of rows written."""
-        with self.lock:
-            rows, self.rows = self.rows, []
-        if not rows:
-            return 0
-        try:
-            _insert(rows)
-        except Exception:
-            logger.exception("traffic log: %d rows could not be written", len(rows))
-            connections[router.db_for_write(TrafficLog)].close()
-            return 0
-        return len(rows)
+        """Writes what waits, now, in this thread, after any write under way (so that the
+        flush at exit also waits for the writer's last batch); the number of rows written."""
+        with self.writing:
+            with self.lock:
+                rows, self.rows = self.rows, []
+            if not rows:
+                return 0
+            try:
+                _insert(rows)
+            except Exception:
+                logger.exception("traffic log: %d rows could not be written", len(rows))
+                connections[router.db_for_write(TrafficLog)].close()
+                return 0
+            return len(rows)
 
     def _write_on(self) -> None:
         """The writer thread: from a batch's first row, waits until the batch is full or the

@@ -238,13 +238,16 @@ STANDARD_NAMES = {
 }
 
 
-def describe_evse(evse: Evse, *, locale: Locale) -> dict[str, Any]:
-    """The charger as the driver's page shows it, prices, power and hold in `locale`."""
+def describe_evse(
+    evse: Evse, *, locale: Locale, estimate_kwh: tuple[Decimal, ...] = tariffs.ESTIMATE_KWH
+) -> dict[str, Any]:
+    """The charger as the driver's page shows it, prices, power and hold in `locale`, with the
+    cost of charging each of `estimate_kwh` (the page shows one; the API gives all)."""
     with translation.override(locale):
-        return _describe_evse(evse, locale)
+        return _describe_evse(evse, locale, estimate_kwh)
 
 
-def _describe_evse(evse: Evse, locale: Locale) -> dict[str, Any]:
+def _describe_evse(evse: Evse, locale: Locale, estimate_kwh: tuple[Decimal, ...]) -> dict[str, Any]:
     now = timezone.now()
     prefetch_related_objects([evse], "connectors")  # read once, by the offer and below
     offer = offers.for_charger(evse)
@@ -252,7 +255,9 @@ def _describe_evse(evse: Evse, locale: Locale) -> dict[str, Any]:
     connectors = []
     price_reasons = []
     for connector in sorted(evse.connectors.all(), key=lambda c: c.connector_id):
-        shown = services.price_shown(connector, at=now, locale=locale, offer=offer)
+        shown = services.price_shown(
+            connector, at=now, locale=locale, offer=offer, estimate_kwh=estimate_kwh
+        )
         power = tariffs.connector_power_kw(connector)
         payable = reason is None and shown is not None and not shown.not_payable_reason
         if shown is not None and shown.not_payable_reason:

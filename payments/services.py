@@ -180,7 +180,12 @@ def _why_closed(evse: Evse) -> str | None:
 
 
 def price_shown(
-    connector: Connector, *, at: datetime, locale: Locale, offer: offers.PartyOffer
+    connector: Connector,
+    *,
+    at: datetime,
+    locale: Locale,
+    offer: offers.PartyOffer,
+    estimate_kwh: tuple[Decimal, ...] = tariffs.ESTIMATE_KWH,
 ) -> tariffs.PriceShown | None:
     """The price a driver is shown at this connector, with its CPO party's VAT rule."""
     return tariffs.shown_price(
@@ -189,6 +194,7 @@ def price_shown(
         locale=locale,
         missing_vat_is_country_rate=offer.missing_vat_is_country_rate,
         held=offer.tariffs,
+        estimate_kwh=estimate_kwh,
     )
 
 

@@ -5,6 +5,7 @@ script against that API (Stripe.js collects the card, our server places the hold
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -37,6 +38,10 @@ STATUS_TEXT = {
 }
 
 
+# The one estimate the page shows ("20 kWh ≈ …"); each costs a pricing of the session.
+PAGE_ESTIMATE = (Decimal(20),)
+
+
 @require_GET
 def charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
     try:
@@ -46,7 +51,7 @@ def charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
     except services.AmbiguousEvse:
         context = {"evse_id": evse_id[:64]}
         return render(request, "payments/ambiguous_evse.html", context, status=409)
-    info = api.describe_evse(evse, locale=l10n.active_locale())
+    info = api.describe_evse(evse, locale=l10n.active_locale(), estimate_kwh=PAGE_ESTIMATE)
     context = {
         "info": info,
         "evse": evse,

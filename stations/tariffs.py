@@ -533,6 +533,7 @@ def shown_price(
     locale: Locale,
     missing_vat_is_country_rate: bool = False,
     held: Iterable[Tariff] | None = None,
+    estimate_kwh: tuple[Decimal, ...] = ESTIMATE_KWH,
 ) -> PriceShown | None:
     """What a driver paying at this connector at `at` is shown, in German or English; None when
     no tariff applies. Never raises for a tariff it cannot price: `unpriceable_reason` says why.
@@ -541,7 +542,8 @@ def shown_price(
     2.2.1 component without `vat` carries the location country's rate. Without the rule such a
     component's gross price is not known, and neither is it for a 2.1.1 tariff in a country
     whose rate we do not know: the lines say "excl. VAT" and `gross_unknown` says why.
-    `held`: as for `ad_hoc_tariff`."""
+    `held`: as for `ad_hoc_tariff`; `estimate_kwh`: the energies to estimate the cost of (each
+    costs a pricing of the session)."""
     tariff = ad_hoc_tariff(connector, at=at, held=held)
     if tariff is None:
         return None
@@ -589,7 +591,7 @@ def shown_price(
     try:
         estimates = tuple(
             _estimate(priced, connector, kwh, power_kw, at, locale, vat_fallback)
-            for kwh in ESTIMATE_KWH
+            for kwh in estimate_kwh
         )
     except (TariffError, UnknownCurrency) as error:  # e.g. no minor-unit entry
         return PriceShown(lines=lines, estimates=(), unpriceable_reason=str(error), **shown)
