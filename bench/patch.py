@@ -27,6 +27,7 @@ from typing import Any
 from bench.support import (
     MANAGE,
     PYTHON,
+    BenchError,
     Budget,
     Figure,
     app_env,
@@ -214,10 +215,16 @@ def run(budget_seconds: float = BUDGET_SECONDS) -> list[Figure]:
             measure(PER_REQUEST, best, best_config)
             variants.append((PER_REQUEST, "BPQ"))
         at_rate = {}
+        lost: list[Figure] = []
         for variant, party in variants:
             say(f"patch: {variant}: {RATE}/s on {best}, alone, then during a {PULL_LOCATIONS} pull")
-            at_rate[variant] = bench.at_rate(bench.env(variant, base_env), best_config, party)
-    return _figures(closed, best, at_rate, db.description)
+            try:
+                at_rate[variant] = bench.at_rate(bench.env(variant, base_env), best_config, party)
+            except BenchError as exc:  # the figures measured so far still count
+                say(f"patch: {variant}: {exc}")
+                what = f"p99 at {RATE}/s, {variant}"
+                lost.append(Figure("patch", what, None, "", ok=False, note=str(exc)))
+    return _figures(closed, best, at_rate, db.description) + lost
 
 
 def _count_patches_logged(database_url: str) -> int:
