@@ -112,6 +112,9 @@ _INSERT = f"INSERT INTO {TrafficLog._meta.db_table} ({_QUOTED}) VALUES "  # noqa
 _VALUES = f"({', '.join(['%s'] * len(_COLUMNS))})"
 
 
+IDLE_SECONDS = 10  # the writer closes its database connection when no row came for this long
+
+
 class Buffer:
     """Rows of the requests we serve, written in batches by a thread of the process, off the
     requests' path: a status PATCH then costs no INSERT and no round trip of its own.
@@ -173,7 +176,9 @@ class Buffer:
         flush interval has passed, then writes it; idle while nothing waits."""
         connection = connections[router.db_for_write(TrafficLog)]
         while True:
-            self.wake.wait()
+            if not self.wake.wait(IDLE_SECONDS):
+                connection.close()  # idle: hold no connection for nothing
+                continue
             self.wake.clear()
             self.full.wait(settings.OCPI_TRAFFIC_LOG_FLUSH_SECONDS)
             self.full.clear()
