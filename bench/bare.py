@@ -1,19 +1,32 @@
-"""The yardstick for `python -m bench patch`: the same EVSE status write as our Locations
-Receiver's PATCH (`stations.services.patch_evse_status`, the same conditional UPDATEs), in a
-bare Django view: no middleware, no DRF, no token, no validation, no traffic log, no envelope.
-Served by `bench.settings_bare` only; the product never routes to it."""
+"""The yardsticks of `python -m bench patch` and `python -m bench landing`, served by
+`bench.settings_bare` only (no middleware); the product never routes to them.
+
+`evse_status`: the same EVSE status write as our Locations Receiver's PATCH
+(`stations.services.patch_evse_status`, the same conditional UPDATEs), in a bare Django view:
+no DRF, no token, no validation, no traffic log, no envelope.
+
+`charge_page`: the same template as our `/charge/<evse_id>/` from the same data, with one query
+a request (the EVSE, with its location and partner): the page's data (`describe_evse`) is built
+once per EVSE and language in a process and kept, which is the least any page showing a live
+status must do."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_http_methods
+from django.shortcuts import render
+from django.utils import translation
+from django.views.decorators.http import require_GET, require_http_methods
 
 from ocpi_peer.models import Partner
-from stations import services
-from stations.models import Location
+from payments import api
+from payments.views import PAGE_ESTIMATE
+from stations import l10n, services
+from stations.models import Evse, Location, evse_lookup_key
 
 _OK = b'{"status_code": 1000}'
 # The connection that holds each party's locations, looked up once: the real view has it from
@@ -47,3 +60,25 @@ def evse_status(
     response = HttpResponse(_OK, content_type="application/json")
     response["Content-Length"] = str(len(_OK))  # CommonMiddleware's job for our own views
     return response
+
+
+_PAGES: dict[tuple[int, str], dict[str, Any]] = {}
+
+
+@require_GET
+def charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
+    translation.activate(translation.get_language_from_request(request))
+    evse = Evse.objects.select_related("location__partner").get(lookup_key=evse_lookup_key(evse_id))
+    locale = l10n.active_locale()
+    if (evse.pk, locale) not in _PAGES:
+        _PAGES[(evse.pk, locale)] = api.describe_evse(
+            evse, locale=locale, estimate_kwh=PAGE_ESTIMATE
+        )
+    context = {
+        "info": {**_PAGES[(evse.pk, locale)], "status": evse.status},
+        "evse": evse,
+        "stripe_js_url": settings.STRIPE_JS_URL,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "locale": locale,
+    }
+    return render(request, "payments/charge.html", context)

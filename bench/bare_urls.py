@@ -1,6 +1,7 @@
-"""URLs of `bench.settings_bare`: the bare PATCH view, and /healthz to know it is up."""
+"""URLs of `bench.settings_bare`: the bare PATCH view, the bare landing page, and /healthz to
+know it is up."""
 
-from django.urls import path
+from django.urls import include, path, re_path
 
 from bench import bare
 from config.views import healthz
@@ -10,5 +11,7 @@ urlpatterns = [
         "bench/bare/locations/<str:country_code>/<str:party_id>/<str:location_id>/<str:evse_uid>",
         bare.evse_status,
     ),
+    re_path(r"^bench/bare/charge/(?P<evse_id>[A-Za-z0-9*\-_ .%]{1,64})/$", bare.charge_page),
+    path("i18n/", include("django.conf.urls.i18n")),  # the page's language switch links here
     path("healthz", healthz),
 ]

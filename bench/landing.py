@@ -11,6 +11,10 @@ bench.landing load`: raw HTTP/1.1 over asyncio, keep-alive connections wherever 
 them, reopened where it closes them) asking for the four EVSEs' pages in turn, with English and
 German browsers alternately, and no cookies (a driver's first visit).
 
+Each of our figures comes with the yardstick's, measured in the same run on the same gunicorn
+configuration: `bench.bare.charge_page`, the same template from the same data with no middleware
+and one query a page.
+
 Figures: requests/s at saturation (a closed loop, 8 requests in flight) for sync 2 workers and
 gthread 2×4; on the better one, median and p95 at a fixed 100 requests/s (an open loop whose
 latencies count from each request's scheduled start, so a stalled server cannot hide its
@@ -46,10 +50,14 @@ from bench.support import (
     run_json,
     say,
     scratch_database,
+    server_cpu_seconds,
     with_query,
 )
 
-BUDGET_SECONDS = 360
+BUDGET_SECONDS = 600
+# The yardstick, measured in the same run (`bench.bare.charge_page`): the same template from
+# the same data, with no middleware and one query a page.
+BARE_SETTINGS, BARE = "bench.settings_bare", "/bench/bare/charge"
 CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ("sync ×2", {"workers": 2, "worker_class": "sync"}),
     ("gthread 2×4", {"workers": 2, "worker_class": "gthread", "threads": 4}),
@@ -82,31 +90,57 @@ def run(budget_seconds: float = BUDGET_SECONDS) -> list[Figure]:
         first_label, first_env, first_age = variants[0]
         say(f"landing: DATABASE_URL as given gives CONN_MAX_AGE={first_age}")
         closed: dict[tuple[str, str], dict[str, Any]] = {}
+        bare: dict[tuple[str, str], dict[str, Any]] = {}
         weights: dict[str, int] = {}
+        evse_ids = station["evse_ids"]
         for label, config in CONFIGS:
             with gunicorn(first_env, **config) as base:
                 if not weights:
-                    weights = _weights(base, station["evse_ids"])
+                    weights = _weights(base, evse_ids)
                 closed[(first_label, label)] = _load(
-                    budget, base, station["evse_ids"], "closed", concurrency=CONCURRENCY
+                    budget, base, evse_ids, "closed", concurrency=CONCURRENCY
                 )
             _say_result(
                 f"{first_label}, {label}, {CONCURRENCY} in flight", closed[(first_label, label)]
             )
+            with gunicorn(first_env, settings=BARE_SETTINGS, **config) as base:
+                bare[(first_label, label)] = _load(
+                    budget, base, evse_ids, "closed", concurrency=CONCURRENCY, prefix=BARE
+                )
+            _say_result(
+                f"bare, {first_label}, {label}, {CONCURRENCY} in flight",
+                bare[(first_label, label)],
+            )
         best, best_config = max(CONFIGS, key=lambda c: closed[(first_label, c[0])]["rps"])
         at_rate: dict[str, dict[str, Any]] = {}
+        bare_at_rate: dict[str, dict[str, Any]] = {}
         for label, variant_env, _age in variants:
             with gunicorn(variant_env, **best_config) as base:
                 if (label, best) not in closed:
                     closed[(label, best)] = _load(
-                        budget, base, station["evse_ids"], "closed", concurrency=CONCURRENCY
+                        budget, base, evse_ids, "closed", concurrency=CONCURRENCY
                     )
                     _say_result(f"{label}, {best}, {CONCURRENCY} in flight", closed[(label, best)])
                 at_rate[label] = _load(
-                    budget, base, station["evse_ids"], "open", rate=RATE, duration=RATE_DURATION
+                    budget, base, evse_ids, "open", rate=RATE, duration=RATE_DURATION
                 )
                 _say_result(f"{label}, {best}, {RATE}/s", at_rate[label])
-    return _figures(db.description, variants, closed, best, at_rate, weights)
+            with gunicorn(variant_env, settings=BARE_SETTINGS, **best_config) as base:
+                if (label, best) not in bare:
+                    bare[(label, best)] = _load(
+                        budget, base, evse_ids, "closed", concurrency=CONCURRENCY, prefix=BARE
+                    )
+                bare_at_rate[label] = _load(
+                    budget,
+                    base,
+                    evse_ids,
+                    "open",
+                    rate=RATE,
+                    duration=RATE_DURATION,
+                    prefix=BARE,
+                )
+                _say_result(f"bare, {label}, {best}, {RATE}/s", bare_at_rate[label])
+    return _figures(db.description, variants, closed, best, at_rate, weights, bare, bare_at_rate)
 
 
 def _variants(env: dict[str, str], budget: Budget) -> list[tuple[str, dict[str, str], int]]:
@@ -167,7 +201,11 @@ def _load(budget: Budget, base: str, evse_ids: list[str], mode: str, **options: 
     options.setdefault("duration", DURATION)
     for name, value in options.items():
         args += [f"--{name}", str(value)]
-    return run_json(args, dict(os.environ), timeout=budget.remaining(90), what=f"load {mode}")
+    cpu = server_cpu_seconds(base)
+    result = run_json(args, dict(os.environ), timeout=budget.remaining(90), what=f"load {mode}")
+    cpu = server_cpu_seconds(base) - cpu
+    result["server_cpu_ms"] = cpu * 1000 / result["sent"] if result["sent"] else 0.0
+    return result
 
 
 def _say_result(what: str, result: dict[str, Any]) -> None:
@@ -195,6 +233,8 @@ def _figures(
     best: str,
     at_rate: dict[str, dict[str, Any]],
     weights: dict[str, int],
+    bare: dict[tuple[str, str], dict[str, Any]],
+    bare_at_rate: dict[str, dict[str, Any]],
 ) -> list[Figure]:
     figures = [Figure("landing", "database", None, "", note=database)]
     for (variant, label), result in closed.items():
@@ -210,11 +250,37 @@ def _figures(
                 f"p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms at "
                 f"{CONCURRENCY} in flight; {result['requests']} pages in {DURATION:g} s, "
                 f"{_failed(result)} failed, {_connections(result)}; "
-                f"load generator {result['cpu_seconds']:.1f} CPU s",
+                f"load generator {result['cpu_seconds']:.1f} CPU s; "
+                f"{result['server_cpu_ms']:.2f} ms of gunicorn's CPU a page",
             )
         )
+        yardstick = bare.get((variant, label))
+        if yardstick is not None:
+            ratio = rps / yardstick["rps"] if yardstick["rps"] else 0.0
+            figures += [
+                Figure(
+                    "landing",
+                    f"  bare Django view, {label}, {variant}",
+                    yardstick["rps"],
+                    "req/s",
+                    note=f"p50 {yardstick['p50_ms']:.1f} ms, p95 {yardstick['p95_ms']:.1f} ms;"
+                    f" {_failed(yardstick)} failed; {yardstick['server_cpu_ms']:.2f} ms of"
+                    " gunicorn's CPU a page",
+                ),
+                Figure("landing", "  ours / bare", ratio, "", "≥ 0.6", ratio >= 0.6),
+                Figure(
+                    "landing",
+                    "  bare's CPU / ours (a page)",
+                    yardstick["server_cpu_ms"] / result["server_cpu_ms"]
+                    if result["server_cpu_ms"]
+                    else 0,
+                    "",
+                    note="what the ratio of pages/s tends to where our CPU is the bottleneck",
+                ),
+            ]
     for variant, result in at_rate.items():
         p50, p95 = result["p50_ms"], result["p95_ms"]
+        yardstick = bare_at_rate.get(variant)
         figures += [
             Figure(
                 "landing",
@@ -226,6 +292,15 @@ def _figures(
                 f"{result['requests']} pages over {result['seconds']:.0f} s "
                 f"({result['rps']:.0f}/s answered), {_failed(result)} failed, "
                 f"{_connections(result)}",
+            ),
+            Figure(
+                "landing",
+                f"  bare Django view's median at {RATE}/s, {best}, {variant}",
+                yardstick["p50_ms"] if yardstick else None,
+                "ms",
+                note=f"p95 {yardstick['p95_ms']:.1f} ms, {_failed(yardstick)} failed"
+                if yardstick and yardstick["p95_ms"] is not None
+                else "",
             ),
             Figure(
                 "landing",
@@ -474,12 +549,12 @@ def conn_settings() -> None:
 class Pages:
     """GET requests for the EVSEs' pages in turn, English and German browsers alternately."""
 
-    def __init__(self, base: str, evse_ids: list[str]) -> None:
+    def __init__(self, base: str, evse_ids: list[str], prefix: str = "/charge") -> None:
         url = urlsplit(base)
         self.host, self.port = url.hostname or "127.0.0.1", url.port or 80
         self.requests = [
             (
-                f"GET /charge/{evse_id}/ HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                f"GET {prefix}/{evse_id}/ HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
                 f"User-Agent: bench-landing\r\nAccept: text/html\r\n"
                 f"Accept-Language: {language}\r\nAccept-Encoding: identity\r\n\r\n"
             ).encode()
@@ -673,10 +748,11 @@ def load(argv: list[str]) -> None:
     parser.add_argument("--duration", type=float, default=DURATION)
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
     parser.add_argument("--rate", type=float, default=RATE)
+    parser.add_argument("--prefix", default="/charge", help="/bench/bare/charge: the yardstick")
     args = parser.parse_args(argv)
     if args.duration > 120 or args.concurrency > 64 or args.rate > 2000:
         raise SystemExit("refusing: at most 120 s, 64 in flight, 2,000/s")
-    pages = Pages(args.base, json.loads(args.evse_ids))
+    pages = Pages(args.base, json.loads(args.evse_ids), args.prefix)
 
     async def main() -> dict[str, Any]:
         if args.mode == "closed":
@@ -697,6 +773,7 @@ def load(argv: list[str]) -> None:
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
         "connections": pages.opened,
         "stale": pages.stale,
+        "sent": pages.sent,  # warm-up included: what the server's CPU was spent on
     }
     print(json.dumps(result), flush=True)
 

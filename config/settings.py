@@ -267,6 +267,11 @@ CHECKOUT_RATE_LIMIT_PER_EVSE = production.rate_limit(
 OCPI_AUTH_FAILURE_LIMIT = production.rate_limit(
     "OCPI_AUTH_FAILURE_LIMIT", env.str("OCPI_AUTH_FAILURE_LIMIT", default="30/10m")
 )
+# The traffic log of the OCPI requests we serve is written in batches off the requests' path
+# (ocpi_peer.traffic.Buffer): this many rows at once, or when the oldest has waited this long,
+# and at the process's exit. 1: each row written with its request.
+OCPI_TRAFFIC_LOG_BATCH = max(1, env.int("OCPI_TRAFFIC_LOG_BATCH", default=100))
+OCPI_TRAFFIC_LOG_FLUSH_SECONDS = max(0.05, env.float("OCPI_TRAFFIC_LOG_FLUSH_SECONDS", default=1.0))
 
 LOGGING = {
     "version": 1,

@@ -58,6 +58,7 @@ class OcpiTrafficMiddleware:
             correlation=correlation,
             request_body=body,
             response_body=None if getattr(response, "streaming", False) else response.content,
+            later=True,
         )
         return response
 

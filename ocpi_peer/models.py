@@ -4,6 +4,7 @@ we exchange with it. Tokens are kept encrypted and found by hash (`ocpi_peer.cry
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 
 from django.db import connections, models
 from django.db.models import Q
@@ -258,12 +259,21 @@ class PartnerTokenQuerySet(models.QuerySet["PartnerToken"]):
         sql = _FIND_TOKEN.format(hashes=", ".join(["%s"] * len(by_hash)))
         for partner in Partner.objects.db_manager(db).raw(sql, [*by_hash, now]):
             extra = [vars(partner).pop(name) for name in _TOKEN_COLUMNS]  # not the partner's
+            extra[-1] = _aware(extra[-1])  # a raw column: SQLite gives the text it holds
             token = PartnerToken.from_db(db, _TOKEN_FIELDS, [extra[0], partner.pk, *extra[1:]])
             PartnerToken.partner.field.set_cached_value(token, partner)
             presented = by_hash[token.token_hash]
             if crypto.same(token.plain, presented):
                 return token, presented
         return None
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    if isinstance(value, str):  # SQLite keeps UTC as "YYYY-MM-DD HH:MM:SS[.ffffff]"
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 class PartnerToken(models.Model):
@@ -296,13 +306,13 @@ class PartnerToken(models.Model):
 
 
 # The token's fields that `find` loads, in the model's order, and the names _FIND_TOKEN gives them.
-_TOKEN_FIELDS = ["id", "partner_id", "kind", "token_hash", "token_encrypted"]
-_TOKEN_COLUMNS = ["token_pk", "token_kind", "token_hash_", "token_cipher"]
+_TOKEN_FIELDS = ["id", "partner_id", "kind", "token_hash", "token_encrypted", "expires_at"]
+_TOKEN_COLUMNS = ["token_pk", "token_kind", "token_hash_", "token_cipher", "token_expires"]
 # Each candidate's hash, then now: a usable token is neither revoked nor expired (as `usable()`).
 # Table names come from the models and every value is a parameter, hence the noqa.
 _FIND_TOKEN = (
     "SELECT p.*, t.id AS token_pk, t.kind AS token_kind, t.token_hash AS token_hash_,"  # noqa: S608
-    " t.token_encrypted AS token_cipher"
+    " t.token_encrypted AS token_cipher, t.expires_at AS token_expires"
     f" FROM {PartnerToken._meta.db_table} t JOIN {Partner._meta.db_table} p ON p.id = t.partner_id"
     " WHERE t.token_hash IN ({hashes}) AND t.revoked_at IS NULL"
     " AND (t.expires_at IS NULL OR t.expires_at > %s)"
@@ -434,3 +444,16 @@ class AuthFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class Generation(models.Model):
+    """A counter that database triggers raise whenever a table behind one kind of cached data
+    changes (`ocpi_peer.generations`): a web process compares it with the value it cached at, so
+    that a change made anywhere (another process, the admin, a migration, a plain UPDATE) is
+    seen at its next request. One row a kind, written by the triggers only."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    value = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.value}"

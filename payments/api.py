@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -34,6 +35,7 @@ from payments import (
     gateway,
     invoice_details,
     nearby,
+    offers,
     services,
     settlement,
     states,
@@ -243,24 +245,31 @@ STANDARD_NAMES = {
 }
 
 
-def describe_evse(evse: Evse, *, locale: Locale) -> dict[str, Any]:
-    """The charger as the driver's page shows it, prices, power and hold in `locale`."""
+def describe_evse(
+    evse: Evse, *, locale: Locale, estimate_kwh: tuple[Decimal, ...] = tariffs.ESTIMATE_KWH
+) -> dict[str, Any]:
+    """The charger as the driver's page shows it, prices, power and hold in `locale`, with the
+    cost of charging each of `estimate_kwh` (the page shows one; the API gives all)."""
     with translation.override(locale):
-        return _describe_evse(evse, locale)
+        return _describe_evse(evse, locale, estimate_kwh)
 
 
-def _describe_evse(evse: Evse, locale: Locale) -> dict[str, Any]:
+def _describe_evse(evse: Evse, locale: Locale, estimate_kwh: tuple[Decimal, ...]) -> dict[str, Any]:
     now = timezone.now()
-    reason = services.why_not_payable(evse)
+    prefetch_related_objects([evse], "connectors")  # read once, by the offer and below
+    offer = offers.for_charger(evse)
+    reason = services.why_not_payable(evse, offer=offer)
     connectors = []
     price_reasons = []
-    for connector in evse.connectors.all().order_by("connector_id"):
-        shown = services.price_shown(connector, at=now, locale=locale)
+    for connector in sorted(evse.connectors.all(), key=lambda c: c.connector_id):
+        shown = services.price_shown(
+            connector, at=now, locale=locale, offer=offer, estimate_kwh=estimate_kwh
+        )
         power = tariffs.connector_power_kw(connector)
         payable = reason is None and shown is not None and not shown.not_payable_reason
         if shown is not None and shown.not_payable_reason:
             price_reasons.append(shown.not_payable_reason)
-        hold = services.hold_for(connector, shown) if payable and shown is not None else None
+        hold = services.hold_for(shown, offer=offer) if payable and shown is not None else None
         connectors.append(
             {
                 "id": connector.connector_id,
@@ -296,7 +305,7 @@ def _describe_evse(evse: Evse, locale: Locale) -> dict[str, Any]:
             "postal_code": location.postal_code,
             "city": location.city,
             "country": location.country,
-            "operator": services.operator_name(evse),
+            "operator": offer.operator_name,
             "energy_mix": site.energy_mix(location.energy_mix or _tariff_energy_mix(connectors)),
         },
         "parking_restrictions": site.parking_restrictions(evse.parking_restrictions),

@@ -12,7 +12,7 @@ class PaymentsConfig(AppConfig):
         chargers opens a case at once. A partner's health counts its open cases. QR stickers
         name a charger's operator as its landing page does."""
         from ocpi_peer import health, parties, sync
-        from payments import cases, dashboard, party_moves, services
+        from payments import cases, dashboard, offers, party_moves
         from payments.ocpi import pulls
         from stations import evse_ids, stickers
 
@@ -22,4 +22,4 @@ class PaymentsConfig(AppConfig):
         parties.on_party_moved(party_moves.move_open_business)
         evse_ids.on_duplicate(cases.open_duplicate_evse_id_case)
         health.on_open_cases(dashboard.open_cases_by_partner)
-        stickers.name_operators_with(services.operator_name)
+        stickers.name_operators_with(offers.operator_name)

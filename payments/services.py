@@ -22,11 +22,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ocpi_peer import clients, parties
-from ocpi_peer.models import ClientInfo, Partner, PartnerParty
-from payments import cases, declines, gateway
+from ocpi_peer import clients
+from ocpi_peer.models import ClientInfo, Partner
+from payments import cases, declines, gateway, offers
 from payments.ledger import book
-from payments.models import Checkout, CpoTerms, Deadline, DriverToken, LedgerEntry, StripeEvent
+from payments.models import Checkout, Deadline, DriverToken, LedgerEntry, StripeEvent
 from payments.queue import enqueue_on_commit
 from payments.states import CheckoutError, TransitionRefused, let_go, move
 from stations import evse_ids, l10n, opening, tariffs
@@ -129,35 +129,6 @@ def find_evse(evse_id: str) -> Evse:
     return found.evse
 
 
-def operator_name(evse: Evse) -> str:
-    """Who runs this charger, as the driver is told before paying: the CPO party's legal name
-    from its terms, else the business name it registered with, else its connection's name (a
-    party behind a hub: its id and the hub's name, not the hub's name alone).
-    Never the location's own `operator` field, which any publisher can fill in."""
-    location = evse.location
-    country_code, party_id = location.country_code.upper(), location.party_id.upper()
-    terms = CpoTerms.objects.filter(country_code=country_code, party_id=party_id).first()
-    if terms is not None and terms.legal_name:
-        return terms.legal_name
-    business_name = (
-        PartnerParty.objects.filter(
-            partner=location.partner_id,
-            role="CPO",
-            country_code__iexact=country_code,
-            party_id__iexact=party_id,
-        )
-        .exclude(business_name="")
-        .values_list("business_name", flat=True)
-        .first()
-    )
-    if business_name:
-        return business_name
-    if parties.is_hub(location.partner):
-        # A party behind a hub has no name of its own here until an operator enters its terms.
-        return f"{country_code}*{party_id} via {location.partner.name}"
-    return location.partner.name
-
-
 # What a party's hub says of its link (ClientInfo), in words; CONNECTED is payable.
 _HUB_STATUS_WORDS: dict[str, Promise] = {
     ClientInfo.Status.OFFLINE: gettext_lazy("its operator's system is offline at the moment"),
@@ -166,10 +137,12 @@ _HUB_STATUS_WORDS: dict[str, Promise] = {
 }
 
 
-def why_not_payable(evse: Evse) -> str | None:
-    """Why a driver cannot pay for this EVSE now, in words; None when they can."""
+def why_not_payable(evse: Evse, *, offer: offers.PartyOffer | None = None) -> str | None:
+    """Why a driver cannot pay for this EVSE now, in words; None when they can. `offer`: its
+    party's, when the caller has it."""
     partner: Partner = evse.location.partner
-    foreign = evse_ids.foreign_operator(evse)
+    offer = offer or offers.load(evse)
+    foreign = evse_ids.foreign_operator(evse, offer.approved)
     if foreign is not None:
         return _(
             "its ID belongs to the operator %(operator)s, but another operator told us about "
@@ -182,10 +155,7 @@ def why_not_payable(evse: Evse) -> str | None:
     shut = _why_closed(evse)
     if shut is not None:
         return shut
-    location = evse.location
-    info = parties.client_info(
-        partner=partner, country_code=location.country_code, party_id=location.party_id
-    )
+    info = offer.client_info
     if info is not None and not info.connected:
         return str(_HUB_STATUS_WORDS.get(info.status, _("its operator cannot be reached now")))
     if "commands" in partner.missing_modules:
@@ -216,35 +186,30 @@ def _why_closed(evse: Evse) -> str | None:
     }
 
 
-def missing_vat_is_country_rate(evse: Evse) -> bool:
-    """The EVSE's CPO party's rule (`CpoTerms.missing_vat_is_country_rate`): whether a price
-    component without `vat` carries the country's rate. Read here, passed to `stations`."""
-    location = evse.location
-    return CpoTerms.objects.filter(
-        country_code=location.country_code,
-        party_id=location.party_id,
-        missing_vat_is_country_rate=True,
-    ).exists()
-
-
-def price_shown(connector: Connector, *, at: datetime, locale: Locale) -> tariffs.PriceShown | None:
+def price_shown(
+    connector: Connector,
+    *,
+    at: datetime,
+    locale: Locale,
+    offer: offers.PartyOffer,
+    estimate_kwh: tuple[Decimal, ...] = tariffs.ESTIMATE_KWH,
+) -> tariffs.PriceShown | None:
     """The price a driver is shown at this connector, with its CPO party's VAT rule."""
     return tariffs.shown_price(
         connector,
         at=at,
         locale=locale,
-        missing_vat_is_country_rate=missing_vat_is_country_rate(connector.evse),
+        missing_vat_is_country_rate=offer.missing_vat_is_country_rate,
+        held=offer.tariffs,
+        estimate_kwh=estimate_kwh,
     )
 
 
-def hold_for(connector: Connector, shown: tariffs.PriceShown) -> Money:
+def hold_for(shown: tariffs.PriceShown, *, offer: offers.PartyOffer) -> Money:
     """ARCHITECTURE.md "The hold": the CPO party's setting, else the platform default; never
     above the tariff's max_price incl. VAT when that is lower. (2.3.0's preauthorize_amount,
     when a CPO sends one, comes with the Payments module.)"""
-    location = connector.evse.location
-    terms = CpoTerms.objects.filter(
-        country_code=location.country_code, party_id=location.party_id
-    ).first()
+    terms = offer.terms
     amount = terms.default_hold if terms else Decimal(settings.DEFAULT_HOLD_AMOUNT)
     cap = shown.tariff.max_price_incl_vat
     if cap is not None and cap > 0:
@@ -301,11 +266,12 @@ def start_checkout(
     connector = evse.connectors.filter(connector_id=connector_id).first()
     if connector is None:
         raise UnknownConnector(_("this charger has no connector %(id)s") % {"id": connector_id})
-    reason = why_not_payable(evse)
+    offer = offers.load(evse)  # read now, not from a page's cache: this is what is charged
+    reason = why_not_payable(evse, offer=offer)
     if reason is not None:
         raise NotPayable(_("This charger cannot be paid for now: %(why)s.") % {"why": reason})
     now = timezone.now()
-    shown = price_shown(connector, at=now, locale=locale)
+    shown = price_shown(connector, at=now, locale=locale, offer=offer)
     if shown is None or shown.not_payable_reason:
         why = shown.not_payable_reason if shown else _("its operator has sent us no price for it")
         raise NotPayable(_("This charger cannot be paid for now: %(why)s.") % {"why": why})
@@ -313,6 +279,7 @@ def start_checkout(
         evse,
         connector,
         shown,
+        hold=hold_for(shown, offer=offer),
         email=email,
         locale=locale,
         client_ip=client_ip,
@@ -331,6 +298,7 @@ def _claim(
     connector: Connector,
     shown: tariffs.PriceShown,
     *,
+    hold: Money,
     email: str,
     locale: str,
     client_ip: str | None,
@@ -351,7 +319,6 @@ def _claim(
         .filter(lapsed | own)
     ):
         _expire(stale, reason=_("not paid in time") if stale.created_at < lapse else _("replaced"))
-    hold = hold_for(connector, shown)
     try:
         with transaction.atomic():
             checkout = Checkout.objects.create(

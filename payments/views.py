@@ -5,6 +5,7 @@ script against that API (Stripe.js collects the card, our server places the hold
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
@@ -80,6 +81,10 @@ def _back_to_session(request: HttpRequest, evse_pk: int | None = None) -> HttpRe
     return None
 
 
+# The one estimate the page shows ("20 kWh ≈ …"); each costs a pricing of the session.
+PAGE_ESTIMATE = (Decimal(20),)
+
+
 @require_GET
 def charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
     response = _charge_page(request, evse_id)
@@ -98,7 +103,7 @@ def _charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
     back = _back_to_session(request, evse.pk)
     if back is not None:
         return back
-    info = api.describe_evse(evse, locale=l10n.active_locale())
+    info = api.describe_evse(evse, locale=l10n.active_locale(), estimate_kwh=PAGE_ESTIMATE)
     payable = [c for c in info["connectors"] if c["payable"]]
     chosen = payable[0] if info["payable"] and payable else None
     context = {

@@ -64,7 +64,7 @@ def parse_operator(text: str) -> Operator | None:
     return Operator(key[:2], key[2:]) if _OPERATOR.match(key) else None
 
 
-def _approved(parties: Iterable[tuple[str, str]]) -> set[tuple[str, str, str]]:
+def approved(parties: Iterable[tuple[str, str]]) -> set[tuple[str, str, str]]:
     wanted = set(parties)
     rows = EvseIdAlias.objects.filter(
         country_code__in={cc for cc, _ in wanted}, party_id__in={pid for _, pid in wanted}
@@ -72,21 +72,28 @@ def _approved(parties: Iterable[tuple[str, str]]) -> set[tuple[str, str, str]]:
     return {row for row in rows if row[:2] in wanted}
 
 
-def _foreign(evse: Evse, approved: set[tuple[str, str, str]]) -> Operator | None:
+def _foreign(
+    evse: Evse, aliases: set[tuple[str, str, str]] | frozenset[tuple[str, str, str]]
+) -> Operator | None:
     operator = operator_of(evse.lookup_key)
     if operator is None:
         return None
     cc, pid = evse.location.country_code.upper(), evse.location.party_id.upper()
-    if operator.key == cc + pid or (cc, pid, operator.key) in approved:
+    if operator.key == cc + pid or (cc, pid, operator.key) in aliases:
         return None
     return operator
 
 
-def foreign_operator(evse: Evse) -> Operator | None:
+def foreign_operator(
+    evse: Evse, aliases: set[tuple[str, str, str]] | frozenset[tuple[str, str, str]] | None = None
+) -> Operator | None:
     """The operator this EVSE's ID names when that is neither the party that published it nor
-    an operator an approved alias lets it publish: such an EVSE is not payable here."""
+    an operator an approved alias lets it publish: such an EVSE is not payable here. `aliases`:
+    `approved` for its party, when the caller has read them."""
     location = evse.location
-    return _foreign(evse, _approved([(location.country_code.upper(), location.party_id.upper())]))
+    if aliases is None:
+        aliases = approved([(location.country_code.upper(), location.party_id.upper())])
+    return _foreign(evse, aliases)
 
 
 @dataclass(frozen=True)
@@ -114,8 +121,8 @@ def find(evse_id: str) -> Found:
         .select_related("location__partner")
         .order_by("-last_updated", "pk")
     )
-    approved = _approved((e.location.country_code, e.location.party_id) for e in candidates)
-    own = [e for e in candidates if _foreign(e, approved) is None]
+    aliases = approved((e.location.country_code, e.location.party_id) for e in candidates)
+    own = [e for e in candidates if _foreign(e, aliases) is None]
     if len(own) > 1:
         return Found(None, twins=tuple(own))
     return Found(own[0] if own else (candidates[0] if candidates else None))

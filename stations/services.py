@@ -361,6 +361,14 @@ _TOUCH_LOCATION = (
     f"UPDATE {_LOCATION_TABLE} SET {_L_UPDATED} = %s"  # noqa: S608
     f" WHERE {_LOCATION_WHERE} AND {_L_UPDATED} < %s"
 )
+# On PostgreSQL the first UPDATE and the location's timestamp go as one statement (one round
+# trip); it answers how many EVSEs it wrote.
+_PATCH_EVSE_STATUS_AND_TOUCH = (
+    f"WITH e AS ({_PATCH_EVSE_STATUS} RETURNING {_E_LOCATION}),"  # noqa: S608
+    f" l AS (UPDATE {_LOCATION_TABLE} SET {_L_UPDATED} = %s"
+    f" WHERE {_L_ID} IN (SELECT {_E_LOCATION} FROM e) AND {_L_UPDATED} < %s RETURNING 1)"
+    " SELECT (SELECT COUNT(*) FROM e), (SELECT COUNT(*) FROM l)"
+)
 
 
 def patch_evse_status(
@@ -374,20 +382,28 @@ def patch_evse_status(
     at: datetime,
 ) -> None:
     """The hot path of every CPO: an EVSE status PATCH. One conditional UPDATE (found through
-    its location in a subquery) and, when it wrote, the location's timestamp; the lookups that
+    its location in a subquery) and, when it wrote, the location's timestamp (one statement on
+    PostgreSQL, two elsewhere); the lookups that
     explain a miss run only then. A stale update changes nothing and is no error (L-02). An EVSE
     brought back from REMOVED publishes its EVSE ID again (`evse_ids.watch`)."""
     where: list[int | str] = [partner.pk, country_code.upper(), party_id.upper(), location_id]
     stamp = connection.ops.adapt_datetimefield_value(at)  # what the ORM would send
     values = [status, stamp, evse_uid, stamp, Evse.Status.REMOVED.value, *where]
     with connection.cursor() as cursor:
-        cursor.execute(_PATCH_EVSE_STATUS, values)
-        was_removed = not cursor.rowcount  # or stale, or unknown: the second UPDATE tells
-        if was_removed:
-            cursor.execute(_REVIVE_EVSE_STATUS, values)
+        if connection.vendor == "postgresql":
+            cursor.execute(_PATCH_EVSE_STATUS_AND_TOUCH, [*values, stamp, stamp])
+            written = cursor.fetchone()[0]
+        else:
+            cursor.execute(_PATCH_EVSE_STATUS, values)
+            if written := cursor.rowcount:
+                cursor.execute(_TOUCH_LOCATION, [stamp, *where, stamp])
+        if written:
+            return
+        # Removed, or stale, or unknown: the second UPDATE tells.
+        cursor.execute(_REVIVE_EVSE_STATUS, values)
         if cursor.rowcount:
             cursor.execute(_TOUCH_LOCATION, [stamp, *where, stamp])
-            if was_removed and status != Evse.Status.REMOVED:
+            if status != Evse.Status.REMOVED:
                 _published_again(where, evse_uid)
             return
     location = {

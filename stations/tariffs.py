@@ -397,24 +397,28 @@ def _valid_at(tariff: Tariff, at: datetime) -> bool:
     )
 
 
-def ad_hoc_tariff(connector: Connector, *, at: datetime) -> Tariff | None:
+def ad_hoc_tariff(
+    connector: Connector, *, at: datetime, held: Iterable[Tariff] | None = None
+) -> Tariff | None:
     """The tariff a card payment at this connector pays at `at` (see the module docstring):
-    AD_HOC_PAYMENT if one is valid, else REGULAR or untyped; None if none applies."""
+    AD_HOC_PAYMENT if one is valid, else REGULAR or untyped; None if none applies. `held`: the
+    party's live tariffs the caller has read already (a superset will do), else read here."""
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError(f"at {at} has no time zone")
     wanted = [tid for tid in connector.tariff_ids if isinstance(tid, str) and tid]
     if not wanted:
         return None
-    location = connector.evse.location
-    same_id = Q()
-    for tid in wanted:
-        same_id |= Q(ocpi_id__iexact=tid)  # tariff ids are CiStrings (T-21)
-    held = Tariff.objects.filter(
-        same_id,
-        country_code=location.country_code.upper(),
-        party_id=location.party_id.upper(),
-        deleted_at=None,
-    )
+    if held is None:
+        location = connector.evse.location
+        same_id = Q()
+        for tid in wanted:
+            same_id |= Q(ocpi_id__iexact=tid)  # tariff ids are CiStrings (T-21)
+        held = Tariff.objects.filter(
+            same_id,
+            country_code=location.country_code.upper(),
+            party_id=location.party_id.upper(),
+            deleted_at=None,
+        )
     return choose_ad_hoc_tariff(wanted, held, at=at)
 
 
@@ -424,7 +428,7 @@ def choose_ad_hoc_tariff(
     """`ad_hoc_tariff`'s choice among tariffs already read: of `held` (the location party's,
     not deleted), those the connector names in `tariff_ids` and valid at `at`, AD_HOC_PAYMENT
     first, then REGULAR or untyped, the connector's order breaking ties. For callers that read
-    the tariffs of many connectors at once (the chargers near a driver)."""
+    the tariffs of many connectors at once (the chargers near a driver, a charger's page)."""
     wanted = [tid for tid in tariff_ids if isinstance(tid, str) and tid]
     rank = {tid.upper(): i for i, tid in reversed(list(enumerate(wanted)))}
     valid = sorted(
@@ -553,6 +557,8 @@ def shown_price(
     at: datetime,
     locale: Locale,
     missing_vat_is_country_rate: bool = False,
+    held: Iterable[Tariff] | None = None,
+    estimate_kwh: tuple[Decimal, ...] = ESTIMATE_KWH,
 ) -> PriceShown | None:
     """What a driver paying at this connector at `at` is shown, in German or English; None when
     no tariff applies. Never raises for a tariff it cannot price: `unpriceable_reason` says why.
@@ -560,8 +566,10 @@ def shown_price(
     `missing_vat_is_country_rate` is the CPO party's rule (its terms, read by the caller): a
     2.2.1 component without `vat` carries the location country's rate. Without the rule such a
     component's gross price is not known, and neither is it for a 2.1.1 tariff in a country
-    whose rate we do not know: the lines say "excl. VAT" and `gross_unknown` says why."""
-    tariff = ad_hoc_tariff(connector, at=at)
+    whose rate we do not know: the lines say "excl. VAT" and `gross_unknown` says why.
+    `held`: as for `ad_hoc_tariff`; `estimate_kwh`: the energies to estimate the cost of (each
+    costs a pricing of the session)."""
+    tariff = ad_hoc_tariff(connector, at=at, held=held)
     if tariff is None:
         return None
     location = connector.evse.location
@@ -608,7 +616,7 @@ def shown_price(
     try:
         estimates = tuple(
             _estimate(priced, connector, kwh, power_kw, at, locale, vat_fallback)
-            for kwh in ESTIMATE_KWH
+            for kwh in estimate_kwh
         )
     except (TariffError, UnknownCurrency) as error:  # e.g. no minor-unit entry
         return PriceShown(lines=lines, estimates=(), unpriceable_reason=str(error), **shown)

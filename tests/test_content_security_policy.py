@@ -56,3 +56,8 @@ def test_it_follows_a_stripe_elsewhere(client: Client, settings: Any) -> None:
 def test_the_admin_is_under_it_too(client: Client) -> None:
     directives = policy(client.get("/admin/login/"))
     assert directives["script-src"][0] == "'self'" and directives["frame-ancestors"] == ["'none'"]
+
+
+def test_ocpi_answers_carry_the_strictest_policy(client: Client) -> None:
+    answer = client.get("/ocpi/versions")
+    assert answer["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"

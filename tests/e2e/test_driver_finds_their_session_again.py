@@ -51,7 +51,11 @@ def test_closing_the_tab_and_scanning_again_leads_back_to_the_live_session(
 
     other = phone()
     other.page.goto(f"{other.base_url}/charge/{evse_id}/")
-    expect(other.page.get_by_text("This charger cannot be paid for now: another vehicle is charging there.")).to_be_visible()
+    expect(
+        other.page.get_by_text(
+            "This charger cannot be paid for now: another vehicle is charging there."
+        )
+    ).to_be_visible()
     expect(other.page.locator("#pay")).to_have_count(0)
     assert public_id not in other.page.content()
     other.screenshot("4-another-driver")
