@@ -95,6 +95,9 @@ class CpoSimulator(Connection):
     and `requests` happens under `lock` (re-entrant, shared by all its parts). No lock is held
     during an outbound call.
 
+    It offers `versions` and, registering with an eMSP, takes `prefer_version` when the eMSP
+    offers it too, else the highest version both speak.
+
     Charging options: `charge_kw` (every session's power), `time_scale` (simulated seconds per
     real second, see `sessions.py`), `update_interval` (real seconds between a session's
     PATCHes), `command_timeout` (the CommandResponse's `timeout`), `command_fault`,
@@ -113,6 +116,7 @@ class CpoSimulator(Connection):
     def __init__(
         self,
         versions: Iterable[str] = ("2.2.1",),
+        prefer_version: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         country_code: str = "NL",
@@ -159,6 +163,7 @@ class CpoSimulator(Connection):
             omit_modules=frozenset(omit_modules),
             public_base_url=public_base_url,
             lock=self.lock,
+            prefer_version=prefer_version,
         )
         if location_count < 0 or page_size < 1:
             raise ValueError("location_count must be >= 0 and page_size >= 1")

@@ -23,7 +23,9 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-VERSIONS = ("2.2.1", "2.1.1")
+from ocpi_peer.versions import SUPPORTED
+
+VERSIONS = tuple(SUPPORTED)
 
 
 class OcpiTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
