@@ -36,6 +36,7 @@ HUB_ROLE = "HUB"  # what the rest of the platform knows a hub by (a 2.2.1 hub's 
 # --- credentials ------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(component_name="CredentialsRole230")
 class CredentialsRoleSerializer(v2_2_1.CredentialsRoleSerializer):
     role = serializers.ChoiceField(choices=ROLES)
 
