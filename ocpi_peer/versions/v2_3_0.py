@@ -113,7 +113,7 @@ class LocationSerializer(v2_2_1.LocationSerializer):
     """`parking_places` (Parking objects, for NAPs; kept as sent) and `help_phone`."""
 
     parking_places = JsonList()
-    help_phone = optional(CiStringField, max_length=25)
+    help_phone = optional(serializers.CharField, max_length=25)  # kept as written
     evse = EvseSerializer
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -144,8 +144,8 @@ class TotalCostSerializer(serializers.Serializer):
     taxes = serializers.ListField(child=TaxAmountSerializer(), required=False, allow_null=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if "before_taxes" not in attrs:  # a PATCH's part of it: nothing to add up
-            return {}
+        if "before_taxes" not in attrs:  # a PATCH replaces the whole Price, never a part of it
+            raise serializers.ValidationError({"before_taxes": "required"})
         taxes = attrs.get("taxes") or []
         after = attrs["before_taxes"] + sum((t["amount"] for t in taxes), Decimal(0))
         return {"excl_vat": attrs["before_taxes"], "incl_vat": after}

@@ -223,3 +223,9 @@ def test_every_230_version_details_example_round_trips(name: str) -> None:
     endpoints = V230.read_endpoints(details)
     written = [V230.write_endpoint(module=e.module, role=e.role, url=e.url) for e in endpoints]
     assert written == details["endpoints"]
+
+
+def test_a_230_price_without_before_taxes_is_refused_even_in_a_patch() -> None:
+    patch = {"total_cost": {"taxes": [{"name": "VAT", "amount": D("0.06")}]}}
+    with pytest.raises(ValidationError, match="before_taxes"):
+        V230.read_patch(V230.session, {**patch, "last_updated": "2029-01-01T00:00:00Z"})
