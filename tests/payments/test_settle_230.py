@@ -31,7 +31,8 @@ def test_a_230_cpo_is_held_charged_and_settled_by_its_own_cdr(
     checkout = reaches(checkout, "settled", timeout=30)
     charged = ChargingSession.objects.get(checkout=checkout)
     cdr = Cdr.objects.get(checkout=checkout)
-    (sent,) = [d.body for d in cpo.cdrs if d.cdr_id == cdr.cdr_id]
+    sent = cpo.wait_for_cdr(session["id"]).body
+    assert sent["id"] == cdr.cdr_id
     taxes = sum((tax["amount"] for tax in sent["total_cost"]["taxes"]), Decimal(0))
     assert cdr.total_cost_excl_vat == sent["total_cost"]["before_taxes"]
     assert cdr.total_cost_incl_vat == sent["total_cost"]["before_taxes"] + taxes
