@@ -10,6 +10,7 @@ import httpx
 import pytest
 from rest_framework.exceptions import ValidationError
 
+from cpo_simulator import CpoSimulator
 from ocpi_peer.models import Partner
 from ocpi_peer.registration import invite_partner, register_with_cpo
 from ocpi_peer.transport import authorization_header
@@ -24,9 +25,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ALL = ("2.3.0", "2.2.1", "2.1.1")
 
 
-def _our_roles(cpo: object) -> list[tuple[str, str, str]]:
-    with cpo.lock:  # type: ignore[attr-defined]
-        roles = cpo.state.emsp_credentials["roles"]  # type: ignore[attr-defined]
+def _our_roles(cpo: CpoSimulator) -> list[tuple[str, str, str]]:
+    """The roles of the credentials we gave the CPO, as it read them."""
+    with cpo.lock:
+        roles = cpo.state.emsp_credentials["roles"]
     return [(r["role"], r["country_code"], r["party_id"]) for r in roles]
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from payments.models import Cdr, ChargingSession
+from tests.helpers import wait_until
 from tests.payments.charging import pay, push_stations, reaches
 from tests.payments.settling import minor
 
@@ -41,3 +42,28 @@ def test_a_230_cpo_is_held_charged_and_settled_by_its_own_cdr(
     assert ledger["capture"] == int(cdr.total_cost_incl_vat * 100)
     assert ledger["release"] == 3000 - ledger["capture"]
     assert checkout.payment_status == "captured" and not checkout.flag
+
+
+def after_taxes(price: dict) -> Decimal:
+    return price["before_taxes"] + sum((tax["amount"] for tax in price["taxes"]), Decimal(0))
+
+
+def test_a_230_credit_and_corrected_cdr_leave_us_owing_the_corrected_total(
+    connected_cpo, live_server, stripe_settings, eager_tasks
+) -> None:
+    """The simulator's credit negates the Price's amount before taxes and its taxes' amounts."""
+    cpo = connected_cpo(
+        version="2.3.0", location_count=1, update_interval=0.2, cdr_fault="credit_after"
+    )
+    checkout = reaches(pay(live_server.url, stripe_settings, push_stations(cpo)), "charging")
+    cpo.end_session(cpo.wait_for_session("ACTIVE")["id"])
+    wait_until(lambda: len(cpo.cdrs) == 3)
+    checkout = reaches(checkout, "settled")
+    assert [d.http_status for d in cpo.cdrs] == [201, 201, 201]
+    original, credit, corrected = (after_taxes(d.body["total_cost"]) for d in cpo.cdrs)
+    assert credit == -original
+    ledger = list(checkout.ledger.filter(kind="payable").values_list("amount_minor", flat=True))
+    assert sorted(ledger) == sorted(
+        [int(original * 100), -int(original * 100), int(corrected * 100)]
+    )
+    assert minor(checkout)["capture"] == int(corrected * 100)
