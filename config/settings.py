@@ -131,8 +131,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "ChargePay API",
     "VERSION": "1",
-    "DESCRIPTION": "The driver API (`/api/v1/`, public) and the OCPI 2.2.1 and 2.1.1 endpoints "
-    "we serve (`/ocpi/`, with the token a partner got from us).",
+    "DESCRIPTION": "The driver API (`/api/v1/`, public) and the OCPI 2.3.0, 2.2.1 and 2.1.1 "
+    "endpoints we serve (`/ocpi/`, with the token a partner got from us).",
     "SERVE_INCLUDE_SCHEMA": False,  # the schema does not describe itself
     # Request bodies apart from answers: what we require of a request (non-blank strings) is
     # not what every answer of ours must hold.

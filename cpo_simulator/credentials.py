@@ -18,15 +18,16 @@ import httpx
 from .peer import Peer
 from .transport import (
     CPO_INTERFACES,
-    ROLES,
     InboundRequest,
     OcpiFailure,
     Reply,
     SimulatorError,
     Status,
     is_221_shape,
+    is_230,
     is_valid_token,
     read_envelope,
+    roles_of,
     token_from_header,
     version_key,
 )
@@ -72,7 +73,8 @@ def parse_credentials(data: Any, version: str) -> PeerCredentials:
     """Validate an eMSP's Credentials object as a strict CPO would; ValueError names the field.
 
     Unknown fields are ignored (T-12). A 2.2.1 object must hold an EMSP role: this peer is a CPO
-    and has nothing to do with any other kind of party."""
+    and has nothing to do with any other kind of party; in 2.3.0 a PTP will do too, though the
+    simulator takes tokens only from an EMSP role (Commands allow only the sender's tokens)."""
     if not isinstance(data, dict):
         raise ValueError("credentials must be a JSON object")
     token, url = data.get("token"), data.get("url")
@@ -85,21 +87,22 @@ def parse_credentials(data: Any, version: str) -> PeerCredentials:
         if not isinstance(roles, list) or not roles:
             raise ValueError("roles must be a non-empty list")
         for number, role in enumerate(roles):
-            _check_role(role, f"roles[{number}]")
-        if not any(role["role"] == "EMSP" for role in roles):
-            raise ValueError("roles has no EMSP role")
+            _check_role(role, f"roles[{number}]", roles_of(version))
+        wanted = {"EMSP", "PTP"} if is_230(version) else {"EMSP"}
+        if not any(role["role"] in wanted for role in roles):
+            raise ValueError(f"roles has no {' or '.join(sorted(wanted))} role")
     else:  # 2.1.1: flat object, one party
         flat = {key: data.get(key) for key in ("business_details", "party_id", "country_code")}
-        _check_role({"role": "EMSP", **flat}, "credentials")
+        _check_role({"role": "EMSP", **flat}, "credentials", roles_of(version))
         roles = [{"role": "EMSP", **flat}]
     return PeerCredentials(token=token, url=url, roles=roles, raw=data)
 
 
-def _check_role(role: Any, where: str) -> None:
+def _check_role(role: Any, where: str, roles: frozenset[str]) -> None:
     if not isinstance(role, dict):
         raise ValueError(f"{where} must be an object")
-    if role.get("role") not in ROLES:
-        raise ValueError(f"{where}.role must be one of {sorted(ROLES)}")
+    if role.get("role") not in roles:
+        raise ValueError(f"{where}.role must be one of {sorted(roles)}")
     details = role.get("business_details")
     name = details.get("name") if isinstance(details, dict) else None
     if not isinstance(name, str) or not 0 < len(name) <= 100:
@@ -217,7 +220,8 @@ def fetch_peer_version(
     version: str | None,
     correlation_id: str,
 ) -> tuple[str, dict[str, str]]:
-    """GET the eMSP's versions and the details of `version` (None: the highest in common).
+    """GET the eMSP's versions and the details of `version` (None: the simulator's preferred
+    version when the eMSP offers it, else the highest in common).
 
     Returns the version and the eMSP endpoints the CPO would call, by module id. The versions
     list is read with the token in the form of the version asked for (or of the simulator's
@@ -238,7 +242,8 @@ def fetch_peer_version(
                 f"no common version: the eMSP offers {sorted(offered)}, "
                 f"the simulator {list(peer.versions)}"
             )
-        version = max(common, key=version_key)
+        preferred = peer.prefer_version
+        version = preferred if preferred in common else max(common, key=version_key)
     elif version not in offered:
         raise UnsupportedVersion(f"the eMSP does not offer {version} (it offers {sorted(offered)})")
     details_url = offered[version]

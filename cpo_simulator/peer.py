@@ -128,9 +128,12 @@ class Peer:
         public_base_url: str | None,
         lock: threading.RLock,
         roles: tuple[Role, ...] | None = None,
+        prefer_version: str | None = None,
     ) -> None:
         if not versions or len(set(versions)) != len(versions):
             raise ValueError("versions must list at least one version, each once")
+        if prefer_version is not None and prefer_version not in versions:
+            raise ValueError(f"prefer_version {prefer_version} is not among {list(versions)}")
         unknown = [v for v in versions if v not in KNOWN_VERSIONS]
         if unknown:
             raise ValueError(f"unknown OCPI versions {unknown}; known: {list(KNOWN_VERSIONS)}")
@@ -139,6 +142,7 @@ class Peer:
         if token_a is not None and not is_valid_token(token_a):
             raise ValueError("token_a must be 1 to 64 printable ASCII characters without spaces")
         self._versions = versions
+        self._prefer_version = prefer_version
         self.host = host
         self.port = port  # 0 until the server is bound
         self.country_code = country_code
@@ -178,6 +182,13 @@ class Peer:
     @property
     def versions(self) -> tuple[str, ...]:
         return self.connection.versions if self.connection is not None else self._versions
+
+    @property
+    def prefer_version(self) -> str | None:
+        """The version it registers on when the eMSP offers it (None: the highest in common)."""
+        if self.connection is not None:
+            return self.connection.prefer_version
+        return self._prefer_version
 
     @property
     def raw_tokens(self) -> bool:

@@ -95,6 +95,9 @@ class CpoSimulator(Connection):
     and `requests` happens under `lock` (re-entrant, shared by all its parts). No lock is held
     during an outbound call.
 
+    It offers `versions` and, registering with an eMSP, takes `prefer_version` when the eMSP
+    offers it too, else the highest version both speak.
+
     Charging options: `charge_kw` (the power every session's car takes, no more than its
     connector gives), `time_scale` (1, real time, by default; a test may fast-forward: see
     `sessions.py`), `update_interval` (real seconds between a session's
@@ -105,7 +108,8 @@ class CpoSimulator(Connection):
     `late_seconds` (when "late_result" sends it) and `hold_seconds` (how long "read_timeout"
     holds the answer). CDRs (`cdrs.py`): `cdr_delay` (seconds from a session's end to its CDR)
     and `cdr_fault`, both settable at run time. Tariffs (`tariffs.py`): `max_price` (incl. VAT,
-    as a string) caps every 2.2.1 tariff."""
+    as a string) caps every 2.2.1 and 2.3.0 tariff; `preauthorize_amount` (a string) is every
+    2.3.0 tariff's."""
 
     # Misbehaviour of the whole server a test or the command line switches on, settable while
     # running; the modules' own faults live with their state (`command_fault`, ... below).
@@ -116,6 +120,7 @@ class CpoSimulator(Connection):
     def __init__(
         self,
         versions: Iterable[str] = ("2.2.1",),
+        prefer_version: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         country_code: str = "NL",
@@ -132,6 +137,7 @@ class CpoSimulator(Connection):
         tariff_count: int = 2,
         ad_hoc_tariffs: bool = False,
         max_price: str | None = None,
+        preauthorize_amount: str | None = None,
         latency: float = 0.0,
         status_churn: float = 0.0,
         charge_kw: float = 11.0,
@@ -162,6 +168,7 @@ class CpoSimulator(Connection):
             omit_modules=frozenset(omit_modules),
             public_base_url=public_base_url,
             lock=self.lock,
+            prefer_version=prefer_version,
         )
         if location_count < 0 or page_size < 1:
             raise ValueError("location_count must be >= 0 and page_size >= 1")
@@ -181,6 +188,9 @@ class CpoSimulator(Connection):
             tariff_count=tariff_count,
             ad_hoc_tariffs=ad_hoc_tariffs,
             max_price=Decimal(max_price) if max_price is not None else None,
+            preauthorize_amount=(
+                Decimal(preauthorize_amount) if preauthorize_amount is not None else None
+            ),
         )
         self.stations = Stations(fleet, location_count, self.lock)
         self.session_book = SessionBook(

@@ -24,7 +24,7 @@ import simplejson
 
 # Versions the simulator can play. 2.0 and 2.1 exist only so a test can offer a version the
 # platform does not speak ("no common version"); they are served in the 2.1.1 shapes.
-KNOWN_VERSIONS: Final = ("2.0", "2.1", "2.1.1", "2.2", "2.2.1")
+KNOWN_VERSIONS: Final = ("2.0", "2.1", "2.1.1", "2.2", "2.2.1", "2.3.0")
 _RAW_TOKEN_VERSIONS: Final = frozenset({"2.0", "2.1", "2.1.1"})
 
 # The CPO's interfaces in its version details, in the order published. Credentials' role is
@@ -51,6 +51,9 @@ ROUTING_HEADERS: Final = (
 )
 
 ROLES: Final = frozenset({"CPO", "EMSP", "HUB", "NAP", "NSP", "OTHER", "SCSP"})
+# 2.3.0 drops HUB (a hub names itself in `hub_party_id`); its role table and Payments module
+# speak of the Payment Terminal Provider as a role, PTP, which its Role enum does not list.
+ROLES_230: Final = (ROLES - {"HUB"}) | {"PTP"}
 
 # Object number `i` of a list module was last updated at `EPOCH + i` seconds unless the test
 # changed it since: a date window is then a range of numbers, and nothing needs storing.
@@ -152,8 +155,20 @@ class InboundRequest:
 
 
 def is_221_shape(version: str) -> bool:
-    """2.2 and 2.2.1 share object shapes (roles, endpoint roles, country_code in objects)."""
-    return version in ("2.2", "2.2.1")
+    """2.2 on share object shapes (roles, endpoint roles, country_code in objects); 2.3.0 only
+    changes prices (`is_230`)."""
+    return version in ("2.2", "2.2.1", "2.3.0")
+
+
+def is_230(version: str) -> bool:
+    """2.3.0's prices: `Price` is `before_taxes` with a `taxes` list, a Tariff's min and max
+    are PriceLimits (`before_taxes`, `after_taxes`), and every Tariff says `tax_included`."""
+    return version == "2.3.0"
+
+
+def roles_of(version: str) -> frozenset[str]:
+    """The Role values a Credentials object of `version` may carry."""
+    return ROLES_230 if is_230(version) else ROLES
 
 
 def uses_base64(version: str, *, raw_tokens: bool) -> bool:

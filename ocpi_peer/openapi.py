@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.serializers import PolymorphicProxySerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -23,12 +24,14 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-VERSIONS = ("2.2.1", "2.1.1")
+from ocpi_peer.versions import SUPPORTED
+
+VERSIONS = tuple(SUPPORTED)
 
 
 class OcpiTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
-    """`Authorization: Token <token>`: Base64 of the token in 2.2.1, the token itself in 2.1.1
-    (we accept either form in both, as CPMS mix them up)."""
+    """`Authorization: Token <token>`: Base64 of the token in 2.2.1 and 2.3.0, the token itself
+    in 2.1.1 (we accept either form in all, as CPMS mix them up)."""
 
     target_class = "ocpi_peer.transport.OcpiTokenAuthentication"
     name = "ocpiToken"
@@ -38,7 +41,9 @@ class OcpiTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untype
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Token <Base64 of the token>` (2.2.1) or `Token <token>` (2.1.1)",
+            "description": (
+                "`Token <Base64 of the token>` (2.2.1, 2.3.0) or `Token <token>` (2.1.1)"
+            ),
         }
 
 
@@ -97,9 +102,24 @@ def _not_required(field: serializers.Field) -> serializers.Field:
     return type(field)(*args, **{**kwargs, "required": False})
 
 
+class _AnyOf(PolymorphicProxySerializer):
+    """A PolymorphicProxySerializer described as `anyOf`: versions' shapes may overlap."""
+
+
+class _AnyOfExtension(PolymorphicProxySerializerExtension):  # type: ignore[no-untyped-call]
+    target_class = "ocpi_peer.openapi._AnyOf"
+    priority = 0
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        mapped = super().map_serializer(auto_schema, direction)  # type: ignore[no-untyped-call]
+        return {"anyOf": mapped["oneOf"]}
+
+
 def either(name: str, *by_version: type[serializers.Serializer]) -> serializers.Serializer:
-    """An object whose shape differs by version (2.2.1's, 2.1.1's): one of them."""
-    proxy: serializers.Serializer = PolymorphicProxySerializer(
+    """An object whose shape differs by version (2.3.0's, 2.2.1's, 2.1.1's): any of them, not
+    exactly one, as a later version's shape may include an earlier one's (a 2.2.1 Credentials
+    object is a 2.3.0 one too)."""
+    proxy: serializers.Serializer = _AnyOf(
         component_name=name, serializers=list(by_version), resource_type_field_name=None
     )
     return proxy

@@ -32,21 +32,23 @@ def our_versions_url() -> str:
     return f"{settings.PUBLIC_BASE_URL}/ocpi/versions"
 
 
-def our_parties() -> list[Party]:
+def our_parties(version: str) -> list[Party]:
+    """Our one party, in each role it plays in `version` (eMSP; PTP too from 2.3.0)."""
     return [
         Party(
-            role="EMSP",
+            role=role,
             country_code=settings.OCPI_COUNTRY_CODE.upper(),
             party_id=settings.OCPI_PARTY_ID.upper(),
             name=settings.OCPI_BUSINESS_NAME,
             website=settings.PUBLIC_BASE_URL,
         )
+        for role in versions.get(version).our_roles
     ]
 
 
 def our_credentials(*, version: str, token: str) -> dict[str, Any]:
     return versions.get(version).write_credentials(
-        token=token, url=our_versions_url(), parties=our_parties()
+        token=token, url=our_versions_url(), parties=our_parties(version)
     )
 
 

@@ -5,10 +5,11 @@ from typing import Any
 from rest_framework import serializers
 
 from ocpi_peer.transport import same_id
-from ocpi_peer.versions import v2_1_1, v2_2_1
+from ocpi_peer.versions import v2_1_1, v2_2_1, v2_3_0
 from ocpi_peer.versions.v2_2_1 import Version
 
 SUPPORTED: dict[str, type[Version]] = {
+    "2.3.0": v2_3_0.Version,
     "2.2.1": v2_2_1.Version,
     "2.1.1": v2_1_1.Version,
 }

@@ -749,6 +749,7 @@ class Version:
         "tokens": RECEIVER,
         "commands": RECEIVER,
     }
+    our_roles: tuple[str, ...] = ("EMSP",)  # the roles our party plays in our credentials
     credentials = CredentialsSerializer
     endpoint = EndpointSerializer
     location = LocationSerializer

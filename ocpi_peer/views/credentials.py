@@ -4,9 +4,14 @@ from rest_framework.response import Response
 from ocpi_peer import registration
 from ocpi_peer.openapi import either, operation
 from ocpi_peer.transport import OcpiView, envelope
-from ocpi_peer.versions import v2_1_1, v2_2_1
+from ocpi_peer.versions import v2_1_1, v2_2_1, v2_3_0
 
-CREDENTIALS = either("AnyCredentials", v2_2_1.CredentialsSerializer, v2_1_1.CredentialsSerializer)
+CREDENTIALS = either(
+    "AnyCredentials",
+    v2_3_0.CredentialsSerializer,
+    v2_2_1.CredentialsSerializer,
+    v2_1_1.CredentialsSerializer,
+)
 OURS = {"data": CREDENTIALS, "data_name": "Credentials"}
 
 

@@ -1,4 +1,4 @@
-"""A hub tells us how its parties are connected to it (HubClientInfo Receiver, 2.2.1 only).
+"""A hub tells us how its parties are connected to it (HubClientInfo Receiver, 2.2 on).
 A configuration module: no routing headers (T-16)."""
 
 from typing import Any
@@ -11,7 +11,10 @@ from ocpi_peer.openapi import PARTY, operation
 from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, own_party
 from ocpi_peer.versions.v2_2_1 import ClientInfoSerializer
 
-WHERE: dict[str, Any] = {"parameters": PARTY, "versions": ("2.2.1",)}
+WHERE: dict[str, Any] = {
+    "parameters": PARTY,
+    "versions": tuple(n for n, spec in versions.SUPPORTED.items() if spec.client_info),
+}
 
 
 class HubClientInfoReceiverView(OcpiView):
@@ -33,7 +36,7 @@ class HubClientInfoReceiverView(OcpiView):
                 Status.CLIENT_ERROR, "we hold no ClientInfo of this party", http_status=404
             )
         serializer = versions.get(version).client_info
-        assert serializer is not None  # the route exists for 2.2.1 only
+        assert serializer is not None  # the route exists from 2.2 on
         return envelope(serializer().to_representation(info))
 
     @operation(
@@ -45,7 +48,7 @@ class HubClientInfoReceiverView(OcpiView):
     def put(self, request: Request, version: str, country_code: str, party_id: str) -> Response:
         partner = request.auth.partner
         spec = versions.get(version)
-        assert spec.client_info is not None  # the route exists for 2.2.1 only
+        assert spec.client_info is not None  # the route exists from 2.2 on
         _, data = versions.read_owned(
             spec, spec.client_info, request.data, party=(country_code, party_id)
         )

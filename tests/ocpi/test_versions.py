@@ -15,7 +15,7 @@ def _get(url: str, token: str, *, base64_form: bool = True) -> httpx.Response:
     )
 
 
-def test_versions_lists_221_and_211_with_absolute_urls(ocpi_base: str) -> None:
+def test_versions_lists_230_221_and_211_with_absolute_urls(ocpi_base: str) -> None:
     _, token_a = invite_partner(name="Acme CPO")
     response = _get(f"{ocpi_base}/versions", token_a)
     body = response.json()
@@ -23,6 +23,7 @@ def test_versions_lists_221_and_211_with_absolute_urls(ocpi_base: str) -> None:
     assert body["status_code"] == 1000
     assert body["timestamp"].endswith("Z")
     assert body["data"] == [
+        {"version": "2.3.0", "url": f"{ocpi_base}/2.3.0"},
         {"version": "2.2.1", "url": f"{ocpi_base}/2.2.1"},
         {"version": "2.1.1", "url": f"{ocpi_base}/2.1.1"},
     ]

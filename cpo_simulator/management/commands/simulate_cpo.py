@@ -52,6 +52,12 @@ class Command(BaseCommand):
             metavar="VERSION",
             help="OCPI version to offer; repeat or comma-separate (default 2.2.1)",
         )
+        parser.add_argument(
+            "--prefer-version",
+            metavar="VERSION",
+            help="the offered version to register on when the eMSP offers it too "
+            "(default: the highest in common)",
+        )
         parser.add_argument("--token-a", help="registration token to issue (default: random)")
         parser.add_argument("--locations", type=int, default=0, help="Locations to serve")
         parser.add_argument("--page-size", type=int, default=50)
@@ -220,10 +226,11 @@ class Command(BaseCommand):
                 party_id=options["party_id"],
                 name=options["name"],
                 latency=options["latency"],
+                prefer_version=options["prefer_version"],
                 **fleet_and_charging,
             )
-        if options["latency"]:
-            raise ValueError("--latency is not supported with --party")
+        if options["latency"] or options["prefer_version"]:
+            raise ValueError("--latency and --prefer-version are not supported with --party")
         members = [
             CpoSimulator(
                 versions=connection["versions"],
