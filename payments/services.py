@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from ocpi_peer import clients, parties
 from ocpi_peer.models import ClientInfo, Partner, PartnerParty
-from payments import cases, gateway
+from payments import cases, gateway, terminals
 from payments.ledger import book
 from payments.models import Checkout, CpoTerms, Deadline, DriverToken, LedgerEntry, StripeEvent
 from payments.queue import enqueue_on_commit
@@ -185,6 +185,11 @@ def why_not_payable(evse: Evse) -> str | None:
         return _("it cannot be started remotely by its operator's system")
     if evse.capabilities and "REMOTE_START_STOP_CAPABLE" not in evse.capabilities:
         return _("it cannot be started remotely")
+    if not terminals.serves(evse):
+        return _(
+            "its operator has not assigned it to our payment terminal, so it cannot be paid "
+            "for here"
+        )
     return None
 
 
