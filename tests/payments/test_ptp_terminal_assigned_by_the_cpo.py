@@ -1,0 +1,71 @@
+"""Over OCPI 2.3.0 our web checkout is a Payment Terminal: we create it at the CPO's Payments
+Receiver, the CPO assigns its locations by PATCH to our Payments Sender, and reads it back."""
+
+import httpx
+import pytest
+
+from payments import tasks
+from payments.models import Terminal
+from tests.payments.ptp import terminal_at
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_it_creates_one_terminal_per_cpo_party_at_the_cpo_once(connected_cpo, eager_tasks) -> None:
+    cpo = connected_cpo(version="2.3.0", location_count=1)
+    terminal, _ = terminal_at(cpo, assign=False)
+    posted = cpo.terminals[terminal.terminal_id.upper()]
+    assert (posted["country_code"], posted["party_id"]) == ("NL", "SIM")
+    assert posted["location_ids"] == [] and posted["invoice_creator"] == "PTP"
+    assert terminal.pushed_at is not None
+    tasks.provide_terminals()  # beat again: nothing new, nothing sent twice
+    assert Terminal.objects.count() == 1
+    assert [c for c, _, _ in cpo.payment_posts] == ["terminals"]
+
+
+def test_it_takes_the_cpos_assignment_and_serves_it_back(
+    connected_cpo, live_server, eager_tasks
+) -> None:
+    cpo = connected_cpo(version="2.3.0", location_count=1)
+    terminal, evse_id = terminal_at(cpo, assign=False)
+    location_id = cpo.location(0)["id"]
+    before = httpx.get(f"{live_server.url}/api/v1/evses/{evse_id}").json()
+    assert before["payable"] is False
+    answer = cpo.assign_terminal(terminal.terminal_id, location_ids=[location_id])
+    assert answer.status_code == 200 and answer.json()["status_code"] == 1000
+    assert answer.json()["data"]["location_ids"] == [location_id]
+    after = httpx.get(f"{live_server.url}/api/v1/evses/{evse_id}").json()
+    assert after["payable"] is True
+    read = cpo.call_us("GET", f"payments/terminals/{terminal.terminal_id}").json()
+    assert read["status_code"] == 1000 and read["data"]["location_ids"] == [location_id]
+    listed = cpo.call_us("GET", "payments/terminals")
+    assert [t["terminal_id"] for t in listed.json()["data"]] == [terminal.terminal_id]
+    assert listed.headers["X-Total-Count"] == "1"
+
+
+def test_an_evse_assignment_alone_makes_only_that_evse_payable(
+    connected_cpo, live_server, eager_tasks
+) -> None:
+    cpo = connected_cpo(version="2.3.0", location_count=1)
+    terminal, evse_id = terminal_at(cpo, assign=False)
+    evses = cpo.location(0)["evses"]
+    cpo.assign_terminal(terminal.terminal_id, evse_uids=[evses[0]["uid"]])
+    payable = {
+        e["evse_id"]: httpx.get(f"{live_server.url}/api/v1/evses/{e['evse_id']}").json()["payable"]
+        for e in evses
+    }
+    assert payable[evse_id] is True
+    assert not any(v for k, v in payable.items() if k != evse_id)
+
+
+def test_another_connection_cannot_see_or_assign_our_terminal_for_this_one(
+    connected_cpo, eager_tasks
+) -> None:
+    first = connected_cpo(version="2.3.0", location_count=1)
+    terminal, _ = terminal_at(first, assign=False)
+    other = connected_cpo(version="2.3.0", party_id="OTH", name="Other CPO")
+    assert other.call_us("GET", f"payments/terminals/{terminal.terminal_id}").status_code == 404
+    refused = other.assign_terminal(terminal.terminal_id, location_ids=["LOC1"])
+    assert refused.status_code == 404 and refused.json()["status_code"] == 2001
+    terminal.refresh_from_db()
+    assert terminal.location_ids == []
