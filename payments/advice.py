@@ -93,8 +93,18 @@ def eft_data(checkout: Checkout, amount: Money, stripe_ids: tuple[str, ...]) -> 
 
 
 def _vat_rate(checkout: Checkout) -> Decimal | None:
-    """The rate the CPO's CDR applied (its totals incl. and excl. VAT), else the location
-    country's: how the amount captured splits into `before_taxes` and VAT."""
+    """The VAT rate of the price the driver was shown (when its components state one rate),
+    else the rate the CPO's CDR applied (its totals incl. and excl. VAT, as the receipt reads
+    it), else the location country's: how the amount taken splits into `before_taxes` and VAT."""
+    elements = (checkout.tariff_snapshot or {}).get("elements") or []
+    stated = {
+        Decimal(str(component["vat"]))
+        for element in elements
+        for component in element.get("price_components", [])
+        if component.get("vat") is not None
+    }
+    if len(stated) == 1:
+        return stated.pop()
     cdr = (
         Cdr.objects.filter(checkout=checkout, credit=False)
         .exclude(total_cost_incl_vat=None)
@@ -103,7 +113,7 @@ def _vat_rate(checkout: Checkout) -> Decimal | None:
     )
     if cdr is not None and cdr.total_cost_excl_vat and cdr.total_cost_incl_vat is not None:
         ratio = (cdr.total_cost_incl_vat / cdr.total_cost_excl_vat - 1) * 100
-        return ratio.quantize(Decimal("0.01"))
+        return ratio.quantize(Decimal("0.1"))
     return tariffs.vat_rate(checkout.evse.location.country)
 
 

@@ -12,6 +12,7 @@ Every write is one function here; the OCPI views, the admin and the tasks call t
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -22,7 +23,7 @@ from django.utils import timezone
 from ocpi_peer import versions
 from ocpi_peer.client import Caller, PeerError
 from ocpi_peer.models import Partner
-from payments.models import Checkout, Terminal
+from payments.models import Cdr, Checkout, Terminal
 from payments.queue import enqueue_on_commit
 from stations.models import Evse
 
@@ -90,6 +91,21 @@ def invoice_url(terminal: Terminal | None, authorization_reference: str) -> str:
     if not base.startswith(("https://", "http://")) or " " in base:
         return ""
     return f"{base}{'' if base.endswith('/') else '/'}{authorization_reference}"
+
+
+def cpo_invoice_url(checkout: Checkout, cdr: Cdr | None) -> str:
+    """The CPO's invoice for this checkout, when the CPO invoices: its CDR carries an
+    `invoice_reference_id` (2.3.0, checklist PAY-03 step 8) and the terminal the driver paid
+    at gives an `invoice_base_url`; "" when we issue the receipt ourselves."""
+    if cdr is None or not has_payments(checkout.partner):
+        return ""
+    try:
+        body = json.loads(cdr.body)
+    except ValueError:
+        return ""
+    if not isinstance(body, dict) or not body.get("invoice_reference_id"):
+        return ""
+    return invoice_url(terminal_for(checkout), checkout.authorization_reference or "")
 
 
 # --- our terminals, created and pushed --------------------------------------------------------
