@@ -166,7 +166,7 @@ def define_terminal(
         country_code=country_code.upper(),
         party_id=party_id.upper(),
         label=label,
-        location_ids=[i.upper() for i in location_ids or []],
+        location_ids=list(location_ids or []),
         invoice_creator=invoice_creator,
         invoice_base_url=invoice_base_url,
     )

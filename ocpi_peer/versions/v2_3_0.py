@@ -79,8 +79,8 @@ class TerminalSerializer(serializers.Serializer):
     `invoice_base_url` is an OCPI URL, a string(255): the spec's own PUT example sends
     "someNewURL", so it is kept as given and linked only when it is an absolute http(s) URL."""
 
-    terminal_id = optional(CiStringField, max_length=36)
-    customer_reference = optional(CiStringField, max_length=36)
+    terminal_id = optional(serializers.CharField, max_length=36)
+    customer_reference = optional(serializers.CharField, max_length=36)
     party_id = optional(CiStringField, max_length=3)
     country_code = optional(CiStringField, max_length=2, min_length=2)
     address = optional(serializers.CharField, max_length=45)
@@ -91,12 +91,12 @@ class TerminalSerializer(serializers.Serializer):
     coordinates = optional(GeoLocationSerializer)
     invoice_base_url = optional(serializers.CharField, max_length=255)
     invoice_creator = optional(serializers.ChoiceField, choices=("CPO", "PTP"))
-    reference = optional(CiStringField, max_length=36)
+    reference = optional(serializers.CharField, max_length=36)
     location_ids = serializers.ListField(
-        child=CiStringField(max_length=36), required=False, allow_null=True
+        child=serializers.CharField(max_length=36), required=False, allow_null=True
     )
     evse_uids = serializers.ListField(
-        child=CiStringField(max_length=36), required=False, allow_null=True
+        child=serializers.CharField(max_length=36), required=False, allow_null=True
     )
     last_updated = optional(DateTimeField)
 
@@ -182,8 +182,8 @@ class FinancialAdviceSerializer(serializers.Serializer):
     plain values. `eft_data` is `+` in the spec, yet its failure example has none: read
     leniently, always written with at least one line."""
 
-    id = CiStringField(max_length=36)
-    authorization_reference = CiStringField(max_length=36)
+    id = serializers.CharField(max_length=36)  # CiStrings, kept as written
+    authorization_reference = serializers.CharField(max_length=36)
     total_costs = AdvicePriceSerializer()
     currency = serializers.RegexField(r"^[A-Z]{3}$")
     eft_data = serializers.ListField(

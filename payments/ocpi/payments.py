@@ -87,7 +87,7 @@ class TerminalSenderView(PaymentsView):
     def put(self, request: Request, version: str, terminal_id: str) -> Response:
         _, terminal, _ = _serializers(version)
         changes = _read(terminal, request.data)
-        if changes.get("terminal_id") and changes["terminal_id"] != terminal_id.upper():
+        if changes.get("terminal_id") and changes["terminal_id"].upper() != terminal_id.upper():
             raise OcpiError(Status.INVALID_PARAMETERS, "terminal_id differs from the URL's")
         updated = terminals.update_terminal(
             partner=request.auth.partner, terminal_id=terminal_id, changes=changes
