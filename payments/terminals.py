@@ -145,7 +145,7 @@ def provide_terminals(*, partner_id: int) -> list[int]:
     return unpushed
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic  # the admin's save runs it inside its own transaction
 def define_terminal(
     *,
     partner: Partner,
