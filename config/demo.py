@@ -1,6 +1,9 @@
 """`make demo`: the whole platform on one machine with embedded defaults — migrate, an admin
 user, a local fake Stripe (when no Stripe keys are set), the web server, a Celery worker with
-beat, and the CPO simulator registered with us and its stations pulled. Ctrl-C stops all."""
+beat, and the CPO simulator registered with us and its stations pulled. Ctrl-C stops all.
+
+`DEMO_OCPI_VERSION` (2.2.1 unless set: 2.3.0 or 2.1.1) is the one version the simulated CPO
+speaks, so the connection is made in it."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ FAKE_STRIPE = "127.0.0.1:8420"
 SIMULATOR_PORT = 9100
 ADMIN_USER, ADMIN_PASSWORD = "admin", "admin"
 SIMULATED = "Simulated CPO"
+DEMO_VERSIONS = ("2.3.0", "2.2.1", "2.1.1")
 # The simulated CPO's party and the terms the demo gives it: complete legal details, so its
 # receipts name a seller (or operator) as a German invoice must, and the admin flags nothing.
 SIMULATED_PARTY = ("NL", "SIM")
@@ -87,7 +91,15 @@ def give_simulated_party_terms() -> None:
     )  # fmt: skip
 
 
+def demo_version() -> str:
+    version = os.environ.get("DEMO_OCPI_VERSION", "2.2.1").strip()
+    if version not in DEMO_VERSIONS:
+        raise SystemExit(f"DEMO_OCPI_VERSION must be one of {', '.join(DEMO_VERSIONS)}")
+    return version
+
+
 def main() -> None:
+    version = demo_version()
     # A demo on one machine, over plain http with development secrets: every process it starts
     # runs with DEBUG on, which the settings require for that.
     os.environ.setdefault("DEBUG", "true")
@@ -148,7 +160,7 @@ def main() -> None:
         )
         simulator = start(
             sys.executable, "manage.py", "simulate_cpo", "--port", str(SIMULATOR_PORT),
-            "--version", "2.2.1", "--locations", "25", "--ad-hoc-tariffs", stdout=subprocess.PIPE,
+            "--version", version, "--locations", "25", "--ad-hoc-tariffs", stdout=subprocess.PIPE,
         )  # fmt: skip
         assert simulator.stdout is not None
         cpo = json.loads(simulator.stdout.readline())

@@ -180,13 +180,6 @@ def _only(tariff: dict[str, Any], kind: str) -> dict[str, Any]:
     return rest | {"elements": elements}
 
 
-def _price_object(cost: sessions.Cost) -> dict[str, Any]:
-    out: dict[str, Any] = {"excl_vat": cost.excl_vat}
-    if cost.incl_vat is not None:
-        out["incl_vat"] = cost.incl_vat
-    return out
-
-
 def _inflated(cost: sessions.Cost) -> sessions.Cost:
     return sessions.Cost(
         _money(cost.excl_vat * WRONG_TOTAL_FACTOR),
@@ -343,7 +336,7 @@ def build(
         "tariffs": tariffs,
         "charging_periods": as_session["charging_periods"],
         "signed_data": signed,
-        "total_cost": _price_object(billed),
+        "total_cost": sessions.render_cost(billed, version),
     }
     if tariff is not None:
         for name, kind in (
@@ -352,7 +345,7 @@ def build(
             ("total_time_cost", "TIME"),
         ):
             part = sessions.price(_only(tariff, kind), session.kwh, session.elapsed)
-            cdr[name] = _price_object(part)
+            cdr[name] = sessions.render_cost(part, version)
     cdr |= {
         "total_energy": session.kwh,
         "total_time": total_time,
@@ -369,10 +362,18 @@ def new_cdr_id() -> str:
     return "CDR-" + uuid4().hex[:20].upper()
 
 
+_AMOUNTS: Final = frozenset({"excl_vat", "incl_vat", "before_taxes", "amount"})
+
+
 def _negated(price: Any) -> Any:
+    """A credit's amount: every amount of the price negated (2.3.0: its taxes' too), rates kept."""
     if isinstance(price, dict):
-        return {name: -value for name, value in price.items()}
-    return -price
+        return {k: -v if k in _AMOUNTS else _negated(v) for k, v in price.items()}
+    if isinstance(price, list):
+        return [_negated(tax) for tax in price]
+    if isinstance(price, Decimal | int) and not isinstance(price, bool):
+        return -price
+    return price
 
 
 # --- sending -------------------------------------------------------------------------------------
@@ -401,10 +402,11 @@ def session_completed(
             extra.append(_create(book, session, credit, "credit"))
             corrected = dict(body)
             corrected["id"] = new_cdr_id()
-            corrected["total_cost"] = _price_object(
+            corrected["total_cost"] = sessions.render_cost(
                 sessions.price(session.tariff, session.kwh, session.elapsed)
                 if session.tariff is not None
-                else sessions.Cost(Decimal("0.00"), Decimal("0.00"))
+                else sessions.Cost(Decimal("0.00"), Decimal("0.00")),
+                session.version,
             )
             corrected.pop("last_updated")
             corrected["last_updated"] = format_datetime(_stamp(book, session))

@@ -26,7 +26,8 @@ class Fleet:
     connectors_per_evse: int = CONNECTORS_PER_EVSE
     tariff_count: int = 2
     ad_hoc_tariffs: bool = False
-    max_price: Decimal | None = None  # every 2.2.1 tariff's max_price, incl. VAT
+    max_price: Decimal | None = None  # every 2.2+ tariff's max_price, incl. VAT
+    preauthorize_amount: Decimal | None = None  # every 2.3.0 tariff's, what a PTP should hold
 
 
 @dataclass(slots=True)

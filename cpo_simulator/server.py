@@ -108,7 +108,8 @@ class CpoSimulator(Connection):
     `late_seconds` (when "late_result" sends it) and `hold_seconds` (how long "read_timeout"
     holds the answer). CDRs (`cdrs.py`): `cdr_delay` (seconds from a session's end to its CDR)
     and `cdr_fault`, both settable at run time. Tariffs (`tariffs.py`): `max_price` (incl. VAT,
-    as a string) caps every 2.2.1 tariff."""
+    as a string) caps every 2.2.1 and 2.3.0 tariff; `preauthorize_amount` (a string) is every
+    2.3.0 tariff's."""
 
     # Misbehaviour of the whole server a test or the command line switches on, settable while
     # running; the modules' own faults live with their state (`command_fault`, ... below).
@@ -134,6 +135,7 @@ class CpoSimulator(Connection):
         tariff_count: int = 2,
         ad_hoc_tariffs: bool = False,
         max_price: str | None = None,
+        preauthorize_amount: str | None = None,
         latency: float = 0.0,
         status_churn: float = 0.0,
         charge_kw: float = 11.0,
@@ -184,6 +186,9 @@ class CpoSimulator(Connection):
             tariff_count=tariff_count,
             ad_hoc_tariffs=ad_hoc_tariffs,
             max_price=Decimal(max_price) if max_price is not None else None,
+            preauthorize_amount=(
+                Decimal(preauthorize_amount) if preauthorize_amount is not None else None
+            ),
         )
         self.stations = Stations(fleet, location_count, self.lock)
         self.session_book = SessionBook(

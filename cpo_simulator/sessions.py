@@ -29,7 +29,8 @@ Cost. The connector's tariff (its first that is not `AD_HOC_PAYMENT`: an eMSP-st
 priced by the eMSP's roaming tariff, B-9) priced by `price`: FLAT once, ENERGY × kWh, TIME in the
 duration windows the element's restrictions allow, `step_size` rounding on the totals, VAT per
 component; totals rounded half-up to cents. Under 2.2.1 `total_cost` is `{excl_vat, incl_vat}`,
-under 2.1.1 a plain number excluding VAT. No tariff at the connector: no `total_cost` at all
+under 2.3.0 `{before_taxes, taxes}` with the VAT as one tax, under 2.1.1 a plain number
+excluding VAT. No tariff at the connector: no `total_cost` at all
 (absent is not free, S-08). `session_cost` (settable at run time) makes a CPMS of another kind:
 "omitted" sends no `total_cost` (OCPI makes it optional), "marked_up" bills 10 % above the
 tariff (rounded to cents, as a CPMS pricing by another tariff than it published).
@@ -64,6 +65,7 @@ from .transport import (
     Status,
     format_datetime,
     is_221_shape,
+    is_230,
     matching,
 )
 from .workers import Workers
@@ -221,12 +223,20 @@ def price(tariff: dict[str, Any], kwh: Decimal, seconds: int) -> Cost:
         billed_wh = _round_up(kwh * 1000, step)
         lines.append((billed_wh / 1000, *_price_and_vat(energy)))
     lines += _time_lines(tariff, seconds)
-    excl = sum((quantity * unit for quantity, unit, _ in lines), Decimal(0))
-    modern = any(vat is not None for _, _, vat in lines) or "type" in tariff
+    tax = tariff.get("tax_included")  # 2.3.0: YES, the prices include the VAT; N/A, none
+    if tax == "N/A":
+        lines = [(quantity, unit, Decimal(0)) for quantity, unit, _ in lines]
+    factor = [1 + (vat or 0) / Decimal(100) for _, _, vat in lines]
+    gross = [quantity * unit for quantity, unit, _ in lines]
+    if tax == "YES":
+        excl = sum((g / f for g, f in zip(gross, factor, strict=True)), Decimal(0))
+    else:
+        excl = sum(gross, Decimal(0))
+    modern = any(vat is not None for _, _, vat in lines) or "type" in tariff or tax is not None
     incl: Decimal | None = None
     if modern:
         incl = sum(
-            (quantity * unit * (1 + (vat or 0) / Decimal(100)) for quantity, unit, vat in lines),
+            gross if tax == "YES" else (g * f for g, f in zip(gross, factor, strict=True)),
             Decimal(0),
         )
     excl, incl = _clamp(tariff, excl, incl)
@@ -303,10 +313,12 @@ def _clamp(
         bound = tariff.get(name)
         if not isinstance(bound, dict):
             continue
-        if bound.get("excl_vat") is not None:
-            excl = limit(excl, Decimal(str(bound["excl_vat"])))
-        if incl is not None and bound.get("incl_vat") is not None:
-            incl = limit(incl, Decimal(str(bound["incl_vat"])))
+        before = bound.get("excl_vat", bound.get("before_taxes"))  # 2.2.1 Price, 2.3.0 PriceLimit
+        after = bound.get("incl_vat", bound.get("after_taxes"))
+        if before is not None:
+            excl = limit(excl, Decimal(str(before)))
+        if incl is not None and after is not None:
+            incl = limit(incl, Decimal(str(after)))
     return excl, incl
 
 
@@ -367,9 +379,16 @@ def render_period(period: Period, version: str, tariff_id: str | None) -> dict[s
     return rendered
 
 
-def _render_cost(cost: Cost, version: str) -> Any:
+def render_cost(cost: Cost, version: str) -> Any:
+    """A cost as `version` writes it: a number excl. VAT (2.1.1), `{excl_vat, incl_vat}`
+    (2.2.1), or `{before_taxes, taxes}` with the VAT as one tax (2.3.0)."""
     if not is_221_shape(version):
         return cost.excl_vat
+    if is_230(version):
+        taxes = []
+        if cost.incl_vat is not None:
+            taxes = [{"name": "VAT", "amount": cost.incl_vat - cost.excl_vat}]
+        return {"before_taxes": cost.excl_vat, "taxes": taxes}
     rendered: dict[str, Any] = {"excl_vat": cost.excl_vat}
     if cost.incl_vat is not None:
         rendered["incl_vat"] = cost.incl_vat
@@ -432,7 +451,7 @@ def session_object(
         "charging_periods": periods,
     }
     if session.total_cost is not None:
-        out["total_cost"] = _render_cost(session.total_cost, version)
+        out["total_cost"] = render_cost(session.total_cost, version)
     out |= {"status": session.status, "last_updated": format_datetime(session.last_updated)}
     return out
 
@@ -577,7 +596,7 @@ def _patch_body(session: ChargingSession, period: Period) -> dict[str, Any]:
     else:  # 2.1.1: no appending defined; the whole list
         body["charging_periods"] = [render_period(p, version, None) for p in session.periods]
     if session.total_cost is not None:
-        body["total_cost"] = _render_cost(session.total_cost, version)
+        body["total_cost"] = render_cost(session.total_cost, version)
     body["last_updated"] = format_datetime(session.last_updated)
     return body
 

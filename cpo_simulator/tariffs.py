@@ -6,7 +6,11 @@ Tariffs come in plans, alternately for AC and DC connectors: `TARIFF-AC`, `TARIF
 hour of charging from the fifth hour on, all with 19 % VAT; 0.59 €/kWh incl. VAT for AC and
 0.79 €/kWh for DC. With `ad_hoc_tariffs`, every plan has an `AD_HOC_PAYMENT` twin
 (`TARIFF-AC-ADHOC`): 10 cents dearer per kWh, no start fee, for the card payer. With
-`max_price` (incl. VAT) every 2.2.1 tariff caps its sessions there.
+`max_price` (incl. VAT) every 2.2.1 and 2.3.0 tariff caps its sessions there.
+
+Under 2.3.0 a tariff says its prices exclude tax (`tax_included` NO, the VAT on top as before),
+writes max_price as a PriceLimit (`before_taxes`, `after_taxes`), and with
+`preauthorize_amount` names what a payment terminal provider should hold on the card.
 
 Like the locations, a tariff is a pure function of its number, the version and the fleet, and
 its `last_updated` is `EPOCH + number` seconds. Under 2.1.1 a tariff has no `type`, `vat`,
@@ -34,6 +38,7 @@ from .transport import (
     Status,
     format_datetime,
     is_221_shape,
+    is_230,
     matching,
     stamp_of,
 )
@@ -107,9 +112,10 @@ def tariff_object(
     country_code: str,
     party_id: str,
     max_price: Decimal | None = None,
+    preauthorize_amount: Decimal | None = None,
 ) -> dict[str, Any]:
     """The plan as that version's Sender sends it (2.1.1 per checklist §5.6); `max_price`
-    (incl. VAT) caps a 2.2.1 tariff's sessions."""
+    (incl. VAT) caps a 2.2+ tariff's sessions; `preauthorize_amount` goes into a 2.3.0 one."""
     modern = is_221_shape(version)
     energy_incl = _ENERGY_INCL[plan.dc] + _TIER_STEP * plan.tier
     if plan.ad_hoc:
@@ -144,8 +150,16 @@ def tariff_object(
     ]
     if modern and max_price is not None:
         excl = (max_price / (1 + VAT / 100)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-        tariff["max_price"] = {"excl_vat": excl, "incl_vat": max_price}
-    tariff |= {"elements": elements, "last_updated": format_datetime(stamp_of(plan.number))}
+        if is_230(version):
+            tariff["max_price"] = {"before_taxes": excl, "after_taxes": max_price}
+        else:
+            tariff["max_price"] = {"excl_vat": excl, "incl_vat": max_price}
+    if is_230(version) and preauthorize_amount is not None:
+        tariff["preauthorize_amount"] = preauthorize_amount
+    tariff["elements"] = elements
+    if is_230(version):
+        tariff["tax_included"] = "NO"
+    tariff["last_updated"] = format_datetime(stamp_of(plan.number))
     return tariff
 
 
@@ -169,6 +183,7 @@ def find(fleet: Fleet, tariff_id: str, version: str) -> dict[str, Any]:
                 country_code=fleet.country_code,
                 party_id=fleet.party_id,
                 max_price=fleet.max_price,
+                preauthorize_amount=fleet.preauthorize_amount,
             )
     raise ValueError(f"no tariff {tariff_id!r} under {version}")
 
@@ -205,5 +220,6 @@ def handle(fleet: Fleet, paging: Paging, request: InboundRequest) -> Reply:
             country_code=fleet.country_code,
             party_id=fleet.party_id,
             max_price=fleet.max_price,
+            preauthorize_amount=fleet.preauthorize_amount,
         ),
     )

@@ -23,6 +23,7 @@ from .transport import (
     Reply,
     Status,
     is_221_shape,
+    is_230,
     parse_datetime,
 )
 
@@ -40,12 +41,15 @@ class TokenBook:
 
 TOKEN_TYPES_221: Final = ("AD_HOC_USER", "APP_USER", "OTHER", "RFID")
 TOKEN_TYPES_211: Final = ("OTHER", "RFID")
+TOKEN_TYPES_230: Final = (*TOKEN_TYPES_221, "EMAID")  # an ISO 15118 contract id
 WHITELIST_TYPES: Final = ("ALWAYS", "ALLOWED", "ALLOWED_OFFLINE", "NEVER")
 PROFILE_TYPES: Final = ("CHEAP", "FAST", "GREEN", "REGULAR")
 DEFAULT_TYPE: Final = "RFID"  # what `?type=` means when it is absent (2.2.1)
 
 
 def token_types(version: str) -> tuple[str, ...]:
+    if is_230(version):
+        return TOKEN_TYPES_230
     return TOKEN_TYPES_221 if is_221_shape(version) else TOKEN_TYPES_211
 
 
@@ -193,8 +197,9 @@ def handle(book: TokenBook, peer: Peer, request: InboundRequest) -> Reply:
     _check_owner(peer, country_code, party_id)
     modern = is_221_shape(request.version)
     token_type = request.query.get("type", DEFAULT_TYPE) if modern else None
-    if token_type is not None and token_type not in TOKEN_TYPES_221:
-        raise OcpiFailure(Status.INVALID_PARAMETERS, f"type must be one of {TOKEN_TYPES_221}")
+    types = token_types(request.version)
+    if token_type is not None and token_type not in types:
+        raise OcpiFailure(Status.INVALID_PARAMETERS, f"type must be one of {types}")
     if request.method == "GET":
         found = _lookup(book, country_code, party_id, uid, token_type)
         if found is None:

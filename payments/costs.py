@@ -43,6 +43,7 @@ def shown_tariff(checkout: Checkout) -> pricing.Tariff:
         "min_price_incl_vat": snapshot["min_price"][1] or None,
         "max_price_excl_vat": snapshot["max_price"][0] or None,
         "max_price_incl_vat": snapshot["max_price"][1] or None,
+        "tax_included": snapshot.get("tax_included"),  # 2.3.0 on
     }
     return tariffs.from_fields(fields, time_zone=snapshot.get("time_zone"))
 

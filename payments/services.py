@@ -236,15 +236,19 @@ def price_shown(connector: Connector, *, at: datetime, locale: Locale) -> tariff
 
 
 def hold_for(connector: Connector, shown: tariffs.PriceShown) -> Money:
-    """ARCHITECTURE.md "The hold": the CPO party's setting, else the platform default; never
-    above the tariff's max_price incl. VAT when that is lower. (2.3.0's preauthorize_amount,
-    when a CPO sends one, comes with the Payments module.)"""
-    location = connector.evse.location
-    terms = CpoTerms.objects.filter(
-        country_code=location.country_code, party_id=location.party_id
-    ).first()
-    amount = terms.default_hold if terms else Decimal(settings.DEFAULT_HOLD_AMOUNT)
-    cap = shown.tariff.max_price_incl_vat
+    """ARCHITECTURE.md "The hold": the tariff's `preauthorize_amount` (2.3.0) when the CPO
+    states one, else the CPO party's setting, else the platform default; never above the
+    tariff's max_price incl. tax (2.2.1 `incl_vat`, 2.3.0 `after_taxes`) when that is lower."""
+    tariff = shown.tariff
+    if tariff.preauthorize_amount is not None and tariff.preauthorize_amount > 0:
+        amount = tariff.preauthorize_amount
+    else:
+        location = connector.evse.location
+        terms = CpoTerms.objects.filter(
+            country_code=location.country_code, party_id=location.party_id
+        ).first()
+        amount = terms.default_hold if terms else Decimal(settings.DEFAULT_HOLD_AMOUNT)
+    cap = tariff.max_price_incl_vat
     if cap is not None and cap > 0:
         amount = min(amount, cap)
     return Money(amount, shown.currency).rounded()
@@ -386,6 +390,7 @@ def _snapshot(shown: tariffs.PriceShown) -> dict[str, Any]:
         "min_price": [str(tariff.min_price_excl_vat or ""), str(tariff.min_price_incl_vat or "")],
         "max_price": [str(tariff.max_price_excl_vat or ""), str(tariff.max_price_incl_vat or "")],
         "vat_stated": tariff.vat_stated,
+        "tax_included": tariff.tax_included,
         "missing_vat_is_fallback": shown.missing_vat_is_fallback,
         "vat_fallback": str(shown.vat_fallback) if shown.vat_fallback is not None else None,
         "time_zone": shown.time_zone,

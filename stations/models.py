@@ -36,6 +36,8 @@ class Location(models.Model):
     charging_when_closed = models.BooleanField(null=True, blank=True)
     images = models.JSONField(default=list, blank=True)
     energy_mix = models.JSONField(null=True, blank=True)
+    parking_places = models.JSONField(default=list, blank=True)  # 2.3.0 on (AFIR reporting)
+    help_phone = models.CharField(max_length=25, blank=True)  # 2.3.0 on
     last_updated = models.DateTimeField(db_index=True)
 
     class Meta:
@@ -78,6 +80,8 @@ class Evse(models.Model):
     directions = models.JSONField(default=list, blank=True)
     parking_restrictions = models.JSONField(default=list, blank=True)
     images = models.JSONField(default=list, blank=True)
+    parking = models.JSONField(default=list, blank=True)  # 2.3.0 on: EVSEParking
+    accepted_service_providers = models.JSONField(default=list, blank=True)  # 2.3.0 on
     last_updated = models.DateTimeField()
 
     class Meta:
@@ -103,6 +107,7 @@ class Connector(models.Model):
     max_electric_power = models.PositiveIntegerField(null=True, blank=True)
     tariff_ids = models.JSONField(default=list, blank=True)
     terms_and_conditions = models.CharField(max_length=255, blank=True)
+    capabilities = models.JSONField(default=list, blank=True)  # 2.3.0 on: ConnectorCapability
     last_updated = models.DateTimeField()
 
     class Meta:
@@ -132,7 +137,24 @@ class Tariff(models.Model):
     start_date_time = models.DateTimeField(null=True, blank=True)
     end_date_time = models.DateTimeField(null=True, blank=True)
     energy_mix = models.JSONField(null=True, blank=True)
-    vat_stated = models.BooleanField(default=True, help_text="False for 2.1.1: prices excl. VAT")
+    vat_stated = models.BooleanField(
+        default=True,
+        help_text="False where a component without vat takes the country's rate "
+        "(2.1.1: prices excl. VAT; 2.3.0: taxes by local law)",
+    )
+    tax_included = models.CharField(
+        max_length=3,
+        blank=True,
+        help_text="2.3.0: whether the prices include tax (YES), have it added (NO) or carry "
+        "none (N/A); empty before 2.3.0: prices excl. VAT",
+    )
+    preauthorize_amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="2.3.0: what to hold on the driver's card, incl. taxes",
+    )
     last_updated = models.DateTimeField(db_index=True)
     deleted_at = models.DateTimeField(
         null=True, blank=True, help_text="retired by the CPO; kept for sessions and CDRs (TA-01)"

@@ -85,6 +85,16 @@ VAT (TA-07)
     (incl = excl). A version without the field (2.1.1: `Tariff.vat_stated=False`) has prices excl.
     VAT whose rate we supply: `vat_fallback`; without one, every incl. VAT amount is None.
 
+Taxes in OCPI 2.3.0 (`Tariff.tax_included`, checklist V23-02)
+    NO: as above, prices exclude the tax, added on top. YES: prices include it, so incl = the
+    price and excl = price × 100 / (100 + rate); when no rate is known (a North American
+    tariff states none and we know none for the country) the tax's share is unknown and excl
+    is taken as the whole price, so the driver's amount is still exact. N/A: no tax at all,
+    whatever `vat` says (incl = excl). A component without `vat` under YES or NO names no rate
+    (taxes by local law, the spec's tariff_19 and tariff_20): the reader sets
+    `vat_stated=False`, so it takes `vat_fallback`. A line that costs nothing costs nothing
+    incl. VAT too, whatever its rate (tariff_5's free FLAT states none).
+
 min_price / max_price (TA-08)
     Clamp the excl. VAT total with the limits' excl_vat and, independently, the incl. VAT total
     with their incl_vat (the two can be reached at different moments). A limit without incl_vat
@@ -151,6 +161,7 @@ CdrDimensionType = Literal[
 ]
 DayOfWeek = Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
 ReservationType = Literal["RESERVATION", "RESERVATION_EXPIRES"]
+TaxIncluded = Literal["YES", "NO", "N/A"]
 
 DIMENSION_TYPES: tuple[DimensionType, ...] = get_args(DimensionType)
 DAYS_OF_WEEK: tuple[DayOfWeek, ...] = get_args(DayOfWeek)  # index is date.weekday()
@@ -297,9 +308,17 @@ class Tariff:
     # A component without `vat` takes `vat_fallback` (like 2.1.1) rather than 0 %: what the
     # driver's price uses, where a 2.2.1 CPO's silence is not taken as "no VAT" (`component_vat`).
     missing_vat_is_fallback: bool = False
+    # 2.3.0 on: whether the components' prices include tax; None before 2.3.0 (they exclude it).
+    tax_included: TaxIncluded | None = None
+
+    @property
+    def prices_include_tax(self) -> bool:
+        return self.tax_included == "YES"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "elements", tuple(self.elements))
+        if self.tax_included not in (None, *get_args(TaxIncluded)):
+            raise ValueError(f"unknown tax_included {self.tax_included!r}")
         if not isinstance(self.currency, str) or len(self.currency) != 3:
             raise ValueError(f"currency must be an ISO 4217 code, not {self.currency!r}")
         if self.time_zone is not None:
@@ -1026,6 +1045,8 @@ class _Pricer:
 
     def _money(self, lines: Iterable[_Line]) -> Price:
         """One division per unit, so a total is exact whenever its value is a finite decimal."""
+        if self.tariff.prices_include_tax:
+            return self._gross_money(lines)
         excl_by_unit: dict[Decimal, Decimal] = {}
         incl_by_unit: dict[Decimal, Decimal] | None = {}
         for ln in lines:
@@ -1034,7 +1055,8 @@ class _Pricer:
             excl_by_unit[unit] = excl_by_unit.get(unit, _ZERO) + amount
             rate = self._vat(ln.component)
             if rate is None:
-                incl_by_unit = None
+                if amount != 0:
+                    incl_by_unit = None
             elif incl_by_unit is not None:
                 incl_by_unit[unit] = incl_by_unit.get(unit, _ZERO) + amount * (_HUNDRED + rate)
         excl = _tidy(sum((v / u for u, v in excl_by_unit.items()), _ZERO))
@@ -1042,6 +1064,20 @@ class _Pricer:
             return Price(excl, None)
         incl = sum((v / (u * _HUNDRED) for u, v in incl_by_unit.items()), _ZERO)
         return Price(excl, _tidy(incl))
+
+    def _gross_money(self, lines: Iterable[_Line]) -> Price:
+        """`_money` for prices that include the tax (2.3.0 YES): one division per unit and
+        rate; an unknown rate leaves the whole amount before taxes (see the module docstring)."""
+        by_unit_and_rate: dict[tuple[Decimal, Decimal], Decimal] = {}
+        for ln in lines:
+            key = (_UNIT[ln.dimension], self._vat(ln.component) or _ZERO)
+            amount = ln.component.price * ln.quantity
+            by_unit_and_rate[key] = by_unit_and_rate.get(key, _ZERO) + amount
+        incl = excl = _ZERO
+        for (unit, rate), amount in by_unit_and_rate.items():
+            incl += amount / unit
+            excl += amount * _HUNDRED / (unit * (_HUNDRED + rate))
+        return Price(_tidy(excl), _tidy(incl))
 
     def _cost(self, lines: list[_Line]) -> SessionCost:
         def pick(dim: DimensionType, reservation: bool = False) -> Price:
@@ -1116,7 +1152,10 @@ def component_vat(
     """The VAT rate (percent) of a component: the one place it is decided, for the price shown,
     the session's cost, settlement and the receipt. Its own `vat` when stated; else, in a
     version with the field (2.2.1) read as the spec reads it, 0 %; else (2.1.1, or a tariff
-    with `missing_vat_is_fallback`) `vat_fallback`, None when that is unknown."""
+    with `missing_vat_is_fallback`) `vat_fallback`, None when that is unknown. A 2.3.0 tariff
+    with `tax_included` N/A carries no tax at all."""
+    if tariff.tax_included == "N/A":
+        return _ZERO
     if component.vat is not None:
         return component.vat
     if tariff.vat_stated and not tariff.missing_vat_is_fallback:
@@ -1143,6 +1182,10 @@ def unit_price(tariff: Tariff, component: PriceComponent, vat_fallback: Decimal 
     """A component's price per unit as a price list shows it: incl. VAT at the component's
     rate (TA-07; `vat_fallback` where the version states none), None when the rate is unknown."""
     rate = component_vat(tariff, component, vat_fallback)
+    if tariff.prices_include_tax:  # 2.3.0 YES: the price is the gross one
+        with localcontext(_CTX):
+            net = component.price * _HUNDRED / (_HUNDRED + (rate or _ZERO))
+            return Price(_tidy(net), component.price)
     if rate is None:
         return Price(component.price)
     with localcontext(_CTX):

@@ -19,7 +19,10 @@ Which clock (TA-04 reads time restrictions in the Location's time zone)
 Which VAT (TA-07)
     2.2.1 components state their VAT. 2.1.1 prices exclude a VAT they do not state: we add the
     location country's standard rate from the `VAT_FALLBACK_RATES` setting (default `VAT_RATES`);
-    where none is known, prices are shown excl. VAT and say so.
+    where none is known, prices are shown excl. VAT and say so. 2.3.0 says per tariff whether
+    its prices include tax (`tax_included`): a component without `vat` there names no rate, and
+    takes the country's as in 2.1.1; prices that include tax (YES) or carry none (N/A) are
+    gross prices whatever rate is known (`stations.pricing`, "Taxes in OCPI 2.3.0").
 """
 
 from __future__ import annotations
@@ -132,6 +135,7 @@ def from_fields(fields: Mapping[str, Any], *, time_zone: str | None) -> pricing.
         time_zone=time_zone,
         vat_stated=fields.get("vat_stated", True),
         missing_vat_is_fallback=fields.get("missing_vat_is_fallback", False),
+        tax_included=fields.get("tax_included") or None,
     )
 
 
@@ -150,6 +154,7 @@ def to_pricing(
             "max_price_incl_vat": tariff.max_price_incl_vat,
             "vat_stated": tariff.vat_stated,
             "missing_vat_is_fallback": missing_vat_is_fallback,
+            "tax_included": tariff.tax_included,
         },
         time_zone=time_zone,
     )
@@ -556,7 +561,7 @@ def shown_price(
         "vat_note": "",
         "gross_unknown": None,
     }
-    unstated = any(
+    unstated = tariff.tax_included not in ("YES", "N/A") and any(
         c.get("vat") is None for e in tariff.elements for c in e.get("price_components", ())
     )
     if unstated and vat_fallback is not None:
@@ -791,4 +796,5 @@ def _in_zone(tariff: pricing.Tariff, time_zone: str | None) -> pricing.Tariff:
         time_zone=time_zone,
         vat_stated=tariff.vat_stated,
         missing_vat_is_fallback=tariff.missing_vat_is_fallback,
+        tax_included=tariff.tax_included,
     )

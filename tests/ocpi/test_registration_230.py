@@ -2,6 +2,10 @@
 2.3.0 is taken when both speak it, and our credentials carry our party as PTP (and as the eMSP
 whose tokens StartSession names)."""
 
+import signal
+import subprocess
+import sys
+
 import httpx
 import pytest
 from rest_framework.exceptions import ValidationError
@@ -12,6 +16,8 @@ from ocpi_peer.transport import authorization_header
 from ocpi_peer.versions import v2_3_0
 from ocpi_peer.versions.fields import Party
 from tests.conftest import StartCpo
+from tests.helpers import wait_until
+from tests.simulator.command_line import MANAGE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,6 +75,44 @@ def test_a_cpo_that_prefers_an_older_version_registers_on_it(
         assert [r["role"] for r in credentials["roles"]] == ["EMSP"]
     else:
         assert credentials["party_id"] == "CPY" and "roles" not in credentials
+
+
+def test_the_simulate_cpo_command_registers_on_the_version_it_is_told_to_prefer(
+    ocpi_base: str,
+) -> None:
+    partner, token_a = invite_partner(name="Commanded CPO")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(MANAGE),
+            "simulate_cpo",
+            "--port",
+            "0",
+            "--version",
+            "2.3.0,2.2.1,2.1.1",
+            "--prefer-version",
+            "2.2.1",
+            "--register-with",
+            f"{ocpi_base}/versions",
+            "--token",
+            token_a,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        registered = wait_until(
+            lambda: (
+                Partner.objects.filter(pk=partner.pk, status=Partner.Status.REGISTERED)
+                .values_list("version", flat=True)
+                .first()
+            ),
+            timeout=60,
+        )
+        assert registered == "2.2.1"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
 
 
 def test_our_versions_offer_230_first_with_the_221_modules_and_payments(ocpi_base: str) -> None:

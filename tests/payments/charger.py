@@ -49,10 +49,13 @@ def registered_cpo() -> Partner:
     return partner
 
 
-def charger(*, status: str = "AVAILABLE", tariff: dict | None = None) -> Evse:
+def charger(
+    *, status: str = "AVAILABLE", tariff: dict | None = None, version: str = "2.2.1"
+) -> Evse:
+    """`tariff` as the CPO pushes it in `version` (2.2.1 or 2.3.0: objects carry their party)."""
     partner = registered_cpo()
     station_data.store_location(tariff_ids=["AC"], amperage=32)
-    spec = versions.get("2.2.1")
+    spec = versions.get(version)
     data = spec.read(spec.tariff, {**(tariff or TARIFF), "country_code": "DE", "party_id": "ABC"})
     services.store_tariffs(
         partner=partner, items=[(data.pop("country_code"), data.pop("party_id"), data)]

@@ -61,7 +61,7 @@ def store_location(
     }
     if time_zone is not None:
         location["time_zone"] = time_zone
-    if version == "2.2.1":
+    if versions.get(version).objects_carry_party:  # 2.2.1 and 2.3.0
         location |= {"country_code": country_code, "party_id": party_id, "publish": True}
         connector |= {"max_voltage": voltage, "max_amperage": amperage}
         connector["tariff_ids"] = tariff_ids or []
@@ -102,7 +102,7 @@ def store_tariff(
         "last_updated": UPDATED,
         **fields,
     }
-    if version == "2.2.1":
+    if versions.get(version).objects_carry_party:  # 2.2.1 and 2.3.0
         data |= {"country_code": country_code, "party_id": party_id}
     spec = versions.get(version)
     parsed = spec.read(spec.tariff, data)

@@ -18,15 +18,22 @@ from stations.pricing import Price, TariffError
 
 class Command(BaseCommand):
     help = (
-        "Price an OCPI 2.2.1 CDR's charging periods with an OCPI 2.2.1 tariff and print JSON: "
+        "Price an OCPI CDR's charging periods with a tariff of the same version (2.2.1 unless "
+        "--ocpi-version says otherwise) and print JSON: "
         "our total and its parts (exact and rounded), the CDR's total_cost, and the difference "
         "(the CDR's total minus ours). The location's time zone is the CDR's "
         "cdr_location.time_zone, else its country's when the country has only one."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("tariff_json", help="a Tariff object, OCPI 2.2.1")
-        parser.add_argument("cdr_json", help="a CDR object, OCPI 2.2.1")
+        parser.add_argument("tariff_json", help="a Tariff object")
+        parser.add_argument("cdr_json", help="a CDR object")
+        parser.add_argument(
+            "--ocpi-version",
+            choices=list(versions.SUPPORTED),
+            default="2.2.1",
+            help="the OCPI version both objects are written in (default 2.2.1)",
+        )
         parser.add_argument(
             "--time-zone",
             help="IANA zone of the location; overrides the CDR's (cdr_location.time_zone, else "
@@ -34,7 +41,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        spec = versions.get("2.2.1")
+        spec = versions.get(options["ocpi_version"])
         tariff_data = _load(options["tariff_json"], "tariff")
         cdr_data = _load(options["cdr_json"], "CDR")
         named = _named_tariff(cdr_data)
@@ -139,7 +146,7 @@ def _validate(
         return spec.read(serializer, data)
     except serializers.ValidationError as error:
         raise CommandError(
-            f"the {what} file {path} is not an OCPI 2.2.1 {what}: {describe(error.detail)}"
+            f"the {what} file {path} is not an OCPI {spec.number} {what}: {describe(error.detail)}"
         ) from None
 
 
