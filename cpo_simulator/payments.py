@@ -10,12 +10,14 @@ replaces it (a PTP retrying creates nothing twice); every POST attempt is kept i
 
 `advice_fault` "refuse_once" answers the next FAC POST with OCPI 3000 (HTTP 500) and keeps
 nothing, so a test sees the PTP send it again. The CPO's own writes to the PTP's terminals (the
-PATCH that assigns locations and EVSEs) are `assign` below, driven by the test."""
+PATCH that assigns locations and EVSEs) are `assign` below, driven by a test, or by the
+simulator itself for each new terminal with `assign_terminals` (all its locations)."""
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Final
 
@@ -44,6 +46,8 @@ class PaymentsBook:
         self.advices: dict[str, dict[str, Any]] = {}  # by FAC id, upper-case
         self.posts: list[tuple[str, Any, int]] = []  # (collection, body, HTTP status answered)
         self.advice_fault = None
+        # Called (under `lock`) with the id of each terminal created here for the first time.
+        self.on_terminal: Callable[[str], None] | None = None
 
 
 # --- checks -------------------------------------------------------------------------------------
@@ -198,6 +202,8 @@ def handle(book: PaymentsBook, request: InboundRequest) -> Reply:
         store[str(body[key]).upper()] = dict(body)
         book.posts.append((collection, body, 200 if existed else 201))
         book.changed.notify_all()
+        if collection == "terminals" and not existed and book.on_terminal is not None:
+            book.on_terminal(str(body[key]))
     return Reply(http_status=200 if existed else 201)
 
 

@@ -109,7 +109,8 @@ class CpoSimulator(Connection):
     holds the answer). CDRs (`cdrs.py`): `cdr_delay` (seconds from a session's end to its CDR)
     and `cdr_fault`, both settable at run time. Tariffs (`tariffs.py`): `max_price` (incl. VAT,
     as a string) caps every 2.2.1 and 2.3.0 tariff; `preauthorize_amount` (a string) is every
-    2.3.0 tariff's."""
+    2.3.0 tariff's. Payments (2.3.0, `payments.py`): `assign_terminals` assigns all its
+    locations to each terminal the PTP creates here."""
 
     # Misbehaviour of the whole server a test or the command line switches on, settable while
     # running; the modules' own faults live with their state (`command_fault`, ... below).
@@ -152,6 +153,7 @@ class CpoSimulator(Connection):
         hold_seconds: float = 40.0,
         cdr_delay: float = 0.0,
         cdr_fault: str | None = None,
+        assign_terminals: bool = False,
     ) -> None:
         self.lock = threading.RLock()
         self.peer = Peer(
@@ -212,6 +214,8 @@ class CpoSimulator(Connection):
         self.token_book = TokenBook(self.lock)
         self.cdr_book = CdrBook(self.lock, cdr_delay=cdr_delay, cdr_fault=cdr_fault)
         self.payments_book = PaymentsBook(self.lock)
+        self.assign_terminals = assign_terminals
+        self.payments_book.on_terminal = self._terminal_created
         self.workers = Workers()
         self.charging = Charging(
             book=self.session_book,
@@ -690,6 +694,21 @@ class CpoSimulator(Connection):
     def invoice_reference_id(self, value: str | None) -> None:
         with self.lock:
             self.cdr_book.invoice_reference_id = value
+
+    def _terminal_created(self, terminal_id: str) -> None:
+        """With `assign_terminals`, a new terminal of the PTP's serves all our locations: the
+        PATCH goes out once our answer to its POST has."""
+        if not self.assign_terminals:
+            return
+        ids = [self.location(i)["id"] for i in range(self.location_count)]
+
+        def assign() -> None:
+            try:
+                self.assign_terminal(terminal_id, location_ids=ids)
+            except SimulatorError as exc:
+                logger.info("terminal %s not assigned: %s", terminal_id, exc)
+
+        self.workers.defer(assign, f"assign-{terminal_id}")
 
     def wait_for_terminals(self, count: int = 1, timeout: float = 10.0) -> list[Any]:
         """The PTP's accepted terminal POSTs, once there are `count`."""

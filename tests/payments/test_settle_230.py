@@ -1,13 +1,15 @@
 """A 2.3.0 CPO from registration to settlement: its tariff's preauthorize_amount is what we
 hold, its Sessions and CDR carry Price as `before_taxes` with a list of taxes, and the CDR
-settles the checkout as a 2.2.1 one does: we capture the CDR's total after taxes."""
+settles the checkout as a 2.2.1 one does: we capture the CDR's total after taxes. (Over 2.3.0
+the driver pays at an EVSE the CPO assigned to our payment terminal.)"""
 
 from decimal import Decimal
 
 import pytest
 
 from payments.models import Cdr, ChargingSession
-from tests.payments.charging import pay, push_stations, reaches
+from tests.payments.charging import pay, reaches
+from tests.payments.ptp import terminal_at
 from tests.payments.settling import minor
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,7 +25,8 @@ def test_a_230_cpo_is_held_charged_and_settled_by_its_own_cdr(
         cdr_fault=None,
         preauthorize_amount="30.00",
     )
-    checkout = reaches(pay(live_server.url, stripe_settings, push_stations(cpo)), "charging")
+    _, evse_id = terminal_at(cpo)
+    checkout = reaches(pay(live_server.url, stripe_settings, evse_id), "charging")
     assert checkout.hold_amount == Decimal("30.00")
     assert checkout.tariff_snapshot["tax_included"] == "NO"
     session = cpo.wait_for_session("ACTIVE")
@@ -31,7 +34,8 @@ def test_a_230_cpo_is_held_charged_and_settled_by_its_own_cdr(
     checkout = reaches(checkout, "settled", timeout=30)
     charged = ChargingSession.objects.get(checkout=checkout)
     cdr = Cdr.objects.get(checkout=checkout)
-    (sent,) = [d.body for d in cpo.cdrs if d.cdr_id == cdr.cdr_id]
+    sent = cpo.wait_for_cdr(session["id"]).body  # recorded once our answer is back
+    assert sent["id"] == cdr.cdr_id
     taxes = sum((tax["amount"] for tax in sent["total_cost"]["taxes"]), Decimal(0))
     assert cdr.total_cost_excl_vat == sent["total_cost"]["before_taxes"]
     assert cdr.total_cost_incl_vat == sent["total_cost"]["before_taxes"] + taxes
