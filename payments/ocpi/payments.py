@@ -50,6 +50,7 @@ class TerminalsSenderView(PaymentsView):
         data_name="OcpiTerminals",
         paginated=True,
         versions=PAYMENTS_VERSIONS,
+        operation_id="ocpi_payments_terminals_list",
     )
     def get(self, request: Request, version: str) -> Response:
         _, terminal, _ = _serializers(version)
@@ -66,6 +67,7 @@ class TerminalSenderView(PaymentsView):
         data_name="OcpiTerminal",
         parameters=[object_id("terminal_id")],
         versions=PAYMENTS_VERSIONS,
+        operation_id="ocpi_payments_terminal_get",
     )
     def get(self, request: Request, version: str, terminal_id: str) -> Response:
         _, terminal, _ = _serializers(version)

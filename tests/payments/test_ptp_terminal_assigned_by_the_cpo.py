@@ -6,6 +6,7 @@ import pytest
 
 from payments import tasks
 from payments.models import Terminal
+from tests.ocpi.examples import example
 from tests.payments.ptp import terminal_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -69,3 +70,36 @@ def test_another_connection_cannot_see_or_assign_our_terminal_for_this_one(
     assert refused.status_code == 404 and refused.json()["status_code"] == 2001
     terminal.refresh_from_db()
     assert terminal.location_ids == []
+
+
+def test_a_terminal_the_cpo_activates_is_created_at_the_cpo_once(
+    connected_cpo, eager_tasks
+) -> None:
+    cpo = connected_cpo(version="2.3.0", location_count=1)
+    body = example("payment_terminal_activate.json", "2.3.0")
+    answer = cpo.call_us("POST", "payments/terminals/activate", json=body)
+    assert answer.json()["status_code"] == 1000, answer.text
+    activated = answer.json()["data"]
+    assert activated["reference"] == "Term-SerialNumber"
+    assert activated["location_ids"] == body["location_ids"]
+    (posted,) = cpo.wait_for_terminals(1)
+    assert posted["terminal_id"] == activated["terminal_id"]
+    assert posted["location_ids"] == body["location_ids"]
+    again = cpo.call_us("POST", "payments/terminals/activate", json=body)
+    assert again.json()["data"]["terminal_id"] == activated["terminal_id"]
+    assert Terminal.objects.filter(reference="Term-SerialNumber").count() == 1
+
+
+def test_a_put_naming_another_terminal_or_a_bad_assignment_is_refused(
+    connected_cpo, eager_tasks
+) -> None:
+    cpo = connected_cpo(version="2.3.0", location_count=1)
+    terminal, _ = terminal_at(cpo, assign=False)
+    path = f"payments/terminals/{terminal.terminal_id}"
+    other = cpo.call_us("PUT", path, json={"terminal_id": "another", "city": "Vienna"})
+    assert other.status_code == 200 and other.json()["status_code"] == 2001
+    bad = cpo.call_us("PATCH", path, json={"location_ids": "LOC00001"})
+    assert bad.status_code == 200 and bad.json()["status_code"] == 2001
+    assert "location_ids" in bad.json()["status_message"]
+    terminal.refresh_from_db()
+    assert terminal.city == "" and terminal.location_ids == []
