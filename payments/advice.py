@@ -71,10 +71,11 @@ def advise(
         capture_status_code=code,
         capture_status_message=message[:255],
     )
-    Deadline.objects.create(
-        checkout=checkout, kind=Deadline.Kind.ADVICE_PUSH, due_at=timezone.now() + FIRST_RETRY
-    )
-    enqueue_on_commit("payments.tasks.send_advice", advice.pk)
+    if partner.endpoint("payments", "RECEIVER") is not None:  # else it reads ours (GET)
+        Deadline.objects.create(
+            checkout=checkout, kind=Deadline.Kind.ADVICE_PUSH, due_at=timezone.now() + FIRST_RETRY
+        )
+        enqueue_on_commit("payments.tasks.send_advice", advice.pk)
     return advice
 
 
@@ -165,6 +166,8 @@ def after_refund(
 def advice_due(checkout: Checkout) -> None:
     """The ADVICE_PUSH deadline (the checkout locked): every FAC of the checkout the CPO has not
     taken is sent again, and the deadline re-armed, doubling up to LONGEST_WAIT."""
+    if checkout.partner.endpoint("payments", "RECEIVER") is None:
+        return  # the CPO offers no Receiver (any more): it reads them from our Sender
     unsent = list(checkout.advices.filter(sent_at=None).values_list("pk", "attempts"))
     for pk, _ in unsent:
         enqueue_on_commit("payments.tasks.send_advice", pk)

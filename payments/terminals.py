@@ -135,6 +135,8 @@ def provide_terminals(*, partner_id: int) -> list[int]:
                 reference=f"{settings.OCPI_PARTY_ID.upper()}-WEB-{country_code}{party_id}",
                 invoice_creator=Terminal.InvoiceCreator.PTP,
             )
+    if partner.endpoint("payments", "RECEIVER") is None:
+        return []  # the CPO pulls them from our Sender instead
     unpushed = list(
         Terminal.objects.filter(partner=partner, pushed_at=None, active=True).values_list(
             "pk", flat=True

@@ -268,6 +268,8 @@ class TerminalSerializer(serializers.Serializer):
         for name in ("location_ids", "evse_uids"):
             if name in attrs and attrs[name] is None:
                 attrs[name] = []
+        if attrs.get("invoice_creator", "") is None:  # null: not stated, ours stands
+            del attrs["invoice_creator"]
         for name, value in list(attrs.items()):
             if value is None:
                 attrs[name] = ""

@@ -7,6 +7,7 @@ import pytest
 from payments import tasks
 from payments.models import Terminal
 from tests.ocpi.examples import example
+from tests.payments.charging import push_stations
 from tests.payments.ptp import terminal_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -103,3 +104,15 @@ def test_a_put_naming_another_terminal_or_a_bad_assignment_is_refused(
     assert "location_ids" in bad.json()["status_message"]
     terminal.refresh_from_db()
     assert terminal.city == "" and terminal.location_ids == []
+
+
+def test_a_cpo_without_a_payments_receiver_pulls_our_terminal_and_assigns_it(
+    connected_cpo, live_server, eager_tasks
+) -> None:
+    cpo = connected_cpo(version="2.3.0", location_count=1, omit_modules=["payments"])
+    evse_id = push_stations(cpo)
+    tasks.provide_terminals()
+    (listed,) = cpo.call_us("GET", "payments/terminals").json()["data"]
+    assert cpo.payment_posts == [] and Terminal.objects.get().push_error == ""
+    cpo.assign_terminal(listed["terminal_id"], location_ids=[cpo.location(0)["id"]])
+    assert httpx.get(f"{live_server.url}/api/v1/evses/{evse_id}").json()["payable"] is True
