@@ -12,7 +12,6 @@ from ocpi_peer import versions
 from ocpi_peer.openapi import object_id, operation
 from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, paginate
 from ocpi_peer.versions.fields import AnyJson, partial_validator
-from ocpi_peer.versions.v2_2_1 import Version
 from ocpi_peer.versions.v2_3_0 import TerminalSerializer
 from payments import terminals
 from payments.models import FinancialAdvice, Terminal
@@ -21,18 +20,18 @@ from payments.ocpi.errors import DOMAIN_ERRORS
 PAYMENTS_VERSIONS = tuple(n for n, spec in versions.SUPPORTED.items() if spec.terminal)
 
 
-def _serializers(version: str) -> tuple[type[Version], Any, Any]:
+def _serializers(version: str) -> tuple[Any, Any]:
+    """The version's Terminal and FinancialAdviceConfirmation serializers."""
     spec = versions.get(version)
     if spec.terminal is None or spec.financial_advice is None:  # the URLs allow no other
         raise OcpiError(Status.CLIENT_ERROR, f"no Payments module in {version}", http_status=404)
-    return spec, spec.terminal, spec.financial_advice
+    return spec.terminal, spec.financial_advice
 
 
 def _read(serializer: Any, data: Any) -> dict[str, Any]:
     """A Terminal body: every field optional (see `TerminalSerializer`), each one checked."""
     if not isinstance(data, dict) or not data:
         raise serializers.ValidationError("the body is a non-empty Terminal object")
-    # mypy takes a class derived from Any (DRF's, unstubbed) for unhashable (python/mypy#11470).
     return dict(partial_validator(serializer).run_validation(data))
 
 
@@ -53,7 +52,7 @@ class TerminalsSenderView(PaymentsView):
         operation_id="ocpi_payments_terminals_list",
     )
     def get(self, request: Request, version: str) -> Response:
-        _, terminal, _ = _serializers(version)
+        terminal, _ = _serializers(version)
         mine = Terminal.objects.filter(partner=request.auth.partner)
         return paginate(request, mine, lambda page: [terminal().to_representation(t) for t in page])
 
@@ -70,7 +69,7 @@ class TerminalSenderView(PaymentsView):
         operation_id="ocpi_payments_terminal_get",
     )
     def get(self, request: Request, version: str, terminal_id: str) -> Response:
-        _, terminal, _ = _serializers(version)
+        terminal, _ = _serializers(version)
         found = Terminal.objects.filter(
             partner=request.auth.partner, terminal_id__iexact=terminal_id
         ).first()
@@ -87,7 +86,7 @@ class TerminalSenderView(PaymentsView):
         versions=PAYMENTS_VERSIONS,
     )
     def put(self, request: Request, version: str, terminal_id: str) -> Response:
-        _, terminal, _ = _serializers(version)
+        terminal, _ = _serializers(version)
         changes = _read(terminal, request.data)
         if changes.get("terminal_id") and changes["terminal_id"].upper() != terminal_id.upper():
             raise OcpiError(Status.INVALID_PARAMETERS, "terminal_id differs from the URL's")
@@ -105,7 +104,7 @@ class TerminalSenderView(PaymentsView):
         versions=PAYMENTS_VERSIONS,
     )
     def patch(self, request: Request, version: str, terminal_id: str) -> Response:
-        _, terminal, _ = _serializers(version)
+        terminal, _ = _serializers(version)
         changes = _read(terminal, request.data)
         updated = terminals.assign_terminal(
             partner=request.auth.partner, terminal_id=terminal_id, changes=changes
@@ -124,7 +123,7 @@ class TerminalActivateView(PaymentsView):
         versions=PAYMENTS_VERSIONS,
     )
     def post(self, request: Request, version: str) -> Response:
-        _, terminal, _ = _serializers(version)
+        terminal, _ = _serializers(version)
         fields = _read(terminal, request.data)
         activated = terminals.activate_terminal(partner=request.auth.partner, fields=fields)
         return envelope(terminal().to_representation(activated))
@@ -141,7 +140,7 @@ class TerminalDeactivateView(PaymentsView):
         versions=PAYMENTS_VERSIONS,
     )
     def post(self, request: Request, version: str, terminal_id: str) -> Response:
-        _, terminal, _ = _serializers(version)
+        terminal, _ = _serializers(version)
         done = terminals.deactivate_terminal(partner=request.auth.partner, terminal_id=terminal_id)
         return envelope(terminal().to_representation(done))
 
@@ -158,7 +157,7 @@ class AdvicesSenderView(PaymentsView):
         operation_id="ocpi_financial_advice_confirmations_list",
     )
     def get(self, request: Request, version: str, advice_id: str | None = None) -> Response:
-        _, _, advice = _serializers(version)
+        _, advice = _serializers(version)
         mine = FinancialAdvice.objects.filter(partner=request.auth.partner)
         if advice_id is not None:
             found = mine.filter(advice_id__iexact=advice_id).first()
