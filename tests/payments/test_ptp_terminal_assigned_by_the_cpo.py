@@ -43,6 +43,8 @@ def test_it_takes_the_cpos_assignment_and_serves_it_back(
     listed = cpo.call_us("GET", "payments/terminals")
     assert [t["terminal_id"] for t in listed.json()["data"]] == [terminal.terminal_id]
     assert listed.headers["X-Total-Count"] == "1"
+    later = cpo.call_us("GET", "payments/terminals?date_from=2100-01-01T00:00:00Z")
+    assert later.json()["data"] == [] and later.headers["X-Total-Count"] == "0"
 
 
 def test_an_evse_assignment_alone_makes_only_that_evse_payable(
