@@ -75,3 +75,8 @@ def test_it_charges_captures_advises_once_and_links_the_cpos_invoice(
     link = f"{INVOICES}{checkout.authorization_reference}"
     assert f'href="{link}"' in html
     assert "Seller (charge point operator)" in html and "Simulated CPO" in html
+    german = httpx.get(
+        f"{live_server.url}/checkout/{checkout.public_id}/receipt/",
+        headers={"Accept-Language": "de"},
+    ).text
+    assert "der Betreiber, stellt die Rechnung für diesen Ladevorgang aus" in german
