@@ -122,6 +122,8 @@ def provide_terminals(*, partner_id: int) -> list[int]:
     """Every CPO party of a registered 2.3.0 connection has a terminal (one per party unless
     an operator defined groups); those the CPO has not taken yet are pushed again. Returns the
     ids of the terminals to push."""
+    if not has_payments(Partner.objects.get(pk=partner_id)):
+        return []  # no lock taken on the connections without terminals (most of them)
     partner = Partner.objects.select_for_update().get(pk=partner_id)
     if not partner.is_registered or not has_payments(partner):
         return []
