@@ -1152,9 +1152,6 @@ class TerminalAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_settle_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(SETTLE_CDR)
-
     def save_model(self, request: HttpRequest, obj: Terminal, form: Any, change: bool) -> None:
         """Through the service (and on to the CPO), never a bare row; the form's errors are
         the service's refusals."""
@@ -1171,7 +1168,7 @@ class TerminalAdmin(admin.ModelAdmin):
         for field in Terminal._meta.concrete_fields:  # what the admin logs and shows next
             setattr(obj, field.attname, getattr(made, field.attname))
 
-    @admin.action(description="Create at the CPO again (not taken yet)", permissions=["settle"])
+    @admin.action(description="Create at the CPO again (not taken yet)", permissions=["add"])
     def push_again(self, request: HttpRequest, queryset: QuerySet[Terminal]) -> None:
         for terminal in queryset.filter(pushed_at=None, active=True):
             enqueue_on_commit("payments.tasks.push_terminal", terminal.pk)
@@ -1204,9 +1201,6 @@ class FinancialAdviceAdmin(ReadOnlyAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_view_permission(request, obj) or request.user.has_perm(SETTLE_CDR)
 
     def has_settle_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(SETTLE_CDR)

@@ -85,3 +85,18 @@ def test_advices_are_a_log_and_an_unsent_one_can_be_sent_again(
         operator.post(ADVICES, {"action": "send_again", "_selected_action": [row.pk]})
     assert len(sends) == 1
     assert operator.get(f"{ADVICES}add/").status_code == 403
+
+
+def test_operations_adds_terminals_finance_reads_them_support_sees_none(partner: Partner) -> None:
+    from tests.support.roles import signed_in
+
+    operations = signed_in("olga", "operations")
+    assert operations.get(f"{TERMINALS}add/").status_code == 200
+    assert operations.get(ADVICES).status_code == 200
+    finance = signed_in("fiona", "finance")
+    assert finance.get(TERMINALS).status_code == 200
+    assert finance.get(f"{TERMINALS}add/").status_code == 403
+    assert finance.get(ADVICES).status_code == 200
+    support = signed_in("sam", "support")
+    assert support.get(TERMINALS).status_code == 403
+    assert support.get(ADVICES).status_code == 403
