@@ -164,7 +164,8 @@ def main() -> None:
         )
         simulator = start(
             sys.executable, "manage.py", "simulate_cpo", "--port", str(SIMULATOR_PORT),
-            "--version", version, "--locations", "25", "--ad-hoc-tariffs", stdout=subprocess.PIPE,
+            "--version", version, "--locations", "25", "--ad-hoc-tariffs", "--assign-terminals",
+            stdout=subprocess.PIPE,
         )  # fmt: skip
         assert simulator.stdout is not None
         cpo = json.loads(simulator.stdout.readline())
@@ -186,6 +187,15 @@ def main() -> None:
         )  # fmt: skip
         partner = json.loads(registered.stdout)
         manage("ocpi_sync", "--partner", str(partner["partner_id"]), capture_output=True)
+        # 2.3.0: our checkout is the CPO's payment terminal; the simulator assigns it its
+        # locations (beat would make it within a minute too).
+        manage(
+            "shell", "-v", "0", "-c",
+            "from payments import terminals;"
+            "[terminals.push_terminal(pk) for pk in"
+            f" terminals.provide_terminals(partner_id={partner['partner_id']})]",
+            capture_output=True,
+        )  # fmt: skip
         evse_id = manage(
             "shell", "-v", "0", "-c",
             "from stations.models import Evse;"

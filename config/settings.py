@@ -166,6 +166,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.sweep_deadlines",
         "schedule": timedelta(seconds=15),
     },
+    "provide-terminals": {
+        "task": "payments.tasks.provide_terminals",
+        "schedule": timedelta(minutes=1),
+    },
     "erase-old-emails": {
         "task": "payments.tasks.erase_old_emails",
         "schedule": timedelta(hours=6),

@@ -72,6 +72,7 @@ from .transport import (
     Status,
     format_datetime,
     is_221_shape,
+    is_230,
     matching,
     parse_datetime,
 )
@@ -144,6 +145,9 @@ class CdrBook:
         self.last_stamp: datetime | None = None
         self.cdr_delay = cdr_delay
         self.cdr_fault = cdr_fault
+        # 2.3.0: the `invoice_reference_id` every CDR carries from now on (None: none), meaning
+        # the CPO invoices the driver (Payments module); settable while running.
+        self.invoice_reference_id: str | None = None
 
     @property
     def cdr_delay(self) -> float:
@@ -323,6 +327,8 @@ def build(
     }
     if session.authorization_reference:
         cdr["authorization_reference"] = session.authorization_reference
+    if is_230(version) and book.invoice_reference_id:
+        cdr["invoice_reference_id"] = book.invoice_reference_id
     cdr |= {
         "cdr_location": cdr_location,
         "meter_id": serial,

@@ -13,7 +13,15 @@ import httpx
 
 from . import credentials, versions
 from .peer import Peer, SimulatorState
-from .transport import CPO_INTERFACES, InboundRequest, OcpiFailure, Reply, Status
+from .transport import (
+    CPO_INTERFACES,
+    CPO_INTERFACES_230,
+    InboundRequest,
+    OcpiFailure,
+    Reply,
+    Status,
+    is_230,
+)
 
 
 class Connection:
@@ -144,8 +152,9 @@ class Connection:
     # --- serving -------------------------------------------------------------------------------
 
     def _interfaces(self, version: str) -> Mapping[str, str]:
-        """The modules served under `version`, each with the role it is offered as."""
-        return CPO_INTERFACES
+        """The modules served under `version`, each with the role it is offered as (2.3.0 adds
+        the Payments Receiver)."""
+        return CPO_INTERFACES_230 if is_230(version) else CPO_INTERFACES
 
     def _read_request(
         self,

@@ -21,7 +21,7 @@ import httpx
 
 from .transport import (
     CONFIGURATION_MODULES,
-    CPO_INTERFACES,
+    CPO_INTERFACES_230,
     KNOWN_VERSIONS,
     SimulatorError,
     authorization,
@@ -137,8 +137,8 @@ class Peer:
         unknown = [v for v in versions if v not in KNOWN_VERSIONS]
         if unknown:
             raise ValueError(f"unknown OCPI versions {unknown}; known: {list(KNOWN_VERSIONS)}")
-        if not omit_modules <= CPO_INTERFACES.keys():
-            raise ValueError(f"omit_modules must be among {list(CPO_INTERFACES)}")
+        if not omit_modules <= CPO_INTERFACES_230.keys():
+            raise ValueError(f"omit_modules must be among {list(CPO_INTERFACES_230)}")
         if token_a is not None and not is_valid_token(token_a):
             raise ValueError("token_a must be 1 to 64 printable ASCII characters without spaces")
         self._versions = versions

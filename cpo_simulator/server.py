@@ -42,12 +42,13 @@ from uuid import uuid4
 
 import httpx
 
-from . import cdrs, commands, credentials, locations, sessions, tariffs, tokens
+from . import cdrs, commands, credentials, locations, payments, sessions, tariffs, tokens
 from .cdrs import CdrBook, Delivery
 from .commands import CommandLog, ReceivedCommand
 from .connection import Connection
 from .fleet import CONNECTORS_PER_EVSE, EVSES_PER_LOCATION, Fleet
 from .locations import Stations
+from .payments import PaymentsBook
 from .peer import Peer, Role
 from .sessions import Charging, ChargingSession, SessionBook
 from .tokens import TokenBook
@@ -109,7 +110,8 @@ class CpoSimulator(Connection):
     holds the answer). CDRs (`cdrs.py`): `cdr_delay` (seconds from a session's end to its CDR)
     and `cdr_fault`, both settable at run time. Tariffs (`tariffs.py`): `max_price` (incl. VAT,
     as a string) caps every 2.2.1 and 2.3.0 tariff; `preauthorize_amount` (a string) is every
-    2.3.0 tariff's."""
+    2.3.0 tariff's. Payments (2.3.0, `payments.py`): `assign_terminals` assigns all its
+    locations to each terminal the PTP creates here."""
 
     # Misbehaviour of the whole server a test or the command line switches on, settable while
     # running; the modules' own faults live with their state (`command_fault`, ... below).
@@ -154,6 +156,7 @@ class CpoSimulator(Connection):
         hold_seconds: float = 40.0,
         cdr_delay: float = 0.0,
         cdr_fault: str | None = None,
+        assign_terminals: bool = False,
     ) -> None:
         self.lock = threading.RLock()
         self.peer = Peer(
@@ -213,6 +216,9 @@ class CpoSimulator(Connection):
         )
         self.token_book = TokenBook(self.lock)
         self.cdr_book = CdrBook(self.lock, cdr_delay=cdr_delay, cdr_fault=cdr_fault)
+        self.payments_book = PaymentsBook(self.lock)
+        self.assign_terminals = assign_terminals
+        self.payments_book.on_terminal = self._terminal_created
         self.workers = Workers()
         self.charging = Charging(
             book=self.session_book,
@@ -242,6 +248,7 @@ class CpoSimulator(Connection):
             "tokens": partial(tokens.handle, self.token_book, self.peer),
             "commands": partial(commands.handle, self.command_log, self.charging, self.token_book),
             "cdrs": partial(cdrs.handle, self.cdr_book, self.paging),
+            "payments": partial(payments.handle, self.payments_book),
         }
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -648,6 +655,85 @@ class CpoSimulator(Connection):
     def _session_completed(self, session: ChargingSession) -> None:
         """Called by a session's runner once it ended COMPLETED and said so: its CDR."""
         cdrs.session_completed(self.cdr_book, self.peer, self.workers.stopping, session)
+
+    # --- payments (2.3.0): the PTP's terminals and Financial Advice Confirmations ----------------
+
+    @property
+    def terminals(self) -> dict[str, dict[str, Any]]:
+        """The terminals the PTP created here, by `terminal_id` (upper-case)."""
+        with self.lock:
+            return {k: dict(v) for k, v in self.payments_book.terminals.items()}
+
+    @property
+    def advices(self) -> dict[str, dict[str, Any]]:
+        """The Financial Advice Confirmations the PTP POSTed and we took, by id (upper-case)."""
+        with self.lock:
+            return {k: dict(v) for k, v in self.payments_book.advices.items()}
+
+    @property
+    def payment_posts(self) -> list[tuple[str, Any, int]]:
+        """Every POST to the Payments Receiver: (collection, body, HTTP status answered)."""
+        with self.lock:
+            return list(self.payments_book.posts)
+
+    @property
+    def advice_fault(self) -> str | None:
+        """ "refuse_once": the next FAC POST is answered 500 and kept nowhere."""
+        with self.lock:
+            return self.payments_book.advice_fault
+
+    @advice_fault.setter
+    def advice_fault(self, value: str | None) -> None:
+        with self.lock:
+            self.payments_book.advice_fault = value
+
+    @property
+    def invoice_reference_id(self) -> str | None:
+        """The `invoice_reference_id` 2.3.0 CDRs carry from now on (the CPO invoices)."""
+        with self.lock:
+            return self.cdr_book.invoice_reference_id
+
+    @invoice_reference_id.setter
+    def invoice_reference_id(self, value: str | None) -> None:
+        with self.lock:
+            self.cdr_book.invoice_reference_id = value
+
+    def _terminal_created(self, terminal_id: str) -> None:
+        """With `assign_terminals`, a new terminal of the PTP's serves all our locations: the
+        PATCH goes out once our answer to its POST has."""
+        if not self.assign_terminals:
+            return
+        ids = [self.location(i)["id"] for i in range(self.location_count)]
+
+        def assign() -> None:
+            try:
+                self.assign_terminal(terminal_id, location_ids=ids)
+            except SimulatorError as exc:
+                logger.info("terminal %s not assigned: %s", terminal_id, exc)
+
+        self.workers.defer(assign, f"assign-{terminal_id}")
+
+    def wait_for_terminals(self, count: int = 1, timeout: float = 10.0) -> list[Any]:
+        """The PTP's accepted terminal POSTs, once there are `count`."""
+        return payments.wait_for(self.payments_book, "terminals", count, timeout)
+
+    def wait_for_advices(self, count: int = 1, timeout: float = 10.0) -> list[Any]:
+        """The PTP's accepted FAC POSTs, once there are `count`."""
+        return payments.wait_for(
+            self.payments_book, "financial-advice-confirmations", count, timeout
+        )
+
+    def assign_terminal(
+        self,
+        terminal_id: str,
+        *,
+        location_ids: list[str] | None = None,
+        evse_uids: list[str] | None = None,
+    ) -> httpx.Response:
+        """PATCH the PTP's terminal with the locations and/or EVSEs it serves."""
+        return payments.assign(
+            self.peer, terminal_id, location_ids=location_ids, evse_uids=evse_uids
+        )
 
     # --- what the simulator does to the eMSP -----------------------------------------------------
 

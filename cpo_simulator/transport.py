@@ -39,6 +39,10 @@ CPO_INTERFACES: Final[dict[str, str]] = {
     "commands": "RECEIVER",
 }
 
+# 2.3.0 adds the Payments module, where the CPO is the Receiver (the PTP creates its terminals
+# and reports each capture there).
+CPO_INTERFACES_230: Final[dict[str, str]] = {**CPO_INTERFACES, "payments": "RECEIVER"}
+
 # Configuration modules never carry routing headers (checklist T-16).
 CONFIGURATION_MODULES: Final = frozenset({"versions", "credentials", "hubclientinfo"})
 

@@ -37,7 +37,7 @@ from django.utils.safestring import mark_safe
 
 from ocpi_peer.admin import require
 from ocpi_peer.models import CommandRequest, Partner
-from payments import charging, exports, ocmf, refunds, settlement
+from payments import advice, charging, exports, ocmf, refunds, settlement, terminals
 from payments.cases import resolve_case
 from payments.models import (
     Case,
@@ -48,11 +48,13 @@ from payments.models import (
     CreditNote,
     Deadline,
     Dispute,
+    FinancialAdvice,
     LedgerEntry,
     LegalPage,
     MeterKey,
     Refund,
     StripeEvent,
+    Terminal,
     receipt_number,
 )
 from payments.queue import enqueue_on_commit
@@ -1350,3 +1352,167 @@ class LogEntryAdmin(admin.ModelAdmin):
     @admin.display(description="what")
     def message(self, entry: LogEntry) -> str:
         return entry.get_change_message()
+
+
+class TerminalForm(forms.ModelForm):
+    """An operator's terminal for a group of one CPO party's locations (ids as the CPO
+    publishes them, one a line); the CPO may change the assignment later by PATCH."""
+
+    location_list = forms.CharField(
+        label="Location ids", widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+
+    class Meta:
+        model = Terminal
+        fields = [
+            "partner",
+            "country_code",
+            "party_id",
+            "label",
+            "invoice_creator",
+            "invoice_base_url",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean()
+        partner = data.get("partner")
+        key = f"{data.get('country_code', '')}*{data.get('party_id', '')}".upper()
+        if partner is not None and key not in partner.party_keys:
+            raise forms.ValidationError(f"{partner} does not own the party {key}")
+        return data
+
+
+@admin.register(Terminal)
+class TerminalAdmin(admin.ModelAdmin):
+    """Our web checkout as each 2.3.0 connection's Payment Terminals: one per CPO party is made
+    by itself; an operator may add one for a group of locations. What each serves is the CPO's
+    to assign (PATCH); whether the CPO has it yet is `pushed at` (and the error if not)."""
+
+    list_display = [
+        "terminal_id",
+        "partner",
+        "party",
+        "label",
+        "active",
+        "assigned",
+        "invoice_creator",
+        "pushed_at",
+        "push_error",
+    ]
+    list_filter = ["partner", "active", "invoice_creator"]
+    search_fields = ["terminal_id", "reference", "label", "location_ids", "evse_uids"]
+    readonly_fields = [
+        "terminal_id",
+        "partner",
+        "country_code",
+        "party_id",
+        "label",
+        "reference",
+        "customer_reference",
+        "invoice_creator",
+        "invoice_base_url",
+        "location_ids",
+        "evse_uids",
+        "active",
+        "address",
+        "city",
+        "postal_code",
+        "country",
+        "created_at",
+        "last_updated",
+        "pushed_at",
+        "push_error",
+    ]
+    actions = ["push_again"]
+
+    @admin.display(description="party")
+    def party(self, terminal: Terminal) -> str:
+        return f"{terminal.country_code}*{terminal.party_id}"
+
+    @admin.display(description="assigned")
+    def assigned(self, terminal: Terminal) -> str:
+        parts = [f"locations {', '.join(terminal.location_ids)}" if terminal.location_ids else ""]
+        parts.append(f"EVSEs {', '.join(terminal.evse_uids)}" if terminal.evse_uids else "")
+        return "; ".join(p for p in parts if p) or "nothing yet"
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = TerminalForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return [*TerminalForm.Meta.fields, "location_list"]
+        return self.readonly_fields
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Terminal, form: Any, change: bool) -> None:
+        """Through the service (and on to the CPO), never a bare row; the form's errors are
+        the service's refusals."""
+        ids = [line.strip() for line in form.cleaned_data["location_list"].splitlines()]
+        made = terminals.define_terminal(
+            partner=obj.partner,
+            country_code=obj.country_code,
+            party_id=obj.party_id,
+            label=obj.label,
+            location_ids=[i for i in ids if i],
+            invoice_creator=obj.invoice_creator,
+            invoice_base_url=obj.invoice_base_url,
+        )
+        for field in Terminal._meta.concrete_fields:  # what the admin logs and shows next
+            setattr(obj, field.attname, getattr(made, field.attname))
+
+    @admin.action(description="Create at the CPO again (not taken yet)", permissions=["add"])
+    def push_again(self, request: HttpRequest, queryset: QuerySet[Terminal]) -> None:
+        for terminal in queryset.filter(pushed_at=None, active=True):
+            enqueue_on_commit("payments.tasks.push_terminal", terminal.pk)
+            self.log_change(request, terminal, "Sent to the CPO again")
+        self.message_user(request, "Terminals the CPO has not taken are sent again.")
+
+
+@admin.register(FinancialAdvice)
+class FinancialAdviceAdmin(ReadOnlyAdmin):
+    """Each Financial Advice Confirmation we sent a 2.3.0 CPO (one per capture, refund or
+    failed capture), as a log: whether the CPO took it, how often it was tried, the last error.
+    Unsent ones are retried by their deadline; an operator may send them again now."""
+
+    list_display = [
+        "last_updated",
+        "advice_id",
+        "partner",
+        "checkout",
+        "capture_status_code",
+        "total_incl_vat",
+        "currency",
+        "sent_at",
+        "attempts",
+        "last_error",
+    ]
+    list_filter = ["partner", "capture_status_code", ("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["advice_id", "authorization_reference", "key"]
+    readonly_fields = [f.name for f in FinancialAdvice._meta.fields]
+    actions = ["send_again"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_settle_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(SETTLE_CDR)
+
+    @admin.action(description="Send again now (not taken yet)", permissions=["settle"])
+    def send_again(self, request: HttpRequest, queryset: QuerySet[FinancialAdvice]) -> None:
+        for item in queryset:
+            if item.sent_at is not None:
+                self.message_user(request, f"{item}: the CPO has it already", messages.WARNING)
+                continue
+            advice.retry_advice(advice_id=item.pk)
+            self.log_change(request, item, "Sent to the CPO again")
+            self.message_user(request, f"{item}: sent again")

@@ -10,7 +10,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from payments import charging, disputes, gateway, services, settlement
+from payments import advice, charging, disputes, gateway, services, settlement
 from payments.models import Checkout, Deadline
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,8 @@ def handle_deadline(*, deadline_id: int) -> None:
         charging.start_grace_over(checkout)
     elif deadline.kind == Deadline.Kind.SESSION_PULL:
         charging.session_pull_due(checkout)
+    elif deadline.kind == Deadline.Kind.ADVICE_PUSH:
+        advice.advice_due(checkout)
     elif deadline.kind in _SETTLEMENT_DEADLINES:
         settlement.deadline_due(checkout, deadline.kind)
     deadline.done_at = timezone.now()

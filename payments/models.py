@@ -4,6 +4,7 @@ append-only ledger, the Stripe events we received, and the deadlines that watch 
 from __future__ import annotations
 
 import secrets
+import uuid
 from decimal import Decimal
 
 from django.db import models
@@ -418,6 +419,7 @@ class Deadline(models.Model):
         HOLD_EXPIRING = "hold_expiring", "hold near the card's capture deadline"
         CREDIT_WAIT = "credit_wait", "credit CDR waiting for its corrected CDR"
         SESSION_PULL = "session_pull", "pull the CPO's Sessions while none is pushed"
+        ADVICE_PUSH = "advice_push", "a Financial Advice Confirmation the CPO has not taken"
 
     checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="deadlines")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -630,3 +632,89 @@ class LinkMail(models.Model):
 
     def __str__(self) -> str:
         return f"link of checkout {self.checkout_id} at {self.requested_at:%Y-%m-%d %H:%M:%S}"
+
+
+def new_terminal_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Terminal(models.Model):
+    """Our web checkout as a 2.3.0 CPO sees it: a Payment Terminal (Payments module, checklist
+    §14), owned by us (the PTP), one per CPO party by default or one per group of locations an
+    operator defines. Only the EVSEs the CPO assigned to one of our terminals (`location_ids`,
+    `evse_uids`, the union of both) are payable over a 2.3.0 connection."""
+
+    class InvoiceCreator(models.TextChoices):
+        CPO = "CPO", "the CPO invoices (at invoice_base_url + authorization_reference)"
+        PTP = "PTP", "we issue the receipt"
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="terminals")
+    terminal_id = models.CharField(max_length=36, unique=True, default=new_terminal_id)
+    # The CPO party it serves (its locations' owner); a group names its locations too.
+    country_code = models.CharField(max_length=2)
+    party_id = models.CharField(max_length=3)
+    label = models.CharField(
+        max_length=100, blank=True, help_text="an operator's name for a group of locations"
+    )
+    reference = models.CharField(max_length=36, blank=True, help_text="our mapping value")
+    customer_reference = models.CharField(max_length=36, blank=True)
+    address = models.CharField(max_length=45, blank=True)
+    city = models.CharField(max_length=45, blank=True)
+    postal_code = models.CharField(max_length=10, blank=True)
+    state = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=3, blank=True)
+    latitude = models.CharField(max_length=10, blank=True)
+    longitude = models.CharField(max_length=11, blank=True)
+    invoice_base_url = models.URLField(max_length=255, blank=True)
+    invoice_creator = models.CharField(
+        max_length=3, choices=InvoiceCreator.choices, default=InvoiceCreator.PTP
+    )
+    location_ids = models.JSONField(default=list, blank=True)
+    evse_uids = models.JSONField(default=list, blank=True)
+    active = models.BooleanField(default=True, help_text="off once the CPO deactivated it")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_updated = models.DateTimeField(default=timezone.now, db_index=True)
+    # Created at the CPO's Payments Receiver (POST, retried until it takes it).
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    push_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["partner", "country_code", "party_id", "label"]
+
+    def __str__(self) -> str:
+        return f"terminal {self.terminal_id} ({self.country_code}*{self.party_id})"
+
+
+class FinancialAdvice(models.Model):
+    """One Financial Advice Confirmation (checklist §14.2): what we captured (or failed to, or
+    refunded) for a checkout, POSTed to the CPO's Payments Receiver until it takes it, and
+    served by our Payments Sender. One per money movement, under a unique key."""
+
+    class Code(models.TextChoices):
+        SUCCESS = "SUCCESS"
+        PARTIAL_SUCCESS = "PARTIAL_SUCCESS"
+        FAILED = "FAILED"
+
+    checkout = models.ForeignKey(Checkout, on_delete=models.PROTECT, related_name="advices")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="advices")
+    advice_id = models.CharField(max_length=36, unique=True, default=new_terminal_id)
+    key = models.CharField(max_length=200, unique=True, help_text="the movement it reports")
+    authorization_reference = models.CharField(max_length=36)
+    currency = models.CharField(max_length=3)
+    total_excl_vat = models.DecimalField(max_digits=12, decimal_places=4)
+    total_incl_vat = models.DecimalField(max_digits=12, decimal_places=4)
+    vat_rate = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    eft_data = models.JSONField(default=list)
+    capture_status_code = models.CharField(max_length=16, choices=Code.choices)
+    capture_status_message = models.CharField(max_length=255, blank=True)
+    last_updated = models.DateTimeField(default=timezone.now, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-last_updated"]
+        verbose_name = "financial advice confirmation"
+
+    def __str__(self) -> str:
+        return f"FAC {self.advice_id} {self.capture_status_code}"

@@ -156,6 +156,11 @@ def receipt_pdf(receipt: Receipt) -> bytes:
         p(_("Receipt no. %(number)s, %(date)s") % {"number": text["number"], "date": text["date"]}),
         p(text["kind"], small),
         *[p(text[key], bold) for key in ("recipient_missing", "seller_vat_missing") if text[key]],
+        *(
+            [p(f"{text['cpo_invoice']} {text['cpo_invoice_url']}")]
+            if text["cpo_invoice_url"]
+            else []
+        ),
         Spacer(1, 3 * mm),
         rows(
             [

@@ -57,7 +57,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ocpi_peer.models import PartnerParty
-from payments import eichrecht, exports, ocmf, settlement
+from payments import eichrecht, exports, ocmf, settlement, terminals
 from payments.invoice_details import NO_DETAILS, InvoiceDetails
 from payments.models import (
     Cdr,
@@ -210,6 +210,8 @@ class Receipt:
     operator_bill: Decimal | None = None  # the CDR's total incl. VAT: what the CPO billed
     credit_notes: tuple[CreditNoteLine, ...] = ()
     recipient: InvoiceDetails = NO_DETAILS  # the driver's invoice details, as entered
+    # 2.3.0: the CPO invoices the driver (its CDR's `invoice_reference_id`); where its invoice is.
+    cpo_invoice_url: str = ""
 
     @property
     def full_invoice(self) -> bool:
@@ -273,6 +275,9 @@ def receipt_for(checkout: Checkout) -> Receipt:
     net, vat = _split(paid_amount, rate, currency)
     start, end = _times(cdr, session)
     operator, merchant = _operator(checkout)
+    cpo_invoice = terminals.cpo_invoice_url(checkout, cdr)
+    if cpo_invoice:  # the CPO's invoice sells the charge; we collected as payment service
+        merchant = CpoTerms.MerchantOfRecord.CPO
     us = Party(
         name=settings.PLATFORM_LEGAL_NAME or settings.OCPI_BUSINESS_NAME,
         party=f"{settings.OCPI_COUNTRY_CODE}*{settings.OCPI_PARTY_ID}",
@@ -323,6 +328,7 @@ def receipt_for(checkout: Checkout) -> Receipt:
             for note in checkout.credit_notes.order_by("sequence")
         ),
         recipient=InvoiceDetails.of(checkout),
+        cpo_invoice_url=cpo_invoice,
     )
 
 
@@ -806,6 +812,13 @@ def present(receipt: Receipt) -> dict[str, Any]:
         **_invoice_text(r),
         "seller": _party_lines(r.seller),
         "seller_label": _("Seller") if platform_sells else _("Seller (charge point operator)"),
+        "cpo_invoice_url": r.cpo_invoice_url,
+        "cpo_invoice": (
+            _("%(name)s, the operator, issues the invoice for this charge:")
+            % {"name": r.operator.name}
+            if r.cpo_invoice_url
+            else ""
+        ),
         "operator": (
             [r.operator.name, _("OCPI party %(party)s") % {"party": r.operator.party}]
             if platform_sells

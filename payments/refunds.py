@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from payments import advice
 from payments.cases import open_case
 from payments.ledger import book
 from payments.models import (
@@ -210,6 +211,13 @@ def record_refund(*, refund_id: int, stripe_refund_id: str) -> None:
             refund=refund,
         )
     issue_credit_note(checkout, refund)
+    advice.after_refund(
+        checkout,
+        refund_key=refund.key,
+        refunded_minor=refund.amount_minor,
+        net_minor=captured_minor(checkout) - refunded_minor(checkout, pending=False),
+        stripe_id=stripe_refund_id,
+    )
     if checkout.payment_status == Checkout.PaymentStatus.DISPUTED:
         return  # a dispute's outcome decides the status (`payments.disputes`)
     refunded = refunded_minor(checkout, pending=False)

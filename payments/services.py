@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from ocpi_peer import clients
 from ocpi_peer.models import ClientInfo, Partner
-from payments import cases, declines, gateway, offers
+from payments import cases, declines, gateway, offers, terminals
 from payments.ledger import book
 from payments.models import Checkout, Deadline, DriverToken, LedgerEntry, StripeEvent
 from payments.queue import enqueue_on_commit
@@ -162,6 +162,11 @@ def why_not_payable(evse: Evse, *, offer: offers.PartyOffer | None = None) -> st
         return _("it cannot be started remotely by its operator's system")
     if evse.capabilities and "REMOTE_START_STOP_CAPABLE" not in evse.capabilities:
         return _("it cannot be started remotely")
+    if not terminals.serves(evse):
+        return _(
+            "its operator has not assigned it to our payment terminal, so it cannot be paid "
+            "for here"
+        )
     return None
 
 

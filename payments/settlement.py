@@ -43,7 +43,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ocpi_peer.models import Partner
-from payments import costs, eichrecht, gateway, refunds
+from payments import advice, costs, eichrecht, gateway, refunds
 from payments.cases import open_case, resolve_case
 from payments.charging import link_checkout
 from payments.ledger import book
@@ -418,8 +418,9 @@ def record_capture(*, plan: CapturePlan, cdr_pk: int, intent: gateway.Intent) ->
         if checkout.status == Checkout.Status.SETTLED:
             _reconcile_later(checkout)
             return checkout
-        _settle_hold(checkout, plan.capture_minor, intent)
+        captured = _settle_hold(checkout, plan.capture_minor, intent)
         book(checkout, LedgerEntry.Kind.PAYABLE, plan.payable_minor, key=f"payable:{cdr_pk}")
+        advice.after_capture(checkout, captured_minor=captured, owed_minor=plan.payable_minor)
         cdr = Cdr.objects.get(pk=cdr_pk)
         _open_cases(plan.flags, checkout, cdr)
         if checkout.cdrs.exclude(pk=cdr_pk).exists():  # a credit or another CDR came meanwhile
@@ -427,10 +428,10 @@ def record_capture(*, plan: CapturePlan, cdr_pk: int, intent: gateway.Intent) ->
     return checkout
 
 
-def _settle_hold(checkout: Checkout, capture_minor: int, intent: gateway.Intent) -> None:
+def _settle_hold(checkout: Checkout, capture_minor: int, intent: gateway.Intent) -> int:
     """Book what Stripe did with the hold (the capture, as much as Stripe says it took, and
     the released rest) under the intent's keys, and settle the checkout; the caller holds its
-    lock."""
+    lock. Returns what was captured."""
     if capture_minor and intent.amount_received:
         capture_minor = intent.amount_received
     held = held_minor(checkout)
@@ -454,6 +455,7 @@ def _settle_hold(checkout: Checkout, capture_minor: int, intent: gateway.Intent)
         Checkout.PaymentStatus.CAPTURED if capture_minor else Checkout.PaymentStatus.RELEASED
     )
     mark_settled(checkout)
+    return capture_minor
 
 
 def held_minor(checkout: Checkout) -> int:
@@ -744,6 +746,7 @@ def capture_failed(*, checkout_id: int, error: str, cdr_pk: int | None = None) -
             checkout=checkout,
             cdr=cdr,
         )
+        advice.after_failed_capture(checkout, error=error, key=f"{checkout.pk}:{cdr_pk or 'hold'}")
 
 
 # --- a hold about to expire without a CDR ---------------------------------------------------
@@ -823,7 +826,8 @@ def record_expiring_hold(*, plan: HoldPlan, intent: gateway.Intent) -> None:
         checkout = Checkout.objects.select_for_update().get(pk=plan.checkout_id)
         if checkout.status == Checkout.Status.SETTLED:
             return  # a CDR settled it meanwhile
-        _settle_hold(checkout, plan.capture_minor, intent)
+        captured = _settle_hold(checkout, plan.capture_minor, intent)
+        advice.after_capture(checkout, captured_minor=captured, owed_minor=None)
         open_case(
             Case.Kind.EXPIRING_HOLD,
             plan.summary,

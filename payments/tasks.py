@@ -9,7 +9,18 @@ from django.utils import timezone
 
 from ocpi_peer import commands, sync
 from ocpi_peer.client import PeerError
-from payments import charging, dispatch, gateway, receipt_mail, refunds, services, settlement
+from ocpi_peer.models import Partner
+from payments import (
+    advice,
+    charging,
+    dispatch,
+    gateway,
+    receipt_mail,
+    refunds,
+    services,
+    settlement,
+    terminals,
+)
 from payments.models import Cdr, Checkout
 
 RETRY_AFTER = timedelta(minutes=2)
@@ -262,3 +273,27 @@ def send_link_mail(self: Task, link_mail_id: int) -> bool:
         return receipt_mail.send_link_mail(link_mail_id=link_mail_id)
     except OSError as exc:  # SMTP errors are OSErrors
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task
+def provide_terminals() -> int:
+    """Every registered 2.3.0 connection's CPO parties have a terminal of ours, created at the
+    CPO: new ones are made, and those the CPO has not taken yet are pushed again (beat)."""
+    queued = 0
+    for partner_id in Partner.objects.filter(status=Partner.Status.REGISTERED).values_list(
+        "pk", flat=True
+    ):
+        queued += len(terminals.provide_terminals(partner_id=partner_id))
+    return queued
+
+
+@shared_task
+def push_terminal(terminal_id: int) -> bool:
+    """Create one of our terminals at the CPO; `provide_terminals` tries again if it fails."""
+    return terminals.push_terminal(terminal_id)
+
+
+@shared_task
+def send_advice(advice_id: int) -> str:
+    """POST one Financial Advice Confirmation; its ADVICE_PUSH deadline retries a failure."""
+    return advice.send_advice(advice_id)

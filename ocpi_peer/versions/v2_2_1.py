@@ -767,6 +767,9 @@ class Version:
     session = SessionSerializer
     cdr = CdrSerializer
     client_info: type[serializers.Serializer] | None = ClientInfoSerializer  # 2.2+ only
+    # The Payments module (2.3.0 on): our Terminals and Financial Advice Confirmations.
+    terminal: type[serializers.Serializer] | None = None
+    financial_advice: type[serializers.Serializer] | None = None
     command_timeout: int | None = None  # the CPO states one in its CommandResponse
     token_type_in_url = True  # the Tokens receiver's ?type= (absent means RFID)
     objects_carry_party = True  # Location and Tariff bodies name their country_code/party_id

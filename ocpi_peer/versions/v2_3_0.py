@@ -13,12 +13,17 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from ocpi_peer.transport import format_datetime
 from ocpi_peer.versions import v2_2_1
 from ocpi_peer.versions.fields import (
     COLUMN_LIMIT,
+    RECEIVER,
+    SENDER,
     VAT_LIMIT,
     CiStringField,
     Credentials,
+    DateTimeField,
+    GeoLocationSerializer,
     JsonList,
     NumberField,
     OpenEnumField,
@@ -220,10 +225,175 @@ class CdrSerializer(v2_2_1.CdrSerializer):
     total_cost = TotalCostSerializer()
 
 
+# --- payments (we are the Sender: the PTP owns Terminals and Financial Advice Confirmations) --
+
+
+class TerminalSerializer(serializers.Serializer):
+    """A Terminal as a CPO sends it to our Payments Sender (PUT, PATCH, activate), read into the
+    fields given (checklist §14.2). Everything is optional: an activation has no `terminal_id`
+    (we set it), the spec's PUT example is partial and a PATCH assigns only `location_ids` and
+    `evse_uids` (B-26); `last_updated` is ours to set, since we own the object.
+    `invoice_base_url` is an OCPI URL, a string(255): the spec's own PUT example sends
+    "someNewURL", so it is kept as given and linked only when it is an absolute http(s) URL."""
+
+    terminal_id = optional(serializers.CharField, max_length=36)
+    customer_reference = optional(serializers.CharField, max_length=36)
+    party_id = optional(CiStringField, max_length=3)
+    country_code = optional(CiStringField, max_length=2, min_length=2)
+    address = optional(serializers.CharField, max_length=45)
+    city = optional(serializers.CharField, max_length=45)
+    postal_code = optional(serializers.CharField, max_length=10)
+    state = optional(serializers.CharField, max_length=20)
+    country = optional(serializers.CharField, max_length=3)
+    coordinates = optional(GeoLocationSerializer)
+    invoice_base_url = optional(serializers.CharField, max_length=255)
+    invoice_creator = optional(serializers.ChoiceField, choices=("CPO", "PTP"))
+    reference = optional(serializers.CharField, max_length=36)
+    location_ids = serializers.ListField(
+        child=serializers.CharField(max_length=36), required=False, allow_null=True
+    )
+    evse_uids = serializers.ListField(
+        child=serializers.CharField(max_length=36), required=False, allow_null=True
+    )
+    last_updated = optional(DateTimeField)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Domain names: coordinates as two strings, lists never None; the CPO's
+        `last_updated` is dropped (ours says when we last changed our object)."""
+        attrs.pop("last_updated", None)
+        if "coordinates" in attrs:
+            coordinates = attrs.pop("coordinates") or {}
+            attrs["latitude"] = coordinates.get("latitude", "")
+            attrs["longitude"] = coordinates.get("longitude", "")
+        for name in ("location_ids", "evse_uids"):
+            if name in attrs and attrs[name] is None:
+                attrs[name] = []
+        if attrs.get("invoice_creator", "") is None:  # null: not stated, ours stands
+            del attrs["invoice_creator"]
+        for name, value in list(attrs.items()):
+            if value is None:
+                attrs[name] = ""
+        return dict(attrs)
+
+    def to_representation(self, terminal: Any) -> dict[str, Any]:
+        data = {
+            "terminal_id": terminal.terminal_id,
+            "customer_reference": terminal.customer_reference,
+            "party_id": terminal.party_id,
+            "country_code": terminal.country_code,
+            "address": terminal.address,
+            "city": terminal.city,
+            "postal_code": terminal.postal_code,
+            "state": terminal.state,
+            "country": terminal.country,
+            "coordinates": (
+                {"latitude": terminal.latitude, "longitude": terminal.longitude}
+                if terminal.latitude
+                else None
+            ),
+            "invoice_base_url": terminal.invoice_base_url,
+            "invoice_creator": terminal.invoice_creator,
+            "reference": terminal.reference,
+            "location_ids": list(terminal.location_ids),
+            "evse_uids": list(terminal.evse_uids),
+            "last_updated": format_datetime(terminal.last_updated),
+        }
+        return without_empty(data, keep=("location_ids", "evse_uids"))
+
+
+class AdvicePriceSerializer(serializers.Serializer):
+    """A FinancialAdviceConfirmation's `total_costs`: a 2.3.0 Price (`before_taxes`, `taxes`)
+    as the object's definition says, or `excl_vat`/`incl_vat` as all three of the spec's
+    examples write it (B-23): both are read (PAY-10), into the amount excl. and incl. VAT."""
+
+    before_taxes = optional(NumberField, max_value=COLUMN_LIMIT)
+    taxes = serializers.ListField(child=TaxAmountSerializer(), required=False, allow_null=True)
+    excl_vat = optional(NumberField, max_value=COLUMN_LIMIT)
+    incl_vat = optional(NumberField, max_value=COLUMN_LIMIT)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Decimal]:
+        if attrs.get("before_taxes") is not None:
+            taxes = attrs.get("taxes") or []
+            net = attrs["before_taxes"]
+            return {
+                "excl_vat": net,
+                "incl_vat": net + sum((t["amount"] for t in taxes), Decimal(0)),
+            }
+        if attrs.get("excl_vat") is not None:
+            gross = attrs.get("incl_vat")
+            return {
+                "excl_vat": attrs["excl_vat"],
+                "incl_vat": attrs["excl_vat"] if gross is None else gross,
+            }
+        raise serializers.ValidationError("before_taxes is required")
+
+
+class FinancialAdviceSerializer(serializers.Serializer):
+    """A FinancialAdviceConfirmation (checklist §14.2): written by us in the 2.3.0 Price shape,
+    with the tax as VAT at the rate applied; read (the spec's examples, a CPO's copy) into
+    plain values. `eft_data` is `+` in the spec, yet its failure example has none: read
+    leniently, always written with at least one line."""
+
+    id = serializers.CharField(max_length=36)  # CiStrings, kept as written
+    authorization_reference = serializers.CharField(max_length=36)
+    total_costs = AdvicePriceSerializer()
+    currency = serializers.RegexField(r"^[A-Z]{3}$")
+    eft_data = serializers.ListField(
+        child=serializers.CharField(max_length=255), required=False, allow_null=True
+    )
+    capture_status_code = OpenEnumField()
+    capture_status_message = optional(serializers.CharField, max_length=255)
+    last_updated = DateTimeField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        total = attrs.pop("total_costs")
+        return {
+            "advice_id": attrs["id"],
+            "authorization_reference": attrs["authorization_reference"],
+            "total_excl_vat": total["excl_vat"],
+            "total_incl_vat": total["incl_vat"],
+            "currency": attrs["currency"],
+            "eft_data": list(attrs.get("eft_data") or []),
+            "capture_status_code": attrs["capture_status_code"],
+            "capture_status_message": attrs.get("capture_status_message") or "",
+            "last_updated": attrs["last_updated"],
+        }
+
+    def to_representation(self, advice: Any) -> dict[str, Any]:
+        tax = advice.total_incl_vat - advice.total_excl_vat
+        taxes = (
+            [
+                {
+                    "name": "VAT",
+                    **({"percentage": advice.vat_rate} if advice.vat_rate is not None else {}),
+                    "amount": tax,
+                }
+            ]
+            if tax
+            else []
+        )
+        data = {
+            "id": advice.advice_id,
+            "authorization_reference": advice.authorization_reference,
+            "total_costs": {"before_taxes": advice.total_excl_vat, "taxes": taxes},
+            "currency": advice.currency,
+            "eft_data": list(advice.eft_data),
+            "capture_status_code": advice.capture_status_code,
+            "capture_status_message": advice.capture_status_message,
+            "last_updated": format_datetime(advice.last_updated),
+        }
+        return without_empty(data)
+
+
 class Version(v2_2_1.Version):
     number = "2.3.0"
-    # What we serve, with the role we play in each: 2.2.1's (the Payments module joins here).
-    modules: dict[str, str] = {**v2_2_1.Version.modules}
+    # What we serve, with the role we play in each: 2.2.1's, and the Payments module's Sender
+    # interface (Terminals and Financial Advice Confirmations live under its URL).
+    modules: dict[str, str] = {**v2_2_1.Version.modules, "payments": SENDER}
+    # The CPO's Payments Receiver: where we create our Terminals and POST each FAC.
+    uses: dict[str, str] = {**v2_2_1.Version.uses, "payments": RECEIVER}
+    terminal = TerminalSerializer
+    financial_advice = FinancialAdviceSerializer
     # The roles our one party plays: a PTP, and the eMSP that owns the tokens StartSession names.
     our_roles = ("PTP", "EMSP")
     credentials = CredentialsSerializer

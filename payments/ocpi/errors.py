@@ -2,7 +2,7 @@
 
 from ocpi_peer import versions
 from ocpi_peer.transport import DomainErrors, Status
-from payments import charging, services, settlement
+from payments import charging, services, settlement, terminals
 
 
 def _unknown_token(version: str) -> Status:
@@ -18,4 +18,6 @@ DOMAIN_ERRORS: DomainErrors = {
     # Another connection's object, as a party that is not theirs (T-17): not found for them.
     charging.SessionOfAnother: (Status.INVALID_PARAMETERS, 404),
     settlement.CdrOfAnother: (Status.INVALID_PARAMETERS, 404),
+    terminals.UnknownTerminal: (Status.INVALID_PARAMETERS, 404),  # PAY-09
+    terminals.TerminalRefused: (Status.INVALID_PARAMETERS, 200),
 }

@@ -1,12 +1,40 @@
+import re
+
 from django.urls import re_path
 
 from ocpi_peer.urls import PARTY, VERSION
 from payments.ocpi.cdrs import CdrsReceiverView
 from payments.ocpi.commands import CommandsSenderView
+from payments.ocpi.payments import (
+    PAYMENTS_VERSIONS,
+    AdviceSenderView,
+    AdvicesSenderView,
+    TerminalActivateView,
+    TerminalDeactivateView,
+    TerminalSenderView,
+    TerminalsSenderView,
+)
 from payments.ocpi.sessions import SessionsReceiverView
 from payments.ocpi.tokens import TokenAuthorizeView, TokenSenderView, TokensSenderView
 
+# The Payments module (2.3.0 on): two collections under the module's URL (checklist B-22).
+PAYMENTS = rf"(?P<version>{'|'.join(map(re.escape, PAYMENTS_VERSIONS))})/payments"
+TERMINAL = r"(?P<terminal_id>[^/]+)"
+
 urlpatterns = [
+    re_path(rf"^{PAYMENTS}/terminals/?$", TerminalsSenderView.as_view(), name="ocpi-terminals"),
+    re_path(rf"^{PAYMENTS}/terminals/activate/?$", TerminalActivateView.as_view()),
+    re_path(rf"^{PAYMENTS}/terminals/{TERMINAL}/deactivate/?$", TerminalDeactivateView.as_view()),
+    re_path(rf"^{PAYMENTS}/terminals/{TERMINAL}/?$", TerminalSenderView.as_view()),
+    re_path(
+        rf"^{PAYMENTS}/financial-advice-confirmations/?$",
+        AdvicesSenderView.as_view(),
+        name="ocpi-advices",
+    ),
+    re_path(
+        rf"^{PAYMENTS}/financial-advice-confirmations/(?P<advice_id>[^/]+)/?$",
+        AdviceSenderView.as_view(),
+    ),
     re_path(
         rf"^{VERSION}/sessions/{PARTY}/(?P<session_id>[^/]+)/?$",
         SessionsReceiverView.as_view(),

@@ -117,7 +117,7 @@ def test_the_simulate_cpo_command_registers_on_the_version_it_is_told_to_prefer(
         process.communicate(timeout=30)
 
 
-def test_our_versions_offer_230_first_with_the_221_modules(ocpi_base: str) -> None:
+def test_our_versions_offer_230_first_with_the_221_modules_and_payments(ocpi_base: str) -> None:
     _, token_a = invite_partner(name="Acme CPO")
     header = {"Authorization": authorization_header(token_a, base64_encoded=True)}
     listed = httpx.get(f"{ocpi_base}/versions", headers=header).json()["data"]
@@ -127,7 +127,7 @@ def test_our_versions_offer_230_first_with_the_221_modules(ocpi_base: str) -> No
     assert details["version"] == "2.3.0"
     assert {(e["identifier"], e["role"]) for e in details["endpoints"]} == {
         (e["identifier"], e["role"]) for e in older["endpoints"]
-    }
+    } | {("payments", "SENDER")}
     assert all(e["url"].startswith(f"{ocpi_base}/2.3.0/") for e in details["endpoints"])
 
 

@@ -1,14 +1,15 @@
 """A 2.3.0 CPO from registration to settlement: its tariff's preauthorize_amount is what we
 hold, its Sessions and CDR carry Price as `before_taxes` with a list of taxes, and the CDR
-settles the checkout as a 2.2.1 one does: we capture the CDR's total after taxes."""
+settles the checkout as a 2.2.1 one does: we capture the CDR's total after taxes. (Over 2.3.0
+the driver pays at an EVSE the CPO assigned to our payment terminal.)"""
 
 from decimal import Decimal
 
 import pytest
 
 from payments.models import Cdr, ChargingSession
-from tests.helpers import wait_until
-from tests.payments.charging import pay, push_stations, reaches
+from tests.payments.charging import pay, reaches
+from tests.payments.ptp import terminal_at
 from tests.payments.settling import minor
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,7 +25,8 @@ def test_a_230_cpo_is_held_charged_and_settled_by_its_own_cdr(
         cdr_fault=None,
         preauthorize_amount="30.00",
     )
-    checkout = reaches(pay(live_server.url, stripe_settings, push_stations(cpo)), "charging")
+    _, evse_id = terminal_at(cpo)
+    checkout = reaches(pay(live_server.url, stripe_settings, evse_id), "charging")
     assert checkout.hold_amount == Decimal("30.00")
     assert checkout.tariff_snapshot["tax_included"] == "NO"
     session = cpo.wait_for_session("ACTIVE")
@@ -32,7 +34,7 @@ def test_a_230_cpo_is_held_charged_and_settled_by_its_own_cdr(
     checkout = reaches(checkout, "settled", timeout=30)
     charged = ChargingSession.objects.get(checkout=checkout)
     cdr = Cdr.objects.get(checkout=checkout)
-    sent = cpo.wait_for_cdr(session["id"]).body
+    sent = cpo.wait_for_cdr(session["id"]).body  # recorded once our answer is back
     assert sent["id"] == cdr.cdr_id
     taxes = sum((tax["amount"] for tax in sent["total_cost"]["taxes"]), Decimal(0))
     assert cdr.total_cost_excl_vat == sent["total_cost"]["before_taxes"]
@@ -42,28 +44,3 @@ def test_a_230_cpo_is_held_charged_and_settled_by_its_own_cdr(
     assert ledger["capture"] == int(cdr.total_cost_incl_vat * 100)
     assert ledger["release"] == 3000 - ledger["capture"]
     assert checkout.payment_status == "captured" and not checkout.flag
-
-
-def after_taxes(price: dict) -> Decimal:
-    return price["before_taxes"] + sum((tax["amount"] for tax in price["taxes"]), Decimal(0))
-
-
-def test_a_230_credit_and_corrected_cdr_leave_us_owing_the_corrected_total(
-    connected_cpo, live_server, stripe_settings, eager_tasks
-) -> None:
-    """The simulator's credit negates the Price's amount before taxes and its taxes' amounts."""
-    cpo = connected_cpo(
-        version="2.3.0", location_count=1, update_interval=0.2, cdr_fault="credit_after"
-    )
-    checkout = reaches(pay(live_server.url, stripe_settings, push_stations(cpo)), "charging")
-    cpo.end_session(cpo.wait_for_session("ACTIVE")["id"])
-    wait_until(lambda: len(cpo.cdrs) == 3)
-    checkout = reaches(checkout, "settled")
-    assert [d.http_status for d in cpo.cdrs] == [201, 201, 201]
-    original, credit, corrected = (after_taxes(d.body["total_cost"]) for d in cpo.cdrs)
-    assert credit == -original
-    ledger = list(checkout.ledger.filter(kind="payable").values_list("amount_minor", flat=True))
-    assert sorted(ledger) == sorted(
-        [int(original * 100), -int(original * 100), int(corrected * 100)]
-    )
-    assert minor(checkout)["capture"] == int(corrected * 100)

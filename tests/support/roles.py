@@ -13,6 +13,7 @@ PASSWORD = "pw-staff-user-1"
 
 roles_migration = importlib.import_module("payments.migrations.0015_operator_roles")
 meter_key_migration = importlib.import_module("payments.migrations.0018_meter_key")
+terminal_migration = importlib.import_module("payments.migrations.0026_ptp_terminal_grants")
 
 
 def ensure_roles() -> None:
@@ -20,6 +21,7 @@ def ensure_roles() -> None:
     table, and the step is idempotent."""
     roles_migration.create_roles(apps, None)
     meter_key_migration.grant_meter_keys(apps, None)
+    terminal_migration.grant_terminals(apps, None)
 
 
 def staff(username: str, *groups: str, permissions: tuple[str, ...] = ()) -> User:

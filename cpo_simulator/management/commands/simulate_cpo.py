@@ -89,6 +89,11 @@ class Command(BaseCommand):
             help="an AD_HOC_PAYMENT tariff beside each REGULAR one (2.2.1)",
         )
         parser.add_argument(
+            "--assign-terminals",
+            action="store_true",
+            help="assign all locations to each payment terminal the PTP creates (2.3.0)",
+        )
+        parser.add_argument(
             "--latency", type=float, default=0.0, help="seconds added before every OCPI answer"
         )
         parser.add_argument(
@@ -210,6 +215,7 @@ class Command(BaseCommand):
             "require_known_token": options["require_known_token"],
             "cdr_delay": options["cdr_delay"],
             "cdr_fault": options["cdr_fault"],
+            "assign_terminals": options["assign_terminals"],
         }
         connection: dict[str, Any] = {
             "versions": _split(options["ocpi_versions"] or ["2.2.1"]),
