@@ -56,7 +56,7 @@ def test_it_charges_captures_advises_once_and_links_the_cpos_invoice(
     total = advice["total_costs"]
     gross = total["before_taxes"] + sum(t["amount"] for t in total["taxes"])
     assert gross == Decimal(captured) / 100
-    assert [(t["name"], t["percentage"]) for t in total["taxes"]] == [("VAT", 19)]
+    assert [(t["name"], t["percentage"]) for t in total["taxes"]] == [("VAT", 21)]  # NL
     eft = advice["eft_data"]
     assert eft[0] == "VISA" and "Nr: **** **** **** 4242" in eft
     assert f"Stripe PaymentIntent: {checkout.stripe_payment_intent}" in eft

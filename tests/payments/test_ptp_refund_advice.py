@@ -29,6 +29,7 @@ def test_a_refund_is_advised_with_the_amount_now_taken(
         reason="cable was faulty",
         requested_by="operator:anna",
         key="operator:ptp-1",
+        borne_by="platform",
     )
     first, second = cpo.wait_for_advices(2)
     assert (first["capture_status_code"], second["capture_status_code"]) == (

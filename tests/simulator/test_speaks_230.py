@@ -32,10 +32,10 @@ def test_it_serves_230_tariffs_with_tax_included_price_limits_and_a_preauthorize
         ac, _ = tariffs(sim, "2.3.0")
         older, _ = tariffs(sim, "2.2.1")
     assert ac["tax_included"] == "NO"
-    assert ac["max_price"] == {"before_taxes": D("16.8067"), "after_taxes": D("20.00")}
+    assert ac["max_price"] == {"before_taxes": D("16.5289"), "after_taxes": D("20.00")}
     assert ac["preauthorize_amount"] == D("35.00")
     assert ac["elements"] == older["elements"]
-    assert older["max_price"] == {"excl_vat": D("16.8067"), "incl_vat": D("20.00")}
+    assert older["max_price"] == {"excl_vat": D("16.5289"), "incl_vat": D("20.00")}
     assert "tax_included" not in older and "preauthorize_amount" not in older
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stations', '0005_price_generation_triggers'),
+        ('stations', '0004_evse_id_alias'),
     ]
 
     operations = [
