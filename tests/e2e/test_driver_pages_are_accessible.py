@@ -1,7 +1,8 @@
 """axe-core finds nothing on any page a driver sees, in English and in German: the charger page
 (Payment Element, the details opened), the live page, the receipt and the receipt still to
-come, a charger that cannot be paid for, the charger search, an unknown charger, an unknown
-payment and a page that does not exist. Each is kept as a phone-sized screenshot."""
+come, a charger that cannot be paid for, the charger search and the chargers near a place, the
+legal pages, an unknown charger, an unknown payment and a page that does not exist. Each is kept
+as a phone-sized screenshot."""
 
 import re
 from collections.abc import Callable
@@ -65,6 +66,10 @@ def test_every_driver_page_has_no_accessibility_violation(
     Evse.objects.filter(evse_id=EVSE_ID).update(status=Evse.Status.CHARGING)
     check("charger-occupied", f"/charge/{EVSE_ID}/")
     check("charger-search", "/charge/")
+    check("chargers-nearby", "/charge/?place=Amsterdam")
+    expect(page.locator("ol.nearby li").first).to_be_visible()
+    for kind in ("terms", "imprint", "privacy", "support"):
+        check(f"legal-{kind}", f"/legal/{kind}/")
     check("unknown-charger", "/charge/NO*SUCH*CHARGER/")
     check("unknown-payment", "/checkout/no-such-payment/")
     check("no-such-page", "/no-such-page/")
