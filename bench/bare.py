@@ -16,7 +16,6 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
@@ -24,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ocpi_peer.models import Partner
 from payments import api
-from payments.views import PAGE_ESTIMATE
+from payments.views import PAGE_ESTIMATE, charge_page_context
 from stations import l10n, services
 from stations.models import Evse, Location, evse_lookup_key
 
@@ -74,11 +73,6 @@ def charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
         _PAGES[(evse.pk, locale)] = api.describe_evse(
             evse, locale=locale, estimate_kwh=PAGE_ESTIMATE
         )
-    context = {
-        "info": {**_PAGES[(evse.pk, locale)], "status": evse.status},
-        "evse": evse,
-        "stripe_js_url": settings.STRIPE_JS_URL,
-        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
-        "locale": locale,
-    }
+    info = {**_PAGES[(evse.pk, locale)], "status": evse.status}
+    context = charge_page_context(evse, info)
     return render(request, "payments/charge.html", context)

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 
 from bench import bare
 from config.views import healthz
+from payments import views
 
 urlpatterns = [
     path(
@@ -13,5 +14,6 @@ urlpatterns = [
     ),
     re_path(r"^bench/bare/charge/(?P<evse_id>[A-Za-z0-9*\-_ .%]{1,64})/$", bare.charge_page),
     path("i18n/", include("django.conf.urls.i18n")),  # the page's language switch links here
+    path("legal/<str:kind>/", views.legal_page, name="legal-page"),  # and its footer here
     path("healthz", healthz),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -24,7 +25,7 @@ from payments import api, declines, invoice_details, legal, nearby, receipts, re
 from payments.models import Checkout, CreditNote, LegalPage
 from payments.receipt_pdf import credit_note_pdf, receipt_pdf
 from stations import l10n
-from stations.models import evse_lookup_key
+from stations.models import Evse, evse_lookup_key
 
 # What an EVSE ID may be in our URLs: `*` from eMI3, and the separators stickers print.
 EVSE_IN_URL = re.compile(r"[A-Za-z0-9*\-_ .%]{1,64}")
@@ -104,9 +105,15 @@ def _charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
     if back is not None:
         return back
     info = api.describe_evse(evse, locale=l10n.active_locale(), estimate_kwh=PAGE_ESTIMATE)
+    return render(request, "payments/charge.html", charge_page_context(evse, info))
+
+
+def charge_page_context(evse: Evse, info: dict[str, Any]) -> dict[str, Any]:
+    """What the charger page's template reads, from `api.describe_evse`'s answer (the bare
+    yardstick of `bench landing` renders the same page from the same data through it)."""
     payable = [c for c in info["connectors"] if c["payable"]]
     chosen = payable[0] if info["payable"] and payable else None
-    context = {
+    return {
         "demo": settings.DEMO,
         "info": info,
         "evse": evse,
@@ -131,7 +138,6 @@ def _charge_page(request: HttpRequest, evse_id: str) -> HttpResponse:
         else "",
         "pay_words": declines.words(),
     }
-    return render(request, "payments/charge.html", context)
 
 
 @require_GET
