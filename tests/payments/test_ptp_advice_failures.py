@@ -45,7 +45,9 @@ def test_an_advice_the_cpo_refused_is_sent_again_and_taken_once(
     checkout = reaches(pay(live_server.url, stripe_settings, evse_id), "charging")
     cpo.end_session(cpo.wait_for_session("ACTIVE")["id"])
     checkout = reaches(checkout, "settled")
-    wait_until(lambda: FinancialAdvice.objects.filter(attempts=1).exists(), timeout=10)
+    # The attempt is counted before the POST and its answer written after it: wait for both.
+    refused = FinancialAdvice.objects.filter(attempts=1).exclude(last_error="")
+    wait_until(refused.exists, timeout=10)
     advice = FinancialAdvice.objects.get()
     assert advice.sent_at is None and "3000" in advice.last_error
     assert cpo.advices == {}
