@@ -58,13 +58,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.csp.StripeCSPMiddleware",
     "ocpi_peer.middleware.OcpiTrafficMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # Django's own, passed by for OCPI requests (`config.browser`)
+    "config.browser.SessionMiddleware",
+    "config.browser.LocaleMiddleware",
+    "config.browser.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.browser.AuthenticationMiddleware",
+    "config.browser.MessageMiddleware",
+    "config.browser.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -4,9 +4,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from ocpi_peer import traffic
 from ocpi_peer.transport import Status, dumps, format_datetime, new_request_id
@@ -40,12 +41,17 @@ class OcpiTrafficMiddleware:
         else:
             reset = traffic.correlation_id.set(correlation)
             try:
-                response = self.get_response(request)
+                # OCPI speaks English, whichever language the thread's last page was in
+                with translation.override(settings.LANGUAGE_CODE):
+                    response = self.get_response(request)
             finally:
                 traffic.correlation_id.reset(reset)
         response["X-Request-ID"] = request_id
         response["X-Correlation-ID"] = correlation
         data: Any = getattr(response, "data", None)
+        streaming = getattr(response, "streaming", False)
+        if not streaming and "Content-Length" not in response:  # as CommonMiddleware does
+            response["Content-Length"] = str(len(response.content))
         traffic.record_traffic(
             direction="in",
             partner=getattr(request, "ocpi_partner", None),
@@ -57,7 +63,7 @@ class OcpiTrafficMiddleware:
             request_id=request_id,
             correlation=correlation,
             request_body=body,
-            response_body=None if getattr(response, "streaming", False) else response.content,
+            response_body=None if streaming else response.content,
             later=True,
         )
         return response
