@@ -5,15 +5,19 @@ serializers with. A version module holds only what is its own."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField, get_error_detail
+from rest_framework.serializers import as_serializer_error
 
 from ocpi_peer.transport import TimestampOutOfRange, format_datetime, parse_datetime
 
@@ -330,9 +334,51 @@ def _validator(serializer: type[serializers.Serializer]) -> serializers.Serializ
 
 @cache
 def partial_validator(serializer: type[serializers.Serializer]) -> serializers.Serializer:
-    """As `_validator`, for PATCH bodies (only the fields given): the EVSE status PATCH is the
-    busiest request we answer."""
+    """As `_validator`, for PATCH bodies (only the fields given)."""
     return serializer(partial=True)
+
+
+def read_partial(serializer: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    """A PATCH body validated as `serializer(partial=True)` does, field by field and then the
+    serializer's `validate`, with the same errors. DRF walks every field the serializer has
+    to find the two an EVSE status PATCH (the busiest request we answer) carries, which cost
+    it a tenth of its CPU; here only the fields given are visited, when all of them are plain
+    ones (no `source`, no `validate_<field>`), and DRF does the rest."""
+    # mypy takes a class derived from Any (DRF's, unstubbed) for unhashable (python/mypy#11470).
+    validator = partial_validator(serializer)  # type: ignore[arg-type]
+    plain = _plain_fields(serializer)  # type: ignore[arg-type]
+    if not isinstance(data, Mapping) or not data.keys() <= plain.keys():
+        return dict(validator.run_validation(data))
+    attrs: dict[str, Any] = {}
+    errors: dict[str, Any] = {}
+    for name in [name for name in plain if name in data]:  # DRF's order, for its messages
+        try:
+            attrs[name] = plain[name].run_validation(data[name])
+        except serializers.ValidationError as exc:
+            errors[name] = exc.detail
+        except DjangoValidationError as exc:
+            errors[name] = get_error_detail(exc)
+        except SkipField:
+            pass
+    if errors:
+        raise serializers.ValidationError(errors)
+    try:
+        validator.run_validators(attrs)
+        return dict(validator.validate(attrs))
+    except (serializers.ValidationError, DjangoValidationError) as exc:
+        raise serializers.ValidationError(detail=as_serializer_error(exc)) from exc
+
+
+@cache
+def _plain_fields(serializer: type[serializers.Serializer]) -> dict[str, serializers.Field]:
+    validator = partial_validator(serializer)  # type: ignore[arg-type]
+    return {
+        name: field
+        for name, field in validator.fields.items()
+        if not field.read_only
+        and field.source_attrs == [name]
+        and not hasattr(validator, f"validate_{name}")
+    }
 
 
 def validate(serializer: type[serializers.Serializer], data: Any) -> Any:

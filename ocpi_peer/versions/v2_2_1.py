@@ -36,10 +36,10 @@ from ocpi_peer.versions.fields import (
     VersionDetailsSerializer,
     blank,
     optional,
-    partial_validator,
     plain,
     plain_attrs,
     read_nested,
+    read_partial,
     rename,
     shaped_like,
     validate,
@@ -815,8 +815,7 @@ class Version:
             raise serializers.ValidationError("a PATCH body is a non-empty object")
         if cls.patch_needs_last_updated and "last_updated" not in data:
             raise serializers.ValidationError({"last_updated": "required in a PATCH"})
-        # mypy takes a class derived from Any (DRF's, unstubbed) for unhashable (python/mypy#11470).
-        changes = dict(partial_validator(serializer).run_validation(data))  # type: ignore[arg-type]
+        changes = read_partial(serializer, data)
         changes.setdefault("last_updated", timezone.now())  # 2.1.1: when we received it (T-07)
         return changes
 

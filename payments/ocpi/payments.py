@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from ocpi_peer import versions
 from ocpi_peer.openapi import object_id, operation
 from ocpi_peer.transport import OcpiError, OcpiView, Status, envelope, paginate
-from ocpi_peer.versions.fields import AnyJson, partial_validator
+from ocpi_peer.versions.fields import AnyJson, read_partial
 from ocpi_peer.versions.v2_3_0 import TerminalSerializer
 from payments import terminals
 from payments.models import FinancialAdvice, Terminal
@@ -32,7 +32,7 @@ def _read(serializer: Any, data: Any) -> dict[str, Any]:
     """A Terminal body: every field optional (see `TerminalSerializer`), each one checked."""
     if not isinstance(data, dict) or not data:
         raise serializers.ValidationError("the body is a non-empty Terminal object")
-    return dict(partial_validator(serializer).run_validation(data))
+    return read_partial(serializer, data)
 
 
 class PaymentsView(OcpiView):
