@@ -1,6 +1,7 @@
 """`python -m bench.profile patch|landing [--bare] [--requests N] [--top N] [--own]`: our CPU
 per request on one path, in one process and without a network in between, and where it goes
-(cProfile; `--own` sorts by each function's own time).
+(cProfile; `--own` sorts by each function's own time, `--dump FILE` keeps the raw profile for
+`python -m pstats`).
 
 The requests go straight into the WSGI application (all middleware, our views, the database on
 PostgreSQL at DATABASE_URL, as in `python -m bench`), so the figure is the CPU the web process
@@ -144,6 +145,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--own", action="store_true", help="sort by own time, not cumulative")
+    parser.add_argument("--dump", metavar="FILE", help="also write the raw profile (pstats) here")
     args = parser.parse_args(argv)
     with scratch_database(require_postgres=True, name="chargepay_profile") as db:
         os.environ.update(app_env(db.url))
@@ -177,6 +179,8 @@ def main(argv: list[str]) -> None:
 
         traffic.buffer.flush()  # before the scratch database goes
         connections.close_all()
+    if args.dump:
+        profiler.dump_stats(args.dump)
     out = io.StringIO()
     order = "tottime" if args.own else "cumulative"
     pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.top)

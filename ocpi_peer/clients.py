@@ -80,7 +80,7 @@ def client_address(meta: Mapping[str, Any]) -> str | None:
     peer = _address(meta.get("REMOTE_ADDR"))
     if peer is None:
         return None
-    proxies = _networks(tuple(getattr(settings, "TRUSTED_PROXIES", ())))
+    proxies = _networks(_proxies())
     if not _trusted(peer, proxies):
         return str(peer)
     hops = str(meta.get("HTTP_X_FORWARDED_FOR") or "").split(",")
@@ -95,6 +95,26 @@ def client_address(meta: Mapping[str, Any]) -> str | None:
         if not _trusted(address, proxies):
             break
     return str(client)
+
+
+def request_bucket(meta: Mapping[str, Any]) -> str:
+    """The rate limit's bucket (`rate_bucket`) of a request's client (`client_address`), or ""
+    when it has no address. Kept for the addresses seen last: a pushing CPO sends every request
+    from the same one, and parsing it cost each a twentieth of its CPU."""
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
+    if forwarded is not None and len(forwarded) > 256:  # not worth keeping
+        return _bucket.__wrapped__(meta.get("REMOTE_ADDR"), forwarded, _proxies())
+    return _bucket(meta.get("REMOTE_ADDR"), forwarded, _proxies())
+
+
+@lru_cache(maxsize=1024)
+def _bucket(remote: str | None, forwarded: str | None, proxies: tuple[str, ...]) -> str:
+    address = client_address({"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_FOR": forwarded})
+    return rate_bucket(address) if address else ""
+
+
+def _proxies() -> tuple[str, ...]:
+    return tuple(getattr(settings, "TRUSTED_PROXIES", ()))
 
 
 def rate_bucket(address: str) -> str:

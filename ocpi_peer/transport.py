@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -172,6 +173,19 @@ class OcpiJSONRenderer(BaseRenderer):
         return dumps(data)
 
 
+class JsonBothWays(BaseContentNegotiation):
+    """OCPI bodies are JSON in and out, whatever Accept and Content-Type say (CPMS send all
+    kinds): there is nothing to choose, so nothing is parsed to choose it."""
+
+    def select_parser(self, request: Request, parsers: list[BaseParser]) -> BaseParser:
+        return parsers[0]
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type
+
+
 # --- the envelope -----------------------------------------------------------------------------
 
 
@@ -252,8 +266,7 @@ class OcpiTokenAuthentication(BaseAuthentication):
     a good token are not counted, and other addresses are not affected."""
 
     def authenticate(self, request: Request) -> tuple[None, PartnerToken]:
-        address = clients.client_address(request.META)
-        client = clients.rate_bucket(address) if address else ""
+        client = clients.request_bucket(request.META)
         limit, window = clients.parse_rate(settings.OCPI_AUTH_FAILURE_LIMIT)
         failures, generation = access.failures_and_generation(client, timezone.now() - window)
         if client and failures >= limit:
@@ -367,6 +380,7 @@ class OcpiView(APIView):
     permission_classes: list[Any] = []
     parser_classes = [OcpiJSONParser]
     renderer_classes = [OcpiJSONRenderer]
+    content_negotiation_class = JsonBothWays
     accepts_token_a = False
     functional = False  # configuration modules (versions, credentials) carry no routing headers
     domain_errors: ClassVar[DomainErrors] = {}  # the app's own, beside its views
