@@ -27,8 +27,8 @@ class OcpiTrafficMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith("/ocpi/"):
             return self.get_response(request)
-        request_id = _usable_id(request.headers.get("X-Request-ID"))
-        correlation = _usable_id(request.headers.get("X-Correlation-ID"))
+        request_id = _usable_id(request.META.get("HTTP_X_REQUEST_ID"))
+        correlation = _usable_id(request.META.get("HTTP_X_CORRELATION_ID"))
         started = time.monotonic()
         try:
             body = request.body  # read now, so the view can still parse it and we can log it
