@@ -44,6 +44,12 @@ _entries: dict[_Key, tuple[tuple[int | None, ...], PartyOffer]] = {}
 def for_charger(evse: Evse) -> PartyOffer:
     """The offer behind `evse` (its connectors prefetched or read here), from this process's
     cache while its generations stand. One query when they do."""
+    return for_charger_at(evse)[1]
+
+
+def for_charger_at(evse: Evse) -> tuple[tuple[int | None, ...], PartyOffer]:
+    """`for_charger`, with the (`ACCESS`, `PRICES`) generations the offer stands at: what a
+    caller keeping something derived from the offer keys it by (None: cache nothing)."""
     location = evse.location
     key = (
         location.partner_id,
@@ -54,13 +60,13 @@ def for_charger(evse: Evse) -> PartyOffer:
     current = generations.read_many([generations.ACCESS, generations.PRICES])
     entry = _entries.get(key)
     if entry is not None and entry[0] == current:
-        return entry[1]
+        return entry
     offer = load(evse)
     if None not in current:  # a generation never raised yet: nothing to compare with later
         if len(_entries) >= MAX_ENTRIES:
             _entries.clear()
         _entries[key] = (current, offer)
-    return offer
+    return current, offer
 
 
 def operator_name(evse: Evse) -> str:
