@@ -12,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -43,7 +42,7 @@ from payments import (
     states,
 )
 from payments.models import Checkout
-from stations import l10n, site, tariffs
+from stations import l10n, selectors, site, tariffs
 from stations.l10n import Locale
 from stations.models import Connector, Evse
 
@@ -258,12 +257,12 @@ def describe_evse(
 
 def _describe_evse(evse: Evse, locale: Locale, estimate_kwh: tuple[Decimal, ...]) -> dict[str, Any]:
     now = timezone.now()
-    prefetch_related_objects([evse], "connectors")  # read once, by the offer and below
-    (_access, prices), offer = offers.for_charger_at(evse)
+    read = selectors.connectors_of(evse)  # once, for the offer and below
+    (_access, prices), offer = offers.for_charger_at(evse, read)
     reason = services.why_not_payable(evse, offer=offer)
     connectors = []
     price_reasons = []
-    for connector in sorted(evse.connectors.all(), key=lambda c: c.connector_id):
+    for connector in sorted(read, key=lambda c: c.connector_id):
         described = _connector(connector, now, locale, offer, prices, estimate_kwh)
         payable = reason is None and described.priced
         if described.not_payable_reason:
