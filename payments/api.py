@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -31,6 +31,7 @@ from ocpi_peer import clients
 from ocpi_peer.transport import too_deep
 from payments import (
     charging,
+    connector_prices,
     costs,
     gateway,
     invoice_details,
@@ -41,7 +42,7 @@ from payments import (
     states,
 )
 from payments.models import Checkout
-from stations import l10n, site, tariffs
+from stations import l10n, selectors, site, tariffs
 from stations.l10n import Locale
 from stations.models import Connector, Evse
 
@@ -256,38 +257,18 @@ def describe_evse(
 
 def _describe_evse(evse: Evse, locale: Locale, estimate_kwh: tuple[Decimal, ...]) -> dict[str, Any]:
     now = timezone.now()
-    prefetch_related_objects([evse], "connectors")  # read once, by the offer and below
-    offer = offers.for_charger(evse)
+    read = selectors.connectors_of(evse)  # once, for the offer and below
+    (_access, prices), offer = offers.for_charger_at(evse, read)
     reason = services.why_not_payable(evse, offer=offer)
     connectors = []
     price_reasons = []
-    for connector in sorted(evse.connectors.all(), key=lambda c: c.connector_id):
-        shown = services.price_shown(
-            connector, at=now, locale=locale, offer=offer, estimate_kwh=estimate_kwh
-        )
-        power = tariffs.connector_power_kw(connector)
-        payable = reason is None and shown is not None and not shown.not_payable_reason
-        if shown is not None and shown.not_payable_reason:
-            price_reasons.append(shown.not_payable_reason)
-        hold = services.hold_for(shown, offer=offer) if payable and shown is not None else None
+    for connector in sorted(read, key=lambda c: c.connector_id):
+        described = _connector(connector, now, locale, offer, prices, estimate_kwh)
+        payable = reason is None and described.priced
+        if described.not_payable_reason:
+            price_reasons.append(described.not_payable_reason)
         connectors.append(
-            {
-                "id": connector.connector_id,
-                "standard": connector.standard,
-                "standard_name": STANDARD_NAMES.get(connector.standard, connector.standard),
-                "format": connector.format,
-                "power_type": connector.power_type,
-                "power_kw": str(power.normalize()) if power is not None else None,
-                "power_text": _power_text(power),
-                "tariff": _price(shown),
-                "payable": payable,
-                "hold": str(hold.amount) if hold else None,
-                "hold_minor": hold.to_minor() if hold else None,
-                "hold_text": _("Up to %(amount)s is reserved.")
-                % {"amount": l10n.amount(hold.amount, hold.currency)}
-                if hold
-                else "",
-            }
+            {**described.fields, "payable": payable, **(described.hold if payable else _NO_HOLD)}
         )
     if reason is None and not any(c["payable"] for c in connectors):
         reason = (
@@ -313,6 +294,79 @@ def _describe_evse(evse: Evse, locale: Locale, estimate_kwh: tuple[Decimal, ...]
         "payable": reason is None,
         "reason": reason,
     }
+
+
+_NO_HOLD: dict[str, Any] = {"hold": None, "hold_minor": None, "hold_text": ""}
+
+
+def _connector(
+    connector: Connector,
+    now: datetime,
+    locale: Locale,
+    offer: offers.PartyOffer,
+    prices: int | None,
+    estimate_kwh: tuple[Decimal, ...],
+) -> connector_prices.Described:
+    """The connector and its price as the page shows them, from this process's cache while
+    what they are read from stands (`payments.connector_prices`; `prices`: the `PRICES`
+    generation `offer` stands at, None to keep nothing)."""
+    location = connector.evse.location
+    key = (
+        prices,
+        locale,
+        estimate_kwh,
+        location.partner_id,
+        location.country_code.upper(),
+        location.party_id.upper(),
+        location.time_zone,
+        location.country,
+        connector.connector_id,
+        connector.standard,
+        connector.format,
+        connector.power_type,
+        connector.max_voltage,
+        connector.max_amperage,
+        connector.max_electric_power,
+        tuple(tid for tid in connector.tariff_ids if isinstance(tid, str) and tid),
+    )
+    if prices is not None:
+        kept = connector_prices.get(key, at=now)
+        if kept is not None:
+            return kept
+    shown = services.price_shown(
+        connector, at=now, locale=locale, offer=offer, estimate_kwh=estimate_kwh
+    )
+    power = tariffs.connector_power_kw(connector)
+    priced = shown is not None and not shown.not_payable_reason
+    hold = services.hold_for(shown, offer=offer) if priced and shown is not None else None
+    described = connector_prices.Described(
+        fields_kept={
+            "id": connector.connector_id,
+            "standard": connector.standard,
+            "standard_name": STANDARD_NAMES.get(connector.standard, connector.standard),
+            "format": connector.format,
+            "power_type": connector.power_type,
+            "power_kw": str(power.normalize()) if power is not None else None,
+            "power_text": _power_text(power),
+            "tariff": _price(shown),
+        },
+        not_payable_reason=shown.not_payable_reason if shown is not None else None,
+        priced=priced,
+        hold_kept={
+            "hold": str(hold.amount),
+            "hold_minor": hold.to_minor(),
+            "hold_text": _("Up to %(amount)s is reserved.")
+            % {"amount": l10n.amount(hold.amount, hold.currency)},
+        }
+        if hold
+        else _NO_HOLD,
+    )
+    if prices is not None:
+        until = tariffs.shown_price_steady_until(
+            connector, at=now, held=offer.tariffs, estimate_kwh=estimate_kwh
+        )
+        connector_prices.put(key, described, at=now, until=until)
+    return described
 
 
 def _tariff_energy_mix(connectors: list[dict[str, Any]]) -> Any:

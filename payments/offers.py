@@ -9,6 +9,7 @@ the next page view in every process."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -17,7 +18,7 @@ from ocpi_peer import generations, parties
 from ocpi_peer.models import ClientInfo, PartnerParty
 from payments.models import CpoTerms
 from stations import evse_ids
-from stations.models import Evse, Location, Tariff
+from stations.models import Connector, Evse, Location, Tariff
 
 MAX_ENTRIES = 10_000  # chargers' parties and tariff sets; past it, the cache starts over
 
@@ -44,23 +45,32 @@ _entries: dict[_Key, tuple[tuple[int | None, ...], PartyOffer]] = {}
 def for_charger(evse: Evse) -> PartyOffer:
     """The offer behind `evse` (its connectors prefetched or read here), from this process's
     cache while its generations stand. One query when they do."""
+    return for_charger_at(evse)[1]
+
+
+def for_charger_at(
+    evse: Evse, connectors: Sequence[Connector] | None = None
+) -> tuple[tuple[int | None, ...], PartyOffer]:
+    """`for_charger`, with the (`ACCESS`, `PRICES`) generations the offer stands at: what a
+    caller keeping something derived from the offer keys it by (None: cache nothing).
+    `connectors`: the EVSE's, when the caller has read them."""
     location = evse.location
     key = (
         location.partner_id,
         location.country_code.upper(),
         location.party_id.upper(),
-        frozenset(_tariff_ids(evse)),
+        frozenset(_tariff_ids(evse, connectors)),
     )
     current = generations.read_many([generations.ACCESS, generations.PRICES])
     entry = _entries.get(key)
     if entry is not None and entry[0] == current:
-        return entry[1]
-    offer = load(evse)
+        return entry
+    offer = load(evse, connectors)
     if None not in current:  # a generation never raised yet: nothing to compare with later
         if len(_entries) >= MAX_ENTRIES:
             _entries.clear()
         _entries[key] = (current, offer)
-    return offer
+    return current, offer
 
 
 def operator_name(evse: Evse) -> str:
@@ -68,15 +78,16 @@ def operator_name(evse: Evse) -> str:
     return for_charger(evse).operator_name
 
 
-def load(evse: Evse) -> PartyOffer:
-    """The offer behind `evse`, read now (a few queries)."""
+def load(evse: Evse, connectors: Sequence[Connector] | None = None) -> PartyOffer:
+    """The offer behind `evse`, read now (a few queries); `connectors` as for
+    `for_charger_at`."""
     location = evse.location
     country_code, party_id = location.country_code.upper(), location.party_id.upper()
     terms = CpoTerms.objects.filter(
         country_code=location.country_code, party_id=location.party_id
     ).first()
     same_id = Q()
-    for tid in set(_tariff_ids(evse)):
+    for tid in set(_tariff_ids(evse, connectors)):
         same_id |= Q(ocpi_id__iexact=tid)  # tariff ids are CiStrings (T-21)
     tariffs = tuple(
         Tariff.objects.filter(
@@ -96,10 +107,10 @@ def load(evse: Evse) -> PartyOffer:
     )
 
 
-def _tariff_ids(evse: Evse) -> list[str]:
+def _tariff_ids(evse: Evse, connectors: Sequence[Connector] | None = None) -> list[str]:
     return [
         tid
-        for connector in evse.connectors.all()
+        for connector in (evse.connectors.all() if connectors is None else connectors)
         for tid in connector.tariff_ids
         if isinstance(tid, str) and tid
     ]

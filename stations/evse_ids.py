@@ -26,6 +26,7 @@ from django.db.models import Count, Exists, F, OuterRef, QuerySet
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
+from ocpi_peer import generations
 from stations.models import Evse, EvseIdAlias, evse_lookup_key
 
 # The lookup key of a well-formed EVSE ID: country, operator id, `E`, the rest.
@@ -72,6 +73,37 @@ def approved(parties: Iterable[tuple[str, str]]) -> set[tuple[str, str, str]]:
     return {row for row in rows if row[:2] in wanted}
 
 
+# The approved aliases of the parties a lookup met, kept per web process while the `PRICES`
+# generation they were read at stands (`ocpi_peer.generations`: raised by a trigger with every
+# change to EvseIdAlias, in its transaction), so that a driver's scan reads no alias table
+# until an operator approves or withdraws one, and then at once in every process.
+MAX_ENTRIES = 10_000  # sets of parties; past it, the cache starts over
+_approved: dict[frozenset[tuple[str, str]], tuple[int, frozenset[tuple[str, str, str]]]] = {}
+
+
+def approved_now(parties: Iterable[tuple[str, str]]) -> frozenset[tuple[str, str, str]]:
+    """`approved` for these parties (upper-case), from this process's cache while the `PRICES`
+    generation stands: one tiny statement when it does. Read-only: shared between requests."""
+    wanted = frozenset(parties)
+    if not wanted:
+        return frozenset()
+    current = generations.read(generations.PRICES)  # before the rows it guards
+    entry = _approved.get(wanted)
+    if entry is not None and entry[0] == current:
+        return entry[1]
+    found = frozenset(approved(wanted))
+    if current is not None:  # never raised yet: nothing to compare with later
+        if len(_approved) >= MAX_ENTRIES:
+            _approved.clear()
+        _approved[wanted] = (current, found)
+    return found
+
+
+def forget() -> None:
+    """Empties this process's cache (tests; never needed for correctness)."""
+    _approved.clear()
+
+
 def _foreign(
     evse: Evse, aliases: set[tuple[str, str, str]] | frozenset[tuple[str, str, str]]
 ) -> Operator | None:
@@ -115,13 +147,18 @@ def find(evse_id: str) -> Found:
     key = evse_lookup_key(evse_id)
     if not key:
         return Found(None)
-    candidates = list(
-        Evse.objects.filter(lookup_key=key)
-        .exclude(status=Evse.Status.REMOVED)
-        .select_related("location__partner")
-        .order_by("-last_updated", "pk")
+    # Removed ones left out and the newest first here rather than in SQL: an ID has one or two
+    # EVSEs, and compiling the query's WHERE NOT and ORDER BY cost more than sorting them.
+    live = [
+        evse
+        for evse in Evse.objects.filter(lookup_key=key).select_related("location__partner")
+        if evse.status != Evse.Status.REMOVED
+    ]
+    live.sort(key=lambda evse: evse.pk)
+    candidates = sorted(live, key=lambda evse: evse.last_updated, reverse=True)  # stable
+    aliases = approved_now(
+        (e.location.country_code.upper(), e.location.party_id.upper()) for e in candidates
     )
-    aliases = approved((e.location.country_code, e.location.party_id) for e in candidates)
     own = [e for e in candidates if _foreign(e, aliases) is None]
     if len(own) > 1:
         return Found(None, twins=tuple(own))

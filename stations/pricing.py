@@ -514,6 +514,22 @@ def estimate(
     )
 
 
+def next_local_change(tariff: Tariff, after: datetime, *, within: timedelta) -> datetime | None:
+    """The first instant in (`after`, `after` + `within`) where a local-time restriction of
+    `tariff` can start or stop holding: where pricing cuts a period (a wall time it names,
+    local midnight, a daylight-saving transition). Between two such instants every local-time
+    restriction reads the same, so a session lying wholly between them costs the same whenever
+    it starts there. None when the span holds none, or the tariff reads no local time."""
+    if after.tzinfo is None or after.utcoffset() is None:
+        raise TariffError(f"after {after} has no time zone")
+    pricer = _Pricer(tariff, None)
+    if not pricer.local or pricer.zone is None:
+        return None
+    start = after.astimezone(UTC)
+    cuts = pricer.local_cuts(start, start + within)
+    return min(cuts) if cuts else None
+
+
 def _seconds(delta: timedelta) -> Decimal:
     """A timedelta as exact Decimal seconds (timedelta.total_seconds() is a float)."""
     return Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds).scaleb(-6)
@@ -892,16 +908,19 @@ class _Pricer:
         return cuts
 
     def _local_cuts(self, p: _Period) -> set[datetime]:
-        """Instants strictly inside the period where the local wall clock passes one of
-        `self.walls` (midnight, start and end times), plus daylight-saving transitions.
+        return self.local_cuts(p.start, p.stop)
+
+    def local_cuts(self, start: datetime, stop: datetime) -> set[datetime]:
+        """Instants strictly between `start` and `stop` (UTC) where the local wall clock passes
+        one of `self.walls` (midnight, start and end times), plus daylight-saving transitions.
 
         Between two transitions the UTC offset is constant, so a wall time on a local date is
         one instant; a wall time skipped in spring is covered by the transition itself, and one
         repeated in autumn yields an instant on each side of it."""
         assert self.zone is not None
-        transitions = _offset_changes(self.zone, p.start, p.stop)
+        transitions = _offset_changes(self.zone, start, stop)
         cuts = set(transitions)
-        bounds = [p.start, *transitions, p.stop]
+        bounds = [start, *transitions, stop]
         for a, b in pairwise(bounds):
             offset = a.astimezone(self.zone).utcoffset()
             assert offset is not None

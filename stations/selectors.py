@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from django.db import router
+
 from ocpi_peer.models import Partner
 from stations.models import Connector, Evse, Location, Tariff
+
+# The statement reading an EVSE's connectors, compiled once per database alias: compiling it
+# cost a charger's page more than running it.
+_CONNECTORS_SQL: dict[str, str] = {}
 
 
 def location_object(
@@ -38,3 +44,17 @@ def tariff(partner: Partner, country_code: str, party_id: str, tariff_id: str) -
         ocpi_id=tariff_id,
         deleted_at=None,
     ).first()
+
+
+def connectors_of(evse: Evse) -> list[Connector]:
+    """The EVSE's connectors, read now in one statement, each knowing `evse` as its EVSE (so
+    that nothing reads the EVSE or its location again)."""
+    alias = router.db_for_read(Connector)
+    sql = _CONNECTORS_SQL.get(alias)
+    if sql is None:
+        query = Connector.objects.filter(evse_id=0).query
+        sql = _CONNECTORS_SQL[alias] = query.get_compiler(alias).as_sql()[0]
+    connectors = list(Connector.objects.raw(sql, [evse.pk]).using(alias))
+    for connector in connectors:
+        connector.evse = evse
+    return connectors

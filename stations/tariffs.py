@@ -30,8 +30,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -628,6 +628,60 @@ def shown_price(
     except ArithmeticError:
         return PriceShown(lines=lines, estimates=(), unpriceable_reason=OUT_OF_RANGE, **shown)
     return PriceShown(lines=lines, estimates=estimates, **shown)
+
+
+# How far ahead `shown_price_steady_until` looks for a local-time restriction's next change:
+# local midnight is always one of them, so two days always finds one.
+_LOOKAHEAD = timedelta(days=2)
+
+
+def shown_price_steady_until(
+    connector: Connector,
+    *,
+    at: datetime,
+    held: Iterable[Tariff],
+    estimate_kwh: tuple[Decimal, ...] = ESTIMATE_KWH,
+) -> datetime | None:
+    """Until when (exclusive) `shown_price` at this connector answers as it does at `at`, with
+    the same tariffs, connector and location; None: for as long as those stay as they are.
+
+    The clock enters the price shown in two places only: which tariff is valid (their
+    start_date_time and end_date_time), and local-time restrictions read during each estimated
+    session (`at` to `at` + energy / power). So the answer stands until the next validity bound
+    of a tariff the connector names, and, for a chosen tariff that reads the local time, until
+    the last start whose longest estimated session still ends before its restrictions' next
+    change (`pricing.next_local_change`). For a caller that keeps the answer (a charger's page):
+    it must not be used before `at` either (a clock set back)."""
+    wanted = {tid.upper() for tid in connector.tariff_ids if isinstance(tid, str) and tid}
+    until: datetime | None = None
+    for tariff in held:
+        if tariff.ocpi_id.upper() not in wanted:
+            continue
+        for bound in (tariff.start_date_time, tariff.end_date_time):
+            if bound is not None and bound > at and (until is None or bound < until):
+                until = bound
+    chosen = ad_hoc_tariff(connector, at=at, held=held)
+    power_kw = connector_power_kw(connector)
+    if chosen is None or power_kw is None or power_kw <= 0 or not estimate_kwh:
+        return until  # no estimate: nothing read at a time of day
+    location = connector.evse.location
+    zone, _why = _resolve_zone(location.time_zone, location.country)
+    try:
+        priced = to_pricing(chosen, time_zone=zone, missing_vat_is_fallback=True)
+        if zone is None or not needs_local_time(priced):
+            return until  # no local time is read (or, without a zone, it cannot be priced)
+        change = pricing.next_local_change(priced, at, within=_LOOKAHEAD)
+    except (TariffError, TypeError, ValueError, KeyError, ArithmeticError):
+        return until  # unreadable: shown as such whatever the time
+    # The longest estimated session, rounded up to the second (the engine ends it within a
+    # microsecond of energy / power): every session starting before `steady` ends before the
+    # change, and one starting at `at` reads the restrictions as any of them does.
+    seconds = max(estimate_kwh) / power_kw * 3600
+    session = timedelta(seconds=int(seconds.to_integral_value(rounding=ROUND_CEILING)) + 1)
+    steady = (change if change is not None else at + _LOOKAHEAD) - session
+    if steady <= at:
+        return at  # already within a session's length of the change: nothing to keep
+    return steady if until is None or steady < until else until
 
 
 def _gross_unknown(tariff: Tariff, location: Location, locale: Locale) -> str:

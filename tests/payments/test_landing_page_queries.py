@@ -30,8 +30,9 @@ def test_it_reads_the_page_in_a_few_queries_and_fewer_once_warm(
         assert "€0.595 per kWh" in page(client)
     with CaptureQueriesContext(connection) as warm:
         assert "€0.595 per kWh" in page(client)
-    # The EVSE, its aliases, its connectors, the generations, the hub's word on the party.
-    assert len(warm.captured_queries) <= 5, [q["sql"] for q in warm.captured_queries]
+    # The EVSE, the generation its approved aliases stand at, its connectors, the generations
+    # its party's offer and its connectors' prices stand at.
+    assert len(warm.captured_queries) <= 4, [q["sql"] for q in warm.captured_queries]
     assert len(warm.captured_queries) < len(first.captured_queries)
 
 
