@@ -225,12 +225,11 @@ def _push_outcome(terminal: Terminal, *, error: str | None) -> None:
 # --- what the CPO does to our terminals (our Payments Sender) ---------------------------------
 
 
-def _locked(partner: Partner, terminal_id: str) -> Terminal:
-    terminal = (
-        Terminal.objects.select_for_update()
-        .filter(partner=partner, terminal_id__iexact=terminal_id)
-        .first()
-    )
+def terminal_of(partner: Partner, terminal_id: str, *, lock: bool = False) -> Terminal:
+    """This connection's terminal `terminal_id` (case-insensitive); another connection's is
+    unknown to it. `lock`: held for update until the transaction ends."""
+    rows = Terminal.objects.filter(partner=partner, terminal_id__iexact=terminal_id)
+    terminal = (rows.select_for_update() if lock else rows).first()
     if terminal is None:
         raise UnknownTerminal(f"we have no terminal {terminal_id} for this connection")
     return terminal
@@ -265,7 +264,7 @@ def _apply(terminal: Terminal, changes: dict[str, Any], names: tuple[str, ...]) 
 def assign_terminal(*, partner: Partner, terminal_id: str, changes: dict[str, Any]) -> Terminal:
     """PATCH: the CPO assigns `location_ids` and/or `evse_uids` (each list given replaces the
     one held; both together serve the union of their EVSEs)."""
-    terminal = _locked(partner, terminal_id)
+    terminal = terminal_of(partner, terminal_id, lock=True)
     _apply(terminal, changes, ("location_ids", "evse_uids"))
     return terminal
 
@@ -274,7 +273,7 @@ def assign_terminal(*, partner: Partner, terminal_id: str, changes: dict[str, An
 def update_terminal(*, partner: Partner, terminal_id: str, changes: dict[str, Any]) -> Terminal:
     """PUT: the CPO updates the terminal's data, e.g. `customer_reference` or
     `invoice_base_url`. The spec's example is partial (B-26): the fields given are set."""
-    terminal = _locked(partner, terminal_id)
+    terminal = terminal_of(partner, terminal_id, lock=True)
     _apply(terminal, changes, _CPO_FIELDS)
     return terminal
 
@@ -283,7 +282,7 @@ def update_terminal(*, partner: Partner, terminal_id: str, changes: dict[str, An
 def deactivate_terminal(*, partner: Partner, terminal_id: str) -> Terminal:
     """The CPO deactivates a terminal (defect, relocation): its EVSEs are no longer payable
     through it. A repeat changes nothing."""
-    terminal = _locked(partner, terminal_id)
+    terminal = terminal_of(partner, terminal_id, lock=True)
     if terminal.active:
         terminal.active = False
         terminal.last_updated = timezone.now()

@@ -70,11 +70,7 @@ class TerminalSenderView(PaymentsView):
     )
     def get(self, request: Request, version: str, terminal_id: str) -> Response:
         terminal, _ = _serializers(version)
-        found = Terminal.objects.filter(
-            partner=request.auth.partner, terminal_id__iexact=terminal_id
-        ).first()
-        if found is None:
-            raise terminals.UnknownTerminal(f"we have no terminal {terminal_id}")
+        found = terminals.terminal_of(request.auth.partner, terminal_id)
         return envelope(terminal().to_representation(found))
 
     @operation(
