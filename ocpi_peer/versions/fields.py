@@ -274,6 +274,14 @@ def plain(value: Any) -> Any:
     return value
 
 
+def coordinate_columns(attrs: dict[str, Any]) -> None:
+    """A GeoLocation given (or nulled) becomes our two columns, `""` for none."""
+    if "coordinates" in attrs:
+        coordinates = attrs.pop("coordinates") or {}
+        attrs["latitude"] = coordinates.get("latitude", "")
+        attrs["longitude"] = coordinates.get("longitude", "")
+
+
 def plain_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
     """`plain` for a serializer's validated fields, which stay a dict."""
     return {k: plain(v) for k, v in attrs.items()}

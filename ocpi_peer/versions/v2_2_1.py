@@ -35,6 +35,7 @@ from ocpi_peer.versions.fields import (
     UrlField,
     VersionDetailsSerializer,
     blank,
+    coordinate_columns,
     optional,
     plain,
     plain_attrs,
@@ -156,7 +157,7 @@ class EvseSerializer(serializers.Serializer):
             attrs["connectors"] = [
                 read_nested(self.connector, c, "connectors") for c in attrs["connectors"]
             ]
-        _coordinates(attrs)
+        coordinate_columns(attrs)
         blank(attrs, "evse_id", "floor_level", "physical_reference", "capabilities")
         blank(attrs, "parking_restrictions", "status_schedule", "directions", "images")
         return plain_attrs(attrs)
@@ -218,7 +219,7 @@ class LocationSerializer(serializers.Serializer):
         rename(attrs, "id", "ocpi_id")
         if "evses" in attrs or not self.partial:
             attrs["evses"] = [read_nested(self.evse, e, "evses") for e in attrs.get("evses") or []]
-        _coordinates(attrs)
+        coordinate_columns(attrs)
         blank(attrs, "name", "postal_code", "state", "parking_type", "time_zone", "facilities")
         blank(attrs, "publish_allowed_to", "related_locations", "directions", "images")
         return plain_attrs(attrs)
@@ -253,13 +254,6 @@ class LocationSerializer(serializers.Serializer):
             "last_updated": format_datetime(location.last_updated),
         }
         return without_empty(data, keep=("publish",))
-
-
-def _coordinates(attrs: dict[str, Any]) -> None:
-    if "coordinates" in attrs:
-        coordinates = attrs.pop("coordinates") or {}
-        attrs["latitude"] = coordinates.get("latitude", "")
-        attrs["longitude"] = coordinates.get("longitude", "")
 
 
 # --- tariffs ----------------------------------------------------------------------------------

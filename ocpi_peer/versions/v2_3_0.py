@@ -29,6 +29,7 @@ from ocpi_peer.versions.fields import (
     OpenEnumField,
     Party,
     blank,
+    coordinate_columns,
     optional,
     without_empty,
 )
@@ -261,10 +262,7 @@ class TerminalSerializer(serializers.Serializer):
         """Domain names: coordinates as two strings, lists never None; the CPO's
         `last_updated` is dropped (ours says when we last changed our object)."""
         attrs.pop("last_updated", None)
-        if "coordinates" in attrs:
-            coordinates = attrs.pop("coordinates") or {}
-            attrs["latitude"] = coordinates.get("latitude", "")
-            attrs["longitude"] = coordinates.get("longitude", "")
+        coordinate_columns(attrs)
         for name in ("location_ids", "evse_uids"):
             if name in attrs and attrs[name] is None:
                 attrs[name] = []
