@@ -16,8 +16,12 @@ checkout, checkout page, status poll, receipt), the CPO's pushes (Session PATCH,
 PATCH, CDR POST) and the settlement. Every statement captured is EXPLAINed on the grown database
 (`EXPLAIN (ANALYZE, FORMAT JSON)` for reads, plain `EXPLAIN` for writes, which it does not run),
 and a sequential scan of a big table (over BIG_TABLE rows) is flagged: each one is a cost that
-grows with the data. The landing page's and the Session PATCH's wall time (median of REPEAT,
-in-process, PostgreSQL included) are given on both databases, as are all requests' medians.
+grows with the data. Each request's wall time (median of REPEAT, in-process, PostgreSQL
+included) is given on both databases, with the time its statements took (timed around each
+by an execute wrapper): the pages read are the first phase's on both, so only the data around
+them has changed, and the statements' time tells a database that slows from a machine that is
+busier in one phase than in the other (the growth is written out by a CHECKPOINT before the
+second).
 
 The growth is made in PostgreSQL itself (INSERT … SELECT over generate_series, cloning the
 real rows' shape): `--checkouts` settled checkouts over the past year (1,000,000 by default), each
@@ -135,7 +139,12 @@ def _figures(database: str, r: dict[str, Any]) -> list[Figure]:
     ]
     for label in big:
         before, after = empty.get(label), big[label]
-        note = f"{after['queries']} queries (empty: {before['queries'] if before else '-'})"
+        note = (
+            f"{after['queries']} queries (empty: {before['queries'] if before else '-'}) taking"
+            f" {after['sql_ms']:.2f} ms (empty: {before['sql_ms']:.2f} ms)"
+            if before
+            else f"{after['queries']} queries taking {after['sql_ms']:.2f} ms"
+        )
         if before:
             note = f"empty database {before['ms']:.1f} ms; " + note
         figures.append(
@@ -284,10 +293,15 @@ def _measure(
     captured: list[tuple[str, str]] = []
     charging = world["charging"][phase]
     ending = world["ending"][phase]
+    # The pages are read for the first phase's checkouts on both databases (the growth leaves
+    # them as they were), so that what the pages show is the same and only the data around it
+    # has grown: another checkout's receipt (other periods, other signed data) costs otherwise.
+    shown, receipt_of = world["charging"][0], world["ending"][0]
     cdr_body = world["cdrs"][phase]
     evse_ids = world["evses"][10 + phase * 40 : 50 + phase * 40]
     session = ChargingSession.objects.get(checkout__public_id=charging)
     evse = Evse.objects.select_related("location").get(checkouts__public_id=charging)
+    shown_evse = Evse.objects.get(checkouts__public_id=shown).evse_id
     sessions_url = sim.emsp_endpoints["sessions"].split("://", 1)[1].split("/", 1)[1]
     locations_url = sim.emsp_endpoints["locations"].split("://", 1)[1].split("/", 1)[1]
     cdrs_url = sim.emsp_endpoints["cdrs"].split("://", 1)[1].split("/", 1)[1]
@@ -335,37 +349,70 @@ def _measure(
         return call
 
     requests: list[tuple[str, Callable[[int], None], int]] = [
-        ("landing page GET /charge/<evse>/", get(f"/charge/{evse.evse_id}/"), REPEAT),
-        ("EVSE GET /api/v1/evses/<evse>", get(f"/api/v1/evses/{evse.evse_id}"), REPEAT),
+        ("landing page GET /charge/<evse>/", get(f"/charge/{shown_evse}/"), REPEAT),
+        ("EVSE GET /api/v1/evses/<evse>", get(f"/api/v1/evses/{shown_evse}"), REPEAT),
         ("new checkout POST /api/v1/checkouts", new_checkout, 5),
-        ("checkout page GET /checkout/<id>/", get(f"/checkout/{charging}/"), REPEAT),
-        ("status poll GET /api/v1/checkouts/<id>", get(f"/api/v1/checkouts/{charging}"), REPEAT),
+        ("checkout page GET /checkout/<id>/", get(f"/checkout/{shown}/"), REPEAT),
+        ("status poll GET /api/v1/checkouts/<id>", get(f"/api/v1/checkouts/{shown}"), REPEAT),
         ("Session PATCH (charging)", session_patch, REPEAT),
         ("EVSE status PATCH", status_patch, REPEAT),
         ("CDR POST", cdr_post, 1),
         ("settlement: settle_cdr (capture at the fake Stripe)", settle, 1),
-        ("receipt page GET /checkout/<id>/receipt/", get(f"/checkout/{ending}/receipt/"), 10),
+        (
+            "receipt page GET /checkout/<id>/receipt/",
+            get(f"/checkout/{receipt_of}/receipt/"),
+            REPEAT,
+        ),
     ]
+    if phase:  # the receipt settled on the grown database: its own content beside the growth
+        requests.append(
+            ("  receipt page of the checkout settled here", get(f"/checkout/{ending}/receipt/"), 10)
+        )
     for label, call, times in requests:
         say(f"bigdata: {'grown' if phase else 'empty'}: {label} ×{times}")
         once = times == 1  # a CDR is POSTed and settled once: no warm-up, no repeat
         if not once:
             call(0)  # warm: caches, connections
         connection.queries_log.clear()  # a bounded deque: once full, its length stands still
-        with CaptureQueriesContext(connection) as queries:
+        clock = _SqlClock()
+        with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(clock):
             began = time.perf_counter()
             call(1)
             walls = [(time.perf_counter() - began) * 1000] if once else []
         count = len(queries)  # now: the next request empties the log
         captured += [(label, query["sql"]) for query in queries]
+        sql = [clock.ms] if once else []
         for n in range(2, 2 + times - once):
-            began = time.perf_counter()
-            call(n)
-            walls.append((time.perf_counter() - began) * 1000)
-        figures[label] = {"ms": statistics.median(walls), "queries": count, "n": times}
+            clock = _SqlClock()
+            with connection.execute_wrapper(clock):
+                began = time.perf_counter()
+                call(n)
+                walls.append((time.perf_counter() - began) * 1000)
+            sql.append(clock.ms)
+        figures[label] = {
+            "ms": statistics.median(walls),
+            "sql_ms": statistics.median(sql),
+            "queries": count,
+            "n": times,
+        }
     if not Checkout.objects.filter(public_id=ending, status="settled").exists():
         raise BenchError(f"checkout {ending} not settled after its CDR")
     return figures, captured
+
+
+class _SqlClock:
+    """Django's execute wrapper that adds up the wall time of the statements run through it
+    (the query log's own times are rounded to the millisecond)."""
+
+    def __init__(self) -> None:
+        self.ms = 0.0
+
+    def __call__(self, execute: Callable[..., Any], *args: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return execute(*args)
+        finally:
+            self.ms += (time.perf_counter() - began) * 1000
 
 
 def _purge() -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -509,6 +556,8 @@ def _grow(database_url: str, world: dict[str, Any], checkouts: int, traffic_rows
         )  # fmt: skip
         say(f"bigdata: {traffic_rows:,} traffic-log rows after {time.monotonic() - started:.0f} s")
         pg.execute("VACUUM ANALYZE")
+        # Written out now, not by the checkpointer while the grown database is measured.
+        pg.execute("CHECKPOINT")
         seconds = time.monotonic() - started
     return (
         f"{checkouts:,} checkouts (each with token, command, session, CDR, 3 ledger rows) and "
