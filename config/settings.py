@@ -93,6 +93,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A new PostgreSQL connection per request costs more than most of our requests do.
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"]["ENGINE"] = "config.postgresql"  # checks only idle connections
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and simulator share the file: wait for a lock rather than fail at once.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
