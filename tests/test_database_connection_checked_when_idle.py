@@ -9,7 +9,7 @@ from unittest import mock
 import psycopg
 import pytest
 from django.core.signals import request_finished, request_started
-from django.db import connections
+from django.db import OperationalError, connections
 
 from config.postgresql import base
 
@@ -72,7 +72,7 @@ def test_a_connection_that_failed_is_checked_again(monkeypatch: pytest.MonkeyPat
     _close_on_the_server(first)
     request_started.send(sender=None)
     try:
-        with pytest.raises(Exception), connection.cursor() as cursor:  # noqa: B017, PT011
+        with pytest.raises(OperationalError), connection.cursor() as cursor:
             cursor.execute("SELECT 1")  # found dead in the middle of a request
     finally:
         request_finished.send(sender=None)  # the error is noted: closed, not proven
