@@ -374,30 +374,32 @@ def _measure(
         if not once:
             call(0)  # warm: caches, connections
         connection.queries_log.clear()  # a bounded deque: once full, its length stands still
-        clock = _SqlClock()
-        with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(clock):
-            began = time.perf_counter()
-            call(1)
-            walls = [(time.perf_counter() - began) * 1000] if once else []
+        with CaptureQueriesContext(connection) as queries:
+            first = _timed(connection, call, 1)
         count = len(queries)  # now: the next request empties the log
         captured += [(label, query["sql"]) for query in queries]
-        sql = [clock.ms] if once else []
-        for n in range(2, 2 + times - once):
-            clock = _SqlClock()
-            with connection.execute_wrapper(clock):
-                began = time.perf_counter()
-                call(n)
-                walls.append((time.perf_counter() - began) * 1000)
-            sql.append(clock.ms)
+        # The first call ran with the query log: it counts only for what is done once.
+        runs = [first] if once else []
+        runs += [_timed(connection, call, n) for n in range(2, 2 + times - once)]
         figures[label] = {
-            "ms": statistics.median(walls),
-            "sql_ms": statistics.median(sql),
+            "ms": statistics.median(wall for wall, _ in runs),
+            "sql_ms": statistics.median(sql for _, sql in runs),
             "queries": count,
             "n": times,
         }
     if not Checkout.objects.filter(public_id=ending, status="settled").exists():
         raise BenchError(f"checkout {ending} not settled after its CDR")
     return figures, captured
+
+
+def _timed(connection: Any, call: Callable[[int], None], n: int) -> tuple[float, float]:
+    """`call(n)`'s wall time and its statements' time, in ms."""
+    clock = _SqlClock()
+    with connection.execute_wrapper(clock):
+        began = time.perf_counter()
+        call(n)
+        wall = (time.perf_counter() - began) * 1000
+    return wall, clock.ms
 
 
 class _SqlClock:
