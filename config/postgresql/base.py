@@ -24,8 +24,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def close_if_unusable_or_obsolete(self) -> None:
         # Called as each request starts and ends: a request that used the connection (its first
         # statement set health_check_done) and met no error proves it alive.
-        worked = self.connection is not None and self.health_check_done
-        worked = worked and not self.errors_occurred
+        worked = self.connection is not None and self.health_check_done and not self.errors_occurred
         super().close_if_unusable_or_obsolete()
         if worked and self.connection is not None:
             self.proven_at = time.monotonic()
