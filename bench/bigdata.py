@@ -534,6 +534,13 @@ def _grow(database_url: str, world: dict[str, Any], checkouts: int, traffic_rows
         )  # fmt: skip
         _clone(
             pg,
+            "payments_signedpage",
+            children.format(table="payments_signedpage"),
+            {"checkout_id": "c.id", "page": "'T' || c.id",
+             "cdr_id": "(SELECT min(d.id) FROM payments_cdr d WHERE d.checkout_id = c.id)"},
+        )  # fmt: skip
+        _clone(
+            pg,
             "payments_ledgerentry",
             children.format(table="payments_ledgerentry")
             + " AND t.kind IN ('hold', 'capture', 'payable')",

@@ -16,9 +16,10 @@ data is tied to the session it bills:
   many meters sign sessions started by the backend that way.
 - The signed begin and end readings' times must lie within `TIME_TOLERANCE` of the session's
   start and end as the CDR bills them (its `start_date_time`, `end_date_time`), and the record
-  must be a transaction page (`PG` "T…"), not a fiscal reading (`PG` "F…"), that no other
-  checkout's CDR at the EVSE carried before (the meter's transaction counter: signed data of an
-  earlier session billed again).
+  must be a transaction page (`PG` "T…"), not a fiscal reading (`PG` "F…"), that no CDR of
+  another checkout of the connection named before (the meter's page counter: signed data of an
+  earlier session billed again). Each linked CDR's pages are kept (`SignedPage`), so that the
+  check is one indexed read, whatever the meter's or the EVSE's history.
 
 A mismatch of identification, times or page opens one case per CDR and finding. `check_cdr` runs
 when a CDR linked to a checkout arrives; `findings_for` is what the receipt reads (the same
@@ -38,16 +39,16 @@ from typing import Any, Final, Literal
 
 import simplejson
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Q
 
 from payments import ocmf
 from payments.cases import open_case
-from payments.models import Case, Cdr, Checkout, DriverToken, MeterKey
+from payments.models import Case, Cdr, Checkout, DriverToken, MeterKey, SignedPage
 
 logger = logging.getLogger(__name__)
 
 TIME_TOLERANCE: Final = timedelta(minutes=5)
-REPLAY_WINDOW: Final = 50  # earlier CDRs at the EVSE searched for the same signed record
+PAGE_CHARS: Final = SignedPage._meta.get_field("meter").max_length or 64  # no longer: no page
 # IT values that identify nobody (OCMF table 9: NONE, DENIED, UNDEFINED).
 UNIDENTIFIED: Final = frozenset({"", "NONE", "DENIED", "UNDEFINED"})
 CONTRACT_TYPES: Final = frozenset({"EMAID", "EVCOID"})
@@ -92,6 +93,7 @@ def _check_cdr(cdr: Cdr) -> Findings:
     signed = _signed_data(cdr)
     if checkout is None or signed is None or cdr.credit:
         return NOTHING
+    _keep_pages(cdr, checkout)
     report = ocmf.check_cdr_signed_data(signed, cdr.total_energy)
     key = ocmf.public_key_bytes(signed.get("public_key"))
     if key is not None and report.items and all(i.status == "valid" for i in report.items):
@@ -119,6 +121,24 @@ def _check_cdr(cdr: Cdr) -> Findings:
             cdr=cdr,
         )
     return found
+
+
+def _keep_pages(cdr: Cdr, checkout: Checkout) -> None:
+    SignedPage.objects.bulk_create(
+        [
+            SignedPage(partner_id=checkout.partner_id, checkout=checkout, cdr=cdr, meter=m, page=p)
+            for m, p in signed_pages(cdr)
+        ],
+        ignore_conflicts=True,  # checked again as it is linked, or by a retried task
+    )
+
+
+def signed_pages(cdr: Cdr) -> set[tuple[str, str]]:
+    """The meter pages (`ocmf.meter_page`) named by the CDR's OCMF signed values."""
+    signed = _signed_data(cdr)
+    values = signed.get("signed_values") if signed is not None else None
+    pages = {ocmf.meter_page(value) for value in values} if isinstance(values, list) else set()
+    return {p for p in pages if p is not None and max(map(len, p)) <= PAGE_CHARS}
 
 
 def _pin_on_first_sight(checkout: Checkout, cdr: Cdr, public_key: str) -> None:
@@ -194,54 +214,37 @@ def _findings(
         problems.append(
             ("pagination", f"the signed data is not a transaction's record (PG {pages[0]!r})")
         )
-    billed_before = _pages_billed_before(cdr, checkout, verifications)
+    billed_before = _pages_billed_before(cdr, checkout)
     if billed_before:
         times = "mismatch"
         problems.append(("replayed", billed_before))
     return Findings(key, pinned_at, identification, identified_as, times, tuple(problems))
 
 
-def _pages_billed_before(
-    cdr: Cdr, checkout: Checkout, verifications: list[ocmf.Verification]
-) -> str | None:
-    """Whether another checkout's CDR at this EVSE carried a record of the same meter and
-    transaction page (`MS`/`GS` and `PG`): signed data of an earlier session billed again. The
-    same checkout's credit and corrected CDRs carry the same record, rightly. The CDRs received
-    before this one of the EVSE's last `REPLAY_WINDOW` other checkouts that have one are read:
-    found newest first through the EVSE's checkout index, so the search costs the same after
-    a year of sessions at the EVSE as after a day."""
-    pages = {
-        (v.meter_serial or v.gateway_serial, v.pagination)
-        for v in verifications
-        if v.pagination and (v.meter_serial or v.gateway_serial)
-    }
+def _pages_billed_before(cdr: Cdr, checkout: Checkout) -> str | None:
+    """Whether a CDR of another checkout of the connection, received before this one, named a
+    page this one names: signed data of an earlier session billed again, wherever the meter
+    was then. The same checkout's credit and corrected CDRs carry the same record, rightly."""
+    pages = signed_pages(cdr)
     if not pages:
         return None
-    before = Cdr.objects.filter(received_at__lte=cdr.received_at).exclude(pk=cdr.pk)
-    billed = (
-        Checkout.objects.filter(evse_id=checkout.evse_id)
-        .exclude(pk=checkout.pk)
-        .filter(Exists(before.filter(checkout=OuterRef("pk"))))
-        .order_by("-created_at")
-        .values("pk")[:REPLAY_WINDOW]
+    named = Q()
+    for meter, page in pages:
+        named |= Q(meter=meter, page=page)
+    other = (
+        SignedPage.objects.filter(named, partner_id=checkout.partner_id)
+        .filter(cdr__received_at__lte=cdr.received_at)
+        .exclude(checkout_id=checkout.pk)
+        .select_related("cdr")
+        .order_by("-cdr__received_at", "-cdr_id")
+        .first()
     )
-    earlier = before.filter(checkout__in=billed).order_by("-received_at", "-pk")
-    for other in earlier:
-        signed = signed_data_of(other)
-        values = signed.get("signed_values") if signed is not None else None
-        for value in values if isinstance(values, list) else []:
-            record = ocmf.ocmf_record(value)
-            try:
-                payload = ocmf.parse_ocmf(record).payload if record is not None else {}
-            except ocmf.OcmfFormatError:
-                continue
-            page = (payload.get("MS") or payload.get("GS"), payload.get("PG"))
-            if page in pages:
-                return (
-                    f"the signed record of meter {page[0]}, page {page[1]}, was billed already "
-                    f"by CDR {other.cdr_id} (checkout {other.checkout_id})"
-                )
-    return None
+    if other is None:
+        return None
+    return (
+        f"the signed record of meter {other.meter}, page {other.page}, was billed already "
+        f"by CDR {other.cdr.cdr_id} (checkout {other.checkout_id})"
+    )
 
 
 def _key_status(cdr: Cdr, checkout: Checkout, given: object) -> tuple[KeyStatus, datetime | None]:

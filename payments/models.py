@@ -595,6 +595,30 @@ class MeterKey(models.Model):
         return f"meter key of {self.evse}"
 
 
+class SignedPage(models.Model):
+    """A meter's page (OCMF `MS` or `GS`, and `PG`) as the signed data of a CDR billing a
+    checkout named it: the replay check (`payments.eichrecht`) finds an earlier bill of the same
+    page in one indexed read, however many CDRs the connection sent before, instead of parsing
+    the CDRs of the EVSE's last sessions. Written as a linked CDR is checked; derived from the
+    CDR's body, so it goes with it."""
+
+    # Their indexes would repeat the first columns of the lookup index and the constraint's.
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+", db_index=False)
+    meter = models.CharField(max_length=64)
+    page = models.CharField(max_length=64)
+    cdr = models.ForeignKey(Cdr, on_delete=models.CASCADE, related_name="+", db_index=False)
+    checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["partner", "meter", "page"], name="signed_page_lookup")]
+        constraints = [
+            models.UniqueConstraint(fields=["cdr", "meter", "page"], name="unique_signed_page")
+        ]
+
+    def __str__(self) -> str:
+        return f"page {self.page} of meter {self.meter}"
+
+
 class LegalPage(models.Model):
     """A page every driver page links to (terms of use, imprint, privacy policy, support),
     its text as the operator writes it in the admin: plain text, paragraphs separated by an

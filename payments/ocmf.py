@@ -752,6 +752,26 @@ def ocmf_record(value: object) -> bytes | None:
     return _ocmf_record(value) if isinstance(value, Mapping) else None
 
 
+def meter_page(value: object) -> tuple[str, str] | None:
+    """The meter (its vendor `MV` and serial `MS`, else the gateway's `GS`) and the page (`PG`)
+    named by the OCMF record of one SignedValue, read without checking its signature: a meter
+    numbers each record once, so the same pair in two sessions' CDRs is one session's data
+    billed twice (the vendor, because serials are unique only per vendor). None when the record
+    cannot be read or names no page."""
+    record = ocmf_record(value)
+    if record is None:
+        return None
+    try:
+        payload = parse_ocmf(record).payload
+    except OcmfFormatError:
+        return None
+    serial = _text(payload.get("MS")) or _text(payload.get("GS"))
+    page = _text(payload.get("PG"))
+    if not serial or not page:
+        return None
+    return " ".join(part for part in (_text(payload.get("MV")), serial) if part), page
+
+
 def public_key_bytes(given: object) -> bytes | None:
     """A public key as its bytes (DER, or a bare point), however it is written (hex, base64,
     PEM, base64 of hex): the form in which two keys are compared. None when it cannot be read."""

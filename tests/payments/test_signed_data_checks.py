@@ -7,12 +7,17 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from importlib import import_module
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
+from django.db import connection
 
 from cpo_simulator.ocmf import MeterSigner
+from ocpi_peer.models import Partner
 from payments import eichrecht, receipts
-from payments.models import Case, Cdr, Checkout, DriverToken, MeterKey
+from payments.models import Case, Cdr, Checkout, DriverToken, MeterKey, SignedPage
 from tests.payments.charger import charger
 from tests.payments.ledger_rows import checkout_of
 from tests.support.roles import signed_in
@@ -156,3 +161,72 @@ def test_a_record_another_checkout_billed_already_opens_a_case(checkout) -> None
     (case,) = Case.objects.filter(kind=Case.Kind.SIGNED_DATA_MISMATCH)
     assert case.cdr == cdr and "was billed already by CDR CDR-SIGNED-1" in case.summary
     assert receipts.calibration_for(first, checkout).verdict != "time_mismatch"  # type: ignore[union-attr]
+
+
+def _replay_of(first: Cdr, checkout: Checkout, meter: MeterSigner, ref: str) -> Cdr:
+    """A CDR of a new checkout (at `checkout`'s EVSE unless moved) carrying `first`'s record,
+    under the key of the `meter` that signed it."""
+    (value,) = json.loads(first.body)["signed_data"]["signed_values"]
+    again = checkout_of(checkout.partner, ref)
+    DriverToken.objects.filter(uid=TOKEN_UID).update(uid=f"OLD-{ref}")
+    DriverToken.objects.create(checkout=again, uid=TOKEN_UID, auth_id=ref, contract_id=ref)
+    return cdr_signed_by(again, meter, cdr_id=f"CDR-{ref}", record=value["plain_data"])
+
+
+def _replay_cases(cdr: Cdr) -> list[str]:
+    return [
+        case.summary
+        for case in Case.objects.filter(kind=Case.Kind.SIGNED_DATA_MISMATCH, cdr=cdr)
+        if "was billed already" in case.summary
+    ]
+
+
+def test_a_record_billed_many_sessions_ago_is_still_found(checkout) -> None:
+    meter = MeterSigner()
+    first = cdr_signed_by(checkout, meter)
+    for n in range(60):  # more sessions at the EVSE than any window of recent ones
+        later = checkout_of(checkout.partner, f"REF-LATER-{n}")
+        cdr_signed_by(later, meter, cdr_id=f"CDR-LATER-{n}")
+    cdr = _replay_of(first, checkout, meter, "REF-AGAIN")
+    assert _replay_cases(cdr) == [
+        "the signed record of meter Simulated METER-1, page T1, was billed already by CDR "
+        f"CDR-SIGNED-1 (checkout {checkout.pk})"
+    ]
+    assert receipts.calibration_for(cdr, cdr.checkout).verdict == "time_mismatch"  # type: ignore[union-attr]
+
+
+def test_a_record_billed_at_another_evse_of_the_connection_is_found(checkout) -> None:
+    meter = MeterSigner()
+    first = cdr_signed_by(checkout, meter)
+    other_evse = checkout.evse
+    other_evse.pk, other_evse.uid, other_evse.evse_id = None, "MOVED-1", "DE*ABC*EMOVED1"
+    other_evse.save()
+    Checkout.objects.filter(pk=checkout.pk).update(evse=other_evse)  # the meter moved since
+    cdr = _replay_of(first, checkout, meter, "REF-AGAIN")
+    assert len(_replay_cases(cdr)) == 1
+
+
+def test_the_same_page_from_another_connection_is_not_compared(checkout) -> None:
+    ours = checkout.partner
+    stranger = Partner.objects.create(name="Another CPO", status=Partner.Status.REGISTERED)
+    Checkout.objects.filter(pk=checkout.pk).update(partner=stranger)
+    checkout.refresh_from_db()
+    meter = MeterSigner()
+    first = cdr_signed_by(checkout, meter)  # billed through the other connection
+    checkout.partner = ours
+    cdr = _replay_of(first, checkout, meter, "REF-AGAIN")  # the same meter and page, through ours
+    assert _replay_cases(cdr) == []
+    assert receipts.calibration_for(cdr, cdr.checkout).findings.times == "match"  # type: ignore[union-attr]
+
+
+def test_records_of_cdrs_stored_before_the_pages_were_kept_are_found(checkout) -> None:
+    meter = MeterSigner()
+    first = cdr_signed_by(checkout, meter)
+    SignedPage.objects.all().delete()  # as the database was before the upgrade
+    upgrade = import_module("payments.migrations.0027_signed_pages")
+    upgrade.keep_pages_of_stored_cdrs(django_apps, SimpleNamespace(connection=connection))
+    assert list(SignedPage.objects.values_list("meter", "page", "cdr")) == [
+        ("Simulated METER-1", "T1", first.pk)
+    ]
+    cdr = _replay_of(first, checkout, meter, "REF-AGAIN")
+    assert len(_replay_cases(cdr)) == 1
