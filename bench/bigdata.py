@@ -535,9 +535,9 @@ def _grow(database_url: str, world: dict[str, Any], checkouts: int, traffic_rows
         _clone(
             pg,
             "payments_signedpage",
-            children.format(table="payments_signedpage"),
-            {"checkout_id": "c.id", "page": "'T' || c.id",
-             "cdr_id": "(SELECT min(d.id) FROM payments_cdr d WHERE d.checkout_id = c.id)"},
+            f"FROM payments_signedpage t, payments_cdr d WHERE t.checkout_id = {template} "
+            f"AND d.checkout_id > {last}",
+            {"checkout_id": "d.checkout_id", "cdr_id": "d.id", "page": "'T' || d.id"},
         )  # fmt: skip
         _clone(
             pg,

@@ -48,7 +48,8 @@ from payments.models import Case, Cdr, Checkout, DriverToken, MeterKey, SignedPa
 logger = logging.getLogger(__name__)
 
 TIME_TOLERANCE: Final = timedelta(minutes=5)
-PAGE_CHARS: Final = SignedPage._meta.get_field("meter").max_length or 64  # no longer: no page
+# A meter or page named longer than its column is neither kept nor compared.
+PAGE_CHARS: Final = SignedPage._meta.get_field("meter").max_length or 64
 # IT values that identify nobody (OCMF table 9: NONE, DENIED, UNDEFINED).
 UNIDENTIFIED: Final = frozenset({"", "NONE", "DENIED", "UNDEFINED"})
 CONTRACT_TYPES: Final = frozenset({"EMAID", "EVCOID"})
