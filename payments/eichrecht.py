@@ -94,7 +94,7 @@ def _check_cdr(cdr: Cdr) -> Findings:
     signed = _signed_data(cdr)
     if checkout is None or signed is None or cdr.credit:
         return NOTHING
-    _keep_pages(cdr, checkout)
+    _keep_pages(cdr, checkout, signed)
     report = ocmf.check_cdr_signed_data(signed, cdr.total_energy)
     key = ocmf.public_key_bytes(signed.get("public_key"))
     if key is not None and report.items and all(i.status == "valid" for i in report.items):
@@ -124,20 +124,25 @@ def _check_cdr(cdr: Cdr) -> Findings:
     return found
 
 
-def _keep_pages(cdr: Cdr, checkout: Checkout) -> None:
+def _keep_pages(cdr: Cdr, checkout: Checkout, signed: Mapping[str, Any]) -> None:
     SignedPage.objects.bulk_create(
         [
             SignedPage(partner_id=checkout.partner_id, checkout=checkout, cdr=cdr, meter=m, page=p)
-            for m, p in signed_pages(cdr)
+            for m, p in _pages_in(signed)
         ],
         ignore_conflicts=True,  # checked again as it is linked, or by a retried task
     )
 
 
 def signed_pages(cdr: Cdr) -> set[tuple[str, str]]:
-    """The meter pages (`ocmf.meter_page`) named by the CDR's OCMF signed values."""
+    """The meter pages (`ocmf.meter_page`) named by the CDR's OCMF signed values, from its body
+    (the migration that filled `SignedPage` reads stored CDRs so)."""
     signed = _signed_data(cdr)
-    values = signed.get("signed_values") if signed is not None else None
+    return _pages_in(signed) if signed is not None else set()
+
+
+def _pages_in(signed: Mapping[str, Any]) -> set[tuple[str, str]]:
+    values = signed.get("signed_values")
     pages = {ocmf.meter_page(value) for value in values} if isinstance(values, list) else set()
     return {p for p in pages if p is not None and max(map(len, p)) <= PAGE_CHARS}
 
@@ -215,18 +220,17 @@ def _findings(
         problems.append(
             ("pagination", f"the signed data is not a transaction's record (PG {pages[0]!r})")
         )
-    billed_before = _pages_billed_before(cdr, checkout)
+    billed_before = _pages_billed_before(cdr, checkout, _pages_in(signed))
     if billed_before:
         times = "mismatch"
         problems.append(("replayed", billed_before))
     return Findings(key, pinned_at, identification, identified_as, times, tuple(problems))
 
 
-def _pages_billed_before(cdr: Cdr, checkout: Checkout) -> str | None:
+def _pages_billed_before(cdr: Cdr, checkout: Checkout, pages: set[tuple[str, str]]) -> str | None:
     """Whether a CDR of another checkout of the connection, received before this one, named a
     page this one names: signed data of an earlier session billed again, wherever the meter
     was then. The same checkout's credit and corrected CDRs carry the same record, rightly."""
-    pages = signed_pages(cdr)
     if not pages:
         return None
     named = Q()
