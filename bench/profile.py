@@ -5,7 +5,9 @@ per request on one path, in one process and without a network in between, and wh
 
 The requests go straight into the WSGI application (all middleware, our views, the database on
 PostgreSQL at DATABASE_URL, as in `python -m bench`), so the figure is the CPU the web process
-spends on a request, which a shared machine's load does not skew the way it skews requests/s.
+spends on a request, which a shared machine's load does not skew the way it skews requests/s;
+beside it, the CPU the PostgreSQL backends spent on the same requests (when the server runs on
+this machine), the other half of what a request costs there.
 With `--bare` the same is measured for the yardstick (`bench.settings_bare`: no middleware, the
 bare views). Setup: `patch` stores a registered CPO with 50 locations (100 EVSEs) and its access
 token; `landing` stores the station of `python -m bench landing` with 200 filler locations.
@@ -64,6 +66,33 @@ def _environ(method: str, path: str, body: bytes = b"", **headers: str) -> dict[
     for name, value in headers.items():
         environ["HTTP_" + name.upper().replace("-", "_")] = value
     return environ
+
+
+def _database_cpu() -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend serving the scratch database, read
+    from /proc: the database's share of a request's cost, which requests/s pay for on a machine
+    that runs both (empty when the server runs elsewhere)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = [row[0] for row in cursor.fetchall()]
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: dict[int, float] = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return used
+
+
+def _used_since(before: dict[int, float], after: dict[int, float]) -> float | None:
+    if not after:
+        return None
+    return sum(value - before.get(pid, 0.0) for pid, value in after.items())
 
 
 def _patch_setup() -> Callable[[int, bool], dict[str, Any]]:
@@ -159,24 +188,28 @@ def main(argv: list[str]) -> None:
         from django.core.wsgi import get_wsgi_application
 
         application = get_wsgi_application()
+        from django.db import connections
+
+        from ocpi_peer import traffic
+
         request = _patch_setup() if args.path == "patch" else _landing_setup()
         for number in range(200):  # warm up: imports, caches, the connection
             status, body = _call(application, request(number, args.bare))
             if not status.startswith("200"):
                 raise SystemExit(f"{status}: {body[:300]!r}")
+        traffic.buffer.flush()
+        database = _database_cpu()
         started, cpu = time.perf_counter(), time.process_time()
         for number in range(200, 200 + args.requests):
             _call(application, request(number, args.bare))
+        traffic.buffer.flush()  # its rows are part of the requests' cost
         cpu, wall = time.process_time() - cpu, time.perf_counter() - started
+        database_cpu = _used_since(database, _database_cpu())
         profiler = cProfile.Profile(time.process_time)  # CPU, not waits
         profiler.enable()
         for number in range(200 + args.requests, 200 + 2 * args.requests):
             _call(application, request(number, args.bare))
         profiler.disable()
-        from django.db import connections
-
-        from ocpi_peer import traffic
-
         traffic.buffer.flush()  # before the scratch database goes
         connections.close_all()
     if args.dump:
@@ -193,6 +226,9 @@ def main(argv: list[str]) -> None:
                 "requests": args.requests,
                 "cpu_us_per_request": round(cpu / args.requests * 1e6),
                 "wall_us_per_request": round(wall / args.requests * 1e6),
+                "db_cpu_us_per_request": None
+                if database_cpu is None
+                else round(database_cpu / args.requests * 1e6),
                 "note": "measured without the profiler, before the profiled run",
             }
         )
