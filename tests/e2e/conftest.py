@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from tests.payments.charger import EVSE_ID, charger
@@ -230,5 +231,9 @@ def phone(
                     driver.screenshot("failed")
         finally:
             browser.close()
+            # The test's own ORM calls ran while Playwright was started, in a context of their
+            # own, and so on database connections of their own that pytest-django never sees:
+            # left open, the last of them keeps the test database from being dropped.
+            connections.close_all()
     for driver in drivers:
         assert driver.errors == [], f"script errors or CSP refusals in the page: {driver.errors}"
