@@ -81,8 +81,15 @@ def record_traffic(
 
 
 def _insert(rows: list[list[Any]]) -> None:
-    """`rows` in as few INSERTs as the database takes parameters for."""
+    """`rows` in as few INSERTs as the database takes parameters for; a batch on PostgreSQL by
+    COPY, which neither the client nor the server parses as a statement (a batch's INSERT, with
+    thirteen parameters a row, cost more of our CPU to build than the rows themselves)."""
     connection = connections[router.db_for_write(TrafficLog)]
+    if connection.vendor == "postgresql" and len(rows) > 1:
+        with connection.cursor() as cursor, cursor.cursor.copy(_COPY) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
     params = connection.features.max_query_params or 65_535  # PostgreSQL's: 65,535
     per_statement = max(1, min(len(rows), params // len(_COLUMNS)))
     adapt = connection.ops.adapt_datetimefield_value
@@ -111,6 +118,7 @@ _COLUMNS = (
 _QUOTED = ", ".join(f'"{column}"' for column in _COLUMNS)
 _INSERT = f"INSERT INTO {TrafficLog._meta.db_table} ({_QUOTED}) VALUES "  # noqa: S608
 _VALUES = f"({', '.join(['%s'] * len(_COLUMNS))})"
+_COPY = f"COPY {TrafficLog._meta.db_table} ({_QUOTED}) FROM STDIN"
 
 
 IDLE_SECONDS = 10  # the writer closes its database connection when no row came for this long

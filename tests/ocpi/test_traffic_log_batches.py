@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from ocpi_peer import traffic
 from ocpi_peer.models import TrafficLog
+from ocpi_peer.registration import invite_partner
 from stations.models import Evse
 from tests.ocpi.examples import example
 
@@ -108,3 +110,63 @@ def test_it_writes_what_waits_when_the_process_exits(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "exit.sqlite3") as db:
         rows = db.execute("SELECT url FROM ocpi_peer_trafficlog ORDER BY url").fetchall()
     assert rows == [("/0",), ("/1",), ("/2",)]
+
+
+AWKWARD = (
+    b'{"note": "tab\there, back\\\\slash \\\\N, new\nline, \xc3\xa9\xe2\x82\xac, \\"quoted\\""}'
+)
+
+
+def _record(partner, number: int, *, later: bool) -> None:
+    traffic.record_traffic(
+        direction="in",
+        partner=partner,
+        method="PUT",
+        url=f"/ocpi/2.2.1/locations/NL/SIM/LOC{number}?x=\t\\",
+        http_status=None if number % 2 else 400,
+        ocpi_status=None if number % 2 else 2001,
+        duration_ms=number,
+        request_id=f"req-{number}",
+        correlation=f"corr-{number}",
+        request_body=AWKWARD,
+        response_body=None,
+        error="line one\nline two\\" if number % 2 else "",
+        later=later,
+    )
+
+
+FIELDS = [
+    "partner_id",
+    "direction",
+    "method",
+    "url",
+    "http_status",
+    "ocpi_status",
+    "duration_ms",
+    "request_id",
+    "correlation_id",
+    "request_body",
+    "response_body",
+    "error",
+]
+
+
+def test_a_batch_keeps_every_field_as_a_single_write_does(settings) -> None:
+    """Bodies with tabs, backslashes, line breaks and non-ASCII, empty statuses: the rows a
+    batch writes read back as the ones written one at a time."""
+    partner, _ = invite_partner(name="Logged CPO")
+    for number in (1, 2):
+        _record(partner, number, later=False)
+    settings.OCPI_TRAFFIC_LOG_BATCH, settings.OCPI_TRAFFIC_LOG_FLUSH_SECONDS = 100, 60
+    for number in (1, 2):
+        _record(partner, number, later=True)
+    assert traffic.buffer.flush() == 2
+
+    rows = list(TrafficLog.objects.filter(method="PUT").order_by("id").values(*FIELDS))
+    assert len(rows) == 4
+    assert rows[2:] == rows[:2]
+    assert rows[0]["request_body"] == AWKWARD.decode()
+    assert rows[0]["partner_id"] == partner.pk and rows[0]["http_status"] is None
+    assert rows[1]["http_status"] == 400 and rows[1]["error"] == ""
+    times = list(TrafficLog.objects.filter(method="PUT").order_by("id").values_list("created_at"))
+    assert all(t[0].tzinfo is not None for t in times) and times == sorted(times)
