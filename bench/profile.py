@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.support import app_env, scratch_database
+from bench.support import app_env, cpu_seconds, scratch_database
 
 
 def _call(application: Any, environ: dict[str, Any]) -> tuple[str, bytes]:
@@ -77,16 +77,8 @@ def _database_cpu() -> dict[int, float]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
         pids = [row[0] for row in cursor.fetchall()]
-    ticks = os.sysconf("SC_CLK_TCK")
-    used: dict[int, float] = {}
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        used[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return used
+    used = {pid: cpu_seconds(pid) for pid in pids}
+    return {pid: value for pid, value in used.items() if value is not None}
 
 
 def _used_since(before: dict[int, float], after: dict[int, float]) -> float | None:

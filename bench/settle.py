@@ -65,6 +65,7 @@ from bench.support import (
     scratch_database,
     start,
     stop,
+    tree_cpu_seconds,
     wait_until,
 )
 
@@ -447,26 +448,6 @@ def _cases(checkouts: Any) -> str:
     )
 
 
-def _worker_cpu_seconds(pid: int) -> float:
-    """utime + stime of the worker and its children (the prefork pool), from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    pids = [pid]
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as children:
-            pids += [int(child) for child in children.read().split()]
-    except OSError:
-        pass
-    for each in pids:
-        try:
-            with open(f"/proc/{each}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
 def _throughput_part(
     sim: Any, bodies: list[dict[str, Any]], worker_pid: int, budget: Budget
 ) -> dict[str, Any]:
@@ -478,7 +459,7 @@ def _throughput_part(
     checkouts = Checkout.objects.filter(authorization_reference__in=refs)
     say(f"settle: {len(bodies)} CDRs POSTed over HTTP by {POSTERS} CPO threads, one worker")
     load_before = os.getloadavg()[0]
-    cpu_before = _worker_cpu_seconds(worker_pid)
+    cpu_before = tree_cpu_seconds(worker_pid)
     latencies: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
@@ -502,7 +483,7 @@ def _throughput_part(
         timeout=budget.remaining(300),
         what="every checkout settled",
     )
-    worker_cpu = _worker_cpu_seconds(worker_pid) - cpu_before
+    worker_cpu = tree_cpu_seconds(worker_pid) - cpu_before
     last = checkouts.aggregate(last=Max("settled_at"))["last"].timestamp()
     return {
         "cdrs": len(bodies),

@@ -354,22 +354,28 @@ def server_cpu_seconds(base_url: str) -> float:
     used so far: our CPU, which other processes' load skews less than requests per second.
     Linux only; 0 where /proc cannot tell."""
     pid = _gunicorn_pids.get(base_url)
-    if pid is None:
-        return 0.0
+    return 0.0 if pid is None else tree_cpu_seconds(pid)
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (a pool's workers), from /proc."""
+    pids = [pid]
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as children:
-            pids = [pid, *map(int, children.read().split())]
+            pids += [int(child) for child in children.read().split()]
     except OSError:
-        return 0.0
-    ticks = 0
-    for one in pids:
-        try:
-            with open(f"/proc/{one}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+        pass
+    return sum(cpu_seconds(one) or 0.0 for one in pids)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """utime + stime of one process from /proc; None when it is gone or not on this machine."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _drain(stream: IO[bytes]) -> None:
