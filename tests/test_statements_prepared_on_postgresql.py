@@ -4,13 +4,11 @@ request; `?server_side_binding=false` in DATABASE_URL goes back to client-side b
 connection pooler that cannot keep prepared statements."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 from django.db import connection
 
-from tests.support.production import ROOT, production_env
+from tests.support.production import manage, production_env
 
 STATEMENT = "SELECT COUNT(*) FROM ocpi_peer_partner WHERE name = %s"
 
@@ -39,17 +37,10 @@ def test_a_statement_run_again_is_planned_once() -> None:
 
 
 def _options(database_url: str) -> dict[str, object]:
-    env = production_env(DATABASE_URL=database_url)
     code = "from django.conf import settings; import json; "
     code += "print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
-    done = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = manage("shell", "-v", "0", "-c", code, env=production_env(DATABASE_URL=database_url))
+    assert done.returncode == 0, done.stderr
     options: dict[str, object] = json.loads(done.stdout)
     return options
 
